@@ -169,6 +169,8 @@ int loop_run(void)
 
 		run_deferred();
 		timeout = run_timers();
+		if (!running)
+			break;
 		if (!list_empty(&deferred))
 			timeout = 0;
 		n = epoll_wait(epfd, evs, LOOP_MAX_EVENTS, timeout);

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtxd: the iSCSI target daemon. Sets up the event loop, the portals and the
+ * management socket, then runs until SIGTERM/SIGINT or
+ * `tgtxadm --op delete --mode system`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/target.h"
+#include "iscsi/iscsi.h"
+#include "mgmt/mgmt_server.h"
+
+#define TGTX_VERSION "0.1.0"
+#define MAX_PORTALS 32
+
+struct signal_watch {
+	struct loop_fd lfd;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tgtxd [OPTIONS]\n"
+		"iSCSI target daemon (tgt-compatible administration).\n\n"
+		"  -f, --foreground            stay in the foreground, log to stderr\n"
+		"      --iscsi portal=ADDR[:PORT]\n"
+		"                              listen on ADDR (repeatable; IPv6 as\n"
+		"                              [ADDR]:PORT; default 0.0.0.0:3260 and\n"
+		"                              [::]:3260)\n"
+		"  -C, --control-port N        management socket /run/tgtx/socket.N\n"
+		"      --control-socket PATH   management socket at PATH instead\n"
+		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
+		"  -V, --version               print the version and exit\n"
+		"  -h, --help                  this help\n\n"
+		"Configure it with tgtxadm(8) or tgtx-admin(8).\n");
+}
+
+static void on_signal(struct loop_fd *lfd, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	while (read(lfd->fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("signal %u received, shutting down", si.ssi_signo);
+		loop_stop();
+	}
+}
+
+static int watch_signals(struct signal_watch *sw)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return loop_add_fd(&sw->lfd, fd, EPOLLIN, on_signal);
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "iscsi", required_argument, NULL, 'i' },
+		{ "control-port", required_argument, NULL, 'C' },
+		{ "control-socket", required_argument, NULL, 'S' },
+		{ "debug", required_argument, NULL, 'd' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *portals[MAX_PORTALS];
+	int nr_portals = 0, control_port = 0, foreground = 0, level = 2;
+	const char *sock_path = NULL;
+	struct signal_watch sw;
+	char err[256] = "";
+	int c, i, ret;
+
+	while ((c = getopt_long(argc, argv, "fi:C:d:Vh", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'i':
+			if (strncmp(optarg, "portal=", 7)) {
+				fprintf(stderr,
+					"tgtxd: --iscsi takes portal=ADDR[:PORT], got '%s'\n",
+					optarg);
+				return 1;
+			}
+			if (nr_portals == MAX_PORTALS) {
+				fprintf(stderr, "tgtxd: at most %d portals\n",
+					MAX_PORTALS);
+				return 1;
+			}
+			portals[nr_portals++] = optarg + 7;
+			break;
+		case 'C':
+			control_port = (int)strtol(optarg, &end, 10);
+			if (*end || control_port < 0 || control_port > 65535) {
+				fprintf(stderr, "tgtxd: bad control port '%s'\n",
+					optarg);
+				return 1;
+			}
+			break;
+		case 'S':
+			sock_path = optarg;
+			break;
+		case 'd':
+			level = (int)strtol(optarg, &end, 10);
+			if (*end || level < 0 || level > 3) {
+				fprintf(stderr, "tgtxd: debug level is 0..3\n");
+				return 1;
+			}
+			break;
+		case 'V':
+			printf("tgtxd %s\n", TGTX_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "tgtxd: unexpected argument '%s'\n",
+			argv[optind]);
+		return 1;
+	}
+	if (!sock_path)
+		sock_path = mgmt_default_socket(control_port);
+
+	log_open("tgtxd", !foreground, (enum log_level)level);
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = loop_init();
+	if (ret) {
+		log_err("cannot create the event loop: %s", strerror(-ret));
+		return 1;
+	}
+	ret = watch_signals(&sw);
+	if (ret) {
+		log_err("cannot watch signals: %s", strerror(-ret));
+		return 1;
+	}
+	ret = iscsi_init();
+	if (ret) {
+		log_err("cannot initialise iSCSI: %s", strerror(-ret));
+		return 1;
+	}
+	if (!nr_portals) {
+		portals[nr_portals++] = "0.0.0.0:3260";
+		portals[nr_portals++] = "[::]:3260";
+	}
+	for (i = 0; i < nr_portals; i++) {
+		ret = iscsi_portal_add(portals[i], err, sizeof(err));
+		if (ret) {
+			log_err("portal %s: %s", portals[i], err);
+			return 1;
+		}
+	}
+	ret = mgmt_server_start(sock_path, err, sizeof(err));
+	if (ret) {
+		log_err("management socket %s: %s", sock_path, err);
+		return 1;
+	}
+	if (!foreground && daemonize()) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		return 1;
+	}
+	log_info("tgtxd %s ready, management socket %s", TGTX_VERSION,
+		 sock_path);
+
+	ret = loop_run();
+
+	mgmt_server_stop();
+	target_destroy_all();
+	iscsi_exit();
+	loop_del_fd(&sw.lfd);
+	close(sw.lfd.fd);
+	loop_exit();
+	log_info("tgtxd stopped");
+	return ret ? 1 : 0;
+}
