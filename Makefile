@@ -71,7 +71,7 @@ BINS := $(addprefix $(BUILD)/,$(PROGS_SBIN) $(PROGS_BIN))
 .PHONY: all check check-unit check-system check-fuzz check-conformance \
 	bench install clean format tests tools fuzzers
 
-all: $(BINS)
+all: $(BINS) $(TOOL_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,10 +142,12 @@ bench:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/tgtx/conf.d
 	install -m 755 $(addprefix $(BUILD)/,$(PROGS_SBIN)) $(DESTDIR)$(SBINDIR)
 	install -m 755 $(addprefix $(BUILD)/,$(PROGS_BIN)) $(DESTDIR)$(BINDIR)
+	install -m 644 doc/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 doc/man/*.8 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 conf/tgtxd.service $(DESTDIR)$(UNITDIR)
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tgtx/targets.conf ] || \
