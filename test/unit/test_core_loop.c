@@ -32,8 +32,8 @@ static void tmr_cb(struct loop_timer *t)
 
 static void test_timers_fire_in_due_order(void **state)
 {
-	struct tmr a = { .id = 1 }, b = { .id = 2 }, c = { .id = 3, .stop = true };
-	struct tmr never = { .id = 9 };
+	struct tmr a = {.id = 1}, b = {.id = 2}, c = {.id = 3, .stop = true};
+	struct tmr never = {.id = 9};
 
 	assert_int_equal(loop_init(), 0);
 	nr_order = 0;

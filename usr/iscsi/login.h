@@ -80,7 +80,16 @@ struct iscsi_login {
 	uint64_t keys_seen;
 	struct iscsi_params params;
 	uint32_t version;
+	/* Internal to login.c (added after the first version of this API) */
+	bool started;               /* the first request was seen */
+	bool mrdsl_declared;        /* our MaxRecvDataSegmentLength was sent */
+	bool tpgt_sent;
+	uint8_t final_flags;        /* flags of the last PDU of a C response */
+	int final_result;           /* enum login_result after pending_out */
 };
+
+/* Most login text we accumulate from C-bit requests (one negotiation). */
+#define ISCSI_LOGIN_TEXT_MAX 65536
 
 void login_init(struct iscsi_login *lg, const struct sockaddr *peer,
 		const struct sockaddr *local, uint16_t tpgt);
@@ -108,6 +117,12 @@ void login_sendtargets(const char *value, const char *initiator_name,
 		       const struct sockaddr *local, uint16_t tpgt,
 		       struct strbuf *out);
 
+/*
+ * Formats "ADDR:PORT" ("[V6ADDR]:PORT"; IPv4-mapped IPv6 shown as IPv4)
+ * for logs and TargetAddress. "?" for unknown families.
+ */
+void iscsi_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
 /* Validates one key=value as a per-target override (see iscsi.h). */
 int login_param_check(const char *key, const char *value, char *err,
 		      size_t errlen);
@@ -115,5 +130,7 @@ int login_param_check(const char *key, const char *value, char *err,
 /* CRC32C (Castagnoli), the iSCSI digest; hardware accelerated when possible.
  * Start with crc = 0; the result is what goes on the wire (little-endian). */
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
+/* Tests: force the table implementation (true) or autodetect (false). */
+void crc32c_force_sw(bool sw);
 
 #endif

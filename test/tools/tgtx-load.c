@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtx-load: iSCSI load generator for benchmarks. Keeps --qd commands in
+ * flight on one session with libiscsi's asynchronous API for --seconds and
+ * prints one machine-readable result line:
+ *
+ *   iops=... mbps=... ios=... errors=... lat_avg_us=... lat_max_us=... secs=...
+ *
+ * mbps is 10^6 bytes per second. Exit status: 0 ok, 1 usage, 2 login
+ * failed, 3 I/O error (the line is still printed, with errors > 0).
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <time.h>
+
+#include "tool_common.h"
+
+#define PROG	   "tgtx-load"
+#define MAX_QD	   1024
+#define MAX_IO_LEN (16U << 20)
+
+struct load;
+
+struct slot {
+	struct load *ld;
+	unsigned char *buf;
+	struct scsi_iovec iov; /* libiscsi keeps a pointer to it */
+	double t0;
+};
+
+struct load {
+	struct iscsi_context *iscsi;
+	int lun;
+	uint32_t blksz;
+	uint32_t io_len;
+	uint32_t blocks_per_io;
+	uint64_t nr_pos;   /* I/O-sized positions inside the span */
+	uint64_t next_pos; /* sequential cursor */
+	uint64_t rng;
+	int write;
+	int random;
+	double deadline;
+	int stop;
+	int inflight;
+	uint64_t ios;
+	uint64_t errors;
+	double lat_sum_us;
+	double lat_max_us;
+	double last_done;
+	char first_err[512];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t xorshift64(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+static uint64_t next_lba(struct load *ld)
+{
+	uint64_t pos;
+
+	if (ld->random) {
+		pos = xorshift64(&ld->rng) % ld->nr_pos;
+	} else {
+		pos = ld->next_pos++;
+		if (ld->next_pos >= ld->nr_pos)
+			ld->next_pos = 0;
+	}
+	return pos * ld->blocks_per_io;
+}
+
+static void io_done(struct iscsi_context *iscsi, int status, void *data,
+		    void *priv);
+
+static int submit(struct slot *s)
+{
+	struct load *ld = s->ld;
+	struct scsi_task *t;
+	uint64_t lba = next_lba(ld);
+
+	s->t0 = now_s();
+	if (ld->write) {
+		t = iscsi_write16_task(ld->iscsi, ld->lun, lba, s->buf,
+				       ld->io_len, (int)ld->blksz, 0, 0, 0, 0,
+				       0, io_done, s);
+	} else {
+		s->iov.iov_base = s->buf;
+		s->iov.iov_len = ld->io_len;
+		t = iscsi_read16_iov_task(ld->iscsi, ld->lun, lba, ld->io_len,
+					  (int)ld->blksz, 0, 0, 0, 0, 0,
+					  io_done, s, &s->iov, 1);
+	}
+	if (!t) {
+		snprintf(ld->first_err, sizeof(ld->first_err),
+			 "cannot queue %s at LBA %" PRIu64 ": %s",
+			 ld->write ? "WRITE(16)" : "READ(16)", lba,
+			 iscsi_get_error(ld->iscsi));
+		ld->errors++;
+		ld->stop = 1;
+		return -1;
+	}
+	ld->inflight++;
+	return 0;
+}
+
+static void io_done(struct iscsi_context *iscsi, int status, void *data,
+		    void *priv)
+{
+	struct scsi_task *task = data;
+	struct slot *s = priv;
+	struct load *ld = s->ld;
+	double t = now_s(), lat = (t - s->t0) * 1e6;
+
+	ld->inflight--;
+	ld->last_done = t;
+	if (status != SCSI_STATUS_GOOD) {
+		ld->errors++;
+		if (!ld->first_err[0]) {
+			char why[384];
+
+			tool_task_error(iscsi, task, status, why, sizeof(why));
+			snprintf(ld->first_err, sizeof(ld->first_err),
+				 "%s failed: %s",
+				 ld->write ? "WRITE(16)" : "READ(16)", why);
+		}
+		ld->stop = 1;
+	} else {
+		ld->ios++;
+		ld->lat_sum_us += lat;
+		if (lat > ld->lat_max_us)
+			ld->lat_max_us = lat;
+	}
+	if (task)
+		scsi_free_scsi_task(task);
+	if (!ld->stop && t >= ld->deadline)
+		ld->stop = 1;
+	if (!ld->stop)
+		submit(s);
+}
+
+/* Runs until the deadline, then drains. Returns 0, or -1 on a lost session. */
+static int run(struct load *ld, int timeout_s)
+{
+	int fd = iscsi_get_fd(ld->iscsi);
+
+	while (ld->inflight > 0) {
+		struct pollfd pfd = {.fd = fd};
+		int r;
+		double t;
+
+		pfd.events = (short)iscsi_which_events(ld->iscsi);
+		r = poll(&pfd, 1, 200);
+		if (r < 0 && errno != EINTR) {
+			snprintf(ld->first_err, sizeof(ld->first_err),
+				 "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (iscsi_service(ld->iscsi, r > 0 ? pfd.revents : 0) < 0) {
+			snprintf(ld->first_err, sizeof(ld->first_err),
+				 "session failed: %s",
+				 iscsi_get_error(ld->iscsi));
+			return -1;
+		}
+		fd = iscsi_get_fd(ld->iscsi);
+		t = now_s();
+		if (t >= ld->deadline)
+			ld->stop = 1;
+		/* A target that stops answering must not hang the benchmark. */
+		if (t > ld->deadline + timeout_s) {
+			snprintf(ld->first_err, sizeof(ld->first_err),
+				 "%d commands still outstanding %d s after the "
+				 "end of the run",
+				 ld->inflight, timeout_s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " --url iscsi://HOST:PORT/IQN/LUN [OPTIONS]\n"
+		"  --qd N                commands in flight (default 32)\n"
+		"  --bs BYTES            bytes per command, K/M suffixes "
+		"(default 4K)\n"
+		"  --pattern seq|rand    access pattern (default seq)\n"
+		"  --rw read|write       direction (default read)\n"
+		"  --seconds S           run time (default 10)\n"
+		"  --span BYTES          use only the first BYTES of the LUN\n"
+		"  --seed N              seed of the random pattern\n"
+		"  --initiator-name IQN  (default " TOOL_DEFAULT_INITIATOR ")\n"
+		"  --chap-user U --chap-password P\n"
+		"  --target-user U --target-password P   mutual CHAP\n"
+		"  --digest none|crc32c  header digest (default none)\n"
+		"  --timeout S           give up on a silent target (default "
+		"30)\n"
+		"Prints: iops= mbps= ios= errors= lat_avg_us= lat_max_us= "
+		"secs=\n"
+		"Exit: 0 ok, 1 usage, 2 login failed, 3 I/O error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"url", required_argument, NULL, 'u'},
+		{"qd", required_argument, NULL, 'q'},
+		{"bs", required_argument, NULL, 'b'},
+		{"pattern", required_argument, NULL, 'p'},
+		{"rw", required_argument, NULL, 'r'},
+		{"seconds", required_argument, NULL, 's'},
+		{"span", required_argument, NULL, 'S'},
+		{"seed", required_argument, NULL, 'x'},
+		{"initiator-name", required_argument, NULL, 'i'},
+		{"chap-user", required_argument, NULL, 'U'},
+		{"chap-password", required_argument, NULL, 'P'},
+		{"target-user", required_argument, NULL, 'T'},
+		{"target-password", required_argument, NULL, 'W'},
+		{"digest", required_argument, NULL, 'd'},
+		{"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct tool_conn_opts co = {.timeout_s = 30};
+	struct load ld = {.rng = 0x9e3779b97f4a7c15ULL};
+	uint64_t bs = 4096, span = 0, nr_blocks, v;
+	long qd = 32;
+	double seconds = 10, start, elapsed;
+	struct slot *slots;
+	int c, i, ret = TOOL_EXIT_OK;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			co.url = optarg;
+			break;
+		case 'q':
+			qd = strtol(optarg, &end, 10);
+			if (*end || qd < 1 || qd > MAX_QD) {
+				fprintf(stderr, PROG ": --qd must be 1..%d\n",
+					MAX_QD);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			if (tool_parse_size(optarg, &bs) || bs == 0 ||
+			    bs > MAX_IO_LEN) {
+				fprintf(stderr,
+					PROG ": bad --bs '%s' (1..16M)\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'p':
+			if (!strcmp(optarg, "rand") ||
+			    !strcmp(optarg, "random")) {
+				ld.random = 1;
+			} else if (!strcmp(optarg, "seq")) {
+				ld.random = 0;
+			} else {
+				fprintf(stderr,
+					PROG ": --pattern is seq or rand\n");
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'r':
+			if (!strcmp(optarg, "write")) {
+				ld.write = 1;
+			} else if (!strcmp(optarg, "read")) {
+				ld.write = 0;
+			} else {
+				fprintf(stderr,
+					PROG ": --rw is read or write\n");
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			seconds = strtod(optarg, &end);
+			if (*end || !(seconds > 0) || seconds > 86400) {
+				fprintf(stderr, PROG ": bad --seconds '%s'\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'S':
+			if (tool_parse_size(optarg, &span) || span == 0) {
+				fprintf(stderr, PROG ": bad --span '%s'\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'x':
+			v = strtoull(optarg, &end, 0);
+			if (*end) {
+				fprintf(stderr, PROG ": bad --seed '%s'\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			ld.rng = v ? v : 1; /* xorshift must not start at 0 */
+			break;
+		case 'i':
+			co.initiator = optarg;
+			break;
+		case 'U':
+			co.chap_user = optarg;
+			break;
+		case 'P':
+			co.chap_password = optarg;
+			break;
+		case 'T':
+			co.target_user = optarg;
+			break;
+		case 'W':
+			co.target_password = optarg;
+			break;
+		case 'd':
+			co.digest = optarg;
+			break;
+		case 't':
+			co.timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || co.timeout_s < 1 || co.timeout_s > 3600) {
+				fprintf(stderr, PROG ": bad --timeout '%s'\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return TOOL_EXIT_OK;
+		default:
+			usage(stderr);
+			return TOOL_EXIT_USAGE;
+		}
+	}
+	if (!co.url || optind != argc) {
+		usage(stderr);
+		return TOOL_EXIT_USAGE;
+	}
+
+	ld.iscsi = tool_connect(PROG, &co, &ld.lun);
+	if (!ld.iscsi)
+		return TOOL_EXIT_LOGIN;
+	if (tool_read_capacity(PROG, ld.iscsi, ld.lun, &ld.blksz, &nr_blocks)) {
+		ret = TOOL_EXIT_IO;
+		goto out_logout;
+	}
+	if (bs % ld.blksz) {
+		fprintf(stderr,
+			PROG ": --bs %" PRIu64
+			     " is not a multiple of the LUN block size %u\n",
+			bs, ld.blksz);
+		ret = TOOL_EXIT_USAGE;
+		goto out_logout;
+	}
+	ld.io_len = (uint32_t)bs;
+	ld.blocks_per_io = (uint32_t)(bs / ld.blksz);
+	if (span && span / ld.blksz < nr_blocks)
+		nr_blocks = span / ld.blksz;
+	ld.nr_pos = nr_blocks / ld.blocks_per_io;
+	if (ld.nr_pos == 0) {
+		fprintf(stderr,
+			PROG ": LUN %d has %" PRIu64
+			     " blocks of %u bytes: too small for --bs %" PRIu64
+			     "\n",
+			ld.lun, nr_blocks, ld.blksz, bs);
+		ret = TOOL_EXIT_USAGE;
+		goto out_logout;
+	}
+
+	slots = calloc((size_t)qd, sizeof(*slots));
+	if (!slots) {
+		fprintf(stderr, PROG ": out of memory\n");
+		ret = TOOL_EXIT_IO;
+		goto out_logout;
+	}
+	for (i = 0; i < qd; i++) {
+		uint64_t fill = 0x1234567887654321ULL + (uint64_t)i;
+
+		slots[i].ld = &ld;
+		if (posix_memalign((void **)&slots[i].buf, 4096, ld.io_len)) {
+			fprintf(stderr, PROG ": out of memory\n");
+			ret = TOOL_EXIT_IO;
+			goto out_free;
+		}
+		/* Non-trivial data so no layer can take a zero shortcut. */
+		for (uint32_t off = 0; off + 8 <= ld.io_len; off += 8) {
+			v = xorshift64(&fill);
+			memcpy(slots[i].buf + off, &v, 8);
+		}
+	}
+
+	start = now_s();
+	ld.deadline = start + seconds;
+	ld.last_done = start;
+	for (i = 0; i < qd && !ld.stop; i++)
+		submit(&slots[i]);
+	if (run(&ld, co.timeout_s) < 0)
+		ld.errors++;
+	elapsed = ld.last_done - start;
+	if (elapsed <= 0)
+		elapsed = 1e-9;
+
+	printf("iops=%.0f mbps=%.1f ios=%" PRIu64 " errors=%" PRIu64
+	       " lat_avg_us=%.0f lat_max_us=%.0f secs=%.2f\n",
+	       (double)ld.ios / elapsed,
+	       (double)ld.ios * ld.io_len / elapsed / 1e6, ld.ios, ld.errors,
+	       ld.ios ? ld.lat_sum_us / (double)ld.ios : 0.0, ld.lat_max_us,
+	       elapsed);
+	fflush(stdout);
+	if (ld.errors) {
+		fprintf(stderr, PROG ": %" PRIu64 " error(s); first: %s\n",
+			ld.errors, ld.first_err[0] ? ld.first_err : "unknown");
+		ret = TOOL_EXIT_IO;
+	}
+
+out_free:
+	for (i = 0; i < qd; i++)
+		free(slots[i].buf);
+	free(slots);
+out_logout:
+	/* Only a clean session can log out; a broken one is just dropped. */
+	if (ret == TOOL_EXIT_OK)
+		iscsi_logout_sync(ld.iscsi);
+	iscsi_destroy_context(ld.iscsi);
+	return ret;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Shared helpers of the libiscsi test tools (tgtx-load, tgtx-rwcheck): size
+ * parsing, login with the options every tool accepts, READ CAPACITY and
+ * readable task errors. Header-only on purpose: the Makefile builds every
+ * test/tools/X.c into its own program, so there is no place for a shared
+ * object, and the tools must not depend on libtgtx.
+ */
+#ifndef TGTX_TEST_TOOL_COMMON_H
+#define TGTX_TEST_TOOL_COMMON_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Absolute paths: the build passes -Iusr, so <iscsi/iscsi.h> would pick our
+ * own usr/iscsi/iscsi.h instead of libiscsi's.
+ */
+#include </usr/include/iscsi/iscsi.h>
+#include </usr/include/iscsi/scsi-lowlevel.h>
+
+/* Exit codes shared by all tools; system tests depend on them. */
+enum tool_exit {
+	TOOL_EXIT_OK = 0,
+	TOOL_EXIT_USAGE = 1,
+	TOOL_EXIT_LOGIN = 2,
+	TOOL_EXIT_IO = 3,
+	TOOL_EXIT_MISMATCH = 4,
+};
+
+#define TOOL_DEFAULT_INITIATOR "iqn.2026-11.org.tgtx:test-initiator"
+
+struct tool_conn_opts {
+	const char *url;
+	const char *initiator;
+	const char *chap_user;
+	const char *chap_password;
+	const char *target_user; /* mutual CHAP: the target's name */
+	const char *target_password;
+	const char *digest; /* "none" (default) or "crc32c" */
+	int timeout_s;	    /* per-command timeout, 0 = none */
+};
+
+/* Parses "4096", "4K", "1M", "1G" (binary multiples). Returns 0 or -EINVAL. */
+static inline int tool_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Accept "4KiB"/"4KB" as well as "4K". */
+	if (mul > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (mul > 1 && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end || (v && mul > UINT64_MAX / v))
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+/*
+ * Creates a context, logs in to the target/LUN of opts->url and checks the
+ * LUN is there. On failure prints why on stderr and returns NULL.
+ */
+static inline struct iscsi_context *
+tool_connect(const char *prog, const struct tool_conn_opts *o, int *lun)
+{
+	struct iscsi_context *iscsi;
+	struct iscsi_url *url;
+	const char *user, *pw;
+	enum iscsi_header_digest dg = ISCSI_HEADER_DIGEST_NONE;
+
+	if (o->digest && !strcmp(o->digest, "crc32c")) {
+		dg = ISCSI_HEADER_DIGEST_CRC32C;
+	} else if (o->digest && strcmp(o->digest, "none")) {
+		fprintf(stderr,
+			"%s: --digest must be none or crc32c, got '%s'\n", prog,
+			o->digest);
+		return NULL;
+	}
+
+	iscsi = iscsi_create_context(o->initiator ? o->initiator
+						  : TOOL_DEFAULT_INITIATOR);
+	if (!iscsi) {
+		fprintf(stderr, "%s: cannot create iSCSI context\n", prog);
+		return NULL;
+	}
+	url = iscsi_parse_full_url(iscsi, o->url);
+	if (!url) {
+		fprintf(stderr, "%s: bad URL '%s': %s (want %s)\n", prog,
+			o->url, iscsi_get_error(iscsi), ISCSI_URL_SYNTAX);
+		goto fail;
+	}
+	*lun = url->lun;
+	user = o->chap_user ? o->chap_user : (url->user[0] ? url->user : NULL);
+	pw = o->chap_password ? o->chap_password : url->passwd;
+
+	iscsi_set_targetname(iscsi, url->target);
+	iscsi_set_session_type(iscsi, ISCSI_SESSION_NORMAL);
+	iscsi_set_header_digest(iscsi, dg);
+	/* A dropped connection must surface as an error, not be hidden. */
+	iscsi_set_noautoreconnect(iscsi, 1);
+	if (o->timeout_s > 0)
+		iscsi_set_timeout(iscsi, o->timeout_s);
+	if (user &&
+	    iscsi_set_initiator_username_pwd(iscsi, user, pw ? pw : "")) {
+		fprintf(stderr, "%s: CHAP setup: %s\n", prog,
+			iscsi_get_error(iscsi));
+		goto fail_url;
+	}
+	if (o->target_user) {
+		if (!user) {
+			fprintf(stderr,
+				"%s: mutual CHAP needs --chap-user as well\n",
+				prog);
+			goto fail_url;
+		}
+		if (iscsi_set_target_username_pwd(
+			    iscsi, o->target_user,
+			    o->target_password ? o->target_password : "")) {
+			fprintf(stderr, "%s: mutual CHAP setup: %s\n", prog,
+				iscsi_get_error(iscsi));
+			goto fail_url;
+		}
+	}
+	if (iscsi_full_connect_sync(iscsi, url->portal, url->lun)) {
+		fprintf(stderr,
+			"%s: login to %s at %s (LUN %d) as %s failed: %s\n",
+			prog, url->target, url->portal, url->lun,
+			o->initiator ? o->initiator : TOOL_DEFAULT_INITIATOR,
+			iscsi_get_error(iscsi));
+		goto fail_url;
+	}
+	iscsi_destroy_url(url);
+	return iscsi;
+
+fail_url:
+	iscsi_destroy_url(url);
+fail:
+	iscsi_destroy_context(iscsi);
+	return NULL;
+}
+
+/* Describes a failed task: status, and sense key/ASC/ASCQ if any. */
+static inline void tool_task_error(struct iscsi_context *iscsi,
+				   struct scsi_task *task, int status,
+				   char *buf, size_t len)
+{
+	if (status == SCSI_STATUS_CHECK_CONDITION && task) {
+		snprintf(
+			buf, len,
+			"CHECK CONDITION, sense %s (0x%x) ASC/ASCQ 0x%04x (%s)",
+			scsi_sense_key_str(task->sense.key), task->sense.key,
+			task->sense.ascq,
+			scsi_sense_ascq_str(task->sense.ascq));
+	} else if (status == SCSI_STATUS_TIMEOUT) {
+		snprintf(buf, len, "command timed out");
+	} else if (status == SCSI_STATUS_CANCELLED) {
+		snprintf(buf, len, "command cancelled (connection lost?): %s",
+			 iscsi_get_error(iscsi));
+	} else if (status == SCSI_STATUS_ERROR) {
+		snprintf(buf, len, "transport error: %s",
+			 iscsi_get_error(iscsi));
+	} else {
+		snprintf(buf, len, "SCSI status 0x%x: %s", status,
+			 iscsi_get_error(iscsi));
+	}
+}
+
+/* READ CAPACITY(16): block size and number of blocks of the LUN. */
+static inline int tool_read_capacity(const char *prog,
+				     struct iscsi_context *iscsi, int lun,
+				     uint32_t *block_size, uint64_t *nr_blocks)
+{
+	struct scsi_task *task;
+	struct scsi_readcapacity16 *rc;
+	char why[256];
+
+	task = iscsi_readcapacity16_sync(iscsi, lun);
+	if (!task || task->status != SCSI_STATUS_GOOD) {
+		tool_task_error(iscsi, task, task ? task->status : -1, why,
+				sizeof(why));
+		fprintf(stderr, "%s: READ CAPACITY(16) on LUN %d failed: %s\n",
+			prog, lun, why);
+		if (task)
+			scsi_free_scsi_task(task);
+		return -EIO;
+	}
+	rc = scsi_datain_unmarshall(task);
+	if (!rc || rc->block_length == 0 || rc->block_length > (1U << 20)) {
+		fprintf(stderr, "%s: READ CAPACITY(16) on LUN %d: bad reply\n",
+			prog, lun);
+		scsi_free_scsi_task(task);
+		return -EIO;
+	}
+	*block_size = rc->block_length;
+	*nr_blocks = rc->returned_lba + 1;
+	scsi_free_scsi_task(task);
+	return 0;
+}
+
+#endif

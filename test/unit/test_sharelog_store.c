@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The xorshare store end to end on the event loop: writes land in the volume
+ * and in the log (k shares of each record give the data back), reads see
+ * them, start-up replays a logged change the volume missed, the baseline
+ * logs a pre-filled volume, bsopts and metadata are checked, VPD 0xC0.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bs/bs.h"
+#include "bs_xorshare/bs_xorshare.h"
+#include "bs_xorshare/sharelog.h"
+#include "bs_xorshare/xorshare.h"
+#include "bs_xorshare/xs_meta.h"
+#include "core/loop.h"
+#include "core/strbuf.h"
+
+#define VOL_SIZE (4u << 20)
+
+struct fx {
+	char top[64], vol[96], log[96], opts[256];
+	struct bs_dev dev;
+	const struct bs_ops *ops;
+	uint8_t *buf;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char tmpl[] = "/tmp/test-xsstore.XXXXXX";
+	int fd;
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(f->top, sizeof(f->top), "%s", tmpl);
+	snprintf(f->vol, sizeof(f->vol), "%s/vol.img", tmpl);
+	snprintf(f->log, sizeof(f->log), "%s/log", tmpl);
+	snprintf(f->opts, sizeof(f->opts), "k=2;n=3;log=%s;log_size=16M",
+		 f->log);
+	fd = open(f->vol, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, VOL_SIZE), 0);
+	close(fd);
+	f->buf = malloc(VOL_SIZE);
+	assert_int_equal(loop_init(), 0);
+	f->ops = bs_find("xorshare");
+	assert_non_null(f->ops);
+	f->dev.block_size = 512;
+	f->dev.ops = f->ops;
+	snprintf(f->dev.label, sizeof(f->dev.label), "test LUN 1");
+	*state = f;
+	return 0;
+}
+
+static void stop_cb(struct loop_timer *t)
+{
+	loop_stop();
+}
+
+/* Runs the loop for ms milliseconds (lets deferred frees happen). */
+static void spin(unsigned ms)
+{
+	struct loop_timer t;
+
+	loop_timer_init(&t, stop_cb);
+	loop_timer_arm(&t, ms);
+	loop_run();
+	loop_timer_cancel(&t);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	if (f->dev.priv) {
+		f->ops->close(&f->dev);
+		spin(1);
+	}
+	loop_exit();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
+	assert_int_equal(system(cmd), 0);
+	free(f->buf);
+	free(f);
+	return 0;
+}
+
+static int xopen(struct fx *f, const char *opts, char *err, size_t len)
+{
+	err[0] = '\0';
+	return f->ops->open(&f->dev, f->vol, opts, err, len);
+}
+
+static void must_open(struct fx *f)
+{
+	char err[512];
+	int ret = xopen(f, f->opts, err, sizeof(err));
+
+	if (ret)
+		fail_msg("open: %d %s", ret, err);
+	assert_int_equal(f->dev.size, VOL_SIZE);
+}
+
+static void xclose(struct fx *f)
+{
+	f->ops->close(&f->dev);
+	spin(1);
+}
+
+static void req_done(struct bs_req *r)
+{
+	*(int *)r->priv = 1;
+	loop_stop();
+}
+
+static int do_io(struct fx *f, enum bs_op op, uint64_t off, uint64_t len,
+		 void *buf, bool fua)
+{
+	struct bs_req r;
+	int done = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.offset = off;
+	r.len = len;
+	r.buf = buf;
+	r.fua = fua;
+	r.done = req_done;
+	r.priv = &done;
+	if (op == BS_FLUSH)
+		f->ops->flush(&f->dev, &r);
+	else if (op == BS_UNMAP)
+		f->ops->unmap(&f->dev, &r);
+	else
+		f->ops->submit(&f->dev, &r);
+	while (!done)
+		loop_run();
+	return r.result;
+}
+
+static void fill(uint8_t *p, size_t len, unsigned seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9));
+}
+
+static void show(struct fx *f, struct strbuf *sb)
+{
+	strbuf_reset(sb);
+	f->ops->show(&f->dev, sb, "    ");
+}
+
+static void wait_baseline(struct fx *f)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (int i = 0; i < 500; i++) {
+		show(f, &sb);
+		if (strstr(strbuf_str(&sb), "Baseline: complete"))
+			break;
+		spin(10);
+	}
+	assert_non_null(strstr(strbuf_str(&sb), "Baseline: complete"));
+	strbuf_free(&sb);
+}
+
+/*
+ * Rebuilds the volume image from the log alone (combining k shares of
+ * every record, in order) and compares it with the volume file.
+ */
+static void check_log_matches_volume(struct fx *f, unsigned first_share)
+{
+	struct sharelog_cfg cfg;
+	struct sharelog *sl;
+	struct sl_iter *it;
+	struct xs_ctx *ctx;
+	const void *rec;
+	uint8_t *img = calloc(1, VOL_SIZE), *data = malloc(1 << 20);
+	char err[256];
+	int fd, ret;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->log;
+	cfg.read_only = true;
+	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(xs_ctx_new(&ctx, 2, 3, 1 << 20, 0), 0);
+	assert_int_equal(sharelog_iter_open(sl, 1, &it), 0);
+	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
+		struct sl_rec_hdr h;
+		const uint8_t *sh[2];
+		size_t lens[2], got;
+
+		sl_record_decode(rec, &h);
+		assert_true(h.offset + h.length <= VOL_SIZE);
+		if (h.type == SL_REC_UNMAP) {
+			memset(img + h.offset, 0, h.length);
+			continue;
+		}
+		for (unsigned i = 0; i < 2; i++) {
+			unsigned s = (first_share + i) % 3;
+
+			sh[i] = (const uint8_t *)rec + SL_REC_HDR_SIZE +
+				(size_t)s * h.share_len;
+			lens[i] = h.share_len;
+		}
+		assert_int_equal(
+			xs_combine(ctx, sh, lens, 2, data, 1 << 20, &got), 0);
+		assert_int_equal(got, h.length);
+		memcpy(img + h.offset, data, got);
+	}
+	assert_int_equal(ret, 0);
+	sharelog_iter_close(it);
+	sharelog_close(sl);
+	xs_ctx_free(ctx);
+	fd = open(f->vol, O_RDONLY);
+	assert_int_equal(pread(fd, f->buf, VOL_SIZE, 0), VOL_SIZE);
+	close(fd);
+	assert_memory_equal(img, f->buf, VOL_SIZE);
+	free(img);
+	free(data);
+}
+
+static void test_write_read_log(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *w = malloc(3 << 20), *r = malloc(3 << 20);
+	struct strbuf sb = STRBUF_INIT;
+
+	must_open(f);
+	wait_baseline(f);
+	fill(w, 3 << 20, 1);
+	/* larger than one record: split into 1 MiB records */
+	assert_int_equal(do_io(f, BS_WRITE, 4096, 3 << 20, w, false), 0);
+	fill(w, 8192, 2);
+	assert_int_equal(do_io(f, BS_WRITE, 512, 8192, w, true), 0);
+	assert_int_equal(do_io(f, BS_UNMAP, 1 << 20, 65536, NULL, false), 0);
+	assert_int_equal(do_io(f, BS_FLUSH, 0, 0, NULL, false), 0);
+	assert_int_equal(do_io(f, BS_READ, 512, 8192, r, false), 0);
+	assert_memory_equal(r, w, 8192);
+	memset(w, 0, 65536);
+	assert_int_equal(do_io(f, BS_READ, 1 << 20, 65536, r, false), 0);
+	assert_memory_equal(r, w, 65536);
+	/* out of range */
+	assert_int_equal(do_io(f, BS_READ, VOL_SIZE - 512, 1024, r, false),
+			 -EINVAL);
+
+	show(f, &sb);
+	assert_non_null(
+		strstr(strbuf_str(&sb), "Protection: xorshare k=2 n=3"));
+	assert_non_null(strstr(strbuf_str(&sb), "Peer 2: cursor=0"));
+	assert_non_null(strstr(strbuf_str(&sb), "Alert: none"));
+	strbuf_free(&sb);
+	xclose(f);
+	/* every pair of shares rebuilds the same history */
+	for (unsigned s = 0; s < 3; s++)
+		check_log_matches_volume(f, s);
+	free(w);
+	free(r);
+}
+
+static void test_replay_missing_write(void **state)
+{
+	struct fx *f = *state;
+	struct sharelog_cfg cfg;
+	struct sharelog *sl;
+	struct xs_meta m;
+	struct xs_ctx *ctx;
+	uint8_t *rec, *sh[3], data[4096];
+	uint32_t share_len = (uint32_t)xs_share_size(3, sizeof(data));
+	char err[256];
+	uint64_t seq;
+
+	must_open(f);
+	wait_baseline(f);
+	xclose(f);
+
+	/* a record the volume never got: as after a crash between the two */
+	assert_int_equal(xs_meta_load(f->log, &m), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->log;
+	cfg.k = 2;
+	cfg.n = 3;
+	cfg.log_size = 16 << 20;
+	cfg.max_rec_len = sl_record_size(3, share_len);
+	memcpy(cfg.uuid, m.uuid, 16);
+	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(xs_ctx_new(&ctx, 2, 3, sizeof(data), 0), 0);
+	rec = malloc(cfg.max_rec_len);
+	fill(data, sizeof(data), 9);
+	sl_record_init(rec, SL_REC_WRITE, 2, 3, 65536, sizeof(data), share_len);
+	for (unsigned i = 0; i < 3; i++)
+		sh[i] = sl_record_share(rec, i, share_len);
+	assert_int_equal(xs_split(ctx, data, sizeof(data), sh), 0);
+	assert_int_equal(sharelog_append(sl, rec, &seq), 0);
+	assert_int_equal(sharelog_sync(sl), 0);
+	sharelog_close(sl);
+	xs_ctx_free(ctx);
+	free(rec);
+
+	must_open(f);
+	assert_int_equal(do_io(f, BS_READ, 65536, sizeof(data), f->buf, false),
+			 0);
+	assert_memory_equal(f->buf, data, sizeof(data));
+	xclose(f);
+	check_log_matches_volume(f, 1);
+}
+
+static void test_baseline_prefilled(void **state)
+{
+	struct fx *f = *state;
+	int fd = open(f->vol, O_RDWR);
+
+	/* data before protection, and a hole that stays zero */
+	fill(f->buf, 2 << 20, 5);
+	assert_int_equal(pwrite(fd, f->buf, 2 << 20, 0), 2 << 20);
+	close(fd);
+	must_open(f);
+	wait_baseline(f);
+	xclose(f);
+	check_log_matches_volume(f, 0);
+}
+
+static void test_opts_and_meta(void **state)
+{
+	struct fx *f = *state;
+	char err[512], opts[300];
+
+	assert_int_equal(xopen(f, "k=2;n=3", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "log=DIR"));
+	snprintf(opts, sizeof(opts), "k=3;n=2;log=%s", f->log);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), -EINVAL);
+	snprintf(opts, sizeof(opts), "log=%s;full=sometimes", f->log);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), -EINVAL);
+	snprintf(opts, sizeof(opts), "log=%s;log_size=12Q", f->log);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), -EINVAL);
+
+	must_open(f);
+	xclose(f);
+	/* different (k,n) than the volume was protected with */
+	snprintf(opts, sizeof(opts), "k=3;n=4;log=%s;log_size=16M", f->log);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "force=1"));
+	snprintf(opts, sizeof(opts), "k=3;n=4;log=%s;log_size=16M;force=1",
+		 f->log);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), 0);
+	xclose(f);
+	/* a volume inside a share log directory is refused */
+	{
+		char vol[128];
+		int fd;
+
+		snprintf(vol, sizeof(vol), "%s/inside.img", f->log);
+		fd = open(vol, O_RDWR | O_CREAT, 0600);
+		assert_int_equal(ftruncate(fd, 1 << 20), 0);
+		close(fd);
+		assert_int_equal(
+			f->ops->open(&f->dev, vol, f->opts, err, sizeof(err)),
+			-EINVAL);
+		assert_non_null(strstr(err, "share log"));
+	}
+}
+
+static void test_vpd(void **state)
+{
+	struct fx *f = *state;
+	uint8_t page[64], plain[64];
+	struct xs_meta m;
+
+	must_open(f);
+	assert_int_equal(f->ops->nr_vpd_pages, 1);
+	assert_int_equal(f->ops->vpd_pages[0], 0xc0);
+	assert_int_equal(f->ops->vpd_page(&f->dev, 0xc1, page, sizeof(page)),
+			 0);
+	assert_int_equal(f->ops->vpd_page(&f->dev, 0xc0, page, sizeof(page)),
+			 XS_VPD_LEN);
+	assert_int_equal(page[1], 0xc0);
+	assert_int_equal(page[3], XS_VPD_LEN - 4);
+	assert_int_equal(page[21], 2);
+	assert_int_equal(page[22], 3);
+	assert_int_equal(xs_meta_load(f->log, &m), 0);
+	assert_memory_equal(page + 24, m.uuid, 16);
+	assert_true(xorshare_vpd_is_xorshare(page, XS_VPD_LEN));
+	assert_false(xorshare_vpd_is_xorshare(page, 10));
+	memset(plain, 0, sizeof(plain));
+	plain[1] = 0xc0;
+	assert_false(xorshare_vpd_is_xorshare(plain, sizeof(plain)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_write_read_log, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replay_missing_write,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_baseline_prefilled, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_opts_and_meta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_vpd, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
