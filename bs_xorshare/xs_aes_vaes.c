@@ -6,6 +6,7 @@
  * to OpenSSL's AES-128-CTR with IV = nonce || counter (big-endian), which a
  * unit test checks. xs_rng.c uses it only when the CPU has VAES/AVX-512BW.
  */
+#include <cpuid.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -110,8 +111,15 @@ VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
 
 bool xs_aes_vaes_usable(void)
 {
+	unsigned int a, b, c, d;
+
 	__builtin_cpu_init();
-	return __builtin_cpu_supports("avx512f") &&
-	       __builtin_cpu_supports("avx512bw") &&
-	       __builtin_cpu_supports("vaes") && __builtin_cpu_supports("aes");
+	if (!__builtin_cpu_supports("avx512f") ||
+	    !__builtin_cpu_supports("avx512bw") ||
+	    !__builtin_cpu_supports("aes"))
+		return false;
+	/* clang's __builtin_cpu_supports does not know "vaes": ask CPUID. */
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return c & (1u << 9);
 }

@@ -18,8 +18,8 @@
 #include "core/target.h"
 #include "iscsi/login.h"
 
-#define TN_OPEN "iqn.2024-01.fuzz:open"
-#define TN_CHAP "iqn.2024-01.fuzz:chap"
+#define TN_OPEN	  "iqn.2024-01.fuzz:open"
+#define TN_CHAP	  "iqn.2024-01.fuzz:chap"
 #define MAX_STEPS 64
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
@@ -114,8 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	n--;
 	/* small limits exercise the C-bit response continuation */
 	max = (mode & 0x80) ? 8192 : 8 + (uint32_t)(mode & 0x3c) * 4;
-	login_init(&lg, (struct sockaddr *)&peer, (struct sockaddr *)&local,
-		   1);
+	login_init(&lg, (struct sockaddr *)&peer, (struct sockaddr *)&local, 1);
 	if (mode & 1) {
 		const char *t = (mode & 2) ? first_chap : first_open;
 		size_t tl = (mode & 2) ? sizeof(first_chap) - 1

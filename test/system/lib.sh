@@ -304,6 +304,7 @@ start_tgtxd() {
 		fi
 		CTL=$dir/ctl.sock
 		TGTXD_DIR=$dir
+		TGTXD_NAME=$name
 		TGTXD_LOG=$dir/tgtxd.log
 		"$B/tgtxd" -f --iscsi "portal=127.0.0.1:$PORT" \
 			--control-socket "$CTL" "$@" >>"$TGTXD_LOG" 2>&1 &
@@ -311,7 +312,7 @@ start_tgtxd() {
 		# Sanitizer leak checks at exit can take a while.
 		track_proc "$TGTXD_PID" 10
 		if wait_daemon "$TGTXD_PID" 15 tgtxd_ready; then
-			export PORT CTL TGTXD_PID TGTXD_DIR TGTXD_LOG
+			export PORT CTL TGTXD_PID TGTXD_DIR TGTXD_LOG TGTXD_NAME
 			set_named "$name" PORT CTL
 			printf -v "PID_${name//[^A-Za-z0-9_]/_}" '%s' "$TGTXD_PID"
 			log "tgtxd '$name' pid $TGTXD_PID on 127.0.0.1:$PORT"
@@ -326,6 +327,15 @@ start_tgtxd() {
 	done
 	cat "$TGTXD_LOG" >&2
 	fail "tgtxd '$name' did not come up (log above)"
+}
+
+# restart_tgtxd: stops the last started tgtxd and starts it again under the
+# same name (same port and control socket); its configuration is gone.
+restart_tgtxd() {
+	local name=$TGTXD_NAME
+
+	stop_tgtxd
+	start_tgtxd "$name"
 }
 
 tgtxd_ready() {

@@ -6,9 +6,9 @@ set -euo pipefail
 start_tgtxd auth
 IQN=iqn.2026-11.org.tgtx:auth
 GOOD_INI=iqn.2026-11.org.tgtx:good-initiator
-truncate -s 16M "$TMP/a.img"
+truncate -s 16M "$TGTX_TEST_DIR/a.img"
 tgtxadm_ctl --op new --mode target --tid 1 -T "$IQN"
-tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 1 -b "$TMP/a.img"
+tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 1 -b "$TGTX_TEST_DIR/a.img"
 tgtxadm_ctl --op bind --mode target --tid 1 -I 127.0.0.1
 tgtxadm_ctl --op new --mode account --user alice --password secret-alice-1
 tgtxadm_ctl --op bind --mode account --tid 1 --user alice
@@ -42,8 +42,8 @@ tgtxadm_ctl --op unbind --mode target --tid 1 -I 127.0.0.1
 tgtxadm_ctl --op bind --mode target --tid 1 -I 127.0.0.2
 rc=0; "$RW" --url "$URL" --login-only || rc=$?
 [ $rc -eq 2 ] && pass "ACL refuses an unlisted address" || fail "address ACL: exit $rc"
-iscsi-ls -s "iscsi://127.0.0.1:$PORT" >"$TMP/ls.txt" 2>&1 || true
-grep -q "$IQN" "$TMP/ls.txt" && fail "SendTargets shows a target the ACL hides" ||
+iscsi-ls -s "iscsi://127.0.0.1:$PORT" >"$TGTX_TEST_DIR/ls.txt" 2>&1 || true
+grep -q "$IQN" "$TGTX_TEST_DIR/ls.txt" && fail "SendTargets shows a target the ACL hides" ||
 	pass "SendTargets hides targets the ACL refuses"
 
 # ACL by CIDR + initiator name
@@ -54,4 +54,4 @@ tgtxadm_ctl --op bind --mode target --tid 1 -Q "$GOOD_INI"
 	fail "listed initiator refused"
 rc=0; "$RW" --url "$URL" --login-only --initiator-name iqn.2026-11.org.tgtx:other || rc=$?
 [ $rc -eq 2 ] && pass "ACL refuses an unlisted initiator name" || fail "name ACL: exit $rc"
-finish
+

@@ -22,16 +22,13 @@ static int setup(void **state)
 	char err[128];
 
 	log_open("test", 0, LOG_LVL_ERR);
-	assert_int_equal(target_create(1, "iqn.2024-01.test:chap", err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		target_create(1, "iqn.2024-01.test:chap", err, sizeof(err)), 0);
 	tgt = target_find_tid(1);
-	assert_int_equal(account_create("bob", "bobsecret12345", err,
-					sizeof(err)),
-			 0);
-	assert_int_equal(account_create("tgt", "targetsecret99", err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		account_create("bob", "bobsecret12345", err, sizeof(err)), 0);
+	assert_int_equal(
+		account_create("tgt", "targetsecret99", err, sizeof(err)), 0);
 	target_account_bind(tgt, "bob", false, err, sizeof(err));
 	target_account_bind(tgt, "tgt", true, err, sizeof(err));
 	return 0;
@@ -54,9 +51,8 @@ static void test_md5_known_answer(void **state)
 	for (int i = 0; i < 16; i++)
 		chal[i] = (uint8_t)i;
 	/* MD5(0x01 || "secret" || 00 01 .. 0f) */
-	assert_int_equal(chap_response(CHAP_ALG_MD5, 1, "secret", chal, 16,
-				       out),
-			 16);
+	assert_int_equal(
+		chap_response(CHAP_ALG_MD5, 1, "secret", chal, 16, out), 16);
 	assert_memory_equal(out, want, 16);
 }
 
@@ -71,17 +67,17 @@ static void test_sha256_known_answer(void **state)
 
 	for (int i = 0; i < 32; i++)
 		chal[i] = (uint8_t)i;
-	assert_int_equal(chap_response(CHAP_ALG_SHA256, 7, "tgtpass", chal,
-				       32, out),
-			 32);
+	assert_int_equal(
+		chap_response(CHAP_ALG_SHA256, 7, "tgtpass", chal, 32, out),
+		32);
 	assert_memory_equal(out, want, 32);
 	assert_int_equal(chap_digest_len(CHAP_ALG_MD5), 16);
 	assert_int_equal(chap_digest_len(6), 0);
 	assert_int_equal(chap_response(6, 1, "x", chal, 1, out), -1);
 }
 
-static uint16_t run_step(struct iscsi_login *lg, const char *text,
-			 size_t len, struct text_list *ans)
+static uint16_t run_step(struct iscsi_login *lg, const char *text, size_t len,
+			 struct text_list *ans)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct text_list l;
@@ -131,9 +127,9 @@ static void test_exchange(void **state)
 	{
 		uint8_t c[64];
 
-		assert_int_equal(text_bin_decode(text_get(&ans, "CHAP_C"), c,
-						 sizeof(c)),
-				 16);
+		assert_int_equal(
+			text_bin_decode(text_get(&ans, "CHAP_C"), c, sizeof(c)),
+			16);
 		assert_memory_equal(c, lg.chap_challenge, 16);
 		assert_int_equal(atoi(text_get(&ans, "CHAP_I")), lg.chap_id);
 	}
@@ -205,9 +201,9 @@ static void test_mutual(void **state)
 	assert_string_equal(text_get(&ans, "CHAP_N"), "tgt");
 	chap_response(CHAP_ALG_MD5, 200, "targetsecret99",
 		      (const uint8_t *)"\x01\x02\x03\x04", 4, want);
-	assert_int_equal(text_bin_decode(text_get(&ans, "CHAP_R"), got,
-					 sizeof(got)),
-			 16);
+	assert_int_equal(
+		text_bin_decode(text_get(&ans, "CHAP_R"), got, sizeof(got)),
+		16);
 	assert_memory_equal(got, want, 16);
 	text_list_free(&ans);
 

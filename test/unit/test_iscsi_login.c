@@ -28,14 +28,14 @@
 	(uint8_t)(((t) ? ISCSI_FLAG_LOGIN_TRANSIT : 0) | (csg) << 2 | (nsg))
 #define CONT ISCSI_FLAG_LOGIN_CONTINUE
 
-#define TN_OPEN "iqn.2024-01.test.tgtx:open"
-#define TN_CHAP "iqn.2024-01.test.tgtx:chap"
-#define TN_ACL "iqn.2024-01.test.tgtx:acl"
+#define TN_OPEN	 "iqn.2024-01.test.tgtx:open"
+#define TN_CHAP	 "iqn.2024-01.test.tgtx:chap"
+#define TN_ACL	 "iqn.2024-01.test.tgtx:acl"
 #define TN_NAMES "iqn.2024-01.test.tgtx:names"
-#define TN_CRC "iqn.2024-01.test.tgtx:crc"
-#define TN_OFF "iqn.2024-01.test.tgtx:offline"
+#define TN_CRC	 "iqn.2024-01.test.tgtx:crc"
+#define TN_OFF	 "iqn.2024-01.test.tgtx:offline"
 #define TN_NOOUT "iqn.2024-01.test.tgtx:noout"
-#define IN "iqn.1994-05.com.example:init"
+#define IN	 "iqn.1994-05.com.example:init"
 
 struct lt {
 	struct iscsi_login lg;
@@ -68,8 +68,8 @@ static void free_lt(struct lt *x)
 	free(x);
 }
 
-static enum login_result step_max(struct lt *x, uint8_t flags,
-				  const char *text, size_t len, uint32_t max)
+static enum login_result step_max(struct lt *x, uint8_t flags, const char *text,
+				  size_t len, uint32_t max)
 {
 	struct iscsi_login_req req;
 	enum login_result r;
@@ -114,7 +114,8 @@ static int setup(void **state)
 	struct target *t;
 	char err[128];
 
-	log_open("test", 0, getenv("TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
+	log_open("test", 0,
+		 getenv("TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERR);
 	assert_int_equal(target_create(1, TN_OPEN, err, sizeof(err)), 0);
 	t = target_find_tid(1);
 	assert_int_equal(target_acl_add(t, ACL_ADDR, "ALL", err, sizeof(err)),
@@ -123,21 +124,18 @@ static int setup(void **state)
 					  sizeof(err)),
 			 0);
 
-	assert_int_equal(account_create("alice", "alicepass1234", err,
-					sizeof(err)),
-			 0);
-	assert_int_equal(account_create("tgtuser", "tgtsecret5678", err,
-					sizeof(err)),
-			 0);
+	assert_int_equal(
+		account_create("alice", "alicepass1234", err, sizeof(err)), 0);
+	assert_int_equal(
+		account_create("tgtuser", "tgtsecret5678", err, sizeof(err)),
+		0);
 	assert_int_equal(target_create(2, TN_CHAP, err, sizeof(err)), 0);
 	t = target_find_tid(2);
 	target_acl_add(t, ACL_ADDR, "ALL", err, sizeof(err));
-	assert_int_equal(target_account_bind(t, "alice", false, err,
-					     sizeof(err)),
-			 0);
-	assert_int_equal(target_account_bind(t, "tgtuser", true, err,
-					     sizeof(err)),
-			 0);
+	assert_int_equal(
+		target_account_bind(t, "alice", false, err, sizeof(err)), 0);
+	assert_int_equal(
+		target_account_bind(t, "tgtuser", true, err, sizeof(err)), 0);
 
 	target_create(3, TN_ACL, err, sizeof(err));
 	target_acl_add(target_find_tid(3), ACL_ADDR, "10.0.0.0/8", err,
@@ -151,29 +149,29 @@ static int setup(void **state)
 	target_create(5, TN_CRC, err, sizeof(err));
 	t = target_find_tid(5);
 	target_acl_add(t, ACL_ADDR, "ALL", err, sizeof(err));
-	assert_int_equal(target_param_set(t, "HeaderDigest", "CRC32C", err,
-					  sizeof(err)),
-			 0);
+	assert_int_equal(
+		target_param_set(t, "HeaderDigest", "CRC32C", err, sizeof(err)),
+		0);
 	assert_int_equal(target_param_set(t, "DataDigest", "CRC32C,None", err,
 					  sizeof(err)),
 			 0);
 	assert_int_equal(target_param_set(t, "MaxRecvDataSegmentLength",
 					  "65536", err, sizeof(err)),
 			 0);
-	assert_int_equal(target_param_set(t, "ImmediateData", "No", err,
-					  sizeof(err)),
-			 0);
+	assert_int_equal(
+		target_param_set(t, "ImmediateData", "No", err, sizeof(err)),
+		0);
 	assert_int_equal(target_param_set(t, "MaxBurstLength", "1048576", err,
 					  sizeof(err)),
 			 0);
 	/* bad overrides are refused with a message */
-	assert_int_equal(target_param_set(t, "MaxBurstLength", "12", err,
-					  sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		target_param_set(t, "MaxBurstLength", "12", err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "MaxBurstLength"));
-	assert_int_equal(target_param_set(t, "NoSuchKey", "1", err,
-					  sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		target_param_set(t, "NoSuchKey", "1", err, sizeof(err)),
+		-EINVAL);
 
 	target_create(6, TN_OFF, err, sizeof(err));
 	target_acl_add(target_find_tid(6), ACL_ADDR, "ALL", err, sizeof(err));
@@ -261,10 +259,10 @@ static void test_login_straight_to_operational_defaults(void **state)
 {
 	struct lt *x = new_lt();
 
-	assert_int_equal(step(x, FL(1, 1, 3),
-			      T("InitiatorName=" IN "\0TargetName=" TN_OPEN
-				"\0")),
-			 LOGIN_DONE);
+	assert_int_equal(
+		step(x, FL(1, 1, 3),
+		     T("InitiatorName=" IN "\0TargetName=" TN_OPEN "\0")),
+		LOGIN_DONE);
 	assert_int_equal(status(x), 0);
 	assert_string_equal(get(x, "TargetPortalGroupTag"), "1");
 	assert_string_equal(get(x, "MaxRecvDataSegmentLength"), "262144");
@@ -314,8 +312,7 @@ static void test_login_repeated_identity(void **state)
 	step(x, FL(1, 0, 1),
 	     T("InitiatorName=" IN "\0TargetName=" TN_OPEN
 	       "\0AuthMethod=None\0"));
-	assert_int_equal(step(x, FL(1, 1, 3),
-			      T("TargetName=" TN_CRC "\0")),
+	assert_int_equal(step(x, FL(1, 1, 3), T("TargetName=" TN_CRC "\0")),
 			 LOGIN_FAILED);
 	assert_int_equal(status(x), ISCSI_LOGIN_INIT_ERR);
 	free_lt(x);
@@ -427,8 +424,7 @@ static void test_login_target_errors(void **state)
 		    ISCSI_LOGIN_MISSING_PARAM);
 	expect_fail(FL(1, 0, 1), T("InitiatorName=" IN "\0"),
 		    ISCSI_LOGIN_MISSING_PARAM);
-	expect_fail(FL(1, 0, 1),
-		    T("InitiatorName=" IN "\0SessionType=Weird\0"),
+	expect_fail(FL(1, 0, 1), T("InitiatorName=" IN "\0SessionType=Weird\0"),
 		    ISCSI_LOGIN_SESSION_TYPE_UNSUPP);
 
 	/* the name ACL lets the right initiator in */
@@ -528,12 +524,12 @@ static void chap_answer(struct lt *x, const char *user, const char *secret,
 	alg = atoi(ca);
 	clen = text_bin_decode(cc, chal, sizeof(chal));
 	assert_true(clen >= 16);
-	dlen = chap_response(alg, (uint8_t)atoi(ci), secret, chal,
-			     (size_t)clen, dig);
+	dlen = chap_response(alg, (uint8_t)atoi(ci), secret, chal, (size_t)clen,
+			     dig);
 	assert_true(dlen > 0);
 	text_hex_encode(dig, (size_t)dlen, hex, sizeof(hex));
-	*outlen = (size_t)snprintf(out, outsz, "CHAP_N=%s%cCHAP_R=%s%c%s",
-				   user, 0, hex, 0, extra ? extra : "");
+	*outlen = (size_t)snprintf(out, outsz, "CHAP_N=%s%cCHAP_R=%s%c%s", user,
+				   0, hex, 0, extra ? extra : "");
 	if (extra)
 		*outlen += 0; /* extra carries its own NULs via strlen below */
 }
@@ -607,8 +603,7 @@ static void test_chap_failures(void **state)
 	/* unknown user */
 	x = new_lt();
 	chap_start(x, TN_CHAP, "5");
-	chap_answer(x, "mallory", "alicepass1234", NULL, buf, sizeof(buf),
-		    &n);
+	chap_answer(x, "mallory", "alicepass1234", NULL, buf, sizeof(buf), &n);
 	assert_int_equal(step(x, FL(1, 0, 1), buf, n), LOGIN_FAILED);
 	assert_int_equal(status(x), ISCSI_LOGIN_AUTH_FAILED);
 	free_lt(x);
@@ -649,22 +644,22 @@ static void test_chap_failures(void **state)
 	free_lt(x);
 
 	/* CHAP keys before AuthMethod=CHAP was agreed */
-	expect_fail(FL(0, 0, 1),
-		    T("InitiatorName=" IN "\0TargetName=" TN_CHAP
-		      "\0CHAP_A=5\0"),
-		    ISCSI_LOGIN_INIT_ERR);
+	expect_fail(
+		FL(0, 0, 1),
+		T("InitiatorName=" IN "\0TargetName=" TN_CHAP "\0CHAP_A=5\0"),
+		ISCSI_LOGIN_INIT_ERR);
 }
 
 static size_t add_mutual(char *buf, size_t n, size_t cap, const char *cc)
 {
-	n += (size_t)snprintf(buf + n, cap - n, "CHAP_I=77%cCHAP_C=%s%c", 0,
-			      cc, 0);
+	n += (size_t)snprintf(buf + n, cap - n, "CHAP_I=77%cCHAP_C=%s%c", 0, cc,
+			      0);
 	return n;
 }
 
 static void test_chap_mutual(void **state)
 {
-	static const uint8_t ichal[16] = {1, 2, 3, 4, 5, 6, 7, 8,
+	static const uint8_t ichal[16] = {1, 2,	 3,  4,	 5,  6,	 7,  8,
 					  9, 10, 11, 12, 13, 14, 15, 16};
 	uint8_t want[CHAP_DIGEST_MAX], got[64];
 	char buf[512], chex[64];
@@ -678,8 +673,8 @@ static void test_chap_mutual(void **state)
 	assert_int_equal(step(x, FL(1, 0, 1), buf, n), LOGIN_CONTINUE);
 	assert_int_equal(status(x), 0);
 	assert_string_equal(get(x, "CHAP_N"), "tgtuser");
-	assert_int_equal(chap_response(CHAP_ALG_MD5, 77, "tgtsecret5678",
-				       ichal, sizeof(ichal), want),
+	assert_int_equal(chap_response(CHAP_ALG_MD5, 77, "tgtsecret5678", ichal,
+				       sizeof(ichal), want),
 			 16);
 	assert_int_equal(text_bin_decode(get(x, "CHAP_R"), got, sizeof(got)),
 			 16);
@@ -709,8 +704,8 @@ static void test_chap_mutual(void **state)
 
 static void test_chap_base64_response(void **state)
 {
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+				  "stuvwxyz0123456789+/";
 	const char *ci, *cc;
 	uint8_t chal[64], dig[CHAP_DIGEST_MAX];
 	char buf[512], enc[64];
@@ -722,12 +717,12 @@ static void test_chap_base64_response(void **state)
 	ci = get(x, "CHAP_I");
 	cc = get(x, "CHAP_C");
 	clen = text_bin_decode(cc, chal, sizeof(chal));
-	chap_response(5, (uint8_t)atoi(ci), "alicepass1234", chal,
-		      (size_t)clen, dig);
+	chap_response(5, (uint8_t)atoi(ci), "alicepass1234", chal, (size_t)clen,
+		      dig);
 	/* 16 bytes -> 24 base64 chars with "==" */
 	for (int i = 0; i < 15; i += 3) {
-		uint32_t v = (uint32_t)dig[i] << 16 | dig[i + 1] << 8 |
-			     dig[i + 2];
+		uint32_t v =
+			(uint32_t)dig[i] << 16 | dig[i + 1] << 8 | dig[i + 2];
 
 		enc[o++] = b64[v >> 18];
 		enc[o++] = b64[(v >> 12) & 63];
@@ -739,8 +734,8 @@ static void test_chap_base64_response(void **state)
 	enc[o++] = '=';
 	enc[o++] = '=';
 	enc[o] = '\0';
-	n = (size_t)snprintf(buf, sizeof(buf), "CHAP_N=alice%cCHAP_R=0b%s%c",
-			     0, enc, 0);
+	n = (size_t)snprintf(buf, sizeof(buf), "CHAP_N=alice%cCHAP_R=0b%s%c", 0,
+			     enc, 0);
 	assert_int_equal(step(x, FL(1, 0, 1), buf, n), LOGIN_CONTINUE);
 	assert_int_equal(status(x), 0);
 	free_lt(x);
@@ -759,9 +754,9 @@ static void test_continuation_in(void **state)
 	assert_int_equal(status(x), 0);
 	assert_int_equal(x->dlen, 0);
 	assert_int_equal(x->rsp.flags, FL(0, 0, 0));
-	assert_int_equal(step(x, FL(1, 0, 1),
-			      T("me=" TN_OPEN "\0AuthMethod=None\0")),
-			 LOGIN_CONTINUE);
+	assert_int_equal(
+		step(x, FL(1, 0, 1), T("me=" TN_OPEN "\0AuthMethod=None\0")),
+		LOGIN_CONTINUE);
 	assert_int_equal(x->rsp.flags, FL(1, 0, 1));
 	assert_string_equal(get(x, "AuthMethod"), "None");
 	assert_ptr_equal(x->lg.target, target_find_tid(1));
@@ -814,8 +809,7 @@ static void test_continuation_out(void **state)
 	assert_string_equal(text_get(&l, "TargetPortalGroupTag"), "1");
 	assert_string_equal(text_get(&l, "MaxBurstLength"), "65536");
 	assert_string_equal(text_get(&l, "X-b"), "NotUnderstood");
-	assert_string_equal(text_get(&l, "MaxRecvDataSegmentLength"),
-			    "262144");
+	assert_string_equal(text_get(&l, "MaxRecvDataSegmentLength"), "262144");
 	text_list_free(&l);
 	free_lt(x);
 }

@@ -136,16 +136,16 @@ static void test_numbers(void **state)
 
 static void test_declarative_and_misc(void **state)
 {
-	assert_int_equal(neg_t(NULL, false, "MaxRecvDataSegmentLength",
-			       "65536"),
-			 PARAM_ANSWERED);
+	assert_int_equal(
+		neg_t(NULL, false, "MaxRecvDataSegmentLength", "65536"),
+		PARAM_ANSWERED);
 	assert_string_equal(answer, ""); /* nothing to answer */
 	assert_int_equal(p.max_xmit_dsl, 65536);
 	assert_int_equal(neg_t(NULL, false, "MaxRecvDataSegmentLength", "511"),
 			 PARAM_FAIL);
-	assert_int_equal(neg_t(NULL, false, "MaxRecvDataSegmentLength",
-			       "16777216"),
-			 PARAM_FAIL);
+	assert_int_equal(
+		neg_t(NULL, false, "MaxRecvDataSegmentLength", "16777216"),
+		PARAM_FAIL);
 	assert_int_equal(neg_t(NULL, false, "MaxRecvDataSegmentLength", ""),
 			 PARAM_FAIL);
 	assert_int_equal(p.max_xmit_dsl, 65536);
@@ -155,16 +155,15 @@ static void test_declarative_and_misc(void **state)
 	assert_int_equal(neg_t(NULL, false, "X-foo", "1"), PARAM_UNKNOWN);
 	assert_int_equal(neg_t(NULL, false, "maxburstlength", "512"),
 			 PARAM_UNKNOWN); /* keys are case-sensitive */
-	assert_int_equal(params_our_max_recv_dsl(NULL),
-			 ISCSI_OUR_MAX_RECV_DSL);
+	assert_int_equal(params_our_max_recv_dsl(NULL), ISCSI_OUR_MAX_RECV_DSL);
 }
 
 static void test_discovery_irrelevant(void **state)
 {
-	const char *keys[] = {"MaxConnections",    "InitialR2T",
-			      "ImmediateData",     "MaxBurstLength",
-			      "FirstBurstLength",  "MaxOutstandingR2T",
-			      "DataPDUInOrder",    "DataSequenceInOrder"};
+	const char *keys[] = {"MaxConnections",	  "InitialR2T",
+			      "ImmediateData",	  "MaxBurstLength",
+			      "FirstBurstLength", "MaxOutstandingR2T",
+			      "DataPDUInOrder",	  "DataSequenceInOrder"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		assert_int_equal(neg_t(NULL, true, keys[i], "1"),
@@ -183,30 +182,28 @@ static void test_overrides(void **state)
 	char err[160];
 
 	log_open("test", 0, LOG_LVL_ERR);
-	assert_int_equal(target_create(9, "iqn.2024-01.test:params", err,
-				       sizeof(err)),
-			 0);
+	assert_int_equal(
+		target_create(9, "iqn.2024-01.test:params", err, sizeof(err)),
+		0);
 	t = target_find_tid(9);
-	assert_int_equal(target_param_set(t, "HeaderDigest", "CRC32C,None",
+	assert_int_equal(target_param_set(t, "HeaderDigest", "CRC32C,None", err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(
+		target_param_set(t, "DataDigest", "None", err, sizeof(err)), 0);
+	assert_int_equal(
+		target_param_set(t, "InitialR2T", "No", err, sizeof(err)), 0);
+	assert_int_equal(
+		target_param_set(t, "MaxOutstandingR2T", "4", err, sizeof(err)),
+		0);
+	assert_int_equal(
+		target_param_set(t, "DefaultTime2Wait", "5", err, sizeof(err)),
+		0);
+	assert_int_equal(target_param_set(t, "FirstBurstLength", "131072", err,
+					  sizeof(err)),
+			 0);
+	assert_int_equal(target_param_set(t, "maxrecvdatasegmentlength", "8192",
 					  err, sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "DataDigest", "None", err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "InitialR2T", "No", err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "MaxOutstandingR2T", "4", err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "DefaultTime2Wait", "5", err,
-					  sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "FirstBurstLength", "131072",
-					  err, sizeof(err)),
-			 0);
-	assert_int_equal(target_param_set(t, "maxrecvdatasegmentlength",
-					  "8192", err, sizeof(err)),
 			 0);
 
 	/* our order wins over the initiator's with an override */
@@ -235,37 +232,36 @@ static void test_overrides(void **state)
 	assert_int_equal(params_our_max_recv_dsl(t), 8192);
 
 	/* validation of overrides */
-	assert_int_equal(iscsi_param_check("HeaderDigest", "MD5", err,
-					   sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		iscsi_param_check("HeaderDigest", "MD5", err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "HeaderDigest"));
-	assert_int_equal(iscsi_param_check("HeaderDigest", "", err,
-					   sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(iscsi_param_check("ImmediateData", "maybe", err,
-					   sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		iscsi_param_check("HeaderDigest", "", err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		iscsi_param_check("ImmediateData", "maybe", err, sizeof(err)),
+		-EINVAL);
 	assert_int_equal(iscsi_param_check("MaxRecvDataSegmentLength", "511",
 					   err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(iscsi_param_check("MaxRecvDataSegmentLength",
 					   "16777215", err, sizeof(err)),
 			 0);
-	assert_int_equal(iscsi_param_check("MaxConnections", "2", err,
-					   sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(iscsi_param_check("ErrorRecoveryLevel", "1", err,
-					   sizeof(err)),
-			 -EINVAL);
-	assert_int_equal(iscsi_param_check("IFMarker", "No", err,
-					   sizeof(err)),
+	assert_int_equal(
+		iscsi_param_check("MaxConnections", "2", err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(
+		iscsi_param_check("ErrorRecoveryLevel", "1", err, sizeof(err)),
+		-EINVAL);
+	assert_int_equal(iscsi_param_check("IFMarker", "No", err, sizeof(err)),
 			 -EINVAL);
 	assert_int_equal(iscsi_param_check("Bogus", "1", err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "Bogus"));
-	assert_int_equal(iscsi_param_check("TargetAlias", "my disk", err,
-					   sizeof(err)),
-			 0);
+	assert_int_equal(
+		iscsi_param_check("TargetAlias", "my disk", err, sizeof(err)),
+		0);
 	assert_int_equal(iscsi_param_check("TargetAlias", "bad\nalias", err,
 					   sizeof(err)),
 			 -EINVAL);

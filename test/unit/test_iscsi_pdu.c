@@ -71,15 +71,14 @@ static void test_crc32c_vector(void **state)
 {
 	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
 	/* chaining must equal one pass: the parser digests data + padding */
-	assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5),
-			 0xe3069283);
+	assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
 }
 
 static void roundtrip(bool hd, bool dd)
 {
-	static const size_t steps[] = { 1, 2, 3, 7, 48, 49, 100, 4096 };
-	const char *msg = "hello, iSCSI";  /* 12 bytes: no padding */
-	const char *odd = "abcde";         /* 5 bytes: 3 of padding */
+	static const size_t steps[] = {1, 2, 3, 7, 48, 49, 100, 4096};
+	const char *msg = "hello, iSCSI"; /* 12 bytes: no padding */
+	const char *odd = "abcde";	  /* 5 bytes: 3 of padding */
 	uint8_t buf[512];
 	size_t n, i;
 	struct pdu_rx p;
@@ -170,7 +169,7 @@ static void test_data_digest_error_resyncs(void **state)
 
 static void test_too_big_and_truncated(void **state)
 {
-	uint8_t bhs[48] = { ISCSI_OP_SCSI_CMD };
+	uint8_t bhs[48] = {ISCSI_OP_SCSI_CMD};
 	struct pdu_rx p;
 	size_t used;
 
@@ -231,8 +230,7 @@ static void test_redirect(void **state)
 	assert_int_equal(pdu_rx_feed(&p, buf + 48, 10, &used), PDU_RX_MORE);
 	assert_int_equal(pdu_rx_redirect(&p), 0);
 	free(dst); /* the parser must not touch it any more */
-	assert_int_equal(pdu_rx_feed(&p, buf + 58, 1014, &used),
-			 PDU_RX_DONE);
+	assert_int_equal(pdu_rx_feed(&p, buf + 58, 1014, &used), PDU_RX_DONE);
 	pdu_rx_free(&p);
 }
 

@@ -194,8 +194,8 @@ static void test_lists(void **state)
 	assert_int_equal(text_list_next(&cur, item, sizeof(item)), -1);
 	assert_true(text_list_has("CHAP,None", "None"));
 	assert_false(text_list_has("CHAP,None", "Non"));
-	assert_int_equal(strcmp(text_strerror(TEXT_DUPLICATE), "key sent twice"),
-			 0);
+	assert_int_equal(
+		strcmp(text_strerror(TEXT_DUPLICATE), "key sent twice"), 0);
 }
 
 int main(void)

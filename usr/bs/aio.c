@@ -48,7 +48,6 @@ static struct {
 	unsigned int in_kernel;	  /* submitted, CQE not yet reaped */
 	unsigned int unsubmitted; /* SQEs prepared, not yet entered */
 	unsigned int max_in_kernel;
-	uint64_t async_min;
 
 	/* thread pool */
 	pthread_t threads[AIO_POOL_THREADS];
@@ -116,8 +115,6 @@ static bool uring_prep(struct aio_req *r)
 					(off_t)r->len);
 		break;
 	}
-	if (r->len >= A.async_min && r->op <= AIO_OP_WRITE)
-		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, r);
 	A.unsubmitted++;
 	return true;
@@ -257,9 +254,6 @@ static int uring_init(void)
 		io_uring_queue_exit(&A.ring);
 		return ret;
 	}
-	A.async_min = getenv("TGTX_AIO_ASYNC_MIN") ?
-			      strtoull(getenv("TGTX_AIO_ASYNC_MIN"), NULL, 0) :
-			      UINT64_MAX;
 	A.max_in_kernel = p.cq_entries ? p.cq_entries : 2 * AIO_RING_ENTRIES;
 	A.in_kernel = 0;
 	A.unsubmitted = 0;

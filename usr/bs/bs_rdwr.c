@@ -436,9 +436,12 @@ static void rdwr_show(struct bs_dev *dev, struct strbuf *out,
 
 	if (!rd)
 		return;
-	strbuf_addf(out, "%sBacking store flags: %s%s%s\n", indent,
-		    rd->direct ? "direct " : "", rd->dsync ? "sync " : "",
-		    rd->blkdev ? "blockdev" : "file");
+	strbuf_addf(out, "%sBacking store access: %s%s%s\n", indent,
+		    rd->blkdev ? "block device" : "file",
+		    rd->direct ? ", direct" : "", rd->dsync ? ", sync" : "");
+	if (rd->bounced)
+		strbuf_addf(out, "%sUnaligned direct I/O bounced: %llu\n",
+			    indent, (unsigned long long)rd->bounced);
 	strbuf_addf(out, "%sI/O engine: %s\n", indent,
 		    aio_using_uring() ? "io_uring" : "threads");
 }

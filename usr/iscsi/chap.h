@@ -15,19 +15,19 @@
 #include "login.h"
 #include "text.h"
 
-#define CHAP_ALG_MD5 5
+#define CHAP_ALG_MD5	5
 #define CHAP_ALG_SHA256 7
 #define CHAP_DIGEST_MAX 32
 /* Our challenge: 16 bytes for MD5 as is customary, 32 for SHA-256 */
-#define CHAP_CHALLENGE_MD5 16
+#define CHAP_CHALLENGE_MD5    16
 #define CHAP_CHALLENGE_SHA256 32
 
 /* lg->auth_state */
 enum chap_state {
-	AUTH_START = 0,   /* AuthMethod not negotiated yet */
-	AUTH_WAIT_ALG,    /* CHAP chosen, waiting for CHAP_A */
-	AUTH_WAIT_RSP,    /* challenge sent, waiting for CHAP_N/CHAP_R */
-	AUTH_OK,          /* authentication complete (or None) */
+	AUTH_START = 0, /* AuthMethod not negotiated yet */
+	AUTH_WAIT_ALG,	/* CHAP chosen, waiting for CHAP_A */
+	AUTH_WAIT_RSP,	/* challenge sent, waiting for CHAP_N/CHAP_R */
+	AUTH_OK,	/* authentication complete (or None) */
 };
 
 /* Digest length of a CHAP_A algorithm, 0 when we do not support it. */

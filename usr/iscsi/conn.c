@@ -21,7 +21,7 @@
 
 #define RXBUF_SIZE (64 * 1024)
 #define TX_IOV_MAX 64
-#define RX_BATCH 16
+#define RX_BATCH   16
 /* Reads smaller than this go through the staging buffer anyway. */
 #define DIRECT_MIN 2048
 
@@ -101,7 +101,7 @@ void conn_reap_all(void)
 	while (!list_empty(&conns))
 		conn_close(list_first_entry(&conns, struct iscsi_conn, node),
 			   "shutting down");
-	list_for_each_entry_safe(c, n, &zombies, node) {
+	list_for_each_entry_safe (c, n, &zombies, node) {
 		if (c->inflight)
 			continue;
 		loop_defer_cancel(&c->free_defer);
@@ -124,8 +124,8 @@ void conn_close(struct iscsi_conn *c, const char *why)
 	loop_timer_cancel(&c->login_timer);
 	loop_defer_cancel(&c->flush_defer);
 	while (!list_empty(&c->txq)) {
-		struct pdu_tx *t = list_first_entry(&c->txq, struct pdu_tx,
-						    node);
+		struct pdu_tx *t =
+			list_first_entry(&c->txq, struct pdu_tx, node);
 
 		list_del(&t->node);
 		pdu_tx_free(t);
@@ -165,7 +165,7 @@ static void flush(struct iscsi_conn *c)
 		ssize_t r;
 		int n = 0;
 
-		list_for_each_entry(t, &c->txq, node) {
+		list_for_each_entry (t, &c->txq, node) {
 			if (n + 3 > TX_IOV_MAX)
 				break;
 			n += pdu_tx_iov(t, off, iov + n);
@@ -213,8 +213,8 @@ static void flush(struct iscsi_conn *c)
 		update_events(c);
 	}
 	if (c->close_after_tx)
-		conn_close(c, c->state == CONN_LOGOUT ? "logged out" :
-							"closing");
+		conn_close(c,
+			   c->state == CONN_LOGOUT ? "logged out" : "closing");
 }
 
 static void flush_cb(struct loop_defer *d)
@@ -389,8 +389,7 @@ static void format_peer(struct iscsi_conn *c)
 
 		inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
 		port = ntohs(a->sin_port);
-		snprintf(c->peer_str, sizeof(c->peer_str), "%s:%u", host,
-			 port);
+		snprintf(c->peer_str, sizeof(c->peer_str), "%s:%u", host, port);
 	} else if (c->peer.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&c->peer;
 
@@ -511,7 +510,7 @@ static void queue_pending(struct iscsi_conn *c, uint32_t cmdsn,
 	struct iscsi_session *s = c->sess;
 	struct iscsi_pending *p, *pos;
 
-	list_for_each_entry(pos, &s->pending, node)
+	list_for_each_entry (pos, &s->pending, node)
 		if (pos->cmdsn == cmdsn)
 			return; /* duplicate: the first copy wins */
 	if (s->nr_pending >= ISCSI_CMD_WINDOW)
@@ -530,7 +529,7 @@ static void queue_pending(struct iscsi_conn *c, uint32_t cmdsn,
 	p->dlen = dlen;
 	p->cmdsn = cmdsn;
 	memcpy(p->bhs, bhs, ISCSI_BHS_LEN);
-	list_for_each_entry(pos, &s->pending, node) {
+	list_for_each_entry (pos, &s->pending, node) {
 		if (sn_lt(cmdsn, pos->cmdsn)) {
 			list_add_tail(&p->node, &pos->node);
 			s->nr_pending++;

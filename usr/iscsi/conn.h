@@ -27,16 +27,16 @@
 /* Stop reading new PDUs while this much output is queued. */
 #define ISCSI_TX_HIGH_WATER (16u << 20)
 /* Login PDUs carry at most 8192 bytes (RFC 7143 13.12); allow slack. */
-#define ISCSI_LOGIN_MAX_DSL 16384u
+#define ISCSI_LOGIN_MAX_DSL    16384u
 #define ISCSI_LOGIN_TIMEOUT_MS 30000
-#define ISCSI_NOP_INTERVAL_S 30
-#define ISCSI_MAX_CONNS 1024
-#define ISCSI_MAX_R2T 16
+#define ISCSI_NOP_INTERVAL_S   30
+#define ISCSI_MAX_CONNS	       1024
+#define ISCSI_MAX_R2T	       16
 
 enum conn_state {
 	CONN_LOGIN,
 	CONN_FFP,
-	CONN_LOGOUT,   /* logout answered, closing when the queue drains */
+	CONN_LOGOUT, /* logout answered, closing when the queue drains */
 	CONN_CLOSED,
 };
 
@@ -45,22 +45,22 @@ struct iscsi_tmf_wait;
 /* One outstanding R2T (or the unsolicited burst, ttt = 0xffffffff). */
 struct iscsi_burst {
 	uint32_t ttt;
-	uint32_t offset;      /* first byte of the burst */
+	uint32_t offset; /* first byte of the burst */
 	uint32_t len;
-	uint32_t next;        /* next expected offset (in-order data) */
+	uint32_t next; /* next expected offset (in-order data) */
 	uint32_t got;
-	uint32_t datasn;      /* next expected DataSN */
+	uint32_t datasn; /* next expected DataSN */
 	bool active;
 };
 
 enum task_state {
-	TASK_DATA_OUT,   /* collecting Data-Out */
-	TASK_SCSI,       /* handed to scsi_exec */
-	TASK_DONE,       /* response queued; freed when it is sent */
+	TASK_DATA_OUT, /* collecting Data-Out */
+	TASK_SCSI,     /* handed to scsi_exec */
+	TASK_DONE,     /* response queued; freed when it is sent */
 };
 
 struct iscsi_task {
-	struct list_head node;          /* conn->tasks */
+	struct list_head node; /* conn->tasks */
 	struct iscsi_conn *conn;
 	struct scsi_cmd cmd;
 	enum task_state state;
@@ -70,22 +70,22 @@ struct iscsi_task {
 	uint8_t lun[8];
 	bool read;
 	bool write;
-	bool aborted;                   /* suppress the response */
-	uint8_t *buf;                   /* EDTL bytes of Data-Out or Data-In */
+	bool aborted; /* suppress the response */
+	uint8_t *buf; /* EDTL bytes of Data-Out or Data-In */
 	uint32_t buf_len;
 	/* Data-Out bookkeeping */
-	uint32_t received;              /* bytes of Data-Out collected */
-	uint32_t unsol_end;             /* immediate + unsolicited end */
-	uint32_t r2t_next;              /* next offset to solicit */
+	uint32_t received;  /* bytes of Data-Out collected */
+	uint32_t unsol_end; /* immediate + unsolicited end */
+	uint32_t r2t_next;  /* next offset to solicit */
 	uint32_t r2tsn;
-	unsigned nr_r2t;                /* outstanding R2Ts */
+	unsigned nr_r2t; /* outstanding R2Ts */
 	struct iscsi_burst unsol;
 	struct iscsi_burst r2t[ISCSI_MAX_R2T];
-	struct iscsi_tmf_wait *tmf;     /* TMF answered when this ends */
+	struct iscsi_tmf_wait *tmf; /* TMF answered when this ends */
 };
 
 struct iscsi_conn {
-	struct list_head node;          /* global connection list */
+	struct list_head node; /* global connection list */
 	struct loop_fd lfd;
 	enum conn_state state;
 	struct sockaddr_storage peer;
@@ -93,7 +93,7 @@ struct iscsi_conn {
 	char peer_str[64];
 	uint16_t cid;
 	uint32_t stat_sn;
-	uint32_t login_cmdsn;           /* CmdSN of the login requests */
+	uint32_t login_cmdsn; /* CmdSN of the login requests */
 	struct iscsi_login login;
 	bool login_started;
 	struct iscsi_session *sess;
@@ -102,18 +102,18 @@ struct iscsi_conn {
 	struct pdu_rx rx;
 	uint8_t *rxbuf;
 	bool rx_paused;
-	struct iscsi_task *rx_task;     /* Data-Out being received directly */
+	struct iscsi_task *rx_task; /* Data-Out being received directly */
 	struct iscsi_burst *rx_burst;
 	/* transmit */
 	struct list_head txq;
 	size_t tx_bytes;
-	uint32_t tx_off;                /* bytes of the first PDU sent */
+	uint32_t tx_off; /* bytes of the first PDU sent */
 	bool want_out;
 	bool close_after_tx;
 	/* tasks */
 	struct list_head tasks;
-	unsigned inflight;              /* tasks inside the SCSI layer */
-	unsigned nr_active;             /* tasks not yet answered */
+	unsigned inflight;  /* tasks inside the SCSI layer */
+	unsigned nr_active; /* tasks not yet answered */
 	size_t buf_bytes;
 	uint32_t next_ttt;
 	/* text in full feature phase */
@@ -180,8 +180,8 @@ void nop_out_handle(struct iscsi_conn *c, const uint8_t *bhs,
 void nop_start(struct iscsi_conn *c);
 
 /* ffp_text.c */
-void text_handle(struct iscsi_conn *c, const uint8_t *bhs,
-		 const uint8_t *data, uint32_t dlen);
+void text_handle(struct iscsi_conn *c, const uint8_t *bhs, const uint8_t *data,
+		 uint32_t dlen);
 
 /* logout.c */
 void logout_handle(struct iscsi_conn *c, const uint8_t *bhs);

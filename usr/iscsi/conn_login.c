@@ -19,9 +19,9 @@ static void login_fail(struct iscsi_login_rsp *rsp, struct pdu_tx *t,
 {
 	rsp->status_class = (uint8_t)(status >> 8);
 	rsp->status_detail = (uint8_t)status;
-	rsp->flags &= (uint8_t) ~(ISCSI_FLAG_LOGIN_TRANSIT |
-				  ISCSI_FLAG_LOGIN_CONTINUE |
-				  ISCSI_LOGIN_NSG_MASK);
+	rsp->flags &=
+		(uint8_t) ~(ISCSI_FLAG_LOGIN_TRANSIT |
+			    ISCSI_FLAG_LOGIN_CONTINUE | ISCSI_LOGIN_NSG_MASK);
 	t->dlen = 0;
 }
 

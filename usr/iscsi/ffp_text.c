@@ -34,15 +34,15 @@ static void send_piece(struct iscsi_conn *c, const uint8_t *bhs)
 {
 	const struct iscsi_text_req *q = (const struct iscsi_text_req *)bhs;
 	size_t left = c->text_out.len - c->text_off;
-	uint32_t len = left > c->params.max_xmit_dsl ? c->params.max_xmit_dsl :
-						       (uint32_t)left;
+	uint32_t len = left > c->params.max_xmit_dsl ? c->params.max_xmit_dsl
+						     : (uint32_t)left;
 	bool more = left > len;
 	struct iscsi_text_rsp *h;
 	struct pdu_tx *t;
 
 	t = pdu_tx_new(ISCSI_OP_TEXT_RSP);
-	if (!t || (len && pdu_tx_copy_data(t, c->text_out.buf + c->text_off,
-					   len))) {
+	if (!t ||
+	    (len && pdu_tx_copy_data(t, c->text_out.buf + c->text_off, len))) {
 		pdu_tx_free(t);
 		conn_close(c, "out of memory");
 		return;
@@ -125,8 +125,8 @@ static void answer(struct iscsi_conn *c)
 	strbuf_reset(&c->text_in);
 }
 
-void text_handle(struct iscsi_conn *c, const uint8_t *bhs,
-		 const uint8_t *data, uint32_t dlen)
+void text_handle(struct iscsi_conn *c, const uint8_t *bhs, const uint8_t *data,
+		 uint32_t dlen)
 {
 	const struct iscsi_text_req *h = (const struct iscsi_text_req *)bhs;
 	uint32_t itt = get_be32(h->itt), ttt = get_be32(h->ttt);

@@ -21,7 +21,7 @@ void iscsi_target_close_sessions(struct target *t)
 {
 	struct iscsi_session *s, *n;
 
-	list_for_each_entry_safe(s, n, session_list(), node)
+	list_for_each_entry_safe (s, n, session_list(), node)
 		if (s->target == t)
 			session_close(s);
 }
@@ -31,7 +31,7 @@ int iscsi_target_nr_sessions(const struct target *t)
 	struct iscsi_session *s;
 	int n = 0;
 
-	list_for_each_entry(s, session_list(), node)
+	list_for_each_entry (s, session_list(), node)
 		if (s->target == t)
 			n++;
 	return n;

@@ -12,7 +12,7 @@ void iscsi_target_show_sessions(struct target *t, struct strbuf *out,
 {
 	struct iscsi_session *s;
 
-	list_for_each_entry(s, session_list(), node) {
+	list_for_each_entry (s, session_list(), node) {
 		char ip[INET6_ADDRSTRLEN + 8];
 
 		if (s->target != t)
@@ -21,8 +21,8 @@ void iscsi_target_show_sessions(struct target *t, struct strbuf *out,
 			    (unsigned long long)s->nexus.id);
 		strbuf_addf(out, "%s    Initiator: %s alias: %s\n", indent,
 			    s->initiator_name,
-			    s->initiator_alias[0] ? s->initiator_alias :
-						    "none");
+			    s->initiator_alias[0] ? s->initiator_alias
+						  : "none");
 		if (!s->conn)
 			continue;
 		portal_addr_str(&s->conn->peer, ip, sizeof(ip), false);

@@ -24,7 +24,7 @@ static void close_target_sessions(struct target *t, struct iscsi_conn *keep)
 {
 	struct iscsi_session *s, *n;
 
-	list_for_each_entry_safe(s, n, session_list(), node) {
+	list_for_each_entry_safe (s, n, session_list(), node) {
 		if (s->target != t)
 			continue;
 		if (keep && s->conn == keep)
@@ -86,10 +86,10 @@ static void abort_target(struct iscsi_tmf_wait *w, struct target *t,
 	struct iscsi_conn *c;
 	struct iscsi_task *task, *n;
 
-	list_for_each_entry(c, conn_list(), node) {
+	list_for_each_entry (c, conn_list(), node) {
 		if (!c->sess || c->sess->target != t)
 			continue;
-		list_for_each_entry_safe(task, n, &c->tasks, node)
+		list_for_each_entry_safe (task, n, &c->tasks, node)
 			if (!lun || !memcmp(task->lun, lun, 8))
 				abort_one(w, task);
 	}
@@ -100,7 +100,7 @@ static void abort_conn_lun(struct iscsi_tmf_wait *w, struct iscsi_conn *c,
 {
 	struct iscsi_task *task, *n;
 
-	list_for_each_entry_safe(task, n, &c->tasks, node)
+	list_for_each_entry_safe (task, n, &c->tasks, node)
 		if (!memcmp(task->lun, lun, 8))
 			abort_one(w, task);
 }

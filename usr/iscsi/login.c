@@ -117,9 +117,8 @@ static enum login_result send_chunk(struct iscsi_login *lg,
 
 static enum login_result respond(struct iscsi_login *lg, struct strbuf *out,
 				 uint8_t flags, enum login_result result,
-				 struct iscsi_login_rsp *rsp,
-				 uint8_t *rsp_data, uint32_t max,
-				 uint32_t *rsp_dlen)
+				 struct iscsi_login_rsp *rsp, uint8_t *rsp_data,
+				 uint32_t max, uint32_t *rsp_dlen)
 {
 	if (out->oom) {
 		strbuf_free(out);
@@ -173,8 +172,8 @@ static uint16_t identify(struct iscsi_login *lg, const struct text_list *l,
 		return ISCSI_LOGIN_SESSION_TYPE_UNSUPP;
 	}
 	if (ia)
-		snprintf(lg->initiator_alias, sizeof(lg->initiator_alias),
-			 "%s", ia);
+		snprintf(lg->initiator_alias, sizeof(lg->initiator_alias), "%s",
+			 ia);
 
 	if (lg->type != ISCSI_SESSION_NONE) {
 		if ((in && strcasecmp(in, lg->initiator_name)) ||
@@ -345,9 +344,8 @@ static uint16_t negotiate_keys(struct iscsi_login *lg, int csg,
 enum login_result login_handle(struct iscsi_login *lg,
 			       const struct iscsi_login_req *req,
 			       const uint8_t *data, uint32_t dlen,
-			       struct iscsi_login_rsp *rsp,
-			       uint8_t *rsp_data, uint32_t max_rsp_data,
-			       uint32_t *rsp_dlen)
+			       struct iscsi_login_rsp *rsp, uint8_t *rsp_data,
+			       uint32_t max_rsp_data, uint32_t *rsp_dlen)
 {
 	bool transit = req->flags & ISCSI_FLAG_LOGIN_TRANSIT;
 	bool cont = req->flags & ISCSI_FLAG_LOGIN_CONTINUE;
@@ -503,9 +501,8 @@ enum login_result login_handle(struct iscsi_login *lg,
 			}
 		}
 	}
-	if (!lg->mrdsl_declared &&
-	    (csg == ISCSI_STAGE_OPERATIONAL ||
-	     (grant && nsg == ISCSI_STAGE_FULL_FEATURE)))
+	if (!lg->mrdsl_declared && (csg == ISCSI_STAGE_OPERATIONAL ||
+				    (grant && nsg == ISCSI_STAGE_FULL_FEATURE)))
 		declare_ours(lg, &out);
 
 	flags = (uint8_t)(csg << ISCSI_LOGIN_CSG_SHIFT);

@@ -18,7 +18,7 @@
 #include "text.h"
 
 enum param_type {
-	PT_DIGEST,     /* list of None,CRC32C */
+	PT_DIGEST, /* list of None,CRC32C */
 	PT_BOOL_AND,
 	PT_BOOL_OR,
 	PT_NUM_MIN,
@@ -31,15 +31,15 @@ enum param_type {
 struct param_def {
 	const char *key;
 	enum param_type type;
-	uint32_t min, max;   /* valid range of offered numbers */
-	uint32_t ours;       /* our value when not overridden */
-	uint32_t ovr_max;    /* largest override value; 0: no override */
+	uint32_t min, max;     /* valid range of offered numbers */
+	uint32_t ours;	       /* our value when not overridden */
+	uint32_t ovr_max;      /* largest override value; 0: no override */
 	const char *ours_list; /* PT_DIGEST/PT_LIST: accepted values */
-	bool session_only;   /* Irrelevant in discovery sessions */
+	bool session_only;     /* Irrelevant in discovery sessions */
 };
 
 #define YES 1
-#define NO 0
+#define NO  0
 /* What we accept for the burst lengths, within the RFC's range */
 #define OUR_BURST_MAX                                                          \
 	(ISCSI_MAX_BURST_LIMIT < ISCSI_LEN_MAX ? ISCSI_MAX_BURST_LIMIT         \
@@ -59,8 +59,7 @@ static const struct param_def defs[P_NR] = {
 			      true},
 	[P_MAX_RECV_DSL] = {"MaxRecvDataSegmentLength", PT_DECLARE,
 			    ISCSI_DSL_MIN, ISCSI_LEN_MAX,
-			    ISCSI_OUR_MAX_RECV_DSL, ISCSI_LEN_MAX, NULL,
-			    false},
+			    ISCSI_OUR_MAX_RECV_DSL, ISCSI_LEN_MAX, NULL, false},
 	[P_MAX_BURST] = {"MaxBurstLength", PT_NUM_MIN, ISCSI_DSL_MIN,
 			 ISCSI_LEN_MAX, OUR_BURST_MAX, ISCSI_LEN_MAX, NULL,
 			 true},
@@ -89,8 +88,8 @@ static const struct param_def defs[P_NR] = {
 			      true},
 	[P_PROTOCOL_LEVEL] = {"iSCSIProtocolLevel", PT_NUM_MIN, 0, 31, 1, 0,
 			      NULL, false},
-	[P_RDMA_EXTENSIONS] = {"RDMAExtensions", PT_BOOL_AND, 0, 1, NO, 0,
-			       NULL, true},
+	[P_RDMA_EXTENSIONS] = {"RDMAExtensions", PT_BOOL_AND, 0, 1, NO, 0, NULL,
+			       true},
 };
 
 void params_init(struct iscsi_params *p)
@@ -128,8 +127,7 @@ static int def_id(const struct param_def *d)
 }
 
 /* An override, already validated by login_param_check when it was set. */
-static const char *override(const struct target *t,
-			    const struct param_def *d)
+static const char * override(const struct target *t, const struct param_def *d)
 {
 	if (!t || !d->ovr_max)
 		return NULL;
@@ -211,8 +209,8 @@ static void store(struct iscsi_params *p, int id, uint32_t v)
  * List keys: with an override, its order is our preference (the first of
  * our values the initiator offered); otherwise the initiator's order wins.
  */
-static int negotiate_list(const char *ours, bool ours_first,
-			  const char *offer, char *res, size_t ressz)
+static int negotiate_list(const char *ours, bool ours_first, const char *offer,
+			  char *res, size_t ressz)
 {
 	const char *primary = ours_first ? ours : offer;
 	const char *secondary = ours_first ? offer : ours;
@@ -272,7 +270,8 @@ enum param_result params_negotiate(struct iscsi_params *p,
 			 * an unprotected session silently.
 			 */
 			text_add(out, key, "Reject");
-			if (d->type == PT_DIGEST && o && !text_list_has(o, "None"))
+			if (d->type == PT_DIGEST && o &&
+			    !text_list_has(o, "None"))
 				return PARAM_FAIL;
 			return PARAM_ANSWERED;
 		}
@@ -437,8 +436,7 @@ void iscsi_param_show(const struct target *t, struct strbuf *out,
 			strbuf_addf(out, "%s%s=%s\n", indent, d->key,
 				    d->ours ? "Yes" : "No");
 		else
-			strbuf_addf(out, "%s%s=%u\n", indent, d->key,
-				    d->ours);
+			strbuf_addf(out, "%s%s=%u\n", indent, d->key, d->ours);
 	}
 	if (alias)
 		strbuf_addf(out, "%sTargetAlias=%s\n", indent, alias);

@@ -46,8 +46,8 @@ enum param_id {
 
 enum param_result {
 	PARAM_ANSWERED, /* key handled; its answer (if any) was appended */
-	PARAM_UNKNOWN,  /* not an operational key */
-	PARAM_FAIL,     /* unacceptable value: the login must fail */
+	PARAM_UNKNOWN,	/* not an operational key */
+	PARAM_FAIL,	/* unacceptable value: the login must fail */
 };
 
 /* RFC defaults for every field (what applies when nothing is negotiated) */

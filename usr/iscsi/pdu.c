@@ -175,8 +175,7 @@ static int ddigest_check(struct pdu_rx *p)
 	return PDU_RX_DONE;
 }
 
-int pdu_rx_feed(struct pdu_rx *p, const uint8_t *in, size_t len,
-		size_t *used)
+int pdu_rx_feed(struct pdu_rx *p, const uint8_t *in, size_t len, size_t *used)
 {
 	size_t off = 0;
 	int ev = PDU_RX_MORE;
@@ -255,7 +254,8 @@ int pdu_rx_redirect(struct pdu_rx *p)
 		return 0;
 	}
 	if ((p->state != RX_DATA && p->state != RX_PAD &&
-	     p->state != RX_DDIGEST) || !p->data || p->data == p->buf)
+	     p->state != RX_DDIGEST) ||
+	    !p->data || p->data == p->buf)
 		return 0;
 	p->data = NULL;
 	return ensure_buf(p) ? -ENOMEM : 0;

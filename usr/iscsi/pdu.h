@@ -30,9 +30,9 @@ enum pdu_rx_state {
 };
 
 enum pdu_rx_event {
-	PDU_RX_MORE = 0,  /* input exhausted, PDU not complete */
-	PDU_RX_HEADER,    /* BHS+AHS (digest checked): choose data placement */
-	PDU_RX_DONE,      /* one whole PDU is available */
+	PDU_RX_MORE = 0, /* input exhausted, PDU not complete */
+	PDU_RX_HEADER,	 /* BHS+AHS (digest checked): choose data placement */
+	PDU_RX_DONE,	 /* one whole PDU is available */
 	/* Errors. After DDIGEST the stream is still in sync; after the others
 	 * it is not and the connection must be dropped. */
 	PDU_RX_ERR_HDIGEST = -1,
@@ -43,18 +43,18 @@ enum pdu_rx_event {
 
 struct pdu_rx {
 	enum pdu_rx_state state;
-	uint32_t got;             /* bytes received of the current part */
+	uint32_t got; /* bytes received of the current part */
 	uint8_t bhs[ISCSI_BHS_LEN];
 	uint8_t ahs[ISCSI_AHS_MAX];
 	uint32_t ahs_len;
-	uint32_t dlen;            /* DataSegmentLength, without padding */
+	uint32_t dlen; /* DataSegmentLength, without padding */
 	uint32_t pad;
-	uint8_t *data;            /* destination of the data segment */
-	uint8_t *buf;             /* parser-owned data buffer */
+	uint8_t *data; /* destination of the data segment */
+	uint8_t *buf;  /* parser-owned data buffer */
 	uint32_t buf_cap;
 	uint8_t padbuf[4];
 	uint8_t digest[4];
-	uint32_t max_dlen;        /* larger data segments are refused */
+	uint32_t max_dlen; /* larger data segments are refused */
 	bool hdigest;
 	bool ddigest;
 };
@@ -66,8 +66,7 @@ void pdu_rx_free(struct pdu_rx *p);
  * (even with len 0) after PDU_RX_HEADER. After PDU_RX_DONE the PDU stays
  * readable until the next call.
  */
-int pdu_rx_feed(struct pdu_rx *p, const uint8_t *in, size_t len,
-		size_t *used);
+int pdu_rx_feed(struct pdu_rx *p, const uint8_t *in, size_t len, size_t *used);
 /*
  * After PDU_RX_HEADER: receive the data segment into dst (>= dlen bytes)
  * instead of the parser's buffer (zero-copy Data-Out).
@@ -98,8 +97,8 @@ struct pdu_tx {
 	uint8_t tail_len;
 	const uint8_t *data;
 	uint32_t dlen;
-	uint32_t total;           /* bytes on the wire */
-	void *owned;              /* freed with the PDU (copied data) */
+	uint32_t total;		   /* bytes on the wire */
+	void *owned;		   /* freed with the PDU (copied data) */
 	pdu_tx_release_fn release; /* called when sent or discarded */
 	void *priv;
 };

@@ -17,7 +17,7 @@
 struct portal {
 	struct list_head node;
 	struct loop_fd lfd;
-	struct sockaddr_storage want;   /* as configured (port may be 0) */
+	struct sockaddr_storage want; /* as configured (port may be 0) */
 	socklen_t want_len;
 };
 
@@ -155,7 +155,7 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "bad portal '%s' (ADDR[:PORT])", spec);
 		return -EINVAL;
 	}
-	list_for_each_entry(p, &portals, node) {
+	list_for_each_entry (p, &portals, node) {
 		if (same_addr(&p->want, &ss) &&
 		    ((struct sockaddr_in *)&ss)->sin_port) {
 			snprintf(err, errlen, "portal %s exists", spec);
@@ -218,7 +218,7 @@ int iscsi_portal_del(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "bad portal '%s' (ADDR[:PORT])", spec);
 		return -EINVAL;
 	}
-	list_for_each_entry(p, &portals, node) {
+	list_for_each_entry (p, &portals, node) {
 		struct sockaddr_storage bound;
 		socklen_t bl = sizeof(bound);
 
@@ -233,8 +233,8 @@ int iscsi_portal_del(const char *spec, char *err, size_t errlen)
 	return -ENOENT;
 }
 
-void portal_addr_str(const struct sockaddr_storage *ss, char *buf,
-		     size_t len, bool with_port)
+void portal_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len,
+		     bool with_port)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 
@@ -267,7 +267,7 @@ void iscsi_portal_show(struct strbuf *out)
 {
 	struct portal *p;
 
-	list_for_each_entry(p, &portals, node) {
+	list_for_each_entry (p, &portals, node) {
 		struct sockaddr_storage bound;
 		socklen_t bl = sizeof(bound);
 		char a[INET6_ADDRSTRLEN + 16];

@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 
 /* "1.2.3.4:3260" / "[::1]:3260", or the bare host without the port. */
-void portal_addr_str(const struct sockaddr_storage *ss, char *buf,
-		     size_t len, bool with_port);
+void portal_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len,
+		     bool with_port);
 void portal_close_all(void);
 
 #endif

@@ -35,8 +35,7 @@ void iscsi_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 			snprintf(buf, len, "%s:%u", a, ntohs(in6->sin6_port));
 		} else {
 			inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-			snprintf(buf, len, "[%s]:%u", a,
-				 ntohs(in6->sin6_port));
+			snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
 		}
 	} else {
 		snprintf(buf, len, "?");

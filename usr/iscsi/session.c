@@ -37,7 +37,7 @@ struct iscsi_session *session_find_tsih(uint16_t tsih)
 {
 	struct iscsi_session *s;
 
-	list_for_each_entry(s, &sessions, node)
+	list_for_each_entry (s, &sessions, node)
 		if (s->tsih == tsih)
 			return s;
 	return NULL;
@@ -49,7 +49,7 @@ struct iscsi_session *session_find_port(const char *initiator,
 {
 	struct iscsi_session *s;
 
-	list_for_each_entry(s, &sessions, node)
+	list_for_each_entry (s, &sessions, node)
 		if (s->target == t && !memcmp(s->isid, isid, 6) &&
 		    !strcasecmp(s->initiator_name, initiator))
 			return s;
@@ -97,8 +97,7 @@ static void fill_nexus(struct iscsi_session *s)
 	nx->rel_tgt_port_id = ISCSI_TPGT;
 }
 
-struct iscsi_session *session_create(struct iscsi_login *lg,
-				     uint32_t exp_cmdsn)
+struct iscsi_session *session_create(struct iscsi_login *lg, uint32_t exp_cmdsn)
 {
 	struct iscsi_session *s = calloc(1, sizeof(*s));
 

@@ -20,22 +20,22 @@
 struct iscsi_conn;
 
 struct iscsi_session {
-	struct list_head node;          /* in the global session list */
+	struct list_head node; /* in the global session list */
 	enum iscsi_session_type type;
-	struct target *target;          /* NULL for discovery */
+	struct target *target; /* NULL for discovery */
 	char initiator_name[TGTX_NAME_MAX];
 	char initiator_alias[256];
 	uint8_t isid[6];
 	uint16_t tsih;
 	uint32_t exp_cmdsn;
-	struct iscsi_conn *conn;        /* the one connection, or NULL */
-	struct list_head pending;       /* struct iscsi_pending, by CmdSN */
+	struct iscsi_conn *conn;  /* the one connection, or NULL */
+	struct list_head pending; /* struct iscsi_pending, by CmdSN */
 	unsigned nr_pending;
 	struct scsi_it_nexus nexus;
 	bool nexus_added;
 	bool closed;
-	bool reinstating;               /* old conn closing, session kept */
-	int refs;                       /* connections + in-flight commands */
+	bool reinstating; /* old conn closing, session kept */
+	int refs;	  /* connections + in-flight commands */
 };
 
 /* A command PDU that arrived ahead of ExpCmdSN, kept until the gap fills. */

@@ -19,7 +19,7 @@ struct iscsi_task *task_find(struct iscsi_conn *c, uint32_t itt)
 {
 	struct iscsi_task *task;
 
-	list_for_each_entry(task, &c->tasks, node)
+	list_for_each_entry (task, &c->tasks, node)
 		if (task->itt == itt)
 			return task;
 	return NULL;
@@ -59,7 +59,7 @@ void task_abort_all(struct iscsi_conn *c)
 	struct iscsi_task *task, *n;
 
 	c->rx_task = NULL;
-	list_for_each_entry_safe(task, n, &c->tasks, node)
+	list_for_each_entry_safe (task, n, &c->tasks, node)
 		task_abort(task);
 }
 
@@ -93,7 +93,7 @@ struct residual {
 static struct residual compute_residual(const struct iscsi_task *task)
 {
 	const struct scsi_cmd *cmd = &task->cmd;
-	struct residual r = { 0, 0 };
+	struct residual r = {0, 0};
 	uint32_t edtl = task->edtl;
 
 	if (cmd->xfer_len > edtl) {
@@ -138,8 +138,7 @@ static void send_response(struct iscsi_task *task)
 	uint32_t off = 0, datasn = 0, seq = 0;
 	uint32_t mxdsl = c->params.max_xmit_dsl;
 	uint32_t burst = c->params.max_burst;
-	bool collapse = sent && cmd->status == SAM_STAT_GOOD &&
-			!cmd->sense_len;
+	bool collapse = sent && cmd->status == SAM_STAT_GOOD && !cmd->sense_len;
 	struct iscsi_scsi_rsp *rh;
 	struct pdu_tx *t;
 
@@ -158,15 +157,15 @@ static void send_response(struct iscsi_task *task)
 			len = burst - seq;
 		last = off + len == sent;
 		seq += len;
-		t = data_in_pdu(task, off, len, datasn++,
-				last || seq == burst);
+		t = data_in_pdu(task, off, len, datasn++, last || seq == burst);
 		if (!t)
 			goto oom;
 		if (seq == burst)
 			seq = 0;
 		off += len;
 		if (last && collapse) {
-			struct iscsi_data_in *h = (struct iscsi_data_in *)t->hdr;
+			struct iscsi_data_in *h =
+				(struct iscsi_data_in *)t->hdr;
 
 			h->flags |= ISCSI_FLAG_DATA_STATUS | res.flags;
 			h->status = cmd->status;
@@ -419,8 +418,8 @@ void task_scsi_cmd(struct iscsi_conn *c, const uint8_t *bhs,
 	task->received = dlen;
 	task->unsol_end = dlen;
 	if (!p->initial_r2t) {
-		uint32_t fb = p->first_burst < task->edtl ? p->first_burst :
-							    task->edtl;
+		uint32_t fb = p->first_burst < task->edtl ? p->first_burst
+							  : task->edtl;
 
 		if (fb > dlen) {
 			task->unsol_end = fb;

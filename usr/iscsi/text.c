@@ -74,16 +74,15 @@ static enum text_error check_pair(char *s, size_t slen, struct text_pair *p)
 		if (!key_char_ok(s[i]))
 			return TEXT_BAD_KEY;
 	*eq = '\0';
-	if (vlen > (text_key_is_binary(s) ? ISCSI_BIN_VALUE_MAX
-					  : ISCSI_VALUE_MAX))
+	if (vlen >
+	    (text_key_is_binary(s) ? ISCSI_BIN_VALUE_MAX : ISCSI_VALUE_MAX))
 		return TEXT_VALUE_TOO_LONG;
 	p->key = s;
 	p->value = eq + 1;
 	return TEXT_OK;
 }
 
-enum text_error text_parse(const void *data, size_t len,
-			   struct text_list *out)
+enum text_error text_parse(const void *data, size_t len, struct text_list *out)
 {
 	enum text_error err = TEXT_OK;
 	size_t off = 0;

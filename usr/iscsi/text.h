@@ -15,11 +15,11 @@
 
 #include "../core/strbuf.h"
 
-#define ISCSI_KEY_MAX 63        /* bytes in a key name */
-#define ISCSI_VALUE_MAX 255     /* bytes in a simple value */
+#define ISCSI_KEY_MAX	63  /* bytes in a key name */
+#define ISCSI_VALUE_MAX 255 /* bytes in a simple value */
 /* CHAP binary values: "0x" and up to 1024 hex digits (RFC 7143 12.1.3) */
 #define ISCSI_BIN_VALUE_MAX (2 + 1024)
-#define ISCSI_BIN_MAX 512       /* decoded bytes of a binary value */
+#define ISCSI_BIN_MAX	    512 /* decoded bytes of a binary value */
 /* Most pairs we accept in one negotiation: bounds the work per request */
 #define ISCSI_TEXT_MAX_PAIRS 128
 
@@ -51,8 +51,7 @@ enum text_error {
  * first problem found (out is then empty). Duplicate keys are an error: a
  * key may be negotiated only once per exchange.
  */
-enum text_error text_parse(const void *data, size_t len,
-			   struct text_list *out);
+enum text_error text_parse(const void *data, size_t len, struct text_list *out);
 const char *text_strerror(enum text_error e);
 void text_list_free(struct text_list *l);
 /* Value of key (exact, case-sensitive as in RFC 7143), NULL if absent. */

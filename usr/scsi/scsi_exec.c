@@ -66,7 +66,8 @@ static bool medium_ready(struct scsi_cmd *cmd, const struct scsi_op *op)
 {
 	struct scsi_lu *lu = cmd->lu;
 
-	if (!(op->flags & OPF_MEDIUM))
+	/* A controller LU has no medium; its few commands always work. */
+	if (!(op->flags & OPF_MEDIUM) || lu->controller)
 		return true;
 	if (!lu->online || !lu->dev_open) {
 		scsi_set_sense(cmd, SK_NOT_READY, ASC_LUN_NOT_READY_MANUAL);
