@@ -110,23 +110,31 @@ static void test_range_checks(void **state)
 	assert_int_equal(c->sense[15], 0x80 | 0x40 | 0x08 | 7);
 }
 
-static void test_short_data_out_writes_nothing(void **state)
+static void test_short_data_out_writes_whole_blocks_sent(void **state)
 {
 	uint8_t cdb[10];
 	struct scsi_cmd *c;
 
+	/* Two blocks asked, one sent: only the first block is written */
 	memset(buf, 'b', 1024);
 	rw10(cdb, 0x2a, 0, 2);
 	c = h_run(&NX1, 1, cdb, 10, buf, 512, 0);
-	assert_int_equal(c->status, SAM_STAT_CHECK_CONDITION);
-	assert_int_equal(sense_asc(c), 0x0e03);
+	assert_int_equal(c->status, SAM_STAT_GOOD);
 	assert_int_equal(c->xfer_len, 1024);
-	assert_int_equal(mem_disk[0], 0);
+	assert_int_equal(mem_disk[511], 'b');
+	assert_int_equal(mem_disk[512], 0);
+	/* Less than one block sent: nothing is written, still GOOD */
+	memset(buf, 'c', 1024);
+	rw10(cdb, 0x2a, 4, 1);
+	c = h_run(&NX1, 1, cdb, 10, buf, 200, 0);
+	assert_int_equal(c->status, SAM_STAT_GOOD);
+	assert_int_equal(mem_disk[4 * 512], 0);
+	memset(mem_disk, 0, 1024);
 	/* More data than needed: only the CDB's blocks are written */
 	rw10(cdb, 0x2a, 0, 1);
 	c = h_run(&NX1, 1, cdb, 10, buf, 1024, 0);
 	assert_int_equal(c->status, 0);
-	assert_int_equal(mem_disk[511], 'b');
+	assert_int_equal(mem_disk[511], 'c');
 	assert_int_equal(mem_disk[512], 0);
 }
 
@@ -439,7 +447,7 @@ int main(void)
 		T_(test_write_read_roundtrip),
 		T_(test_read_residual_smaller_buffer),
 		T_(test_range_checks),
-		T_(test_short_data_out_writes_nothing),
+		T_(test_short_data_out_writes_whole_blocks_sent),
 		T_(test_write_protect),
 		T_(test_verify_bytchk),
 		T_(test_unmap_good_list),

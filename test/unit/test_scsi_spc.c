@@ -319,10 +319,15 @@ static void test_reserve6_and_lun_reset(void **state)
 
 	assert_int_equal(scsi_tmf(&T, &NX2, SCSI_TMF_LUN_RESET, 1), 0);
 	assert_int_equal(scsi_tmf(&T, &NX2, SCSI_TMF_LUN_RESET, 9), -2);
+	/* The nexus that sent the reset gets no unit attention ... */
 	c = h_run(&NX2, 1, tur, 6, NULL, 0, 0);
+	assert_int_equal(c->status, SAM_STAT_GOOD);
+	/* ... every other nexus does, once */
+	c = h_run(&NX1, 1, tur, 6, NULL, 0, 0);
 	assert_int_equal(sense_asc(c), 0x2903);
+	assert_int_equal(h_run(&NX1, 1, tur, 6, NULL, 0, 0)->status, 0);
+	/* and the SPC-2 reservation is gone */
 	assert_int_equal(h_run(&NX2, 1, ms, 6, NULL, 0, 255)->status, 0);
-	h_clear_ua(&NX1, 1);
 
 	/* Nexus loss releases a SPC-2 reservation */
 	assert_int_equal(h_run(&NX2, 1, rsv, 6, NULL, 0, 0)->status, 0);

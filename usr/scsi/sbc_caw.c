@@ -52,8 +52,18 @@ static bool rmw_prepare(struct scsi_cmd *cmd, uint64_t lba, uint32_t nr,
 		scsi_fail_cdb(cmd, 1, 7);
 		return false;
 	}
-	if (!sbc_range_ok(cmd, lba, nr) || !sbc_writable(cmd) || !nr)
+	if (!sbc_range_ok(cmd, lba, nr) || !sbc_writable(cmd))
 		return false;
+	if (!nr) {
+		/*
+		 * Zero blocks is a no-op, but not when data follows: the CDB
+		 * then contradicts the transfer (e.g. 256 blocks wrapped to
+		 * 0 in COMPARE AND WRITE's one-byte length field).
+		 */
+		if (cmd->data_out_len)
+			scsi_fail_cdb(cmd, cmd->cdb[0] == 0x89 ? 13 : 10, -1);
+		return false;
+	}
 	if (nr > sbc_max_xfer_blocks(cmd->lu)) {
 		scsi_fail_cdb(cmd, cmd->cdb[0] == 0x89 ? 13 : 10, -1);
 		return false;

@@ -145,6 +145,7 @@ int sbc_write(struct scsi_cmd *cmd)
 	uint32_t bs = lu_block_size(cmd->lu);
 	bool verify = (cmd->cdb[0] & 0x0f) == 0x0e;
 	struct sbc_cdb c;
+	uint32_t len;
 
 	if (!sbc_decode(cmd, &c))
 		return SCSI_DONE;
@@ -153,13 +154,22 @@ int sbc_write(struct scsi_cmd *cmd)
 		return SCSI_DONE;
 	if (!sbc_writable(cmd) || !c.nr)
 		return SCSI_DONE;
-	if (!sbc_have_data(cmd, cmd->xfer_len))
+	/*
+	 * When the initiator sent less than the CDB asks for (iSCSI EDTL <
+	 * SCSI transfer length), only the whole blocks that arrived are
+	 * written and the status is GOOD; the transport reports the overflow
+	 * residual (RFC 7143 11.4.5.2, as libiscsi's residual tests expect).
+	 */
+	len = cmd->xfer_len;
+	if (cmd->data_out_len < len)
+		len = cmd->data_out_len / bs * bs;
+	if (!len)
 		return SCSI_DONE;
 	if (!lu_lock(cmd, false))
 		return SCSI_ASYNC;
 	/* WRITE AND VERIFY: the data must be on the medium when we say so. */
-	sbc_submit(cmd, BS_WRITE, c.lba * bs, cmd->xfer_len,
-		   (void *)cmd->data_out, c.fua || verify, simple_done);
+	sbc_submit(cmd, BS_WRITE, c.lba * bs, len, (void *)cmd->data_out,
+		   c.fua || verify, simple_done);
 	return SCSI_ASYNC;
 }
 

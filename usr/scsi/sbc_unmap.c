@@ -192,6 +192,11 @@ int sbc_write_same(struct scsi_cmd *cmd)
 		nr = cap - lba;
 	if (!sbc_range_ok(cmd, lba, nr))
 		return SCSI_DONE;
+	/* The limit advertised in VPD B0 (MAXIMUM WRITE SAME LENGTH) */
+	if (nr > sbc_max_xfer_blocks(lu)) {
+		scsi_fail_cdb(cmd, sixteen ? 10 : 7, -1);
+		return SCSI_DONE;
+	}
 	if (!sbc_writable(cmd))
 		return SCSI_DONE;
 	if (!ndob && cmd->data_out_len != bs) {

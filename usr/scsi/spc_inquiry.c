@@ -176,7 +176,11 @@ static size_t vpd_block_limits(const struct scsi_lu *lu, uint8_t *b)
 		put_be32(b + 24, 1024);	       /* ... BLOCK DESCRIPTOR COUNT */
 		put_be32(b + 28, 1);	       /* OPTIMAL UNMAP GRANULARITY */
 	}
-	/* MAXIMUM WRITE SAME LENGTH 0: no limit, WRITE SAME is chunked. */
+	/*
+	 * WRITE SAME is executed in chunks and could go further, but
+	 * initiators size other commands from this too; one limit for all.
+	 */
+	put_be64(b + 36, max); /* MAXIMUM WRITE SAME LENGTH */
 	return 64;
 }
 
