@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "bs/aio.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/target.h"
@@ -219,6 +220,7 @@ int main(int argc, char **argv)
 	mgmt_server_stop();
 	target_destroy_all();
 	iscsi_exit();
+	aio_exit();
 	loop_del_fd(&sw.lfd);
 	close(sw.lfd.fd);
 	loop_exit();

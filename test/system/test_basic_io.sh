@@ -38,6 +38,9 @@ for dig in none crc32c; do
 		pass "write/read back 1 MiB, digest $dig" ||
 		fail "write/read back, digest $dig"
 done
+python3 "$(dirname "$0")/digest_io.py" 127.0.0.1 "$PORT" "$IQN" 1 &&
+	pass "header + data digests (CRC32C) both ways, corrupt digests refused" ||
+	fail "data digest test"
 "$RW" --url "$URL/2" --lba 3 --blocks 100 --seed 9 &&
 	pass "write/read back on 4 KiB LUN" || fail "4 KiB LUN write/read"
 

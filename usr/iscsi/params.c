@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -410,6 +411,18 @@ bad:
 int iscsi_param_check(const char *key, const char *value, char *err,
 		      size_t errlen)
 {
+	/* Not a login key: the target's keepalive period (nop.c). */
+	if (key && value && !strcasecmp(key, "nop_interval")) {
+		char *end;
+		long n = strtol(value, &end, 10);
+
+		if (*value && !*end && n >= 0 && n <= 3600)
+			return 0;
+		snprintf(err, errlen,
+			 "nop_interval is 0 (off) to 3600 seconds, not '%s'",
+			 value);
+		return -EINVAL;
+	}
 	return login_param_check(key, value, err, errlen);
 }
 
