@@ -13,6 +13,8 @@ import struct
 import sys
 
 HOST, PORT, IQN, LUN = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+# away from the blocks other tests check (LUN of at least 64 MiB)
+BASE = 120000
 
 _T = []
 for i in range(256):
@@ -149,7 +151,7 @@ def expect_drop(what, **bad):
     c.login()
     c.scsi(bytes(6), 0x81, 0)
     try:
-        c.scsi(rw10(0x2A, 200, 1), 0xA1, 512, os.urandom(512), **bad)
+        c.scsi(rw10(0x2A, BASE + 200, 1), 0xA1, 512, os.urandom(512), **bad)
     except (EOFError, ConnectionResetError, socket.timeout):
         print(f"ok: {what}: the target dropped the connection")
         return
@@ -166,15 +168,15 @@ c = Conn()
 c.login()
 c.scsi(bytes(6), 0x81, 0)  # TEST UNIT READY: takes the power-on UA
 payload = os.urandom(8 * 512)
-status, _ = c.scsi(rw10(0x2A, 64, 8), 0xA1, len(payload), payload)
+status, _ = c.scsi(rw10(0x2A, BASE, 8), 0xA1, len(payload), payload)
 assert status == 0, f"WRITE10 status {status:#x}"
 # 20 KiB as immediate data, read back as several Data-In PDUs (8 KiB each)
 big = os.urandom(40 * 512)
-status, _ = c.scsi(rw10(0x2A, 100, 40), 0xA1, len(big), big)
+status, _ = c.scsi(rw10(0x2A, BASE + 100, 40), 0xA1, len(big), big)
 assert status == 0, f"WRITE10 (20 KiB) status {status:#x}"
-status, got = c.scsi(rw10(0x28, 64, 8), 0xC1, len(payload))
+status, got = c.scsi(rw10(0x28, BASE, 8), 0xC1, len(payload))
 assert status == 0 and got == payload, "read back differs (small)"
-status, got = c.scsi(rw10(0x28, 100, 40), 0xC1, len(big))
+status, got = c.scsi(rw10(0x28, BASE + 100, 40), 0xC1, len(big))
 assert status == 0, f"READ10 status {status:#x}"
 assert got == big, "read back differs (multi-PDU)"
 print("ok: write/read with header and data digests, every digest verified")

@@ -64,10 +64,10 @@ expect_rc 0 "the protected volume still serves its old data" \
 # Protect B and write to it while its baseline runs.
 tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 2 --bstype xorshare \
 	-b "$TGTX_TEST_DIR/b.img" \
-	--bsopts "k=2;n=3;log=$TGTX_TEST_DIR/b.log;log_size=256M"
+	--bsopts "k=2;n=3;log=$TGTX_TEST_DIR/b.log;log_size=2G"
 URL2=$(lun_url "$IQN" 2)
 "$LOAD" --url "$URL2" --qd 8 --bs 4096 --pattern rand --rw write \
-	--seconds 2 >"$TGTX_TEST_DIR/load.txt" 2>&1 ||
+	--seconds 1 >"$TGTX_TEST_DIR/load.txt" 2>&1 ||
 	fail "load during the baseline: $(cat "$TGTX_TEST_DIR/load.txt")"
 expect_rc 0 "write during/after the baseline (end of the volume)" \
 	"$RWCHECK" --url "$URL2" --lba $((SIZE / 512 - 3000)) --blocks 3000 \
@@ -87,6 +87,8 @@ for v in a b; do
 	"$DUMP" --quiet --combine "$img" --shares 1,2 "$TGTX_TEST_DIR/$v.log" \
 		>"$TGTX_TEST_DIR/dump.txt" ||
 		fail "combine $v: $(cat "$TGTX_TEST_DIR/dump.txt")"
+	grep -q "first_seq=1 " "$TGTX_TEST_DIR/dump.txt" ||
+		fail "log $v lost its oldest records: $(cat "$TGTX_TEST_DIR/dump.txt")"
 	cmp "$img" "$TGTX_TEST_DIR/$v.img" ||
 		fail "volume $v rebuilt from the log differs from the volume"
 	pass "volume $v rebuilt from shares {1,2} equals the volume"
