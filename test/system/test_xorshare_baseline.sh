@@ -101,6 +101,7 @@ cmp -s "$TGTX_TEST_DIR/b.rebuilt" "$TGTX_TEST_DIR/b.orig" &&
 pass "volume B holds the pre-filled data plus the writes, in the log too"
 
 # a restart does not start the baseline over
+lines=$(wc -l <"$TGTXD_LOG")
 start_tgtxd main
 tgtxadm_ctl --op new --mode target --tid 1 -T "$IQN"
 tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 1 --bstype xorshare \
@@ -108,7 +109,8 @@ tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 1 --bstype xorshare \
 	--bsopts "k=2;n=3;log=$TGTX_TEST_DIR/a.log;log_size=256M"
 lun_show 1 | grep -q "Baseline: complete" ||
 	fail "baseline restarted after a restart: $(lun_show 1)"
-grep -q "baseline of" "$TGTXD_LOG" &&
-	fail "a second baseline was scheduled: $(grep baseline "$TGTXD_LOG")"
+tail -n +$((lines + 1)) "$TGTXD_LOG" >"$TGTX_TEST_DIR/restart.log"
+grep -q "baseline of [0-9]* bytes" "$TGTX_TEST_DIR/restart.log" &&
+	fail "a second baseline: $(cat "$TGTX_TEST_DIR/restart.log")"
 pass "a restart keeps the completed baseline"
 stop_tgtxd
