@@ -11,16 +11,18 @@ DUMP=$B/test/tools/tgtx-sharelog-dump
 IQN=iqn.2026-11.org.tgtx:xs-base
 # not a multiple of the 1 MiB chunk: the last chunk is short
 SIZE=$(((40 << 20) + 7 * 512))
+# B is larger so that its baseline is still running under the writes
+SIZE_B=$((96 << 20))
 [ -x "$DUMP" ] || fail "no $DUMP"
 
-# prefill FILE: random data with an all-zero hole in the middle
+# prefill FILE SIZE: random data with an all-zero hole in the middle
 prefill() {
-	head -c "$SIZE" /dev/urandom >"$1"
+	head -c "$2" /dev/urandom >"$1"
 	dd if=/dev/zero of="$1" bs=1M seek=12 count=5 conv=notrunc \
 		status=none
 }
-prefill "$TGTX_TEST_DIR/a.img"
-prefill "$TGTX_TEST_DIR/b.img"
+prefill "$TGTX_TEST_DIR/a.img" "$SIZE"
+prefill "$TGTX_TEST_DIR/b.img" "$SIZE_B"
 cp "$TGTX_TEST_DIR/a.img" "$TGTX_TEST_DIR/a.orig"
 cp "$TGTX_TEST_DIR/b.img" "$TGTX_TEST_DIR/b.orig"
 
@@ -66,11 +68,12 @@ tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 2 --bstype xorshare \
 	-b "$TGTX_TEST_DIR/b.img" \
 	--bsopts "k=2;n=3;log=$TGTX_TEST_DIR/b.log;log_size=2G"
 URL2=$(lun_url "$IQN" 2)
+log "B at the start of the writes: $(lun_show 2 | grep -o 'Baseline: .*')"
 "$LOAD" --url "$URL2" --qd 8 --bs 4096 --pattern rand --rw write \
 	--seconds 1 >"$TGTX_TEST_DIR/load.txt" 2>&1 ||
 	fail "load during the baseline: $(cat "$TGTX_TEST_DIR/load.txt")"
 expect_rc 0 "write during/after the baseline (end of the volume)" \
-	"$RWCHECK" --url "$URL2" --lba $((SIZE / 512 - 3000)) --blocks 3000 \
+	"$RWCHECK" --url "$URL2" --lba $((SIZE_B / 512 - 3000)) --blocks 3000 \
 	--seed 21
 expect_rc 0 "write inside the zero hole" \
 	"$RWCHECK" --url "$URL2" --lba $((13 << 11)) --blocks 1000 --seed 22
@@ -83,7 +86,7 @@ stop_tgtxd
 
 for v in a b; do
 	img=$TGTX_TEST_DIR/$v.rebuilt
-	truncate -s "$SIZE" "$img"
+	truncate -s "$(stat -c %s "$TGTX_TEST_DIR/$v.img")" "$img"
 	"$DUMP" --quiet --combine "$img" --shares 1,2 "$TGTX_TEST_DIR/$v.log" \
 		>"$TGTX_TEST_DIR/dump.txt" ||
 		fail "combine $v: $(cat "$TGTX_TEST_DIR/dump.txt")"
