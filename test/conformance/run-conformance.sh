@@ -4,7 +4,8 @@
 # (../shared/conformance/tgt-1.0.85-classified.txt).
 #
 # Fails when a test that passes on stock tgt does not pass here, or when fewer
-# tests pass in total. `--stock` runs the suite against stock tgtd instead (to
+# tests pass in total. TGTX_CONFORMANCE_KEEP=DIR keeps the raw output,
+# the per-test list and the daemon log. `--stock` runs the suite against stock tgtd instead (to
 # refresh the yardstick). Prints the counts and the per-test differences.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -67,6 +68,10 @@ fi
 
 python3 "$classify" "$work/cu.txt" --list | grep -v '^pass [0-9]' | sort -k2 >"$work/ours.txt"
 sort -k2 "$ref" | grep -v '^pass [0-9]' >"$work/ref.txt"
+if [ -n "${TGTX_CONFORMANCE_KEEP:-}" ]; then
+	mkdir -p "$TGTX_CONFORMANCE_KEEP"
+	cp "$work/cu.txt" "$work/ours.txt" "$work/daemon.log" "$TGTX_CONFORMANCE_KEEP/"
+fi
 ours_pass=$(grep -c '^pass ' "$work/ours.txt" || true)
 ours_fail=$(grep -c '^fail ' "$work/ours.txt" || true)
 ours_skip=$(grep -c '^skip ' "$work/ours.txt" || true)
