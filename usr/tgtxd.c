@@ -22,7 +22,7 @@
 #include "mgmt/mgmt_server.h"
 
 #define TGTX_VERSION "0.1.0"
-#define MAX_PORTALS 32
+#define MAX_PORTALS  32
 
 struct signal_watch {
 	struct loop_fd lfd;
@@ -30,20 +30,27 @@ struct signal_watch {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: tgtxd [OPTIONS]\n"
-		"iSCSI target daemon (tgt-compatible administration).\n\n"
-		"  -f, --foreground            stay in the foreground, log to stderr\n"
-		"      --iscsi portal=ADDR[:PORT]\n"
-		"                              listen on ADDR (repeatable; IPv6 as\n"
-		"                              [ADDR]:PORT; default 0.0.0.0:3260 and\n"
-		"                              [::]:3260)\n"
-		"  -C, --control-port N        management socket /run/tgtx/socket.N\n"
-		"      --control-socket PATH   management socket at PATH instead\n"
-		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
-		"  -V, --version               print the version and exit\n"
-		"  -h, --help                  this help\n\n"
-		"Configure it with tgtxadm(8) or tgtx-admin(8).\n");
+	/* clang-format off: keep the help text as it prints */
+	fprintf(f, "Usage: tgtxd [OPTIONS]\n"
+		   "iSCSI target daemon (tgt-compatible administration).\n\n"
+		   "  -f, --foreground            stay in the foreground, log "
+		   "to stderr\n"
+		   "      --iscsi portal=ADDR[:PORT]\n"
+		   "                              listen on ADDR (repeatable; "
+		   "IPv6 as\n"
+		   "                              [ADDR]:PORT; default "
+		   "0.0.0.0:3260 and\n"
+		   "                              [::]:3260)\n"
+		   "  -C, --control-port N        management socket "
+		   "/run/tgtx/socket.N\n"
+		   "      --control-socket PATH   management socket at PATH "
+		   "instead\n"
+		   "  -d, --debug LEVEL           0 errors .. 3 debug (default "
+		   "2)\n"
+		   "  -V, --version               print the version and exit\n"
+		   "  -h, --help                  this help\n\n"
+		   "Configure it with tgtxadm(8) or tgtx-admin(8).\n");
+	/* clang-format on */
 }
 
 static void on_signal(struct loop_fd *lfd, uint32_t events)
@@ -100,14 +107,14 @@ static int daemonize(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "iscsi", required_argument, NULL, 'i' },
-		{ "control-port", required_argument, NULL, 'C' },
-		{ "control-socket", required_argument, NULL, 'S' },
-		{ "debug", required_argument, NULL, 'd' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"foreground", no_argument, NULL, 'f'},
+		{"iscsi", required_argument, NULL, 'i'},
+		{"control-port", required_argument, NULL, 'C'},
+		{"control-socket", required_argument, NULL, 'S'},
+		{"debug", required_argument, NULL, 'd'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *portals[MAX_PORTALS];
 	int nr_portals = 0, control_port = 0, foreground = 0, level = 2;
@@ -126,7 +133,8 @@ int main(int argc, char **argv)
 		case 'i':
 			if (strncmp(optarg, "portal=", 7)) {
 				fprintf(stderr,
-					"tgtxd: --iscsi takes portal=ADDR[:PORT], got '%s'\n",
+					"tgtxd: --iscsi takes "
+					"portal=ADDR[:PORT], got '%s'\n",
 					optarg);
 				return 1;
 			}
@@ -140,7 +148,8 @@ int main(int argc, char **argv)
 		case 'C':
 			control_port = (int)strtol(optarg, &end, 10);
 			if (*end || control_port < 0 || control_port > 65535) {
-				fprintf(stderr, "tgtxd: bad control port '%s'\n",
+				fprintf(stderr,
+					"tgtxd: bad control port '%s'\n",
 					optarg);
 				return 1;
 			}

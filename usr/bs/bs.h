@@ -21,19 +21,20 @@ struct bs_dev;
 enum bs_op {
 	BS_READ,
 	BS_WRITE,
-	BS_FLUSH,   /* make every completed write durable */
-	BS_UNMAP,   /* deallocate [offset, offset+len); reads then return zeroes */
+	BS_FLUSH, /* make every completed write durable */
+	BS_UNMAP, /* deallocate [offset, offset+len); reads then return zeroes
+		   */
 };
 
 struct bs_req {
 	enum bs_op op;
-	uint64_t offset;     /* bytes */
-	uint64_t len;        /* bytes */
-	void *buf;           /* BS_READ: destination, BS_WRITE: source */
-	bool fua;            /* BS_WRITE: durable before completion */
-	int result;          /* 0 or -errno, set by bs_complete() */
-	void (*done)(struct bs_req *req);  /* always called from the loop */
-	void *priv;          /* the submitter's */
+	uint64_t offset; /* bytes */
+	uint64_t len;	 /* bytes */
+	void *buf;	 /* BS_READ: destination, BS_WRITE: source */
+	bool fua;	 /* BS_WRITE: durable before completion */
+	int result;	 /* 0 or -errno, set by bs_complete() */
+	void (*done)(struct bs_req *req); /* always called from the loop */
+	void *priv;			  /* the submitter's */
 	/* private to the backing store that runs the request */
 	void *bs_priv;
 	uint64_t bs_u64;
@@ -43,15 +44,15 @@ struct bs_req {
 struct bs_dev {
 	const struct bs_ops *ops;
 	char path[PATH_MAX];
-	uint64_t size;        /* bytes, set by open */
-	uint32_t block_size;  /* logical block size exported (512 or 4096) */
+	uint64_t size;	     /* bytes, set by open */
+	uint32_t block_size; /* logical block size exported (512 or 4096) */
 	bool read_only;
 	/*
 	 * Write cache enabled (MODE SELECT caching page WCE). When false every
 	 * write must be durable before it completes.
 	 */
 	bool wce;
-	void *priv;           /* the backing store's own state */
+	void *priv; /* the backing store's own state */
 	/* Set by the SCSI layer so a store can name its LUN in errors. */
 	char label[96];
 };
@@ -73,7 +74,8 @@ struct bs_ops {
 	/* NULL when the store cannot deallocate (UNMAP is then not offered) */
 	void (*unmap)(struct bs_dev *dev, struct bs_req *req);
 	/* Optional: extra "key: value" lines for `tgtxadm --op show`. */
-	void (*show)(struct bs_dev *dev, struct strbuf *out, const char *indent);
+	void (*show)(struct bs_dev *dev, struct strbuf *out,
+		     const char *indent);
 	/*
 	 * Optional: a vendor-specific VPD page (0xC0..0xFF) describing the
 	 * store. Returns the page length written to buf, 0 if not supported.
@@ -115,7 +117,7 @@ int bs_opt_bool(const char *opts, const char *key, bool *out);
 int bs_parse_size(const char *s, uint64_t *out);
 
 #define BS_REGISTER(ops)                                                       \
-	__attribute__((constructor)) static void bs_register_##ops(void)      \
+	__attribute__((constructor)) static void bs_register_##ops(void)       \
 	{                                                                      \
 		bs_register(&(ops));                                           \
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Intrusive doubly linked list: objects live in several lists without allocation. */
+/* Intrusive doubly linked list: objects live in several lists without
+ * allocation. */
 #ifndef TGTX_LIST_H
 #define TGTX_LIST_H
 
@@ -10,11 +11,14 @@ struct list_head {
 	struct list_head *next, *prev;
 };
 
-#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define LIST_HEAD_INIT(name)                                                   \
+	{                                                                      \
+		&(name), &(name)                                               \
+	}
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member)                                        \
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void list_init(struct list_head *h)
 {
@@ -27,7 +31,8 @@ static inline bool list_empty(const struct list_head *h)
 	return h->next == h;
 }
 
-static inline void list_insert_between(struct list_head *n, struct list_head *prev,
+static inline void list_insert_between(struct list_head *n,
+				       struct list_head *prev,
 				       struct list_head *next)
 {
 	next->prev = n;
@@ -55,7 +60,8 @@ static inline void list_del(struct list_head *n)
 }
 
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
-#define list_first_entry(head, type, member) list_entry((head)->next, type, member)
+#define list_first_entry(head, type, member)                                   \
+	list_entry((head)->next, type, member)
 
 #define list_for_each_entry(pos, head, member)                                 \
 	for (pos = list_entry((head)->next, __typeof__(*pos), member);         \

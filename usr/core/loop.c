@@ -40,7 +40,7 @@ uint64_t loop_now_ms(void)
 
 int loop_add_fd(struct loop_fd *lfd, int fd, uint32_t events, loop_fd_cb cb)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = lfd };
+	struct epoll_event ev = {.events = events, .data.ptr = lfd};
 
 	lfd->fd = fd;
 	lfd->events = events;
@@ -52,7 +52,7 @@ int loop_add_fd(struct loop_fd *lfd, int fd, uint32_t events, loop_fd_cb cb)
 
 int loop_mod_fd(struct loop_fd *lfd, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = lfd };
+	struct epoll_event ev = {.events = events, .data.ptr = lfd};
 
 	if (lfd->events == events)
 		return 0;
@@ -83,7 +83,7 @@ void loop_timer_arm(struct loop_timer *t, uint64_t after_ms)
 	loop_timer_cancel(t);
 	t->due_ms = loop_now_ms() + after_ms;
 	t->armed = true;
-	list_for_each_entry(pos, &timers, node) {
+	list_for_each_entry (pos, &timers, node) {
 		if (pos->due_ms > t->due_ms) {
 			list_add_tail(&t->node, &pos->node);
 			return;

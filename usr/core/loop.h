@@ -16,7 +16,8 @@
 struct loop_fd;
 typedef void (*loop_fd_cb)(struct loop_fd *lfd, uint32_t events);
 
-/* Embed in the owner's object; the callback finds the owner with container_of. */
+/* Embed in the owner's object; the callback finds the owner with container_of.
+ */
 struct loop_fd {
 	int fd;
 	uint32_t events;
@@ -28,7 +29,7 @@ typedef void (*loop_timer_cb)(struct loop_timer *t);
 
 struct loop_timer {
 	struct list_head node;
-	uint64_t due_ms;      /* CLOCK_MONOTONIC milliseconds */
+	uint64_t due_ms; /* CLOCK_MONOTONIC milliseconds */
 	loop_timer_cb cb;
 	bool armed;
 };

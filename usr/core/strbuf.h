@@ -6,13 +6,16 @@
 #include <stddef.h>
 
 struct strbuf {
-	char *buf;   /* always NUL terminated once anything was added */
+	char *buf; /* always NUL terminated once anything was added */
 	size_t len;
 	size_t cap;
-	int oom;     /* set when an allocation failed; content is then truncated */
+	int oom; /* set when an allocation failed; content is then truncated */
 };
 
-#define STRBUF_INIT { NULL, 0, 0, 0 }
+#define STRBUF_INIT                                                            \
+	{                                                                      \
+		NULL, 0, 0, 0                                                  \
+	}
 
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -16,7 +16,7 @@
 struct scsi_lu;
 struct strbuf;
 
-#define TGTX_NAME_MAX 224   /* iSCSI names are at most 223 bytes (RFC 7143) */
+#define TGTX_NAME_MAX	224 /* iSCSI names are at most 223 bytes (RFC 7143) */
 #define TGTX_SECRET_MAX 256
 
 enum acl_kind { ACL_ADDR, ACL_NAME };
@@ -48,17 +48,17 @@ struct target {
 	int tid;
 	char name[TGTX_NAME_MAX];
 	enum target_state state;
-	struct list_head luns;      /* struct scsi_lu, sorted by LUN */
-	struct list_head acls;      /* struct acl_entry */
-	struct list_head in_users;  /* struct kv: key = account user name */
+	struct list_head luns;		/* struct scsi_lu, sorted by LUN */
+	struct list_head acls;		/* struct acl_entry */
+	struct list_head in_users;	/* struct kv: key = account user name */
 	char out_user[TGTX_SECRET_MAX]; /* "" when no outgoing account */
 	/* iSCSI key overrides (e.g. MaxRecvDataSegmentLength, HeaderDigest) */
-	struct list_head params;    /* struct kv */
-	struct list_head nexuses;   /* struct scsi_it_nexus of live sessions */
+	struct list_head params;  /* struct kv */
+	struct list_head nexuses; /* struct scsi_it_nexus of live sessions */
 };
 
 /* ---- targets ---- */
-struct list_head *target_list(void);          /* sorted by tid */
+struct list_head *target_list(void); /* sorted by tid */
 struct target *target_find_tid(int tid);
 struct target *target_find_name(const char *name);
 int target_create(int tid, const char *name, char *err, size_t errlen);

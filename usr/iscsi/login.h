@@ -18,12 +18,12 @@
 
 /* Default and limit values we offer (RFC 7143 section 13) */
 #define ISCSI_OUR_MAX_RECV_DSL 262144
-#define ISCSI_MAX_BURST_LIMIT (16u << 20)
+#define ISCSI_MAX_BURST_LIMIT  (16u << 20)
 
 /* Operational parameters in force on a connection/session after login. */
 struct iscsi_params {
-	uint32_t max_recv_dsl;   /* largest data segment we accept */
-	uint32_t max_xmit_dsl;   /* largest data segment we may send */
+	uint32_t max_recv_dsl; /* largest data segment we accept */
+	uint32_t max_xmit_dsl; /* largest data segment we may send */
 	uint32_t max_burst;
 	uint32_t first_burst;
 	uint32_t max_outstanding_r2t;
@@ -35,34 +35,37 @@ struct iscsi_params {
 	bool initial_r2t;
 	bool data_pdu_in_order;
 	bool data_seq_in_order;
-	bool header_digest;      /* CRC32C on headers */
-	bool data_digest;        /* CRC32C on data segments */
+	bool header_digest; /* CRC32C on headers */
+	bool data_digest;   /* CRC32C on data segments */
 };
 
-enum iscsi_session_type { ISCSI_SESSION_NONE, ISCSI_SESSION_DISCOVERY,
-			  ISCSI_SESSION_NORMAL };
+enum iscsi_session_type {
+	ISCSI_SESSION_NONE,
+	ISCSI_SESSION_DISCOVERY,
+	ISCSI_SESSION_NORMAL
+};
 
 enum login_result {
-	LOGIN_CONTINUE,   /* send the response, stay in login phase */
-	LOGIN_DONE,       /* send the response, enter full feature phase */
-	LOGIN_FAILED,     /* send the (error status) response, then close */
+	LOGIN_CONTINUE, /* send the response, stay in login phase */
+	LOGIN_DONE,	/* send the response, enter full feature phase */
+	LOGIN_FAILED,	/* send the (error status) response, then close */
 };
 
 /* Per-connection login state; zero it with login_init(). */
 struct iscsi_login {
-	int csg;                         /* current stage */
+	int csg; /* current stage */
 	bool transit_seen;
 	enum iscsi_session_type type;
 	char initiator_name[TGTX_NAME_MAX];
 	char initiator_alias[256];
 	char target_name[TGTX_NAME_MAX];
-	struct target *target;           /* NULL for discovery */
+	struct target *target; /* NULL for discovery */
 	uint8_t isid[6];
-	uint16_t tsih;                   /* as sent by the initiator */
+	uint16_t tsih; /* as sent by the initiator */
 	uint16_t cid;
 	uint32_t itt;
-	struct sockaddr_storage peer;    /* for ACLs */
-	struct sockaddr_storage local;   /* portal the initiator connected to */
+	struct sockaddr_storage peer;  /* for ACLs */
+	struct sockaddr_storage local; /* portal the initiator connected to */
 	uint16_t tpgt;
 	/* CHAP state */
 	int auth_state;
@@ -81,11 +84,11 @@ struct iscsi_login {
 	struct iscsi_params params;
 	uint32_t version;
 	/* Internal to login.c (added after the first version of this API) */
-	bool started;               /* the first request was seen */
-	bool mrdsl_declared;        /* our MaxRecvDataSegmentLength was sent */
+	bool started;	     /* the first request was seen */
+	bool mrdsl_declared; /* our MaxRecvDataSegmentLength was sent */
 	bool tpgt_sent;
-	uint8_t final_flags;        /* flags of the last PDU of a C response */
-	int final_result;           /* enum login_result after pending_out */
+	uint8_t final_flags; /* flags of the last PDU of a C response */
+	int final_result;    /* enum login_result after pending_out */
 };
 
 /* Most login text we accumulate from C-bit requests (one negotiation). */
@@ -103,9 +106,8 @@ void login_free(struct iscsi_login *lg);
 enum login_result login_handle(struct iscsi_login *lg,
 			       const struct iscsi_login_req *req,
 			       const uint8_t *data, uint32_t dlen,
-			       struct iscsi_login_rsp *rsp,
-			       uint8_t *rsp_data, uint32_t max_rsp_data,
-			       uint32_t *rsp_dlen);
+			       struct iscsi_login_rsp *rsp, uint8_t *rsp_data,
+			       uint32_t max_rsp_data, uint32_t *rsp_dlen);
 
 /*
  * Discovery: the SendTargets=<value> answer ("All", a target name or "")

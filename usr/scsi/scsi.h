@@ -18,28 +18,28 @@
 struct strbuf;
 
 #define SCSI_SENSE_MAX 96
-#define SCSI_CDB_MAX 16
+#define SCSI_CDB_MAX   16
 
 /* SAM status codes */
-#define SAM_STAT_GOOD 0x00
-#define SAM_STAT_CHECK_CONDITION 0x02
-#define SAM_STAT_CONDITION_MET 0x04
-#define SAM_STAT_BUSY 0x08
+#define SAM_STAT_GOOD		      0x00
+#define SAM_STAT_CHECK_CONDITION      0x02
+#define SAM_STAT_CONDITION_MET	      0x04
+#define SAM_STAT_BUSY		      0x08
 #define SAM_STAT_RESERVATION_CONFLICT 0x18
-#define SAM_STAT_TASK_SET_FULL 0x28
-#define SAM_STAT_TASK_ABORTED 0x40
+#define SAM_STAT_TASK_SET_FULL	      0x28
+#define SAM_STAT_TASK_ABORTED	      0x40
 
 /* Sense keys */
-#define SK_NO_SENSE 0x0
+#define SK_NO_SENSE	   0x0
 #define SK_RECOVERED_ERROR 0x1
-#define SK_NOT_READY 0x2
-#define SK_MEDIUM_ERROR 0x3
-#define SK_HARDWARE_ERROR 0x4
+#define SK_NOT_READY	   0x2
+#define SK_MEDIUM_ERROR	   0x3
+#define SK_HARDWARE_ERROR  0x4
 #define SK_ILLEGAL_REQUEST 0x5
-#define SK_UNIT_ATTENTION 0x6
-#define SK_DATA_PROTECT 0x7
+#define SK_UNIT_ATTENTION  0x6
+#define SK_DATA_PROTECT	   0x7
 #define SK_ABORTED_COMMAND 0xb
-#define SK_MISCOMPARE 0xe
+#define SK_MISCOMPARE	   0xe
 
 enum scsi_task_attr {
 	SCSI_TASK_SIMPLE = 0,
@@ -54,8 +54,8 @@ enum scsi_task_attr {
  * reservations are keyed by initiator_port so they survive reconnects.
  */
 struct scsi_it_nexus {
-	struct list_head node;      /* in target->nexuses */
-	uint64_t id;                /* unique while the daemon runs */
+	struct list_head node; /* in target->nexuses */
+	uint64_t id;	       /* unique while the daemon runs */
 	struct target *target;
 	char initiator_name[TGTX_NAME_MAX];
 	/* SCSI initiator port name, "<iqn>,i,0x<isid hex>" */
@@ -63,23 +63,24 @@ struct scsi_it_nexus {
 	/* Transport ID (SPC-4 iSCSI format 01b), for PERSISTENT RESERVE IN */
 	uint8_t transport_id[TGTX_NAME_MAX + 40];
 	uint16_t transport_id_len;
-	uint16_t rel_tgt_port_id;   /* relative target port identifier (TPGT) */
+	uint16_t rel_tgt_port_id; /* relative target port identifier (TPGT) */
 };
 
 struct scsi_cmd {
 	/* ---- filled by the transport before scsi_exec() ---- */
 	struct target *target;
 	struct scsi_it_nexus *nexus;
-	uint8_t lun_raw[8];          /* the 8-byte LUN field as received */
+	uint8_t lun_raw[8]; /* the 8-byte LUN field as received */
 	uint8_t cdb[SCSI_CDB_MAX];
 	uint8_t cdb_len;
 	enum scsi_task_attr attr;
-	uint64_t tag;                /* initiator task tag */
-	const uint8_t *data_out;     /* every Data-Out byte the initiator sent */
+	uint64_t tag;		 /* initiator task tag */
+	const uint8_t *data_out; /* every Data-Out byte the initiator sent */
 	uint32_t data_out_len;
-	uint8_t *data_in;            /* transport buffer for Data-In, may be NULL */
-	uint32_t data_in_cap;        /* its size: the initiator's expected length */
-	void (*done)(struct scsi_cmd *cmd); /* may run before scsi_exec returns */
+	uint8_t *data_in;     /* transport buffer for Data-In, may be NULL */
+	uint32_t data_in_cap; /* its size: the initiator's expected length */
+	void (*done)(
+		struct scsi_cmd *cmd); /* may run before scsi_exec returns */
 	void *transport_priv;
 
 	/* ---- filled by the SCSI layer ---- */
@@ -88,8 +89,8 @@ struct scsi_cmd {
 	 * command's data direction; the transport derives residuals from it.
 	 */
 	uint32_t xfer_len;
-	uint32_t data_in_len;        /* bytes placed in data_in (<= data_in_cap) */
-	uint8_t status;              /* SAM status */
+	uint32_t data_in_len; /* bytes placed in data_in (<= data_in_cap) */
+	uint8_t status;	      /* SAM status */
 	uint8_t sense[SCSI_SENSE_MAX];
 	uint8_t sense_len;
 
@@ -97,7 +98,7 @@ struct scsi_cmd {
 	struct scsi_lu *lu;
 	struct list_head node;
 	struct bs_req bsreq;
-	uint8_t *scratch;            /* freed by the SCSI layer before done() */
+	uint8_t *scratch; /* freed by the SCSI layer before done() */
 	uint64_t lba;
 	uint32_t nr_blocks;
 	int stage;
