@@ -30,26 +30,22 @@ struct signal_watch {
 
 static void usage(FILE *f)
 {
-	/* clang-format off: keep the help text as it prints */
-	fprintf(f, "Usage: tgtxd [OPTIONS]\n"
-		   "iSCSI target daemon (tgt-compatible administration).\n\n"
-		   "  -f, --foreground            stay in the foreground, log "
-		   "to stderr\n"
-		   "      --iscsi portal=ADDR[:PORT]\n"
-		   "                              listen on ADDR (repeatable; "
-		   "IPv6 as\n"
-		   "                              [ADDR]:PORT; default "
-		   "0.0.0.0:3260 and\n"
-		   "                              [::]:3260)\n"
-		   "  -C, --control-port N        management socket "
-		   "/run/tgtx/socket.N\n"
-		   "      --control-socket PATH   management socket at PATH "
-		   "instead\n"
-		   "  -d, --debug LEVEL           0 errors .. 3 debug (default "
-		   "2)\n"
-		   "  -V, --version               print the version and exit\n"
-		   "  -h, --help                  this help\n\n"
-		   "Configure it with tgtxadm(8) or tgtx-admin(8).\n");
+	/* The help text stays laid out as it prints. */
+	/* clang-format off */
+	fprintf(f,
+		"Usage: tgtxd [OPTIONS]\n"
+		"iSCSI target daemon (tgt-compatible administration).\n\n"
+		"  -f, --foreground            stay in the foreground, log to stderr\n"
+		"      --iscsi portal=ADDR[:PORT]\n"
+		"                              listen on ADDR (repeatable; IPv6 as\n"
+		"                              [ADDR]:PORT; default 0.0.0.0:3260 and\n"
+		"                              [::]:3260)\n"
+		"  -C, --control-port N        management socket /run/tgtx/socket.N\n"
+		"      --control-socket PATH   management socket at PATH instead\n"
+		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
+		"  -V, --version               print the version and exit\n"
+		"  -h, --help                  this help\n\n"
+		"Configure it with tgtxadm(8) or tgtx-admin(8).\n");
 	/* clang-format on */
 }
 
