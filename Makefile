@@ -68,7 +68,7 @@ FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/%)
 
 BINS := $(addprefix $(BUILD)/,$(PROGS_SBIN) $(PROGS_BIN))
 
-.PHONY: all check check-unit check-system check-fuzz check-conformance \
+.PHONY: format-check all check check-unit check-system check-fuzz check-conformance \
 	bench install clean format tests tools fuzzers
 
 all: $(BINS) $(TOOL_BINS)
@@ -115,6 +115,7 @@ fuzzers: $(FUZZ_BINS)
 
 # Everything the test suite needs, under ASan/UBSan, then every test.
 check:
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) SAN=asan tests
 	$(MAKE) SAN=fuzz fuzzers
@@ -153,9 +154,16 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tgtx/targets.conf ] || \
 		install -m 644 conf/targets.conf $(DESTDIR)$(SYSCONFDIR)/tgtx
 
+FORMAT_FILES = $(LIB_SRCS) $(MAIN_SRCS) $(wildcard usr/*/*.h \
+	bs_xorshare/*.h test/*/*.c test/*/*.h)
+
 format:
-	clang-format -i $(LIB_SRCS) $(MAIN_SRCS) $(wildcard usr/*/*.h \
-		bs_xorshare/*.h test/*/*.c)
+	clang-format -i $(FORMAT_FILES)
+
+# The style is part of the contract: any drift from .clang-format fails.
+format-check:
+	@echo "clang-format --dry-run --Werror (all sources)"
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build

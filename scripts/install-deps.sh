@@ -9,4 +9,4 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config clang llvm \
 	libiscsi-dev libssl-dev liburing-dev libcmocka-dev \
-	libiscsi-bin tgt fio valgrind python3 iproute2 procps
+	libiscsi-bin tgt fio valgrind python3 iproute2 procps clang-format
