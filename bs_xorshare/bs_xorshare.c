@@ -38,6 +38,7 @@
 #define XS_BATCH_MAX	      64
 #define XS_CKPT_INTERVAL_MS   5000
 #define XS_RELOAD_INTERVAL_MS 1000
+#define XS_ALERT_INTERVAL_MS  10000
 
 static const uint8_t xs_vpd_list[] = {XS_VPD_PAGE};
 
@@ -242,9 +243,22 @@ static int append_record(struct xs_dev *xd, uint64_t *seq)
 		}
 		/* block policy: wait for the replicator to free space */
 		if (!warned) {
-			log_err("ALERT %s: share log %s full, writes blocked "
-				"until peers catch up (full=block)",
-				xd->dev->label, xd->logdir);
+			/*
+			 * Each record that does not fit waits anew: say it at
+			 * most every 10 s, not once per record. One writer
+			 * thread per LUN, so thread-local is per LUN.
+			 */
+			static _Thread_local uint64_t last_alert_ms;
+			uint64_t now = now_ms();
+
+			if (!last_alert_ms ||
+			    now - last_alert_ms >= XS_ALERT_INTERVAL_MS) {
+				log_err("ALERT %s: share log %s full, writes "
+					"blocked until peers catch up "
+					"(full=block)",
+					xd->dev->label, xd->logdir);
+				last_alert_ms = now;
+			}
 			set_blocked(xd, true);
 			snapshot(xd);
 			warned = true;

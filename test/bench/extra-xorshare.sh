@@ -20,16 +20,15 @@ xs_bench_setup() {
 	[ -n "$TGTX_PID" ] || return 0
 	[ "${BENCH_NO_XORSHARE:-0}" != 1 ] || return 0
 	make_lun_file "$SHM/xs.img"
-	tgtxadm_ctl --lld iscsi --op new --mode target --tid 2 -T "$iqn" &&
-		tgtxadm_ctl --lld iscsi --op new --mode logicalunit --tid 2 \
+	if ! tgtxadm_ctl --lld iscsi --op new --mode target --tid 2 -T "$iqn" ||
+		! tgtxadm_ctl --lld iscsi --op new --mode logicalunit --tid 2 \
 			--lun 1 -b "$SHM/xs.img" --bstype xorshare \
-			--bsopts "k=2;n=3;log=$SHM/xs.log;log_size=${BENCH_XS_LOG_SIZE:-2G}" &&
-		tgtxadm_ctl --lld iscsi --op bind --mode target --tid 2 -I ALL ||
-		{
-			echo "ERROR: could not set up the xorshare LUN" >&2
-			BENCH_ERRORS=$((BENCH_ERRORS + 1))
-			return 0
-		}
+			--bsopts "k=2;n=3;log=$SHM/xs.log;log_size=${BENCH_XS_LOG_SIZE:-2G}" ||
+		! tgtxadm_ctl --lld iscsi --op bind --mode target --tid 2 -I ALL; then
+		echo "ERROR: could not set up the xorshare LUN" >&2
+		BENCH_ERRORS=$((BENCH_ERRORS + 1))
+		return 0
+	fi
 	# the baseline shares the whole pre-filled volume once: not measured
 	deadline=$((SECONDS + 120))
 	until tgtxadm_ctl --op show --mode target |

@@ -47,9 +47,10 @@ expect_rc 0 "the overwrite did not disturb its neighbours" \
 	--seed 12
 
 tgtxadm_ctl --op show --mode target >"$TGTX_TEST_DIR/show.txt"
-grep -q "Backing store type: xorshare" "$TGTX_TEST_DIR/show.txt" &&
-	grep -q "Protection: xorshare k=2 n=3 uuid=" "$TGTX_TEST_DIR/show.txt" ||
+if ! grep -q "Backing store type: xorshare" "$TGTX_TEST_DIR/show.txt" ||
+	! grep -q "Protection: xorshare k=2 n=3 uuid=" "$TGTX_TEST_DIR/show.txt"; then
 	fail "show lacks the protection: $(cat "$TGTX_TEST_DIR/show.txt")"
+fi
 pass "show reports xorshare k=2 n=3"
 grep -Eq "Share log: $LOGDIR used=[1-9][0-9]*/$((64 << 20)) \(.*%\) segments=[1-9]" \
 	"$TGTX_TEST_DIR/show.txt" ||
