@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "sharelog_priv.h"
-#include "sl_crc.h"
+#include "../usr/core/crc32c.h"
 
 uint64_t sl_now_ns(void)
 {
@@ -100,7 +100,7 @@ int sl_state_load(const char *dir, struct sl_state *st)
 	crc = le32toh(raw.crc);
 	raw.crc = 0;
 	if (le32toh(raw.magic) != SL_STATE_MAGIC ||
-	    crc != sl_crc32c(0, &raw, sizeof(raw)) ||
+	    crc != crc32c(0, &raw, sizeof(raw)) ||
 	    le16toh(raw.version) != SL_VERSION || raw.n > SL_MAX_N)
 		return -EBADMSG;
 	memset(st, 0, sizeof(*st));
@@ -132,7 +132,7 @@ int sl_state_store(const char *dir, const struct sl_state *st)
 	raw.baseline_size = htole64(st->baseline_size);
 	for (int i = 0; i < SL_MAX_N; i++)
 		raw.resync_seq[i] = htole64(st->resync_seq[i]);
-	raw.crc = htole32(sl_crc32c(0, &raw, sizeof(raw)));
+	raw.crc = htole32(crc32c(0, &raw, sizeof(raw)));
 	return sl_write_file_atomic(dir, "state", &raw, sizeof(raw));
 }
 
@@ -148,7 +148,7 @@ int sl_cursor_load(const char *dir, unsigned peer, struct sl_cursor *c)
 		return ret;
 	if (le32toh(raw.magic) != SL_CURSOR_MAGIC ||
 	    le32toh(raw.crc) !=
-		    sl_crc32c(0, &raw, offsetof(struct sl_cursor, crc)) ||
+		    crc32c(0, &raw, offsetof(struct sl_cursor, crc)) ||
 	    le16toh(raw.version) != SL_VERSION || raw.peer != peer)
 		return -EBADMSG;
 	memset(c, 0, sizeof(*c));
@@ -171,7 +171,7 @@ int sl_cursor_store(const char *dir, const struct sl_cursor *c)
 	raw.peer = c->peer;
 	raw.seq = htole64(c->seq);
 	raw.time_ns = htole64(c->time_ns);
-	raw.crc = htole32(sl_crc32c(0, &raw, offsetof(struct sl_cursor, crc)));
+	raw.crc = htole32(crc32c(0, &raw, offsetof(struct sl_cursor, crc)));
 	snprintf(name, sizeof(name), "peer.%u", c->peer);
 	return sl_write_file_atomic(dir, name, &raw, sizeof(raw));
 }
@@ -188,7 +188,7 @@ void sl_seg_hdr_encode(struct sl_seg_hdr *out, const struct sl_seg_hdr *in)
 	out->first_seq = htole64(in->first_seq);
 	memcpy(out->uuid, in->uuid, sizeof(out->uuid));
 	out->seg_size = htole64(in->seg_size);
-	out->crc = htole32(sl_crc32c(0, out, offsetof(struct sl_seg_hdr, crc)));
+	out->crc = htole32(crc32c(0, out, offsetof(struct sl_seg_hdr, crc)));
 }
 
 int sl_seg_hdr_decode(const void *buf, struct sl_seg_hdr *out)
@@ -196,7 +196,7 @@ int sl_seg_hdr_decode(const void *buf, struct sl_seg_hdr *out)
 	memcpy(out, buf, sizeof(*out));
 	if (le64toh(out->magic) != SL_SEG_MAGIC ||
 	    le32toh(out->crc) !=
-		    sl_crc32c(0, buf, offsetof(struct sl_seg_hdr, crc)))
+		    crc32c(0, buf, offsetof(struct sl_seg_hdr, crc)))
 		return -EBADMSG;
 	out->magic = SL_SEG_MAGIC;
 	out->version = le16toh(out->version);

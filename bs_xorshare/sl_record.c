@@ -6,7 +6,7 @@
 
 #include "sharelog.h"
 #include "sharelog_priv.h"
-#include "sl_crc.h"
+#include "../usr/core/crc32c.h"
 
 uint32_t sl_record_size(unsigned n, uint32_t share_len)
 {
@@ -54,11 +54,10 @@ void sl_record_seal(void *rec, uint64_t seq, uint64_t time_ns)
 	share_len = le32toh(h.share_len);
 	h.seq = htole64(seq);
 	h.time_ns = htole64(time_ns);
-	h.payload_crc =
-		htole32(sl_crc32c(0, (uint8_t *)rec + SL_REC_HDR_SIZE,
-				  (size_t)rec_nr_shares(&h) * share_len));
+	h.payload_crc = htole32(crc32c(0, (uint8_t *)rec + SL_REC_HDR_SIZE,
+				       (size_t)rec_nr_shares(&h) * share_len));
 	h.hdr_crc =
-		htole32(sl_crc32c(0, &h, offsetof(struct sl_rec_hdr, hdr_crc)));
+		htole32(crc32c(0, &h, offsetof(struct sl_rec_hdr, hdr_crc)));
 	memcpy(rec, &h, sizeof(h));
 }
 
@@ -86,8 +85,7 @@ int sl_record_check_hdr(const void *rec, size_t avail, struct sl_rec_hdr *h)
 		return -EBADMSG;
 	sl_record_decode(rec, h);
 	if (h->magic != SL_REC_MAGIC ||
-	    h->hdr_crc !=
-		    sl_crc32c(0, rec, offsetof(struct sl_rec_hdr, hdr_crc)))
+	    h->hdr_crc != crc32c(0, rec, offsetof(struct sl_rec_hdr, hdr_crc)))
 		return -EBADMSG;
 	if (h->version != SL_VERSION || h->hdr_len != SL_REC_HDR_SIZE ||
 	    h->n == 0 || h->n > SL_MAX_N || h->k == 0 || h->k > h->n ||
@@ -111,9 +109,8 @@ int sl_record_check(const void *rec, size_t avail)
 
 	if (ret)
 		return ret;
-	if (h.payload_crc != sl_crc32c(0,
-				       (const uint8_t *)rec + SL_REC_HDR_SIZE,
-				       (size_t)rec_nr_shares(&h) * h.share_len))
+	if (h.payload_crc != crc32c(0, (const uint8_t *)rec + SL_REC_HDR_SIZE,
+				    (size_t)rec_nr_shares(&h) * h.share_len))
 		return -EBADMSG;
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "sharelog.h"
 #include "sharelog_priv.h"
-#include "sl_crc.h"
+#include "../usr/core/crc32c.h"
 #include "xs_meta.h"
 
 int xs_meta_new(struct xs_meta *m, uint8_t k, uint8_t n, uint32_t block_size,
@@ -57,7 +57,7 @@ int xs_meta_load(const char *dir, struct xs_meta *m)
 		return -errno;
 	if (r != sizeof(d) || le64toh(d.magic) != XS_META_MAGIC ||
 	    le32toh(d.crc) !=
-		    sl_crc32c(0, &d, offsetof(struct xs_meta_disk, crc)) ||
+		    crc32c(0, &d, offsetof(struct xs_meta_disk, crc)) ||
 	    le16toh(d.version) != SL_VERSION ||
 	    le16toh(d.hdr_len) != XS_META_SIZE || d.k == 0 || d.k > d.n ||
 	    d.n > SL_MAX_N)
@@ -87,7 +87,7 @@ int xs_meta_store(const char *dir, const struct xs_meta *m)
 	d.block_size = htole32(m->block_size);
 	d.size = htole64(m->size);
 	d.created_ns = htole64(m->created_ns);
-	d.crc = htole32(sl_crc32c(0, &d, offsetof(struct xs_meta_disk, crc)));
+	d.crc = htole32(crc32c(0, &d, offsetof(struct xs_meta_disk, crc)));
 	return sl_write_file_atomic(dir, "meta", &d, sizeof(d));
 }
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "bs_xorshare/sharelog.h"
-#include "bs_xorshare/sl_crc.h"
+#include "core/crc32c.h"
 #include "bs_xorshare/xs_meta.h"
 
 static void test_meta_roundtrip(void **state)
@@ -62,14 +62,14 @@ static void test_crc32c(void **state)
 	uint8_t buf[1000];
 
 	/* the standard check value, and chaining equals one pass */
-	assert_int_equal(sl_crc32c(0, "123456789", 9), 0xe3069283);
+	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283);
 	for (size_t i = 0; i < sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 13);
-	assert_int_equal(sl_crc32c(sl_crc32c(0, buf, 333), buf + 333, 667),
-			 sl_crc32c(0, buf, sizeof(buf)));
+	assert_int_equal(crc32c(crc32c(0, buf, 333), buf + 333, 667),
+			 crc32c(0, buf, sizeof(buf)));
 	/* unaligned start */
-	assert_int_equal(sl_crc32c(sl_crc32c(0, buf, 3), buf + 3, 997),
-			 sl_crc32c(0, buf, sizeof(buf)));
+	assert_int_equal(crc32c(crc32c(0, buf, 3), buf + 3, 997),
+			 crc32c(0, buf, sizeof(buf)));
 }
 
 static void test_record_encoding(void **state)

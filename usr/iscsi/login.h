@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "../core/crc32c.h"
 #include "../core/strbuf.h"
 #include "../core/target.h"
 #include "iscsi_proto.h"
@@ -128,11 +129,5 @@ void iscsi_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 /* Validates one key=value as a per-target override (see iscsi.h). */
 int login_param_check(const char *key, const char *value, char *err,
 		      size_t errlen);
-
-/* CRC32C (Castagnoli), the iSCSI digest; hardware accelerated when possible.
- * Start with crc = 0; the result is what goes on the wire (little-endian). */
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len);
-/* Tests: force the table implementation (true) or autodetect (false). */
-void crc32c_force_sw(bool sw);
 
 #endif

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * CRC32C for the share log: a table-driven fallback plus the x86 crc32
- * instruction (8 bytes per step) chosen once at run time.
+ * CRC32C: a table-driven fallback plus the x86 crc32 instruction (8 bytes
+ * per step) chosen once at run time.
  *
- * One record's payload is up to 3 MiB and is checksummed on the write path.
+ * A share-log record's payload is up to 3 MiB and is checksummed on the
+ * write path, and iSCSI data digests cover up to MaxRecvDataSegmentLength.
  * The crc32 instruction has a latency of 3 cycles but a throughput of 1, so
  * one dependent chain runs at a third of what the CPU can do: large buffers
  * are cut into strides of three CRC_BLOCK-byte blocks checksummed as three
@@ -12,7 +13,7 @@
  * (feeding |B| zero bytes) is a linear map on 32 bits, tabulated once for
  * |B| = CRC_BLOCK in four byte-indexed tables.
  */
-#include "sl_crc.h"
+#include "crc32c.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 static uint32_t crc_table[256];
 static int crc_mode; /* 0 unknown, 1 table, 2 hardware */
+static bool force_sw;
 
 static void crc_table_init(void)
 {
@@ -126,7 +128,12 @@ static void crc_pick(void)
 	__atomic_store_n(&crc_mode, mode, __ATOMIC_RELEASE);
 }
 
-uint32_t sl_crc32c(uint32_t crc, const void *buf, size_t len)
+void crc32c_force_sw(bool sw)
+{
+	__atomic_store_n(&force_sw, sw, __ATOMIC_RELEASE);
+}
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	uint32_t c = ~crc;
 
@@ -143,7 +150,7 @@ uint32_t sl_crc32c(uint32_t crc, const void *buf, size_t len)
 		mode = __atomic_load_n(&crc_mode, __ATOMIC_ACQUIRE);
 	}
 #if defined(__x86_64__)
-	if (mode == 2)
+	if (mode == 2 && !__atomic_load_n(&force_sw, __ATOMIC_ACQUIRE))
 		return ~crc_hw3(c, buf, len);
 #endif
 	return ~crc_sw(c, buf, len);
