@@ -150,6 +150,41 @@ static void rw_done(struct aio_req *a, int res)
 	io_finish(io, res);
 }
 
+/*
+ * Checks shared by every request that touches the file and takes its
+ * per-request state; on NULL the request has already been completed.
+ */
+static struct rdwr_io *io_start(struct bs_dev *dev, struct bs_req *req,
+				int stage)
+{
+	struct rdwr_io *io;
+
+	/* Everything but a read changes the file. */
+	if (dev->read_only && (stage != ST_RW || req->op == BS_WRITE)) {
+		bs_complete(req, -EROFS);
+		return NULL;
+	}
+	if (!req->len) {
+		bs_complete(req, 0);
+		return NULL;
+	}
+	if (req->offset > (uint64_t)INT64_MAX ||
+	    req->len > (uint64_t)INT64_MAX - req->offset) {
+		bs_complete(req, -EINVAL);
+		return NULL;
+	}
+	io = io_get();
+	if (!io) {
+		bs_complete(req, -ENOMEM);
+		return NULL;
+	}
+	io->req = req;
+	io->dev = dev;
+	io->bounce = NULL;
+	io->stage = stage;
+	return io;
+}
+
 static void rdwr_submit(struct bs_dev *dev, struct bs_req *req)
 {
 	struct rdwr_dev *rd = dev->priv;
@@ -162,28 +197,9 @@ static void rdwr_submit(struct bs_dev *dev, struct bs_req *req)
 		bs_complete(req, -EINVAL);
 		return;
 	}
-	if (!req->len) {
-		bs_complete(req, 0);
+	io = io_start(dev, req, ST_RW);
+	if (!io)
 		return;
-	}
-	if (req->offset > (uint64_t)INT64_MAX ||
-	    req->len > (uint64_t)INT64_MAX - req->offset) {
-		bs_complete(req, -EINVAL);
-		return;
-	}
-	if (req->op == BS_WRITE && dev->read_only) {
-		bs_complete(req, -EROFS);
-		return;
-	}
-	io = io_get();
-	if (!io) {
-		bs_complete(req, -ENOMEM);
-		return;
-	}
-	io->req = req;
-	io->dev = dev;
-	io->bounce = NULL;
-	io->stage = ST_RW;
 	if (rd->direct) {
 		if ((req->offset | req->len) & (rd->dio_align - 1)) {
 			io_finish(io, -EINVAL);
@@ -271,28 +287,9 @@ static void rdwr_unmap(struct bs_dev *dev, struct bs_req *req)
 	struct rdwr_io *io;
 	int ret;
 
-	if (dev->read_only) {
-		bs_complete(req, -EROFS);
+	io = io_start(dev, req, ST_PUNCH);
+	if (!io)
 		return;
-	}
-	if (!req->len) {
-		bs_complete(req, 0);
-		return;
-	}
-	if (req->offset > (uint64_t)INT64_MAX ||
-	    req->len > (uint64_t)INT64_MAX - req->offset) {
-		bs_complete(req, -EINVAL);
-		return;
-	}
-	io = io_get();
-	if (!io) {
-		bs_complete(req, -ENOMEM);
-		return;
-	}
-	io->req = req;
-	io->dev = dev;
-	io->bounce = NULL;
-	io->stage = ST_PUNCH;
 	/*
 	 * Block devices accept the same call: the kernel turns it into a
 	 * discard or write-zeroes that guarantees zeroes, and refuses with
