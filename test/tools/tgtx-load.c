@@ -313,38 +313,19 @@ int main(int argc, char **argv)
 			}
 			ld.rng = v ? v : 1; /* xorshift must not start at 0 */
 			break;
-		case 'i':
-			co.initiator = optarg;
-			break;
-		case 'U':
-			co.chap_user = optarg;
-			break;
-		case 'P':
-			co.chap_password = optarg;
-			break;
-		case 'T':
-			co.target_user = optarg;
-			break;
-		case 'W':
-			co.target_password = optarg;
-			break;
-		case 'd':
-			co.digest = optarg;
-			break;
-		case 't':
-			co.timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || co.timeout_s < 1 || co.timeout_s > 3600) {
-				fprintf(stderr, PROG ": bad --timeout '%s'\n",
-					optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			break;
 		case 'h':
 			usage(stdout);
 			return TOOL_EXIT_OK;
 		default:
-			usage(stderr);
-			return TOOL_EXIT_USAGE;
+			switch (tool_conn_opt(PROG, c, optarg, &co)) {
+			case 1:
+				break;
+			case 0:
+				usage(stderr);
+				/* fall through */
+			default:
+				return TOOL_EXIT_USAGE;
+			}
 		}
 	}
 	if (!co.url || optind != argc) {

@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 	struct tool_conn_opts co = {.timeout_s = 30};
 	struct job j = {.blocks = 8, .seed = 1};
 	int c, verify_only = 0, login_only = 0, ret;
-	uint64_t nr_blocks, v;
+	uint64_t nr_blocks;
 	unsigned char *buf;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -237,38 +237,19 @@ int main(int argc, char **argv)
 		case 'L':
 			login_only = 1;
 			break;
-		case 'i':
-			co.initiator = optarg;
-			break;
-		case 'U':
-			co.chap_user = optarg;
-			break;
-		case 'P':
-			co.chap_password = optarg;
-			break;
-		case 'T':
-			co.target_user = optarg;
-			break;
-		case 'W':
-			co.target_password = optarg;
-			break;
-		case 'd':
-			co.digest = optarg;
-			break;
-		case 't':
-			if (parse_u64(optarg, &v) || v < 1 || v > 3600) {
-				fprintf(stderr, PROG ": bad --timeout '%s'\n",
-					optarg);
-				return TOOL_EXIT_USAGE;
-			}
-			co.timeout_s = (int)v;
-			break;
 		case 'h':
 			usage(stdout);
 			return TOOL_EXIT_OK;
 		default:
-			usage(stderr);
-			return TOOL_EXIT_USAGE;
+			switch (tool_conn_opt(PROG, c, optarg, &co)) {
+			case 1:
+				break;
+			case 0:
+				usage(stderr);
+				/* fall through */
+			default:
+				return TOOL_EXIT_USAGE;
+			}
 		}
 	}
 	if (!co.url || optind != argc || (verify_only && login_only)) {

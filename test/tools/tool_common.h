@@ -45,6 +45,48 @@ struct tool_conn_opts {
 	int timeout_s;	    /* per-command timeout, 0 = none */
 };
 
+/*
+ * The connection options every tool takes (getopt letters i U P T W d t).
+ * Returns 1 when c was one of them, 0 when it is the caller's, -1 (after a
+ * message) for a bad value.
+ */
+static inline int tool_conn_opt(const char *prog, int c, const char *arg,
+				struct tool_conn_opts *co)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case 'i':
+		co->initiator = arg;
+		return 1;
+	case 'U':
+		co->chap_user = arg;
+		return 1;
+	case 'P':
+		co->chap_password = arg;
+		return 1;
+	case 'T':
+		co->target_user = arg;
+		return 1;
+	case 'W':
+		co->target_password = arg;
+		return 1;
+	case 'd':
+		co->digest = arg;
+		return 1;
+	case 't':
+		v = strtol(arg, &end, 10);
+		if (*end || v < 1 || v > 3600) {
+			fprintf(stderr, "%s: bad --timeout '%s'\n", prog, arg);
+			return -1;
+		}
+		co->timeout_s = (int)v;
+		return 1;
+	}
+	return 0;
+}
+
 /* Parses "4096", "4K", "1M", "1G" (binary multiples). Returns 0 or -EINVAL. */
 static inline int tool_parse_size(const char *s, uint64_t *out)
 {
