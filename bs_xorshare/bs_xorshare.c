@@ -8,9 +8,11 @@
  *
  * Threads: one writer thread owns the log, the codec context and all volume
  * writes, which serialises overlapping writes for free (log order == volume
- * order) and batches records into one fdatasync (group commit); one reader
- * thread serves reads so they never queue behind writes. The event loop
- * only queues requests and completes them from an eventfd.
+ * order) and batches records into one fdatasync (group commit). Each
+ * record is split straight into the mapped log segment (no copy). Reads go
+ * to the volume through the shared aio engine (usr/bs/aio.h) from the event
+ * loop, exactly like rdwr, so they never queue behind the writer. The loop
+ * only queues writes and completes them from an eventfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,14 +28,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bs/aio.h"
 #include "bs_xorshare.h"
 #include "bs_xorshare_priv.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "xorshare.h"
 
-#define XS_DEFAULT_LOG_SIZE   (1ULL << 30)
-#define XS_MAX_CHUNK	      (1U << 20)
+#define XS_DEFAULT_LOG_SIZE (1ULL << 30)
+/*
+ * Data per record. 256 KiB keeps a whole record (n shares) in L2 between
+ * the split writing it and the CRC reading it back (1 MiB records: 3 MiB,
+ * ~15% slower end to end). Replay accepts records up to XS_REPLAY_MAX, the
+ * chunk of earlier versions.
+ */
+#define XS_MAX_CHUNK	      (1U << 18)
+#define XS_REPLAY_MAX	      (1U << 20)
 #define XS_MIN_CHUNK	      4096U
 #define XS_BATCH_MAX	      64
 #define XS_CKPT_INTERVAL_MS   5000
@@ -41,6 +51,60 @@
 #define XS_ALERT_INTERVAL_MS  10000
 
 static const uint8_t xs_vpd_list[] = {XS_VPD_PAGE};
+
+_Static_assert(XS_META_CHECK_CRC == XS_CHECK_CRC4, "meta check values");
+_Static_assert(XS_META_CHECK_SHA256 == XS_CHECK_SHA256, "meta check values");
+
+static const char *check_name(uint8_t check)
+{
+	return check == XS_META_CHECK_SHA256 ? "sha256" : "crc";
+}
+
+/*
+ * bsopts check=crc|sha256: the codec's integrity check of each secret. A
+ * CRC catches corruption, but it is linear: whoever holds a share could
+ * change it so the combined data still passes. SHA-256 also resists that.
+ * Every share names its own check, so switching never affects old records;
+ * the choice is kept in the volume metadata for the next opens.
+ */
+static int parse_check_opt(const char *opts, uint8_t *want, char *err,
+			   size_t errlen)
+{
+	char v[16];
+
+	*want = 0; /* absent: as the metadata says */
+	if (!bs_opt_get(opts, "check", v, sizeof(v)))
+		return 0;
+	if (!strcmp(v, "crc")) {
+		*want = XS_META_CHECK_CRC;
+	} else if (!strcmp(v, "sha256")) {
+		*want = XS_META_CHECK_SHA256;
+	} else {
+		snprintf(err, errlen, "xorshare: check=%s: use crc or sha256",
+			 v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_check_opt(struct xs_dev *xd, uint8_t want, char *err,
+			   size_t errlen)
+{
+	int ret;
+
+	if (!want || want == xd->meta.check)
+		return 0;
+	xd->meta.check = want;
+	ret = xs_meta_store(xd->logdir, &xd->meta);
+	if (ret) {
+		snprintf(err, errlen, "xorshare %s/meta: %s", xd->logdir,
+			 strerror(-ret));
+		return ret;
+	}
+	log_info("xorshare %s: new records use check=%s", xd->logdir,
+		 check_name(want));
+	return 0;
+}
 
 static uint64_t now_ms(void)
 {
@@ -222,13 +286,19 @@ static void set_blocked(struct xs_dev *xd, bool b)
 	pthread_mutex_unlock(&xd->mu);
 }
 
-/* Appends the record in xd->rec, resolving a full log per the policy. */
-static int append_record(struct xs_dev *xd, uint64_t *seq)
+/*
+ * Reserves room for a record of len bytes at the log's tail (*rec: where to
+ * build it), resolving a full log per the policy.
+ */
+static int reserve_record(struct xs_dev *xd, uint32_t len, uint8_t **rec)
 {
 	bool warned = false;
 
 	for (;;) {
-		int ret = sharelog_append(xd->sl, xd->rec, seq);
+		void *p;
+		int ret = sharelog_reserve(xd->sl, len, &p);
+
+		*rec = p;
 
 		if (ret == -EAGAIN) {
 			ret = checkpoint_now(xd);
@@ -276,6 +346,15 @@ static int push_apply(struct xs_dev *xd, struct bs_req *req,
 		      enum sl_rec_type type, uint64_t off, uint64_t len,
 		      const uint8_t *src)
 {
+	struct xs_apply *last = xd->nr_pend ? &xd->pend[xd->nr_pend - 1] : NULL;
+
+	/* the records of one request's pieces: still one volume write */
+	if (last && last->req == req && req && type == SL_REC_WRITE &&
+	    last->type == SL_REC_WRITE && last->offset + last->len == off &&
+	    last->src + last->len == src) {
+		last->len += len;
+		return 0;
+	}
 	if (xd->nr_pend == xd->cap_pend) {
 		size_t cap = xd->cap_pend ? xd->cap_pend * 2 : 64;
 		struct xs_apply *p = realloc(xd->pend, cap * sizeof(*p));
@@ -297,17 +376,21 @@ int xs_log_data(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 	while (len) {
 		uint32_t piece = len < xd->chunk ? (uint32_t)len : xd->chunk;
 		uint32_t share_len = (uint32_t)xs_share_size(n, piece);
-		uint8_t *shares[SL_MAX_N];
+		uint8_t *shares[SL_MAX_N], *rec;
 		uint64_t seq;
 		int ret;
 
-		sl_record_init(xd->rec, SL_REC_WRITE, xd->meta.k, (uint8_t)n,
-			       off, piece, share_len);
+		ret = reserve_record(xd, sl_record_size(n, share_len), &rec);
+		if (ret)
+			return ret;
+		/* the shares are built in their final place: the log segment */
+		sl_record_init(rec, SL_REC_WRITE, xd->meta.k, (uint8_t)n, off,
+			       piece, share_len);
 		for (unsigned i = 0; i < n; i++)
-			shares[i] = sl_record_share(xd->rec, i, share_len);
+			shares[i] = sl_record_share(rec, i, share_len);
 		ret = xs_split(xd->ctx, src, piece, shares);
 		if (!ret)
-			ret = append_record(xd, &seq);
+			ret = sharelog_commit(xd->sl, &seq);
 		if (ret)
 			return ret;
 		if (apply) {
@@ -327,12 +410,15 @@ int xs_log_data(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 int xs_log_zero(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 		uint64_t len, bool apply)
 {
+	uint8_t *rec;
 	uint64_t seq;
 	int ret;
 
-	sl_record_init(xd->rec, SL_REC_UNMAP, xd->meta.k, xd->meta.n, off, len,
-		       0);
-	ret = append_record(xd, &seq);
+	ret = reserve_record(xd, sl_record_size(0, 0), &rec);
+	if (ret)
+		return ret;
+	sl_record_init(rec, SL_REC_UNMAP, xd->meta.k, xd->meta.n, off, len, 0);
+	ret = sharelog_commit(xd->sl, &seq);
 	if (!ret && apply)
 		ret = push_apply(xd, req, SL_REC_UNMAP, off, len, NULL);
 	if (!ret)
@@ -485,31 +571,6 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static void *reader_main(void *arg)
-{
-	struct xs_dev *xd = arg;
-
-	for (;;) {
-		struct bs_req *r;
-		int ret;
-
-		pthread_mutex_lock(&xd->mu);
-		while (!xd->stop && !xd->rq.head)
-			pthread_cond_wait(&xd->rcond, &xd->mu);
-		r = fifo_pop(&xd->rq);
-		pthread_mutex_unlock(&xd->mu);
-		if (!r)
-			break;
-		ret = xs_pread_all(xd->vol_fd, r->buf, r->len, r->offset);
-		if (ret)
-			log_err("%s: volume read at %" PRIu64 ": %s",
-				xd->dev->label, r->offset, strerror(-ret));
-		r->bs_u64 = (uint64_t)(int64_t)(ret ? -EIO : 0);
-		post_done(xd, &r, 1);
-	}
-	return NULL;
-}
-
 /* ---- event loop side ---- */
 
 static void on_done(struct loop_fd *lfd, uint32_t events)
@@ -530,6 +591,60 @@ static void on_done(struct loop_fd *lfd, uint32_t events)
 		bs_complete(r, (int)(int64_t)r->bs_u64);
 }
 
+/* A read in flight on the aio engine. */
+struct xs_read {
+	struct aio_req aio;
+	struct xs_dev *xd;
+	struct bs_req *req;
+};
+
+static void read_done(struct aio_req *a, int res)
+{
+	struct xs_read *rd = container_of(a, struct xs_read, aio);
+	struct bs_req *req = rd->req;
+
+	if (res)
+		log_err("%s: volume read of %" PRIu64 " bytes at %" PRIu64
+			": %s",
+			rd->xd->dev->label, req->len, req->offset,
+			strerror(-res));
+	else if (a->xfer < req->len) /* past the end reads as zeroes */
+		memset((uint8_t *)req->buf + a->xfer, 0, req->len - a->xfer);
+	free(rd);
+	bs_complete(req, res ? -EIO : 0);
+}
+
+/*
+ * Reads go straight to the volume like rdwr: every write that completed is
+ * already there (write-ahead, then volume, then GOOD), and overlapping
+ * in-flight writes are unordered in SCSI anyway.
+ */
+static void submit_read(struct xs_dev *xd, struct bs_req *req)
+{
+	struct xs_read *rd;
+	int ret;
+
+	if (!req->len) {
+		bs_complete(req, 0);
+		return;
+	}
+	rd = malloc(sizeof(*rd));
+	if (!rd) {
+		bs_complete(req, -ENOMEM);
+		return;
+	}
+	rd->xd = xd;
+	rd->req = req;
+	aio_prep(&rd->aio, AIO_OP_READ, xd->vol_fd, req->buf, req->len,
+		 req->offset, read_done, NULL);
+	ret = aio_submit(&rd->aio);
+	if (ret < 0) {
+		log_err("%s: volume read: %s", xd->dev->label, strerror(-ret));
+		free(rd);
+		bs_complete(req, -EIO);
+	}
+}
+
 static void queue_write(struct xs_dev *xd, struct bs_req *req)
 {
 	pthread_mutex_lock(&xd->mu);
@@ -547,10 +662,7 @@ static void xs_submit(struct bs_dev *dev, struct bs_req *req)
 		return;
 	}
 	if (req->op == BS_READ) {
-		pthread_mutex_lock(&xd->mu);
-		fifo_push(&xd->rq, req);
-		pthread_cond_signal(&xd->rcond);
-		pthread_mutex_unlock(&xd->mu);
+		submit_read(xd, req);
 		return;
 	}
 	if (req->op != BS_WRITE || dev->read_only) {
@@ -630,8 +742,6 @@ static void xs_free(struct xs_dev *xd)
 		close(xd->efd);
 	pthread_mutex_destroy(&xd->mu);
 	pthread_cond_destroy(&xd->wcond);
-	pthread_cond_destroy(&xd->rcond);
-	free(xd->rec);
 	free(xd->bbuf);
 	free(xd->pend);
 	free(xd);
@@ -652,7 +762,7 @@ static int replay(struct xs_dev *xd, char *err, size_t errlen)
 		xd->applied = xd->vol_synced = st.last_seq;
 		return 0;
 	}
-	data = malloc(xd->chunk);
+	data = malloc(XS_REPLAY_MAX);
 	if (!data)
 		return -ENOMEM;
 	ret = sharelog_iter_open(xd->sl, st.checkpoint + 1, &it);
@@ -672,7 +782,7 @@ static int replay(struct xs_dev *xd, char *err, size_t errlen)
 		}
 		if (h.type == SL_REC_UNMAP) {
 			ret = vol_zero(xd, h.offset, h.length);
-		} else if (h.length > xd->chunk) {
+		} else if (h.length > XS_REPLAY_MAX) {
 			ret = -EMSGSIZE;
 		} else {
 			/* any k of the n shares give the data back */
@@ -683,7 +793,7 @@ static int replay(struct xs_dev *xd, char *err, size_t errlen)
 				lens[i] = h.share_len;
 			}
 			ret = xs_combine(xd->ctx, shares, lens, h.k, data,
-					 xd->chunk, &got);
+					 XS_REPLAY_MAX, &got);
 			if (!ret && got != h.length)
 				ret = -EBADMSG;
 			if (!ret)
@@ -847,6 +957,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	uint64_t log_size = XS_DEFAULT_LOG_SIZE;
 	char v[PATH_MAX];
 	bool force = false, is_new;
+	uint8_t check;
 	int ret;
 
 	if (opt_uint(opts, "k", 2, &k) || opt_uint(opts, "n", 3, &n) ||
@@ -861,6 +972,8 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 		snprintf(err, errlen, "xorshare: bad log_size '%s'", v);
 		return -EINVAL;
 	}
+	if (parse_check_opt(opts, &check, err, errlen))
+		return -EINVAL;
 	if (bs_opt_get(opts, "force", v, sizeof(v)))
 		force = !strcmp(v, "1") || !strcmp(v, "yes");
 	xd = calloc(1, sizeof(*xd));
@@ -872,7 +985,6 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	xd->vol_fd = xd->efd = -1;
 	pthread_mutex_init(&xd->mu, NULL);
 	pthread_cond_init(&xd->wcond, NULL);
-	pthread_cond_init(&xd->rcond, NULL);
 	xd->full = SL_FULL_DROP_LAGGING;
 	if (bs_opt_get(opts, "full", v, sizeof(v))) {
 		if (!strcmp(v, "block")) {
@@ -908,6 +1020,8 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 		goto fail;
 	}
 	ret = setup_meta(xd, k, n, force, &is_new, err, errlen);
+	if (!ret)
+		ret = apply_check_opt(xd, check, err, errlen);
 	if (ret)
 		goto fail;
 
@@ -921,14 +1035,15 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 			break;
 		xd->chunk /= 2;
 	}
-	ret = xs_ctx_new(&xd->ctx, k, n, xd->chunk, 0);
+	ret = xs_ctx_new(
+		&xd->ctx, k, n, XS_REPLAY_MAX,
+		xd->meta.check == XS_META_CHECK_SHA256 ? XS_F_CHECK_SHA256 : 0);
 	if (ret) {
 		snprintf(err, errlen, "xorshare: codec: %s", strerror(-ret));
 		goto fail;
 	}
-	xd->rec = malloc(xd->max_rec);
 	xd->bbuf = malloc(xd->chunk);
-	if (!xd->rec || !xd->bbuf) {
+	if (!xd->bbuf) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "xorshare: out of memory");
 		goto fail;
@@ -957,6 +1072,12 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	xd->last_ckpt_ms = xd->last_reload_ms = now_ms();
 	snapshot(xd);
 
+	ret = aio_init();
+	if (ret) {
+		snprintf(err, errlen, "xorshare: aio engine: %s",
+			 strerror(-ret));
+		goto fail;
+	}
 	xd->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ret = xd->efd < 0 ? -errno
 			  : loop_add_fd(&xd->lfd, xd->efd, EPOLLIN, on_done);
@@ -967,11 +1088,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	dev->priv = xd;
 	dev->size = xd->size;
 	ret = pthread_create(&xd->wthr, NULL, writer_main, xd);
-	if (!ret) {
-		xd->have_wthr = true;
-		ret = pthread_create(&xd->rthr, NULL, reader_main, xd);
-		xd->have_rthr = !ret;
-	}
+	xd->have_wthr = !ret;
 	if (ret) {
 		snprintf(err, errlen, "xorshare: threads: %s", strerror(ret));
 		dev->priv = NULL;
@@ -990,9 +1107,10 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 
 		xs_uuid_str(xd->meta.uuid, u);
 		log_info("xorshare %s: k=%u n=%u uuid %s log %s (%" PRIu64
-			 " bytes, full=%s)",
+			 " bytes, full=%s, check=%s)",
 			 path, k, n, u, xd->logdir, log_size,
-			 xd->full == SL_FULL_BLOCK ? "block" : "drop-lagging");
+			 xd->full == SL_FULL_BLOCK ? "block" : "drop-lagging",
+			 check_name(xd->meta.check));
 	}
 	return 0;
 fail:
@@ -1014,12 +1132,9 @@ static void xs_close(struct bs_dev *dev)
 	pthread_mutex_lock(&xd->mu);
 	xd->stop = true;
 	pthread_cond_broadcast(&xd->wcond);
-	pthread_cond_broadcast(&xd->rcond);
 	pthread_mutex_unlock(&xd->mu);
 	if (xd->have_wthr)
 		pthread_join(xd->wthr, NULL);
-	if (xd->have_rthr)
-		pthread_join(xd->rthr, NULL);
 	loop_del_fd(&xd->lfd);
 	dev->priv = NULL;
 	/* an event for our eventfd may still be in the loop's batch */
@@ -1050,8 +1165,8 @@ static void xs_show(struct bs_dev *dev, struct strbuf *out, const char *ind)
 	pthread_mutex_unlock(&xd->mu);
 
 	xs_uuid_str(xd->meta.uuid, u);
-	strbuf_addf(out, "%sProtection: xorshare k=%u n=%u uuid=%s\n", ind,
-		    xd->meta.k, xd->meta.n, u);
+	strbuf_addf(out, "%sProtection: xorshare k=%u n=%u uuid=%s check=%s\n",
+		    ind, xd->meta.k, xd->meta.n, u, check_name(xd->meta.check));
 	strbuf_addf(out,
 		    "%sShare log: %s used=%" PRIu64 "/%" PRIu64
 		    " (%.1f%%) segments=%u/%u seq=%" PRIu64 "..%" PRIu64

@@ -43,7 +43,6 @@ struct xs_dev {
 	/* [W] */
 	struct sharelog *sl;
 	struct xs_ctx *ctx;
-	uint8_t *rec;
 	uint8_t *bbuf;
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
@@ -55,8 +54,8 @@ struct xs_dev {
 
 	/* [M] */
 	pthread_mutex_t mu;
-	pthread_cond_t wcond, rcond;
-	struct req_fifo wq, rq, doneq;
+	pthread_cond_t wcond;
+	struct req_fifo wq, doneq;
 	bool stop;
 	bool blocked; /* block policy: writes wait for space */
 	struct sharelog_stats snap;
@@ -65,8 +64,8 @@ struct xs_dev {
 	uint64_t snap_base_next, snap_base_size;
 	uint64_t nr_records, nr_writes;
 
-	pthread_t wthr, rthr;
-	bool have_wthr, have_rthr;
+	pthread_t wthr;
+	bool have_wthr;
 	/* [L] */
 	int efd;
 	struct loop_fd lfd;

@@ -10,19 +10,27 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/crc32c.h"
 #include "core/log.h"
 #include "sharelog.h"
 #include "sharelog_priv.h"
 
 /* Segments per log: fine enough to free space early, few enough files. */
 #define SL_SEGS_TARGET 8
-#define SL_MAX_SPARES  2
+/*
+ * Every freed file is kept for reuse (the file count never exceeds
+ * max_segs <= SL_SEGS_TARGET): in the steady state of a full log no page
+ * is ever allocated or zeroed again.
+ */
+#define SL_MAX_SPARES SL_SEGS_TARGET
 
 struct sl_seg {
 	uint64_t index;
@@ -56,6 +64,18 @@ struct sharelog {
 	 */
 	uint64_t spares[SL_MAX_SPARES];
 	unsigned nspares;
+	/*
+	 * The active segment is preallocated to seg_size and mapped, so the
+	 * caller builds each record (the codec splits) straight into the file
+	 * pages: the shares are written once, not copied again by write().
+	 * Without a map (fallocate unsupported) records go through wbuf.
+	 */
+	uint8_t *map;
+	uint64_t map_len;
+	uint64_t map_ready; /* bytes of map allocated and populated */
+	uint8_t *wbuf;
+	void *reserved; /* record handed out by sharelog_reserve */
+	uint32_t reserved_len;
 };
 
 struct sl_iter {
@@ -288,6 +308,36 @@ static int scan_records(struct sharelog *sl, int fd, struct sl_seg *seg,
 	return ret;
 }
 
+/*
+ * What follows the last good record of a segment: free space (zeroes of a
+ * preallocated file, or an older record of a reused one: lower seq, valid
+ * header) is not a torn tail; anything else is what a crash left of an
+ * append that was never acknowledged.
+ */
+static bool tail_is_free(int fd, uint64_t at, uint64_t file_size,
+			 uint64_t next_seq)
+{
+	uint8_t hb[SL_REC_HDR_SIZE];
+	struct sl_rec_hdr h;
+	size_t len = file_size - at < sizeof(hb) ? (size_t)(file_size - at)
+						 : sizeof(hb);
+	bool zero = true;
+
+	if (pread_all(fd, hb, len, at))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		zero = zero && !hb[i];
+	if (zero)
+		return true;
+	if (len < sizeof(hb))
+		return false;
+	sl_record_decode(hb, &h);
+	return h.magic == SL_REC_MAGIC &&
+	       h.hdr_crc ==
+		       crc32c(0, hb, offsetof(struct sl_rec_hdr, hdr_crc)) &&
+	       h.seq < next_seq;
+}
+
 static bool uuid_is_zero(const uint8_t *u)
 {
 	for (int i = 0; i < 16; i++)
@@ -363,8 +413,10 @@ static int load_segment(struct sharelog *sl, uint64_t index, bool is_last,
 	}
 	if (bad_at) {
 		uint64_t dropped = (uint64_t)stt.st_size - bad_at;
+		bool free_tail = tail_is_free(fd, bad_at, (uint64_t)stt.st_size,
+					      seg.last_seq + 1);
 
-		if (!is_last) {
+		if (!is_last && !free_tail) {
 			close(fd);
 			snprintf(err, errlen,
 				 "share log %s: corrupt record at offset "
@@ -372,7 +424,8 @@ static int load_segment(struct sharelog *sl, uint64_t index, bool is_last,
 				 path, bad_at);
 			return -EBADMSG;
 		}
-		sl->torn_bytes += dropped;
+		if (!free_tail)
+			sl->torn_bytes += dropped;
 		if (!sl->cfg.read_only) {
 			if (ftruncate(fd, (off_t)bad_at) < 0 || fdatasync(fd)) {
 				ret = -errno;
@@ -383,9 +436,11 @@ static int load_segment(struct sharelog *sl, uint64_t index, bool is_last,
 					 path, strerror(-ret));
 				return ret;
 			}
-			log_warn("share log %s: torn tail dropped (%" PRIu64
-				 " bytes at offset %" PRIu64 ")",
-				 path, dropped, bad_at);
+			if (!free_tail)
+				log_warn("share log %s: torn tail dropped "
+					 "(%" PRIu64 " bytes at offset %" PRIu64
+					 ")",
+					 path, dropped, bad_at);
 		}
 	}
 	if (is_last && !sl->cfg.read_only)
@@ -446,6 +501,72 @@ static int check_continuity(struct sharelog *sl, char *err, size_t errlen)
 	return 0;
 }
 
+static void unmap_active(struct sharelog *sl)
+{
+	if (sl->map) {
+		munmap(sl->map, sl->map_len);
+		sl->map = NULL;
+		sl->map_len = 0;
+		sl->map_ready = 0;
+	}
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Allocation ahead of the tail: bounds the stall of each step. */
+#define SL_MAP_STEP (32ULL << 20)
+
+/*
+ * Maps the active segment (see struct sharelog). Only [0, map_ready) may be
+ * touched: its blocks are allocated first (sl_map_extend), so a full file
+ * system shows up as a fallback to write(), never as SIGBUS on a store into
+ * a hole or past the end of the file.
+ */
+static void map_active(struct sharelog *sl)
+{
+	void *p;
+
+	unmap_active(sl);
+	if (sl->cfg.read_only || sl->cfg.no_map || sl->active_fd < 0)
+		return;
+	p = mmap(NULL, sl->seg_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 sl->active_fd, 0);
+	if (p == MAP_FAILED) {
+		log_dbg("share log %s: mmap: %s; appending with write()",
+			sl->dir, strerror(errno));
+		return;
+	}
+	sl->map = p;
+	sl->map_len = sl->seg_size;
+	sl->map_ready = 0;
+}
+
+/* Makes [0, end) of the mapped active segment safe to store into. */
+static bool map_extend(struct sharelog *sl, uint64_t end)
+{
+	uint64_t to = (end + SL_MAP_STEP - 1) / SL_MAP_STEP * SL_MAP_STEP;
+
+	if (end <= sl->map_ready)
+		return true;
+	if (to > sl->map_len)
+		to = sl->map_len;
+	if (end > to)
+		return false;
+	if (fallocate(sl->active_fd, 0, (off_t)sl->map_ready,
+		      (off_t)(to - sl->map_ready)) < 0) {
+		log_dbg("share log %s: fallocate: %s; appending with write()",
+			sl->dir, strerror(errno));
+		return false;
+	}
+	/* one page-table fill per step instead of a fault per page */
+	madvise(sl->map + sl->map_ready, to - sl->map_ready,
+		MADV_POPULATE_WRITE);
+	sl->map_ready = to;
+	return true;
+}
+
 static int create_segment(struct sharelog *sl, uint64_t index)
 {
 	char path[PATH_MAX + 32];
@@ -496,10 +617,12 @@ static int create_segment(struct sharelog *sl, uint64_t index)
 	seg.first_seq = sl->next_seq;
 	seg.last_seq = sl->next_seq - 1;
 	seg.used = SL_SEG_HDR_SIZE;
+	unmap_active(sl);
 	if (sl->active_fd >= 0)
 		close(sl->active_fd);
 	sl->active_fd = fd;
 	sl->segs[sl->nsegs++] = seg;
+	map_active(sl);
 	return 0;
 }
 
@@ -638,6 +761,8 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 		}
 	}
 	sl->state.n = sl->n;
+	if (!sl->map)
+		map_active(sl);
 	free(idx);
 	if (sl->torn_bytes)
 		snprintf(sl->alert, sizeof(sl->alert),
@@ -656,10 +781,19 @@ void sharelog_close(struct sharelog *sl)
 	if (!sl)
 		return;
 	if (sl->active_fd >= 0) {
-		if (sl->dirty)
+		bool mapped = sl->map != NULL;
+
+		unmap_active(sl);
+		/* a clean stop leaves no preallocated tail behind */
+		if (mapped && sl->nsegs &&
+		    ftruncate(sl->active_fd, (off_t)active_seg(sl)->used) < 0)
+			log_warn("share log %s: truncate: %s", sl->dir,
+				 strerror(errno));
+		if (sl->dirty || mapped)
 			fdatasync(sl->active_fd);
 		close(sl->active_fd);
 	}
+	free(sl->wbuf);
 	free(sl->segs);
 	free(sl);
 }
@@ -763,6 +897,7 @@ static int rotate(struct sharelog *sl)
 	 * Older segments are always complete and durable, and end at their
 	 * last record (a reused file may hold stale bytes further on).
 	 */
+	unmap_active(sl);
 	if (ftruncate(sl->active_fd, (off_t)active_seg(sl)->used) < 0 ||
 	    fdatasync(sl->active_fd) < 0)
 		return -errno;
@@ -774,36 +909,66 @@ static int rotate(struct sharelog *sl)
 	return ret;
 }
 
-int sharelog_append(struct sharelog *sl, void *rec, uint64_t *seq)
+int sharelog_reserve(struct sharelog *sl, uint32_t rec_len, void **rec)
 {
-	struct sl_rec_hdr h;
 	struct sl_seg *s;
-	uint64_t now;
 	int ret;
 
+	*rec = NULL;
+	sl->reserved = NULL;
 	if (sl->cfg.read_only)
 		return -EROFS;
-	sl_record_decode(rec, &h);
-	if (h.rec_len > sl->cfg.max_rec_len || h.rec_len < SL_REC_HDR_SIZE)
+	if (rec_len > sl->cfg.max_rec_len || rec_len < SL_REC_HDR_SIZE)
 		return -EMSGSIZE;
 	s = active_seg(sl);
-	if (s->used + h.rec_len > sl->seg_size && s->last_seq >= s->first_seq) {
+	if (s->used + rec_len > sl->seg_size && s->last_seq >= s->first_seq) {
 		ret = rotate(sl);
 		if (ret)
 			return ret;
 		s = active_seg(sl);
 	}
+	if (sl->map && map_extend(sl, s->used + rec_len)) {
+		sl->reserved = sl->map + s->used;
+	} else {
+		if (!sl->wbuf) {
+			sl->wbuf = malloc(sl->cfg.max_rec_len);
+			if (!sl->wbuf)
+				return -ENOMEM;
+		}
+		sl->reserved = sl->wbuf;
+	}
+	sl->reserved_len = rec_len;
+	*rec = sl->reserved;
+	return 0;
+}
+
+int sharelog_commit(struct sharelog *sl, uint64_t *seq)
+{
+	uint8_t *rec = sl->reserved;
+	struct sl_rec_hdr h;
+	struct sl_seg *s = active_seg(sl);
+	uint64_t now;
+	int ret;
+
+	sl->reserved = NULL;
+	if (!rec)
+		return -EINVAL;
+	sl_record_decode(rec, &h);
+	if (h.rec_len != sl->reserved_len)
+		return -EINVAL;
 	now = sl_now_ns();
 	sl_record_seal(rec, sl->next_seq, now);
-	ret = pwrite_all(sl->active_fd, rec, h.rec_len, s->used);
-	if (ret) {
-		log_err("share log %s: append of seq %" PRIu64 ": %s", sl->dir,
-			sl->next_seq, strerror(-ret));
-		/* Leave no partial record behind a later good one. */
-		if (ftruncate(sl->active_fd, (off_t)s->used) < 0)
-			log_err("share log %s: truncate: %s", sl->dir,
-				strerror(errno));
-		return ret;
+	if (rec == sl->wbuf) {
+		ret = pwrite_all(sl->active_fd, rec, h.rec_len, s->used);
+		if (ret) {
+			log_err("share log %s: append of seq %" PRIu64 ": %s",
+				sl->dir, sl->next_seq, strerror(-ret));
+			/* Leave no partial record behind a later good one. */
+			if (ftruncate(sl->active_fd, (off_t)s->used) < 0)
+				log_err("share log %s: truncate: %s", sl->dir,
+					strerror(errno));
+			return ret;
+		}
 	}
 	if (s->last_seq < s->first_seq)
 		s->first_time_ns = now;
@@ -813,6 +978,23 @@ int sharelog_append(struct sharelog *sl, void *rec, uint64_t *seq)
 	sl->dirty = true;
 	*seq = sl->next_seq++;
 	return 0;
+}
+
+int sharelog_append(struct sharelog *sl, void *rec, uint64_t *seq)
+{
+	struct sl_rec_hdr h;
+	void *dst;
+	int ret;
+
+	sl_record_decode(rec, &h);
+	ret = sharelog_reserve(sl, h.rec_len, &dst);
+	if (ret)
+		return ret;
+	memcpy(dst, rec, h.rec_len);
+	ret = sharelog_commit(sl, seq);
+	if (!ret)
+		memcpy(rec, dst, SL_REC_HDR_SIZE); /* sealed header */
+	return ret;
 }
 
 int sharelog_sync(struct sharelog *sl)

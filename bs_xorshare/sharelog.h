@@ -31,6 +31,8 @@ struct sharelog_cfg {
 	 * sharelog_peer_confirm() writes (a cursor file, atomically).
 	 */
 	bool read_only;
+	/* Append with write() instead of mapping the active segment. */
+	bool no_map;
 };
 
 struct sharelog;
@@ -95,6 +97,16 @@ void sl_record_decode(const void *rec, struct sl_rec_hdr *out);
  * With drop-lagging, a full log drops the most lagging peer (alert logged).
  */
 int sharelog_append(struct sharelog *sl, void *rec, uint64_t *seq);
+/*
+ * Zero-copy append in two steps: sharelog_reserve() makes room for a record
+ * of rec_len bytes (rotating segments, same errors as sharelog_append) and
+ * points *rec at where to build it, normally inside the mapped active
+ * segment; the caller fills it (sl_record_init + shares) and then
+ * sharelog_commit() seals and appends it. No other sharelog call may come
+ * between the two; a reservation that is never committed is simply reused.
+ */
+int sharelog_reserve(struct sharelog *sl, uint32_t rec_len, void **rec);
+int sharelog_commit(struct sharelog *sl, uint64_t *seq);
 /* Makes every appended record durable (group commit: one fdatasync). */
 int sharelog_sync(struct sharelog *sl);
 

@@ -120,14 +120,22 @@ struct sl_cursor {
 /* ---- volume metadata file "meta" in the log directory: 64 bytes ---- */
 #define XS_META_MAGIC 0x444d535858544754ULL /* "TGTXXSMD" */
 #define XS_META_SIZE  64
+/*
+ * Version 2 adds the check byte; version 1 (SL_VERSION) files have zero
+ * there and read as XS_META_CHECK_CRC. Both are read, 2 is written.
+ */
+#define XS_META_VERSION	     2
+#define XS_META_CHECK_CRC    1 /* = XS_CHECK_CRC4 of xorshare.h */
+#define XS_META_CHECK_SHA256 2 /* = XS_CHECK_SHA256 */
 
 struct xs_meta_disk {
 	uint64_t magic;	     /*  0 XS_META_MAGIC */
-	uint16_t version;    /*  8 SL_VERSION */
+	uint16_t version;    /*  8 XS_META_VERSION (1 still read) */
 	uint16_t hdr_len;    /* 10 XS_META_SIZE */
 	uint8_t k;	     /* 12 */
 	uint8_t n;	     /* 13 */
-	uint16_t reserved0;  /* 14 zero */
+	uint8_t check;	     /* 14 v2: XS_META_CHECK_* of new splits */
+	uint8_t reserved0;   /* 15 zero */
 	uint8_t uuid[16];    /* 16 volume identity, random (RFC 4122 v4) */
 	uint32_t block_size; /* 32 logical block size exported */
 	uint32_t reserved1;  /* 36 zero */

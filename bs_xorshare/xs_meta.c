@@ -31,7 +31,8 @@ int xs_meta_new(struct xs_meta *m, uint8_t k, uint8_t n, uint32_t block_size,
 	}
 	m->uuid[6] = (uint8_t)((m->uuid[6] & 0x0f) | 0x40); /* version 4 */
 	m->uuid[8] = (uint8_t)((m->uuid[8] & 0x3f) | 0x80); /* RFC 4122 */
-	m->version = SL_VERSION;
+	m->version = XS_META_VERSION;
+	m->check = XS_META_CHECK_CRC;
 	m->k = k;
 	m->n = n;
 	m->block_size = block_size;
@@ -58,12 +59,18 @@ int xs_meta_load(const char *dir, struct xs_meta *m)
 	if (r != sizeof(d) || le64toh(d.magic) != XS_META_MAGIC ||
 	    le32toh(d.crc) !=
 		    crc32c(0, &d, offsetof(struct xs_meta_disk, crc)) ||
-	    le16toh(d.version) != SL_VERSION ||
+	    (le16toh(d.version) != SL_VERSION &&
+	     le16toh(d.version) != XS_META_VERSION) ||
 	    le16toh(d.hdr_len) != XS_META_SIZE || d.k == 0 || d.k > d.n ||
 	    d.n > SL_MAX_N)
 		return -EBADMSG;
+	if (le16toh(d.version) == SL_VERSION)
+		d.check = XS_META_CHECK_CRC; /* v1: no check byte */
+	if (d.check != XS_META_CHECK_CRC && d.check != XS_META_CHECK_SHA256)
+		return -EBADMSG;
 	memset(m, 0, sizeof(*m));
 	m->version = le16toh(d.version);
+	m->check = d.check;
 	m->k = d.k;
 	m->n = d.n;
 	memcpy(m->uuid, d.uuid, 16);
@@ -79,8 +86,9 @@ int xs_meta_store(const char *dir, const struct xs_meta *m)
 
 	memset(&d, 0, sizeof(d));
 	d.magic = htole64(XS_META_MAGIC);
-	d.version = htole16(SL_VERSION);
+	d.version = htole16(XS_META_VERSION);
 	d.hdr_len = htole16(XS_META_SIZE);
+	d.check = m->check ? m->check : XS_META_CHECK_CRC;
 	d.k = m->k;
 	d.n = m->n;
 	memcpy(d.uuid, m->uuid, 16);

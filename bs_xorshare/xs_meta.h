@@ -12,13 +12,14 @@
 struct xs_meta {
 	uint16_t version;
 	uint8_t k, n;
+	uint8_t check; /* XS_META_CHECK_* (secret check of new splits) */
 	uint8_t uuid[16];
 	uint32_t block_size;
 	uint64_t size;
 	uint64_t created_ns;
 };
 
-/* Fills m for a new volume with a fresh random UUID. 0 or -errno. */
+/* Fills m for a new volume with a fresh random UUID (check: CRC). */
 int xs_meta_new(struct xs_meta *m, uint8_t k, uint8_t n, uint32_t block_size,
 		uint64_t size);
 /* 0, -ENOENT (absent), -EBADMSG (checksum/format), or -errno. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bs/aio.h"
 #include "bs/bs.h"
 #include "bs_xorshare/bs_xorshare.h"
 #include "bs_xorshare/sharelog.h"
@@ -87,6 +88,7 @@ static int teardown(void **state)
 		f->ops->close(&f->dev);
 		spin(1);
 	}
+	aio_exit(); /* reads use the aio engine, which lives on this loop */
 	loop_exit();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->top);
 	assert_int_equal(system(cmd), 0);
@@ -370,6 +372,92 @@ static void test_opts_and_meta(void **state)
 	}
 }
 
+/* Counts the WRITE records whose shares use each secret check. */
+static void count_checks(struct fx *f, unsigned *crc, unsigned *sha)
+{
+	struct sharelog_cfg cfg;
+	struct sharelog *sl;
+	struct sl_iter *it;
+	const void *rec;
+	char err[256];
+	int ret;
+
+	*crc = *sha = 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->log;
+	cfg.read_only = true;
+	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(sharelog_iter_open(sl, 1, &it), 0);
+	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
+		struct xs_share_info info;
+		struct sl_rec_hdr h;
+
+		sl_record_decode(rec, &h);
+		if (h.type != SL_REC_WRITE)
+			continue;
+		assert_int_equal(
+			xs_share_parse((const uint8_t *)rec + SL_REC_HDR_SIZE,
+				       h.share_len, &info),
+			0);
+		if (info.check == XS_CHECK_SHA256)
+			(*sha)++;
+		else
+			(*crc)++;
+	}
+	assert_int_equal(ret, 0);
+	sharelog_iter_close(it);
+	sharelog_close(sl);
+}
+
+static void test_check_sha256(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf sb = STRBUF_INIT;
+	uint8_t *w = malloc(1 << 20);
+	char err[512], opts[300];
+	unsigned crc, sha;
+	struct xs_meta m;
+
+	snprintf(opts, sizeof(opts), "%s;check=md5", f->opts);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "check=md5"));
+	snprintf(opts, sizeof(opts), "%s;check=sha256", f->opts);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), 0);
+	wait_baseline(f);
+	fill(w, 1 << 20, 7);
+	assert_int_equal(do_io(f, BS_WRITE, 8192, 1 << 20, w, false), 0);
+	show(f, &sb);
+	assert_non_null(strstr(strbuf_str(&sb), " check=sha256\n"));
+	xclose(f);
+	assert_int_equal(xs_meta_load(f->log, &m), 0);
+	assert_int_equal(m.check, XS_META_CHECK_SHA256);
+	count_checks(f, &crc, &sha);
+	assert_int_equal(crc, 0);
+	assert_true(sha >= 1);
+	/* SHA-256-checked records combine back from every pair of shares */
+	for (unsigned s = 0; s < 3; s++)
+		check_log_matches_volume(f, s);
+
+	/* kept in the metadata: an open without check= stays on sha256 */
+	must_open(f);
+	show(f, &sb);
+	assert_non_null(strstr(strbuf_str(&sb), " check=sha256\n"));
+	xclose(f);
+	/* switching back changes new records only; old ones still combine */
+	snprintf(opts, sizeof(opts), "%s;check=crc", f->opts);
+	assert_int_equal(xopen(f, opts, err, sizeof(err)), 0);
+	assert_int_equal(do_io(f, BS_WRITE, 0, 4096, w, true), 0);
+	show(f, &sb);
+	assert_non_null(strstr(strbuf_str(&sb), " check=crc\n"));
+	xclose(f);
+	count_checks(f, &crc, &sha);
+	assert_int_equal(crc, 1);
+	assert_true(sha >= 1);
+	check_log_matches_volume(f, 1);
+	strbuf_free(&sb);
+	free(w);
+}
+
 static void test_vpd(void **state)
 {
 	struct fx *f = *state;
@@ -406,6 +494,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_baseline_prefilled, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_opts_and_meta, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_check_sha256, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpd, setup, teardown),
 	};

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +48,33 @@ static void test_meta_roundtrip(void **state)
 		assert_int_equal(pread(fd, &byte, 1, off), 1);
 		byte ^= 0x10;
 		assert_int_equal(pwrite(fd, &byte, 1, off), 1);
+		close(fd);
+		assert_int_equal(xs_meta_load(dir, &b), -EBADMSG);
+	}
+	/* version 1 (no check byte) reads as crc; check is persisted */
+	{
+		struct xs_meta_disk d;
+
+		a.check = XS_META_CHECK_SHA256;
+		assert_int_equal(xs_meta_store(dir, &a), 0);
+		assert_int_equal(xs_meta_load(dir, &b), 0);
+		assert_int_equal(b.check, XS_META_CHECK_SHA256);
+		fd = open(path, O_RDWR);
+		assert_int_equal(pread(fd, &d, sizeof(d), 0), sizeof(d));
+		assert_int_equal(le16toh(d.version), XS_META_VERSION);
+		d.version = htole16(1);
+		d.check = 0;
+		d.crc = htole32(
+			crc32c(0, &d, offsetof(struct xs_meta_disk, crc)));
+		assert_int_equal(pwrite(fd, &d, sizeof(d), 0), sizeof(d));
+		assert_int_equal(xs_meta_load(dir, &b), 0);
+		assert_int_equal(b.check, XS_META_CHECK_CRC);
+		/* version 2 with an unknown check value is refused */
+		d.version = htole16(XS_META_VERSION);
+		d.check = 9;
+		d.crc = htole32(
+			crc32c(0, &d, offsetof(struct xs_meta_disk, crc)));
+		assert_int_equal(pwrite(fd, &d, sizeof(d), 0), sizeof(d));
 		close(fd);
 		assert_int_equal(xs_meta_load(dir, &b), -EBADMSG);
 	}
