@@ -560,9 +560,20 @@ static bool map_extend(struct sharelog *sl, uint64_t end)
 			sl->dir, strerror(errno));
 		return false;
 	}
-	/* one page-table fill per step instead of a fault per page */
-	madvise(sl->map + sl->map_ready, to - sl->map_ready,
-		MADV_POPULATE_WRITE);
+	/*
+	 * One page-table fill per step instead of a fault per page. It also
+	 * reads in the pages of a reused file now, where a disk error is an
+	 * error return we can fall back on, not a SIGBUS in the middle of a
+	 * split. EINVAL: a kernel without MADV_POPULATE_WRITE (< 5.14).
+	 */
+	if (madvise(sl->map + sl->map_ready, to - sl->map_ready,
+		    MADV_POPULATE_WRITE) < 0 &&
+	    errno != EINVAL) {
+		log_warn("share log %s: populating the mapped segment: %s; "
+			 "appending with write()",
+			 sl->dir, strerror(errno));
+		return false;
+	}
 	sl->map_ready = to;
 	return true;
 }
