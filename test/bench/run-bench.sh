@@ -162,12 +162,14 @@ print_table() {
 	echo "Results (${SECS} s per run; MB/s = 10^6 bytes/s; CPU = target" \
 		"utime+stime per I/O)"
 	echo
-	printf '| %-22s | %-22s | %10s | %10s | %6s | %10s | %10s |\n' \
-		workload target result "stock tgt" ratio "CPU us/IO" \
-		"tgt us/IO"
-	printf '|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..24})" \
+	# "vs rdwr": other tgtxd LUN types against tgtxd's own rdwr LUN
+	printf '| %-22s | %-22s | %10s | %10s | %6s | %7s | %10s | %10s |\n' \
+		workload target result "stock tgt" ratio "vs rdwr" \
+		"CPU us/IO" "tgt us/IO"
+	printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..24})" \
 		"$(printf -- '-%.0s' {1..24})" "$(printf -- '-%.0s' {1..12})" \
 		"$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..8})" \
+		"$(printf -- '-%.0s' {1..9})" \
 		"$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..12})"
 	for name in "${BENCH_NAMES[@]}" iscsi-perf@tgt; do
 		[ "$name" != "$BASELINE" ] || [ ${#BENCH_NAMES[@]} -eq 1 ] ||
@@ -180,9 +182,17 @@ print_table() {
 			ratio=$(awk -v a="$cur" -v b="$base" 'BEGIN {
 				if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b;
 				else print "-" }')
-			printf '| %-22s | %-22s | %10s | %10s | %6s | %10s | %10s |\n' \
+			vs=-
+			case $name in
+			"tgtxd "*)
+				vs=$(awk -v a="$cur" -v b="${RESULT[tgtxd,$w]:-}" \
+					'BEGIN { if (a + 0 > 0 && b + 0 > 0)
+						printf "%.2f", a / b; else print "-" }')
+				;;
+			esac
+			printf '| %-22s | %-22s | %10s | %10s | %6s | %7s | %10s | %10s |\n' \
 				"${W_LABEL[$w]}" "$name (${W_UNIT[$w]})" "$cur" \
-				"$base" "$ratio" "${CPU[$name,$w]:--}" \
+				"$base" "$ratio" "$vs" "${CPU[$name,$w]:--}" \
 				"${CPU[$BASELINE,$w]:--}"
 		done
 	done
