@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "bs/aio.h"
 #include "bs_xorshare.h"
 #include "bs_xorshare_priv.h"
@@ -138,43 +139,12 @@ static struct bs_req *fifo_pop(struct req_fifo *f)
 
 int xs_pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
+	ssize_t n = pread_upto(fd, buf, len, off);
 
-	while (len) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0) {
-			memset(p, 0, len); /* past the end reads as zeroes */
-			return 0;
-		}
-		p += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pwrite(fd, p, len, (off_t)off);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
+	if (n < 0)
+		return (int)n;
+	/* past the end of the file reads as zeroes */
+	memset((uint8_t *)buf + n, 0, len - (size_t)n);
 	return 0;
 }
 
@@ -188,7 +158,7 @@ static int vol_zero(struct xs_dev *xd, uint64_t off, uint64_t len)
 		return 0;
 	while (len) {
 		size_t n = len < sizeof(zero) ? len : sizeof(zero);
-		int ret = pwrite_all(xd->vol_fd, zero, n, off);
+		int ret = pwrite_full(xd->vol_fd, zero, n, off);
 
 		if (ret)
 			return ret;
@@ -214,7 +184,8 @@ static void drain_applies(struct xs_dev *xd)
 		int ret;
 
 		if (a->type == SL_REC_WRITE)
-			ret = pwrite_all(xd->vol_fd, a->src, a->len, a->offset);
+			ret = pwrite_full(xd->vol_fd, a->src, a->len,
+					  a->offset);
 		else
 			ret = vol_zero(xd, a->offset, a->len);
 		if (ret) {
@@ -797,8 +768,8 @@ static int replay(struct xs_dev *xd, char *err, size_t errlen)
 			if (!ret && got != h.length)
 				ret = -EBADMSG;
 			if (!ret)
-				ret = pwrite_all(xd->vol_fd, data, got,
-						 h.offset);
+				ret = pwrite_full(xd->vol_fd, data, got,
+						  h.offset);
 		}
 		if (ret) {
 			snprintf(err, errlen,

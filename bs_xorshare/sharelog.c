@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../usr/core/fileio.h"
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "sharelog.h"
@@ -101,57 +102,14 @@ static void spare_path(const struct sharelog *sl, uint64_t index, char *buf,
 	snprintf(buf, len, "%s/spare-%016" PRIx64 ".sl", sl->dir, index);
 }
 
+/* A record or header cut short by the end of the file is corrupt. */
 static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
-	uint8_t *p = buf;
+	ssize_t n = pread_upto(fd, buf, len, off);
 
-	while (len) {
-		ssize_t r = pread(fd, p, len, (off_t)off);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			return -EBADMSG;
-		p += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = pwrite(fd, p, len, (off_t)off);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		off += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EBADMSG;
 }
 
 int sl_mkdir_p(const char *dir)
@@ -613,7 +571,7 @@ static int create_segment(struct sharelog *sl, uint64_t index)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = pwrite_all(fd, &raw, sizeof(raw), 0);
+	ret = pwrite_full(fd, &raw, sizeof(raw), 0);
 	if (!ret && fdatasync(fd) < 0)
 		ret = -errno;
 	if (!ret)
@@ -970,7 +928,7 @@ int sharelog_commit(struct sharelog *sl, uint64_t *seq)
 	now = sl_now_ns();
 	sl_record_seal(rec, sl->next_seq, now);
 	if (rec == sl->wbuf) {
-		ret = pwrite_all(sl->active_fd, rec, h.rec_len, s->used);
+		ret = pwrite_full(sl->active_fd, rec, h.rec_len, s->used);
 		if (ret) {
 			log_err("share log %s: append of seq %" PRIu64 ": %s",
 				sl->dir, sl->next_seq, strerror(-ret));

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../usr/core/fileio.h"
 #include "sharelog_priv.h"
 #include "../usr/core/crc32c.h"
 
@@ -24,36 +25,18 @@ uint64_t sl_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = write(fd, p, len);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 int sl_write_file_atomic(const char *dir, const char *name, const void *buf,
 			 size_t len)
 {
 	char tmp[4200], path[4200];
-	int fd, dfd, ret;
+	int fd, ret;
 
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, buf, len);
+	ret = pwrite_full(fd, buf, len, 0);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	close(fd);
@@ -63,13 +46,7 @@ int sl_write_file_atomic(const char *dir, const char *name, const void *buf,
 		unlink(tmp);
 		return ret;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	if (fsync(dfd) < 0)
-		ret = -errno;
-	close(dfd);
-	return ret;
+	return fsync_dir(dir);
 }
 
 static int read_small(const char *dir, const char *name, void *buf, size_t len)

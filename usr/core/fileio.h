@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Whole-buffer file I/O for code that must not lose a short read or write. */
+#ifndef TGTX_FILEIO_H
+#define TGTX_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Reads up to len bytes at off, retrying short reads and EINTR. Returns the
+ * bytes read (less than len only at end of file) or -errno.
+ */
+ssize_t pread_upto(int fd, void *buf, size_t len, uint64_t off);
+/* Writes all len bytes at off, retrying short writes and EINTR; 0 or -errno. */
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* Makes a rename/create in dir durable; 0 or -errno. */
+int fsync_dir(const char *dir);
+
+#endif
