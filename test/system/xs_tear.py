@@ -82,13 +82,16 @@ def main():
     path, mode = segs[-1], sys.argv[2]
     with open(path, "r+b") as f:
         size = os.fstat(f.fileno()).st_size
-        first_seq = struct.unpack_from("<Q", f.read(SEG_HDR), 24)[0]
+        seg = f.read(SEG_HDR)
+        if len(seg) < SEG_HDR or seg[:8] != b"TGTXSLOG":
+            print(f"xs_tear: {path} has no segment header", file=sys.stderr)
+            return 1
+        first_seq = struct.unpack_from("<Q", seg, 24)[0]
         end, seq, k, n = walk(f, size, first_seq)
         if k is None:
-            # no valid record at all: the CRC here or the format changed
-            print(f"xs_tear: no valid record in {path} ({size} bytes)",
-                  file=sys.stderr)
-            return 1
+            # a segment just rotated in holds no record yet: k and n come
+            # from its header, the torn record is its first one
+            k, n = seg[12], seg[13]
         length = 4096
         share_len = length + 64  # about a codec share; never combined
         rec_len = (REC_HDR + n * share_len + 7) & ~7
