@@ -222,9 +222,17 @@ int main(int argc, char **argv)
 
 	ret = loop_run();
 
+	/*
+	 * Stop taking work, let the commands already handed to the backing
+	 * stores complete (their LUs and buffers must outlive them), then
+	 * free everything.
+	 */
 	mgmt_server_stop();
-	target_destroy_all();
 	iscsi_exit();
+	if (!loop_drain(targets_busy, 5000))
+		log_warn("I/O still in flight after 5 s, exiting anyway");
+	iscsi_exit();
+	target_destroy_all();
 	aio_exit();
 	loop_del_fd(&sw.lfd);
 	close(sw.lfd.fd);

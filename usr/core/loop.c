@@ -159,39 +159,63 @@ void loop_stop(void)
 	running = false;
 }
 
-int loop_run(void)
+/*
+ * One turn: deferred calls, due timers, then at most one epoll wait of up to
+ * max_wait_ms (-1: until the next timer or event). Returns 0 or -errno.
+ */
+static int loop_turn(int max_wait_ms)
 {
 	struct epoll_event evs[LOOP_MAX_EVENTS];
+	int timeout, n, i;
+
+	run_deferred();
+	timeout = run_timers();
+	if (!running)
+		return 0;
+	if (!list_empty(&deferred))
+		timeout = 0;
+	if (max_wait_ms >= 0 && (timeout < 0 || timeout > max_wait_ms))
+		timeout = max_wait_ms;
+	n = epoll_wait(epfd, evs, LOOP_MAX_EVENTS, timeout);
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;
+		log_err("epoll_wait: %s", strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < n; i++) {
+		struct loop_fd *lfd = evs[i].data.ptr;
+
+		if (lfd->cb)
+			lfd->cb(lfd, evs[i].events);
+	}
+	/*
+	 * Deferred calls run only after the whole batch, so an object
+	 * freed from a deferred call can never be the target of a later
+	 * event in the same batch.
+	 */
+	run_deferred();
+	return 0;
+}
+
+int loop_run(void)
+{
+	int ret = 0;
 
 	running = true;
-	while (running) {
-		int timeout, n, i;
+	while (running && !ret)
+		ret = loop_turn(-1);
+	return ret;
+}
 
-		run_deferred();
-		timeout = run_timers();
-		if (!running)
+bool loop_drain(bool (*busy)(void), uint64_t timeout_ms)
+{
+	uint64_t end = loop_now_ms() + timeout_ms;
+
+	running = true;
+	while (busy() && loop_now_ms() < end)
+		if (loop_turn(50))
 			break;
-		if (!list_empty(&deferred))
-			timeout = 0;
-		n = epoll_wait(epfd, evs, LOOP_MAX_EVENTS, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("epoll_wait: %s", strerror(errno));
-			return -errno;
-		}
-		for (i = 0; i < n; i++) {
-			struct loop_fd *lfd = evs[i].data.ptr;
-
-			if (lfd->cb)
-				lfd->cb(lfd, evs[i].events);
-		}
-		/*
-		 * Deferred calls run only after the whole batch, so an object
-		 * freed from a deferred call can never be the target of a later
-		 * event in the same batch.
-		 */
-		run_deferred();
-	}
-	return 0;
+	running = false;
+	return !busy();
 }

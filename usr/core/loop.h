@@ -53,6 +53,11 @@ void loop_exit(void);
 /* Runs until loop_stop(); returns 0, or -errno if epoll failed. */
 int loop_run(void);
 void loop_stop(void);
+/*
+ * Keeps the loop turning until busy() is false or timeout_ms passed (for a
+ * clean shutdown: in-flight I/O completes). Returns true when idle.
+ */
+bool loop_drain(bool (*busy)(void), uint64_t timeout_ms);
 
 int loop_add_fd(struct loop_fd *lfd, int fd, uint32_t events, loop_fd_cb cb);
 int loop_mod_fd(struct loop_fd *lfd, uint32_t events);

@@ -125,11 +125,31 @@ static void free_list_kv(struct list_head *head)
 	}
 }
 
+bool target_busy(const struct target *t)
+{
+	const struct list_head *pos;
+
+	for (pos = t->luns.next; pos != &t->luns; pos = pos->next)
+		/* struct scsi_lu starts with its `node` (see target_find_lu) */
+		if (scsi_lu_busy((const struct scsi_lu *)pos))
+			return true;
+	return false;
+}
+
+bool targets_busy(void)
+{
+	const struct target *t;
+
+	list_for_each_entry (t, &targets, node)
+		if (target_busy(t))
+			return true;
+	return false;
+}
+
 int target_destroy(int tid, bool force, char *err, size_t errlen)
 {
 	struct target *t = target_find_tid(tid);
 	struct acl_entry *a, *an;
-	struct list_head *pos;
 
 	if (!t) {
 		set_err(err, errlen, "can't find the target");
@@ -146,13 +166,9 @@ int target_destroy(int tid, bool force, char *err, size_t errlen)
 	 * Commands still in flight hold their LU; freeing it under them would
 	 * be a use-after-free once the backing store completes.
 	 */
-	for (pos = t->luns.next; pos != &t->luns; pos = pos->next) {
-		/* struct scsi_lu starts with its `node` (see target_find_lu) */
-		if (scsi_lu_busy((const struct scsi_lu *)pos)) {
-			set_err(err, errlen,
-				"this logical unit is still active");
-			return -EBUSY;
-		}
+	if (target_busy(t)) {
+		set_err(err, errlen, "this logical unit is still active");
+		return -EBUSY;
 	}
 	scsi_lu_destroy_all(t);
 	list_for_each_entry_safe (a, an, &t->acls, node) {

@@ -65,6 +65,9 @@ int target_create(int tid, const char *name, char *err, size_t errlen);
 /* Fails with -EBUSY when sessions exist unless force. Frees its LUNs. */
 int target_destroy(int tid, bool force, char *err, size_t errlen);
 void target_destroy_all(void);
+/* Commands are in flight on a LU of t (of any target). */
+bool target_busy(const struct target *t);
+bool targets_busy(void);
 
 /* ---- ACLs ---- */
 int target_acl_add(struct target *t, enum acl_kind kind, const char *pattern,
