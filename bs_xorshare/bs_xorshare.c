@@ -6,13 +6,14 @@
  * log tail after the last volume checkpoint, rebuilding data from k shares,
  * so volume and log always describe the same history. doc/sharelog.md.
  *
- * Threads: one writer thread owns the log, the codec context and all volume
- * writes, which serialises overlapping writes for free (log order == volume
- * order) and batches records into one fdatasync (group commit). Each
- * record is split straight into the mapped log segment (no copy). Reads go
- * to the volume through the shared aio engine (usr/bs/aio.h) from the event
- * loop, exactly like rdwr, so they never queue behind the writer. The loop
- * only queues writes and completes them from an eventfd.
+ * Threads: one writer thread owns the log and the codec context and
+ * batches records into one fdatasync (group commit); each record is split
+ * straight into the mapped log segment (no copy). Logged batches then go,
+ * in order and one at a time, to a volume thread, so overlapping writes
+ * reach the volume in log order while the writer splits the next batch.
+ * Reads go to the volume through the shared aio engine (usr/bs/aio.h) from
+ * the event loop, exactly like rdwr, so they never queue behind the writer.
+ * The loop only queues writes and completes them from an eventfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,10 +44,16 @@
  * ~15% slower end to end). Replay accepts records up to XS_REPLAY_MAX, the
  * chunk of earlier versions.
  */
-#define XS_MAX_CHUNK	      (1U << 18)
-#define XS_REPLAY_MAX	      (1U << 20)
-#define XS_MIN_CHUNK	      4096U
-#define XS_BATCH_MAX	      64
+#define XS_MAX_CHUNK  (1U << 18)
+#define XS_REPLAY_MAX (1U << 20)
+#define XS_MIN_CHUNK  4096U
+/*
+ * A batch stops taking requests at this many bytes, so that the writer
+ * splits the next batch while the volume thread writes this one.
+ */
+#define XS_BATCH_BYTES (1U << 20)
+/* Smaller batches are written by the writer itself when the ring is empty. */
+#define XS_INLINE_BYTES	      (256U << 10)
 #define XS_CKPT_INTERVAL_MS   5000
 #define XS_RELOAD_INTERVAL_MS 1000
 #define XS_ALERT_INTERVAL_MS  10000
@@ -168,7 +175,7 @@ static int vol_zero(struct xs_dev *xd, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* ---- writer thread ---- */
+/* ---- volume changes (writer or volume thread) ---- */
 
 static void set_req_error(struct bs_req *req, int err)
 {
@@ -176,11 +183,11 @@ static void set_req_error(struct bs_req *req, int err)
 		req->bs_u64 = (uint64_t)(int64_t)err;
 }
 
-/* Writes to the volume everything the log already holds. */
-static void drain_applies(struct xs_dev *xd)
+/* Writes to the volume changes whose records the log already holds. */
+static void apply_list(struct xs_dev *xd, struct xs_apply *list, size_t nr)
 {
-	for (size_t i = 0; i < xd->nr_pend; i++) {
-		struct xs_apply *a = &xd->pend[i];
+	for (size_t i = 0; i < nr; i++) {
+		struct xs_apply *a = &list[i];
 		int ret;
 
 		if (a->type == SL_REC_WRITE)
@@ -194,8 +201,121 @@ static void drain_applies(struct xs_dev *xd)
 			set_req_error(a->req, -EIO);
 		}
 	}
-	xd->nr_pend = 0;
 }
+
+/* ---- volume thread: writes logged batches in log order ---- */
+
+static void post_done(struct xs_dev *xd, struct bs_req **batch, unsigned nr)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&xd->mu);
+	for (unsigned i = 0; i < nr; i++)
+		fifo_push(&xd->doneq, batch[i]);
+	pthread_mutex_unlock(&xd->mu);
+	if (write(xd->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_err("%s: eventfd: %s", xd->dev->label, strerror(errno));
+}
+
+static void run_vjob(struct xs_dev *xd, struct xs_vjob *j)
+{
+	apply_list(xd, j->pend, j->nr_pend);
+	j->nr_pend = 0;
+	if (j->need_sync && fdatasync(xd->vol_fd) < 0) {
+		int err = errno;
+
+		log_err("%s: volume fdatasync: %s", xd->dev->label,
+			strerror(err));
+		for (unsigned i = 0; i < j->nr; i++)
+			set_req_error(j->reqs[i], -EIO);
+	}
+	post_done(xd, j->reqs, j->nr);
+	j->nr = 0;
+}
+
+/*
+ * Batches are written one at a time, oldest first: overlapping writes reach
+ * the volume in log order without any range tracking.
+ */
+static void *volume_main(void *arg)
+{
+	struct xs_dev *xd = arg;
+
+	pthread_mutex_lock(&xd->vmu);
+	for (;;) {
+		struct xs_vjob *j;
+
+		while (!xd->vcount && !xd->vstop)
+			pthread_cond_wait(&xd->vcond, &xd->vmu);
+		if (!xd->vcount)
+			break;
+		/* the slot stays counted (owned by us) until it is written */
+		j = &xd->vjobs[xd->vhead];
+		pthread_mutex_unlock(&xd->vmu);
+		run_vjob(xd, j);
+		pthread_mutex_lock(&xd->vmu);
+		xd->vhead = (xd->vhead + 1) % XS_VQ_DEPTH;
+		xd->vcount--;
+		pthread_cond_signal(&xd->vfree);
+	}
+	pthread_mutex_unlock(&xd->vmu);
+	return NULL;
+}
+
+/* Writer: the next free slot of the ring (waits while all are queued). */
+static struct xs_vjob *vjob_get(struct xs_dev *xd)
+{
+	struct xs_vjob *j;
+
+	pthread_mutex_lock(&xd->vmu);
+	while (xd->vcount == XS_VQ_DEPTH)
+		pthread_cond_wait(&xd->vfree, &xd->vmu);
+	j = &xd->vjobs[(xd->vhead + xd->vcount) % XS_VQ_DEPTH];
+	pthread_mutex_unlock(&xd->vmu);
+	return j;
+}
+
+/*
+ * Writer: hands a logged batch to the volume thread. A small batch with
+ * nothing queued before it is written right here: order is kept all the
+ * same, and a 4 KiB write does not pay a second thread wake-up.
+ */
+static void vjob_publish(struct xs_dev *xd, struct xs_vjob *j, uint64_t bytes)
+{
+	pthread_mutex_lock(&xd->vmu);
+	if (!xd->vcount && bytes <= XS_INLINE_BYTES) {
+		pthread_mutex_unlock(&xd->vmu);
+		run_vjob(xd, j);
+		return;
+	}
+	xd->vcount++;
+	pthread_cond_signal(&xd->vcond);
+	pthread_mutex_unlock(&xd->vmu);
+}
+
+/* Writer: waits until every queued batch is in the volume. */
+static void vol_quiesce(struct xs_dev *xd)
+{
+	pthread_mutex_lock(&xd->vmu);
+	while (xd->vcount)
+		pthread_cond_wait(&xd->vfree, &xd->vmu);
+	pthread_mutex_unlock(&xd->vmu);
+}
+
+/* Stops the volume thread once it has written what is queued. */
+static void vol_stop(struct xs_dev *xd)
+{
+	if (!xd->have_vthr)
+		return;
+	pthread_mutex_lock(&xd->vmu);
+	xd->vstop = true;
+	pthread_cond_broadcast(&xd->vcond);
+	pthread_mutex_unlock(&xd->vmu);
+	pthread_join(xd->vthr, NULL);
+	xd->have_vthr = false;
+}
+
+/* ---- writer thread ---- */
 
 static void snapshot(struct xs_dev *xd)
 {
@@ -226,7 +346,10 @@ static int checkpoint_now(struct xs_dev *xd)
 
 	if (ret)
 		return ret;
-	drain_applies(xd);
+	/* queued batches first, then what this batch logged so far */
+	vol_quiesce(xd);
+	apply_list(xd, xd->pend, xd->nr_pend);
+	xd->nr_pend = 0;
 	sharelog_get_stats(xd->sl, &st);
 	xd->applied = st.last_seq;
 	if (fdatasync(xd->vol_fd) < 0) {
@@ -397,8 +520,28 @@ int xs_log_zero(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 	return ret;
 }
 
-static void process_batch(struct xs_dev *xd, struct bs_req **batch, unsigned nr)
+/* Moves the volume changes logged so far into the batch (array swap). */
+static void vjob_take_pend(struct xs_dev *xd, struct xs_vjob *j)
 {
+	struct xs_apply *p = j->pend;
+	size_t cap = j->cap_pend;
+
+	j->pend = xd->pend;
+	j->cap_pend = xd->cap_pend;
+	j->nr_pend = xd->nr_pend;
+	xd->pend = p;
+	xd->cap_pend = cap;
+	xd->nr_pend = 0;
+}
+
+/*
+ * Logs a batch and makes it durable in the log; the volume writes, the
+ * volume fdatasync if needed and the completions are left to run_vjob().
+ */
+static void process_batch(struct xs_dev *xd, struct xs_vjob *j)
+{
+	struct bs_req **batch = j->reqs;
+	unsigned nr = j->nr;
 	bool need_sync = false;
 	int ret;
 
@@ -448,21 +591,11 @@ static void process_batch(struct xs_dev *xd, struct bs_req **batch, unsigned nr)
 	} else {
 		struct sharelog_stats st;
 
-		drain_applies(xd);
 		sharelog_get_stats(xd->sl, &st);
 		xd->applied = st.last_seq;
 	}
-	if (need_sync) {
-		if (fdatasync(xd->vol_fd) < 0) {
-			ret = -errno;
-			log_err("%s: volume fdatasync: %s", xd->dev->label,
-				strerror(-ret));
-			for (unsigned i = 0; i < nr; i++)
-				set_req_error(batch[i], -EIO);
-		} else {
-			xd->vol_synced = xd->applied;
-		}
-	}
+	vjob_take_pend(xd, j);
+	j->need_sync = need_sync;
 }
 
 static void housekeeping(struct xs_dev *xd, bool force)
@@ -491,54 +624,72 @@ static void housekeeping(struct xs_dev *xd, bool force)
 	snapshot(xd);
 }
 
-static void post_done(struct xs_dev *xd, struct bs_req **batch, unsigned nr)
+/* Bytes of data a request brings to the log (0 for a flush). */
+static uint64_t req_bytes(const struct bs_req *r)
 {
-	uint64_t one = 1;
+	return r->op == BS_WRITE ? r->len : 0;
+}
 
+/*
+ * Waits (at most 1 s, for housekeeping) for requests and moves them into
+ * the batch, up to XS_BATCH_BYTES of data. Returns the data bytes taken.
+ */
+static uint64_t take_requests(struct xs_dev *xd, struct xs_vjob *j, bool idle,
+			      bool *stop)
+{
+	uint64_t bytes = 0;
+
+	j->nr = 0;
 	pthread_mutex_lock(&xd->mu);
-	for (unsigned i = 0; i < nr; i++)
-		fifo_push(&xd->doneq, batch[i]);
+	if (!xd->stop && !xd->wq.head && idle) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&xd->wcond, &xd->mu, &ts);
+	}
+	while (j->nr < XS_BATCH_MAX && xd->wq.head && bytes < XS_BATCH_BYTES) {
+		struct bs_req *r = fifo_pop(&xd->wq);
+
+		j->reqs[j->nr++] = r;
+		bytes += req_bytes(r);
+	}
+	*stop = xd->stop;
 	pthread_mutex_unlock(&xd->mu);
-	if (write(xd->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_err("%s: eventfd: %s", xd->dev->label, strerror(errno));
+	return bytes;
+}
+
+/* The baseline reads the volume: everything logged must be there first. */
+static void baseline_step(struct xs_dev *xd)
+{
+	vol_quiesce(xd);
+	xs_baseline_step(xd);
 }
 
 static void *writer_main(void *arg)
 {
 	struct xs_dev *xd = arg;
-	struct bs_req *batch[XS_BATCH_MAX];
 
 	for (;;) {
-		unsigned nr = 0;
+		struct xs_vjob *j = vjob_get(xd);
 		bool stop, baseline = xd->base_next < xd->base_size;
+		uint64_t bytes = take_requests(xd, j, !baseline, &stop);
 
-		pthread_mutex_lock(&xd->mu);
-		if (!xd->stop && !xd->wq.head && !baseline) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
-			pthread_cond_timedwait(&xd->wcond, &xd->mu, &ts);
-		}
-		while (nr < XS_BATCH_MAX && xd->wq.head)
-			batch[nr++] = fifo_pop(&xd->wq);
-		stop = xd->stop;
-		pthread_mutex_unlock(&xd->mu);
-
-		if (nr) {
-			process_batch(xd, batch, nr);
-			post_done(xd, batch, nr);
+		if (j->nr) {
+			process_batch(xd, j);
+			vjob_publish(xd, j, bytes);
 			/* the baseline advances even under constant load */
 			if (baseline && ++xd->batches % 8 == 0)
-				xs_baseline_step(xd);
+				baseline_step(xd);
 		} else if (baseline) {
-			xs_baseline_step(xd);
+			baseline_step(xd);
 		}
-		if (stop && !nr)
+		if (stop && !j->nr)
 			break;
 		housekeeping(xd, false);
 	}
 	housekeeping(xd, true);
+	vol_quiesce(xd);
 	return NULL;
 }
 
@@ -713,8 +864,13 @@ static void xs_free(struct xs_dev *xd)
 		close(xd->efd);
 	pthread_mutex_destroy(&xd->mu);
 	pthread_cond_destroy(&xd->wcond);
+	pthread_mutex_destroy(&xd->vmu);
+	pthread_cond_destroy(&xd->vcond);
+	pthread_cond_destroy(&xd->vfree);
 	free(xd->bbuf);
 	free(xd->pend);
+	for (unsigned i = 0; i < XS_VQ_DEPTH; i++)
+		free(xd->vjobs[i].pend);
 	free(xd);
 }
 
@@ -956,6 +1112,9 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	xd->vol_fd = xd->efd = -1;
 	pthread_mutex_init(&xd->mu, NULL);
 	pthread_cond_init(&xd->wcond, NULL);
+	pthread_mutex_init(&xd->vmu, NULL);
+	pthread_cond_init(&xd->vcond, NULL);
+	pthread_cond_init(&xd->vfree, NULL);
 	xd->full = SL_FULL_DROP_LAGGING;
 	if (bs_opt_get(opts, "full", v, sizeof(v))) {
 		if (!strcmp(v, "block")) {
@@ -1058,7 +1217,10 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	}
 	dev->priv = xd;
 	dev->size = xd->size;
-	ret = pthread_create(&xd->wthr, NULL, writer_main, xd);
+	ret = pthread_create(&xd->vthr, NULL, volume_main, xd);
+	xd->have_vthr = !ret;
+	if (!ret)
+		ret = pthread_create(&xd->wthr, NULL, writer_main, xd);
 	xd->have_wthr = !ret;
 	if (ret) {
 		snprintf(err, errlen, "xorshare: threads: %s", strerror(ret));
@@ -1069,6 +1231,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 		pthread_mutex_unlock(&xd->mu);
 		if (xd->have_wthr)
 			pthread_join(xd->wthr, NULL);
+		vol_stop(xd);
 		loop_del_fd(&xd->lfd);
 		ret = -ret;
 		goto fail;
@@ -1106,6 +1269,8 @@ static void xs_close(struct bs_dev *dev)
 	pthread_mutex_unlock(&xd->mu);
 	if (xd->have_wthr)
 		pthread_join(xd->wthr, NULL);
+	/* after the writer: it has queued its last batch */
+	vol_stop(xd);
 	loop_del_fd(&xd->lfd);
 	dev->priv = NULL;
 	/* an event for our eventfd may still be in the loop's batch */

@@ -2,7 +2,7 @@
 /*
  * State of one xorshare LUN, shared by the store (bs_xorshare.c) and its
  * baseline pass (xs_baseline.c). Fields marked [W] belong to the writer
- * thread; [M] are guarded by mu; [L] belong to the event loop.
+ * thread; [M] are guarded by mu, [V] by vmu; [L] belong to the event loop.
  */
 #ifndef TGTX_BS_XORSHARE_PRIV_H
 #define TGTX_BS_XORSHARE_PRIV_H
@@ -26,6 +26,22 @@ struct xs_apply {
 	const uint8_t *src;
 };
 
+/*
+ * One logged batch on its way to the volume: the writer thread fills it
+ * (requests, then their volume changes once the log holds them durably),
+ * the volume thread writes it and completes the requests. A ring of these
+ * hands batches over in log order.
+ */
+#define XS_BATCH_MAX 64
+#define XS_VQ_DEPTH  3
+struct xs_vjob {
+	struct bs_req *reqs[XS_BATCH_MAX];
+	unsigned nr;
+	struct xs_apply *pend;
+	size_t nr_pend, cap_pend;
+	bool need_sync; /* some request needs the volume durable */
+};
+
 struct req_fifo {
 	struct bs_req *head, *tail; /* linked through bs_priv */
 };
@@ -46,7 +62,8 @@ struct xs_dev {
 	uint8_t *bbuf;
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
-	uint64_t applied;    /* every seq <= this is in the volume */
+	uint64_t applied;    /* every seq <= this is in the volume, or queued
+				for it in the ring (vol_quiesce() waits) */
 	uint64_t vol_synced; /* ... and durable there */
 	uint64_t last_ckpt_ms, last_reload_ms;
 	uint64_t base_next, base_size, base_saved_ms;
@@ -64,8 +81,20 @@ struct xs_dev {
 	uint64_t snap_base_next, snap_base_size;
 	uint64_t nr_records, nr_writes;
 
-	pthread_t wthr;
-	bool have_wthr;
+	/*
+	 * [V] guarded by vmu (not mu, which the event loop takes per request):
+	 * the ring of logged batches; [vhead, vhead + vcount) wait for the
+	 * volume thread.
+	 */
+	pthread_mutex_t vmu;
+	struct xs_vjob vjobs[XS_VQ_DEPTH];
+	unsigned vhead, vcount;
+	bool vstop;
+	pthread_cond_t vcond; /* volume thread: a batch was queued */
+	pthread_cond_t vfree; /* writer thread: a batch was written */
+
+	pthread_t wthr, vthr;
+	bool have_wthr, have_vthr;
 	/* [L] */
 	int efd;
 	struct loop_fd lfd;
