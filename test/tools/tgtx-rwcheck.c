@@ -51,10 +51,24 @@ struct job {
 	uint32_t chunk_blocks;
 };
 
+/* Reports a failed command (sense or transport error) and frees it. */
+static int task_failed(struct job *j, struct scsi_task *t, const char *op,
+		       uint64_t lba, uint64_t n)
+{
+	char why[384];
+
+	tool_task_error(j->iscsi, t, t ? t->status : -1, why, sizeof(why));
+	fprintf(stderr,
+		PROG ": %s LUN %d LBA %" PRIu64 " blocks %" PRIu64 ": %s\n", op,
+		j->lun, lba, n, why);
+	if (t)
+		scsi_free_scsi_task(t);
+	return TOOL_EXIT_IO;
+}
+
 static int do_write(struct job *j, unsigned char *buf)
 {
 	uint64_t done = 0;
-	char why[384];
 
 	while (done < j->blocks) {
 		uint64_t n = j->blocks - done, b;
@@ -68,17 +82,8 @@ static int do_write(struct job *j, unsigned char *buf)
 		t = iscsi_write16_sync(j->iscsi, j->lun, j->lba + done, buf,
 				       (uint32_t)(n * j->blksz), (int)j->blksz,
 				       0, 0, 0, 0, 0);
-		if (!t || t->status != SCSI_STATUS_GOOD) {
-			tool_task_error(j->iscsi, t, t ? t->status : -1, why,
-					sizeof(why));
-			fprintf(stderr,
-				PROG ": WRITE(16) LUN %d LBA %" PRIu64
-				     " blocks %" PRIu64 ": %s\n",
-				j->lun, j->lba + done, n, why);
-			if (t)
-				scsi_free_scsi_task(t);
-			return TOOL_EXIT_IO;
-		}
+		if (!t || t->status != SCSI_STATUS_GOOD)
+			return task_failed(j, t, "WRITE(16)", j->lba + done, n);
 		scsi_free_scsi_task(t);
 		done += n;
 	}
@@ -88,7 +93,6 @@ static int do_write(struct job *j, unsigned char *buf)
 static int do_verify(struct job *j, unsigned char *expect)
 {
 	uint64_t done = 0, bad = 0;
-	char why[384];
 
 	while (done < j->blocks) {
 		uint64_t n = j->blocks - done, b;
@@ -99,17 +103,8 @@ static int do_verify(struct job *j, unsigned char *expect)
 		t = iscsi_read16_sync(j->iscsi, j->lun, j->lba + done,
 				      (uint32_t)(n * j->blksz), (int)j->blksz,
 				      0, 0, 0, 0, 0);
-		if (!t || t->status != SCSI_STATUS_GOOD) {
-			tool_task_error(j->iscsi, t, t ? t->status : -1, why,
-					sizeof(why));
-			fprintf(stderr,
-				PROG ": READ(16) LUN %d LBA %" PRIu64
-				     " blocks %" PRIu64 ": %s\n",
-				j->lun, j->lba + done, n, why);
-			if (t)
-				scsi_free_scsi_task(t);
-			return TOOL_EXIT_IO;
-		}
+		if (!t || t->status != SCSI_STATUS_GOOD)
+			return task_failed(j, t, "READ(16)", j->lba + done, n);
 		if ((uint64_t)t->datain.size != n * j->blksz) {
 			fprintf(stderr,
 				PROG ": READ(16) LUN %d LBA %" PRIu64
