@@ -53,6 +53,14 @@ static int set_one(struct mgmt_op *m, const char *k, const char *v, void *arg)
 	return 0;
 }
 
+/* The --tid and --lun every logical-unit operation names. */
+static int target_and_lun(struct mgmt_op *m, struct target **t, uint64_t *lun)
+{
+	int ret = mgmt_target(m, t);
+
+	return ret ? ret : mgmt_lun(m, lun);
+}
+
 static int lun_new(struct mgmt_op *m)
 {
 	const char *path = mgmt_arg(m, "backing-store");
@@ -65,10 +73,7 @@ static int lun_new(struct mgmt_op *m)
 	uint64_t lun;
 	int ret;
 
-	ret = mgmt_target(m, &t);
-	if (ret)
-		return ret;
-	ret = mgmt_lun(m, &lun);
+	ret = target_and_lun(m, &t, &lun);
 	if (ret)
 		return ret;
 	if (devtype && strcmp(devtype, "disk"))
@@ -123,10 +128,7 @@ static int lun_delete(struct mgmt_op *m)
 	uint64_t lun;
 	int ret;
 
-	ret = mgmt_target(m, &t);
-	if (ret)
-		return ret;
-	ret = mgmt_lun(m, &lun);
+	ret = target_and_lun(m, &t, &lun);
 	if (ret)
 		return ret;
 	if (!target_find_lu(t, lun))
@@ -145,10 +147,7 @@ static int lun_find(struct mgmt_op *m, struct scsi_lu **lu)
 	uint64_t lun;
 	int ret;
 
-	ret = mgmt_target(m, &t);
-	if (ret)
-		return ret;
-	ret = mgmt_lun(m, &lun);
+	ret = target_and_lun(m, &t, &lun);
 	if (ret)
 		return ret;
 	*lu = target_find_lu(t, lun);
