@@ -1075,6 +1075,22 @@ static int opt_uint(const char *opts, const char *key, unsigned def,
 	return 0;
 }
 
+/*
+ * Stops the writer thread, then the volume thread (after the writer: it has
+ * queued its last batch), and leaves the event loop.
+ */
+static void xs_stop(struct xs_dev *xd)
+{
+	pthread_mutex_lock(&xd->mu);
+	xd->stop = true;
+	pthread_cond_broadcast(&xd->wcond);
+	pthread_mutex_unlock(&xd->mu);
+	if (xd->have_wthr)
+		pthread_join(xd->wthr, NULL);
+	vol_stop(xd);
+	loop_del_fd(&xd->lfd);
+}
+
 static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 		   char *err, size_t errlen)
 {
@@ -1225,14 +1241,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	if (ret) {
 		snprintf(err, errlen, "xorshare: threads: %s", strerror(ret));
 		dev->priv = NULL;
-		pthread_mutex_lock(&xd->mu);
-		xd->stop = true;
-		pthread_cond_broadcast(&xd->wcond);
-		pthread_mutex_unlock(&xd->mu);
-		if (xd->have_wthr)
-			pthread_join(xd->wthr, NULL);
-		vol_stop(xd);
-		loop_del_fd(&xd->lfd);
+		xs_stop(xd);
 		ret = -ret;
 		goto fail;
 	}
@@ -1263,15 +1272,7 @@ static void xs_close(struct bs_dev *dev)
 
 	if (!xd)
 		return;
-	pthread_mutex_lock(&xd->mu);
-	xd->stop = true;
-	pthread_cond_broadcast(&xd->wcond);
-	pthread_mutex_unlock(&xd->mu);
-	if (xd->have_wthr)
-		pthread_join(xd->wthr, NULL);
-	/* after the writer: it has queued its last batch */
-	vol_stop(xd);
-	loop_del_fd(&xd->lfd);
+	xs_stop(xd);
 	dev->priv = NULL;
 	/* an event for our eventfd may still be in the loop's batch */
 	loop_defer_init(&xd->free_defer, free_deferred);
