@@ -47,11 +47,17 @@ endif
 CFLAGS_ALL += $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)
 
+# tgtxcli (usr/tgtxcli.c + usr/cli/) links jansson and libedit; its
+# objects stay out of libtgtx.a so nothing else needs those libraries.
+CLI_SRCS := $(sort $(wildcard usr/cli/*.c))
+CLI_OBJS = $(CLI_SRCS:%.c=$(BUILD)/%.o)
+CLI_LIBS := -ljansson -ledit
+
 # Program mains (not part of the library)
-PROGS_SBIN := tgtxd tgtxadm tgtx-admin
+PROGS_SBIN := tgtxd tgtxadm tgtx-admin tgtxcli
 PROGS_BIN := tgtx-xorshare
 MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
-	bs_xorshare/tgtx-xorshare.c
+	bs_xorshare/tgtx-xorshare.c usr/tgtxcli.c $(CLI_SRCS)
 
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(sort $(wildcard usr/*/*.c) \
 	$(wildcard bs_xorshare/*.c)))
@@ -94,6 +100,20 @@ $(BUILD)/tgtx-admin: $(BUILD)/usr/tgtx-admin.o $(LIB)
 
 $(BUILD)/tgtx-xorshare: $(BUILD)/bs_xorshare/tgtx-xorshare.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tgtxcli: $(BUILD)/usr/tgtxcli.o $(CLI_OBJS) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(CLI_LIBS)
+
+$(BUILD)/test/unit/test_cli_%: test/unit/test_cli_%.c $(CLI_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(CLI_OBJS) $(LIB) \
+		$(LDLIBS_ALL) $(CLI_LIBS) -lcmocka
+
+$(BUILD)/test/fuzz/fuzz_saveconfig: test/fuzz/fuzz_saveconfig.c $(CLI_OBJS) \
+		$(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(CLI_OBJS) $(LIB) \
+		$(LDLIBS_ALL) $(CLI_LIBS)
 
 $(BUILD)/test/unit/%: test/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)

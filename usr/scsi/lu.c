@@ -105,6 +105,7 @@ static void lu_free(struct scsi_lu *lu)
 		lu->dev.ops->close(&lu->dev);
 	ua_free_all(lu);
 	pr_free_all(lu);
+	lu_notes_free(lu);
 	free(lu);
 }
 
@@ -167,6 +168,7 @@ int scsi_lu_create(struct target *t, uint64_t lun, const char *bstype,
 	list_init(&lu->ua);
 	list_init(&lu->pr_regs);
 	list_init(&lu->wait);
+	list_init(&lu->notes);
 	lu_defaults(lu, t->tid);
 	snprintf(lu->dev.label, sizeof(lu->dev.label), "tid %d lun %llu",
 		 t->tid, (unsigned long long)lun);
@@ -294,6 +296,8 @@ int scsi_lu_set_param(struct scsi_lu *lu, const char *key, const char *value,
 {
 	bool b;
 
+	if (lu_note_key(key))
+		return lu_note_set(lu, key, value, err, errlen);
 	if (!strcmp(key, "vendor_id"))
 		return set_text(lu->vendor_id, sizeof(lu->vendor_id), key,
 				value, err, errlen);
@@ -387,6 +391,7 @@ void scsi_lu_show(struct scsi_lu *lu, struct strbuf *out, const char *indent)
 		snprintf(sub, sizeof(sub), "%s    ", indent);
 		lu->dev.ops->show(&lu->dev, out, sub);
 	}
+	lu_notes_show(lu, out, indent);
 }
 
 void scsi_lu_dump(struct scsi_lu *lu, struct strbuf *out)
@@ -410,5 +415,6 @@ void scsi_lu_dump(struct scsi_lu *lu, struct strbuf *out)
 	strbuf_addf(out, "\t\tsense-format %d\n", lu->sense_format);
 	strbuf_addf(out, "\t\twrite-cache %s\n", lu->dev.wce ? "on" : "off");
 	strbuf_addf(out, "\t\tthin-provisioning %s\n", lu->thin ? "on" : "off");
+	lu_notes_dump(lu, out);
 	strbuf_addf(out, "\t</backing-store>\n");
 }

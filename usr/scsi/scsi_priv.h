@@ -110,7 +110,17 @@ struct scsi_lu {
 	unsigned int writers;
 	bool excl;
 	struct list_head wait; /* struct scsi_cmd waiting for the lock */
+
+	struct list_head notes; /* tgtxcli's LU parameters (lu_notes.c) */
 };
+
+/* ---- notes: backstore name, share peers (lu_notes.c) ---- */
+bool lu_note_key(const char *key);
+int lu_note_set(struct scsi_lu *lu, const char *key, const char *value,
+		char *err, size_t errlen);
+void lu_notes_free(struct scsi_lu *lu);
+void lu_notes_show(struct scsi_lu *lu, struct strbuf *out, const char *ind);
+void lu_notes_dump(struct scsi_lu *lu, struct strbuf *out);
 
 /* ---- opcode table ---- */
 enum scsi_dir { DIR_NONE, DIR_IN, DIR_OUT };
