@@ -25,10 +25,35 @@ struct ap {
 	json_t *journal; /* array of undo lists (arrays of requests) */
 };
 
+/* "new logicalunit tid=2 lun=0": which step failed */
+static void context(struct ap *a, json_t *req)
+{
+	static const char *const keys[] = {"tid", "lun", "user",
+					   "initiator-address",
+					   "initiator-name", "params", NULL};
+	char msg[CLI_ERR_MAX + 300], step[256];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(step, sizeof(step), "%s %s", cli_str(req, "op"),
+			     cli_str(req, "mode"));
+	for (i = 0; keys[i] && n < sizeof(step); i++)
+		if (*cli_str(req, keys[i]))
+			n += (size_t)snprintf(step + n, sizeof(step) - n,
+					      " %s=%s", keys[i],
+					      cli_str(req, keys[i]));
+	snprintf(msg, sizeof(msg), "%s (step: %s; nothing was changed)",
+		 a->c->err, step);
+	msg[sizeof(a->c->err) - 1] = 0;
+	memcpy(a->c->err, msg, sizeof(a->c->err));
+}
+
 static int run(struct ap *a, json_t *req, json_t *undo)
 {
 	int ret = cli_call(a->c, req, NULL);
 
+	if (ret)
+		context(a, req);
 	json_decref(req);
 	if (ret) {
 		json_decref(undo);

@@ -21,15 +21,14 @@ static void xs_state(json_t *so, char *b, size_t len)
 		return;
 	}
 	cli_human((uint64_t)cli_int(so, "_lag_bytes", 0), lag, sizeof(lag));
-	snprintf(b, len, "k=%lld n=%lld %s, lag %s/%.0fs", cli_int(so, "k", 2),
+	snprintf(b, len, "k=%lld n=%lld %s, lag %s", cli_int(so, "k", 2),
 		 cli_int(so, "n", 3),
 		 *alert && strcmp(alert, "none") ? "ALERT"
 		 : json_is_true(json_object_get(so, "_resync"))
 			 ? "needs-resync"
 		 : strcmp(base, "complete") ? "baseline-running"
 					    : "protected",
-		 lag,
-		 json_real_value(json_object_get(so, "_lag_seconds")));
+		 lag);
 }
 
 static void bs_status(json_t *so, char *b, size_t len)

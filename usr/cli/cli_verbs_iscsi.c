@@ -128,7 +128,7 @@ static int iscsi_delete(struct cli_cmd *x)
 			fprintf(x->c->out, "Deleted Target %s.\n", v[0]);
 			return 1;
 		}
-	return cli_fail(x->c, "No such Target in configfs: %s", v[0]);
+	return cli_fail(x->c, "No such target %s", v[0]);
 }
 
 static long lun_number(const char *s)
@@ -282,7 +282,7 @@ static int portals(struct cli_cmd *x, const char *verb, json_t *tpg)
 	}
 	if (!strcmp(verb, "delete") && !found) {
 		json_decref(pt);
-		return cli_fail(x->c, "No such NetworkPortal in configfs");
+		return cli_fail(x->c, "No such portal in tgtxd");
 	}
 	x->ao.delete_portals = !strcmp(verb, "delete");
 	fprintf(x->c->out, "%s network portal %s:%lld (shared by all targets "
