@@ -85,7 +85,7 @@ static void rollback(struct ap *a)
 	}
 	if (failed)
 		snprintf(a->c->err, sizeof(a->c->err),
-			 "%s (and %d undo step(s) failed: check `ls`)", saved,
+			 "%.900s; BUT %d undo step(s) failed: check `ls`", saved,
 			 failed);
 	else
 		memcpy(a->c->err, saved, sizeof(saved));

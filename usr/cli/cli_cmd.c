@@ -213,9 +213,28 @@ static int run_verb(struct cli_cmd *x, const char *verb)
 	return cli_verb_iscsi(x, verb);
 }
 
-static bool is_path(const char *w)
+/*
+ * The first word is a path when it looks like one, or when it is no verb
+ * here but names a child ("luns create ..." in a tpg).
+ */
+static bool is_path(struct cli *c, const char *w)
 {
-	return w[0] == '/' || w[0] == '.';
+	struct cli_node n;
+	json_t *m;
+	bool child;
+
+	if (w[0] == '/' || w[0] == '.' || strchr(w, '/'))
+		return true;
+	if (verb_known(N_BSTYPE, w) || verb_known(N_TPG, w))
+		return false; /* a verb somewhere: no need to ask tgtxd */
+	m = cli_read(c);
+	if (!m)
+		return false;
+	child = !cli_resolve(c, m, ".", &n) && !verb_known(n.kind, w) &&
+		!cli_resolve(c, m, w, &n);
+	json_decref(m);
+	c->err[0] = 0;
+	return child;
 }
 
 int cli_exec(struct cli *c, int argc, char **argv)
@@ -229,7 +248,7 @@ int cli_exec(struct cli *c, int argc, char **argv)
 	c->err[0] = 0;
 	if (!argc)
 		return 0;
-	if (is_path(argv[0])) {
+	if (is_path(c, argv[0])) {
 		path = argv[0];
 		argc--;
 		argv++;

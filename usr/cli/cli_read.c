@@ -102,7 +102,8 @@ static void end_lu(struct rd *r)
 			     !strcmp(r->note, "block")) ||
 			    (!strcmp(plugin, "block") &&
 			     !strcmp(r->note, "fileio")))
-				snprintf(plugin, sizeof(plugin), "%s", r->note);
+				snprintf(plugin, sizeof(plugin), "%.15s",
+					 r->note);
 			snprintf(name, sizeof(name), "%s", slash + 1);
 		}
 	}
