@@ -87,7 +87,9 @@ static int clearconfig(struct cli_cmd *x)
 
 	if (cli_bind(x->c, x->a, p, v))
 		return -1;
-	if (!v[0] || cli_bool(x->c, "confirm", v[0], &yes) || !yes)
+	if (v[0] && cli_bool(x->c, "confirm", v[0], &yes))
+		return -1;
+	if (!yes)
 		return cli_fail(x->c, "As a precaution, confirm=True needs to be "
 				      "set");
 	json_decref(x->nm);
