@@ -17,33 +17,32 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: " PROG " [OPTIONS] [PATH] [COMMAND [ARGS...]]\n"
-		"targetcli-style administration of tgtxd.\n\n"
-		"  -C, --control-port N       talk to /run/tgtx/socket.N\n"
-		"      --control-socket PATH  talk to PATH\n"
-		"      --config FILE          saveconfig file (default "
-		CLI_DEFAULT_CONFIG ")\n"
-		"      --backup-dir DIR       older copies (default "
-		CLI_DEFAULT_BACKUP ")\n"
-		"      --state FILE           unmapped backstores (default "
-		"SOCKET.backstores.json)\n"
-		"      --default-portal A:P   portal of /iscsi create when "
-		"tgtxd has none\n"
-		"                             (default 0.0.0.0:3260; \"\" "
-		"for none)\n"
-		"      --no-autosave          do not save on exit\n"
-		"  -h, --help                 this help\n\n"
-		"With no COMMAND, commands are read from the terminal "
-		"(line editing,\ncompletion, history) or from stdin. "
-		"Examples:\n"
-		"  " PROG " /backstores/fileio create disk1 /srv/disk1.img "
-		"64M\n"
-		"  " PROG " /iscsi create iqn.2026-01.org.example:disk1\n"
-		"  " PROG " /iscsi/iqn.2026-01.org.example:disk1/tpg1/luns "
-		"create /backstores/fileio/disk1\n"
-		"  " PROG " saveconfig\n"
-		"See tgtxcli(8).\n");
+	fprintf(f, "Usage: " PROG " [OPTIONS] [PATH] [COMMAND [ARGS...]]\n"
+		   "targetcli-style administration of tgtxd.\n\n"
+		   "  -C, --control-port N       talk to /run/tgtx/socket.N\n"
+		   "      --control-socket PATH  talk to PATH\n"
+		   "      --config FILE          saveconfig file "
+		   "(default " CLI_DEFAULT_CONFIG ")\n"
+		   "      --backup-dir DIR       older copies "
+		   "(default " CLI_DEFAULT_BACKUP ")\n"
+		   "      --state FILE           unmapped backstores (default "
+		   "SOCKET.backstores.json)\n"
+		   "      --default-portal A:P   portal of /iscsi create when "
+		   "tgtxd has none\n"
+		   "                             (default 0.0.0.0:3260; \"\" "
+		   "for none)\n"
+		   "      --no-autosave          do not save on exit\n"
+		   "  -h, --help                 this help\n\n"
+		   "With no COMMAND, commands are read from the terminal "
+		   "(line editing,\ncompletion, history) or from stdin. "
+		   "Examples:\n"
+		   "  " PROG " /backstores/fileio create disk1 /srv/disk1.img "
+		   "64M\n"
+		   "  " PROG " /iscsi create iqn.2026-01.org.example:disk1\n"
+		   "  " PROG " /iscsi/iqn.2026-01.org.example:disk1/tpg1/luns "
+		   "create /backstores/fileio/disk1\n"
+		   "  " PROG " saveconfig\n"
+		   "See tgtxcli(8).\n");
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -71,8 +70,9 @@ static int autosave(struct cli *c)
 		fprintf(stderr, PROG ": auto-save: %s\n", c->err);
 		return 1;
 	}
-	fprintf(c->out, "Global pref auto_save_on_exit=true\n"
-			"Configuration saved to %s\n",
+	fprintf(c->out,
+		"Global pref auto_save_on_exit=true\n"
+		"Configuration saved to %s\n",
 		c->config);
 	return 0;
 }
@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 		case 'C':
 			port = (int)strtol(optarg, &end, 10);
 			if (*end || !*optarg || port < 0 || port > 65535) {
-				fprintf(stderr, PROG ": invalid control port\n");
+				fprintf(stderr,
+					PROG ": invalid control port\n");
 				return 1;
 			}
 			break;

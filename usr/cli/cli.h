@@ -21,21 +21,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CLI_PATH_MAX   1024
-#define CLI_ARGS_MAX   32
-#define CLI_ERR_MAX    1024
-#define CLI_PEERS_MAX  16 /* share-peer.0 .. share-peer.15 */
-#define CLI_NAME_MAX   63 /* backstore names */
-#define CLI_BACKUPS    10 /* saveconfig copies kept in the backup dir */
-#define CLI_FILE_MAX   (16u << 20)
+#define CLI_PATH_MAX	   1024
+#define CLI_ARGS_MAX	   32
+#define CLI_ERR_MAX	   1024
+#define CLI_PEERS_MAX	   16 /* share-peer.0 .. share-peer.15 */
+#define CLI_NAME_MAX	   63 /* backstore names */
+#define CLI_BACKUPS	   10 /* saveconfig copies kept in the backup dir */
+#define CLI_FILE_MAX	   (16u << 20)
 #define CLI_DEFAULT_CONFIG "/etc/tgtx/saveconfig.json"
 #define CLI_DEFAULT_BACKUP "/etc/tgtx/backup"
 
 struct cli {
-	const char *sock;	/* control socket of tgtxd */
-	const char *config;	/* saveconfig default file */
-	const char *backup_dir; /* older saveconfig copies */
-	const char *state;	/* backstores not yet mapped to a LUN */
+	const char *sock;	    /* control socket of tgtxd */
+	const char *config;	    /* saveconfig default file */
+	const char *backup_dir;	    /* older saveconfig copies */
+	const char *state;	    /* backstores not yet mapped to a LUN */
 	const char *default_portal; /* "" for none */
 	char cwd[CLI_PATH_MAX];
 	bool changed; /* a command changed the configuration */
@@ -132,8 +132,7 @@ struct cli_node {
 int cli_path_normalize(const char *cwd, const char *path, char *out,
 		       size_t len);
 /* Resolves path against the model; -1 with c->err when it names nothing. */
-int cli_resolve(struct cli *c, json_t *m, const char *path,
-		struct cli_node *n);
+int cli_resolve(struct cli *c, json_t *m, const char *path, struct cli_node *n);
 /* Names of the children of a node (json array of strings). */
 json_t *cli_children(json_t *m, const struct cli_node *n);
 
@@ -166,8 +165,8 @@ const char *const *cli_verb_params(enum cli_kind k, const char *verb);
 
 struct cli_cmd {
 	struct cli *c;
-	json_t *m;	 /* running configuration */
-	json_t *nm;	 /* copy being edited */
+	json_t *m;	       /* running configuration */
+	json_t *nm;	       /* copy being edited */
 	struct cli_node node;  /* in m */
 	struct cli_node nnode; /* the same path in nm */
 	struct cli_args *a;
@@ -175,8 +174,8 @@ struct cli_cmd {
 };
 
 /* Verbs: 1 when nm changed and must be applied, 0 when done, -1 error. */
-int cli_bind(struct cli *c, const struct cli_args *a,
-	     const char *const *params, const char **vals);
+int cli_bind(struct cli *c, const struct cli_args *a, const char *const *params,
+	     const char **vals);
 int cli_bool(struct cli *c, const char *name, const char *v, bool *out);
 int cli_verb_bs(struct cli_cmd *x, const char *verb);
 int cli_verb_iscsi(struct cli_cmd *x, const char *verb);
@@ -200,8 +199,7 @@ json_t *cli_strip(json_t *m);
 
 /* ---- completion (cli_complete.c) ---- */
 /* Candidates for the word being typed in line[0..point). */
-json_t *cli_complete(struct cli *c, json_t *m, const char *line,
-		     size_t point);
+json_t *cli_complete(struct cli *c, json_t *m, const char *line, size_t point);
 int cli_shell(struct cli *c);
 
 #endif

@@ -125,16 +125,17 @@ int cli_only_keys(struct cli *c, const struct cli_args *a,
 	return 0;
 }
 
-int cli_bind(struct cli *c, const struct cli_args *a,
-	     const char *const *params, const char **vals)
+int cli_bind(struct cli *c, const struct cli_args *a, const char *const *params,
+	     const char **vals)
 {
 	int n = 0, i;
 
 	while (params[n])
 		n++;
 	if (a->npos > n)
-		return cli_fail(c, "Too many parameters: '%s' (this command "
-				   "takes %d)",
+		return cli_fail(c,
+				"Too many parameters: '%s' (this command "
+				"takes %d)",
 				a->pos[n], n);
 	if (cli_only_keys(c, a, params))
 		return -1;
@@ -151,15 +152,16 @@ int cli_bind(struct cli *c, const struct cli_args *a,
 
 int cli_bool(struct cli *c, const char *name, const char *v, bool *out)
 {
-	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
-	    !strcasecmp(v, "on"))
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
 		*out = true;
 	else if (!strcasecmp(v, "false") || !strcmp(v, "0") ||
 		 !strcasecmp(v, "no") || !strcasecmp(v, "off"))
 		*out = false;
 	else
-		return cli_fail(c, "Invalid value '%s' for %s: expected 0 or 1 "
-				   "(true/false)",
+		return cli_fail(c,
+				"Invalid value '%s' for %s: expected 0 or 1 "
+				"(true/false)",
 				v, name);
 	return 0;
 }

@@ -5,8 +5,9 @@
 
 #include "cli.h"
 
-#define COMMON "cd", "clearconfig", "exit", "get", "help", "info", "ls", \
-	       "pwd", "restoreconfig", "saveconfig"
+#define COMMON                                                                 \
+	"cd", "clearconfig", "exit", "get", "help", "info", "ls", "pwd",       \
+		"restoreconfig", "saveconfig"
 
 static const char *const v_plain[] = {COMMON, NULL};
 static const char *const v_create[] = {COMMON, "create", "delete", NULL};
@@ -36,48 +37,65 @@ const char *const *cli_verbs(enum cli_kind k)
 struct usage {
 	enum cli_kind kind;
 	const char *verb;
-	const char *params[8];
+	const char *params[10]; /* NULL-terminated */
 	const char *text;
 };
 
 static const struct usage usages[] = {
-	{N_BSTYPE, "create", {"name", "file_or_dev", "size", "write_back",
-			      "k", "n", "log", "options"},
+	{N_BSTYPE,
+	 "create",
+	 {"name", "file_or_dev", "size", "write_back", "k", "n", "log",
+	  "options"},
 	 "create NAME FILE_OR_DEV [SIZE] [write_back=true]   (fileio, block)\n"
 	 "create NAME [SIZE]                                 (null)\n"
 	 "create NAME FILE [SIZE] k=2 n=3 log=DIR [options=K=V;...] "
 	 "(xorshare)"},
 	{N_BSTYPE, "delete", {"name"}, "delete NAME"},
-	{N_PEERS, "create", {"index", "url", "transport"},
+	{N_PEERS,
+	 "create",
+	 {"index", "url", "transport"},
 	 "create INDEX URL [transport=tcp]   (INDEX 0..n-1)"},
 	{N_PEERS, "delete", {"index"}, "delete INDEX"},
 	{N_ISCSI, "create", {"wwn"}, "create [IQN]   (generated when omitted)"},
 	{N_ISCSI, "delete", {"wwn"}, "delete IQN"},
 	{N_TARGET, "create", {"tag"}, "create TAG   (tgtxd: tpg1 only)"},
 	{N_TARGET, "delete", {"tag"}, "delete TAG   (tgtxd: tpg1 only)"},
-	{N_LUNS, "create", {"storage_object", "lun"},
+	{N_LUNS,
+	 "create",
+	 {"storage_object", "lun"},
 	 "create /backstores/TYPE/NAME [LUN]"},
 	{N_LUNS, "delete", {"lun"}, "delete LUN   (N or lunN)"},
 	{N_ACLS, "create", {"wwn"}, "create INITIATOR_IQN"},
 	{N_ACLS, "delete", {"wwn"}, "delete INITIATOR_IQN"},
-	{N_PORTALS, "create", {"ip_address", "ip_port"},
+	{N_PORTALS,
+	 "create",
+	 {"ip_address", "ip_port"},
 	 "create [IP] [PORT]   (default 0.0.0.0 3260; IPv6 too)"},
 	{N_PORTALS, "delete", {"ip_address", "ip_port"}, "delete IP PORT"},
-	{N_TPG, "set", {"attribute", "auth", "parameter"},
+	{N_TPG,
+	 "set",
+	 {"attribute", "auth", "parameter"},
 	 "set attribute authentication=0|1 generate_node_acls=0|1\n"
 	 "set auth userid=U password=P [mutual_userid=U mutual_password=P]"},
 	{N_ACL, "set", {"auth"}, "set auth ...   (tgtxd: CHAP is per target)"},
-	{N_ROOT, "get", {"attribute", "auth", "parameter"},
+	{N_ROOT,
+	 "get",
+	 {"attribute", "auth", "parameter"},
 	 "get [attribute|auth|parameter] [NAME...]"},
 	{N_ROOT, "ls", {"path", "depth"}, "ls [PATH] [DEPTH]"},
 	{N_ROOT, "cd", {"path"}, "cd [PATH]   (.., /, absolute or relative)"},
 	{N_ROOT, "pwd", {NULL}, "pwd"},
 	{N_ROOT, "info", {NULL}, "info"},
 	{N_ROOT, "help", {"topic"}, "help [VERB]"},
-	{N_ROOT, "exit", {NULL}, "exit   (saves the configuration in "
-				 "interactive use)"},
+	{N_ROOT,
+	 "exit",
+	 {NULL},
+	 "exit   (saves the configuration in "
+	 "interactive use)"},
 	{N_ROOT, "saveconfig", {"savefile"}, "saveconfig [FILE]"},
-	{N_ROOT, "restoreconfig", {"savefile", "clear_existing"},
+	{N_ROOT,
+	 "restoreconfig",
+	 {"savefile", "clear_existing"},
 	 "restoreconfig [FILE] [clear_existing=true]"},
 	{N_ROOT, "clearconfig", {"confirm"}, "clearconfig confirm=True"},
 };
@@ -267,8 +285,7 @@ int cli_exec(struct cli *c, int argc, char **argv)
 		return -1;
 	ret = cli_resolve(c, x.m, path, &x.node);
 	if (!ret && !verb_known(x.node.kind, verb))
-		ret = cli_fail(c,
-			       "Command not found '%s' at %s (try `help`)",
+		ret = cli_fail(c, "Command not found '%s' at %s (try `help`)",
 			       verb, x.node.path);
 	if (!ret)
 		ret = cli_parse_args(c, argc - 1, argv + 1, &args);

@@ -20,7 +20,8 @@ static void paths(struct cli *c, json_t *m, const char *word, json_t *out)
 	size_t i;
 
 	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - word + 1), word);
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - word + 1),
+			 word);
 	else
 		dir[0] = 0;
 	memcpy(err, c->err, sizeof(err));
@@ -29,7 +30,8 @@ static void paths(struct cli *c, json_t *m, const char *word, json_t *out)
 		return;
 	}
 	kids = cli_children(m, &n);
-	json_array_foreach (kids, i, k) {
+	json_array_foreach(kids, i, k)
+	{
 		snprintf(cand, sizeof(cand), "%s%s", dir, json_string_value(k));
 		if (!strncmp(json_string_value(k), prefix, strlen(prefix)))
 			json_array_append_new(out, json_string(cand));
@@ -42,7 +44,7 @@ static void paths(struct cli *c, json_t *m, const char *word, json_t *out)
 json_t *cli_complete(struct cli *c, json_t *m, const char *line, size_t point)
 {
 	char buf[4096], *argv[CLI_ARGS_MAX + 2], words[4096];
-	const char *word, *verb = NULL, *const *v;
+	const char *word, *verb = NULL, *const * v;
 	json_t *out = json_array();
 	struct cli_node n;
 	char err[CLI_ERR_MAX];
@@ -54,8 +56,7 @@ json_t *cli_complete(struct cli *c, json_t *m, const char *line, size_t point)
 	memcpy(buf, line, point);
 	buf[point] = 0;
 	fresh = !point || buf[point - 1] == ' ' || buf[point - 1] == '\t';
-	if (cli_split(buf, &argc, argv, CLI_ARGS_MAX + 1, words,
-		      sizeof(words)))
+	if (cli_split(buf, &argc, argv, CLI_ARGS_MAX + 1, words, sizeof(words)))
 		return out;
 	word = fresh || !argc ? "" : argv[argc - 1];
 	idx = fresh ? argc : argc - 1; /* index of the word being typed */
@@ -87,11 +88,11 @@ json_t *cli_complete(struct cli *c, json_t *m, const char *line, size_t point)
 		return out;
 	}
 	if (!strcmp(verb, "set") && idx > first + 1) {
-		static const char *const a[] = {"authentication=",
-						"generate_node_acls=", NULL};
-		static const char *const u[] = {"userid=", "password=",
-						"mutual_userid=",
-						"mutual_password=", NULL};
+		static const char *const a[] = {
+			"authentication=", "generate_node_acls=", NULL};
+		static const char *const u[] = {
+			"userid=", "password=", "mutual_userid=",
+			"mutual_password=", NULL};
 		const char *const *l = !strcmp(argv[first + 1], "auth") ? u : a;
 
 		for (; *l; l++)

@@ -63,9 +63,9 @@ static int opt(struct im *im, json_t *o, const char *k, json_type type,
 }
 
 static const char *const so_known[] = {
-	"plugin", "name",  "dev",	  "size",	 "write_back",
-	"k",	  "n",	   "log",	  "peers",	 "tgtx_bsopts",
-	"tgtx_bstype", "wwn", "attributes", "alua_tpgs", NULL,
+	"plugin",      "name", "dev",	     "size",	  "write_back",
+	"k",	       "n",    "log",	     "peers",	  "tgtx_bsopts",
+	"tgtx_bstype", "wwn",  "attributes", "alua_tpgs", NULL,
 };
 
 static bool in_list(const char *const *l, const char *s)
@@ -83,16 +83,18 @@ static int import_peers(struct im *im, json_t *so, json_t *peers,
 	char seen[CLI_PEERS_MAX] = {0};
 	size_t i;
 
-	json_array_foreach (peers, i, p) {
+	json_array_foreach(peers, i, p)
+	{
 		long long idx;
 
-		if (!json_is_object(p) || opt(im, p, "index", JSON_INTEGER,
-					      where, &v) ||
-		    !v || (idx = json_integer_value(v)) < 0 ||
-		    idx >= CLI_PEERS_MAX || seen[idx]) {
+		if (!json_is_object(p) ||
+		    opt(im, p, "index", JSON_INTEGER, where, &v) || !v ||
+		    (idx = json_integer_value(v)) < 0 || idx >= CLI_PEERS_MAX ||
+		    seen[idx]) {
 			json_decref(out);
-			return bad(im, "%s: peer %zu needs a unique index "
-				       "0..%d",
+			return bad(im,
+				   "%s: peer %zu needs a unique index "
+				   "0..%d",
 				   where, i, CLI_PEERS_MAX - 1);
 		}
 		seen[idx] = 1;
@@ -102,16 +104,14 @@ static int import_peers(struct im *im, json_t *so, json_t *peers,
 			json_decref(out);
 			return bad(im, "%s: peer %lld needs a url", where, idx);
 		}
-		json_array_append_new(out,
-				      json_pack("{s:I,s:s}", "index",
-						(json_int_t)idx, "url",
-						cli_str(p, "url")));
+		json_array_append_new(out, json_pack("{s:I,s:s}", "index",
+						     (json_int_t)idx, "url",
+						     cli_str(p, "url")));
 		if (json_is_string(json_object_get(p, "transport")) &&
 		    *cli_str(p, "transport"))
-			json_object_set(json_array_get(out,
-						       json_array_size(out) - 1),
-					"transport",
-					json_object_get(p, "transport"));
+			json_object_set(
+				json_array_get(out, json_array_size(out) - 1),
+				"transport", json_object_get(p, "transport"));
 	}
 	json_object_set_new(so, "peers", out);
 	return 0;
@@ -132,8 +132,9 @@ static int import_so(struct im *im, json_t *s, size_t i)
 		return bad(im, "%s: bad or missing name", where);
 	snprintf(where, sizeof(where), "storage object %s/%s", plugin, name);
 	if (!cli_valid_plugin(plugin)) {
-		note(im, "%s: no tgtx backstore for plugin '%s'; not "
-			 "imported (nor the LUNs using it)",
+		note(im,
+		     "%s: no tgtx backstore for plugin '%s'; not "
+		     "imported (nor the LUNs using it)",
 		     where, plugin);
 		return 0;
 	}
@@ -153,15 +154,17 @@ static int import_so(struct im *im, json_t *s, size_t i)
 	if (opt(im, s, "write_back", JSON_TRUE, where, &v))
 		return -1;
 	if (v)
-		json_object_set_new(so, "write_back",
-				    json_boolean(json_is_true(v) ||
-						 json_integer_value(v)));
+		json_object_set_new(
+			so, "write_back",
+			json_boolean(json_is_true(v) || json_integer_value(v)));
 	if (!strcmp(plugin, "xorshare")) {
 		long long kk = cli_int(s, "k", -1), n = cli_int(s, "n", -1);
 
-		if (kk < 1 || n < kk || n > CLI_PEERS_MAX || !*cli_str(s, "log"))
-			return bad(im, "%s: needs k, n (1 <= k <= n <= %d) "
-				       "and log",
+		if (kk < 1 || n < kk || n > CLI_PEERS_MAX ||
+		    !*cli_str(s, "log"))
+			return bad(im,
+				   "%s: needs k, n (1 <= k <= n <= %d) "
+				   "and log",
 				   where, CLI_PEERS_MAX);
 		json_object_set_new(so, "k", json_integer(kk));
 		json_object_set_new(so, "n", json_integer(n));
@@ -170,8 +173,8 @@ static int import_so(struct im *im, json_t *s, size_t i)
 		    import_peers(im, so, peers, where))
 			return -1;
 	}
-	for (k = "tgtx_bsopts"; k; k = strcmp(k, "tgtx_bsopts") ? NULL
-								: "tgtx_bstype") {
+	for (k = "tgtx_bsopts"; k;
+	     k = strcmp(k, "tgtx_bsopts") ? NULL : "tgtx_bstype") {
 		if (opt(im, s, k, JSON_STRING, where, &v))
 			return -1;
 		if (v && strpbrk(json_string_value(v), "\r\n"))
@@ -180,18 +183,19 @@ static int import_so(struct im *im, json_t *s, size_t i)
 			json_object_set(so, k, v);
 	}
 	if (*cli_str(s, "wwn"))
-		note(im, "%s: LIO unit serial (wwn %s) not kept; tgtxd makes "
-			 "its own",
+		note(im,
+		     "%s: LIO unit serial (wwn %s) not kept; tgtxd makes "
+		     "its own",
 		     where, cli_str(s, "wwn"));
 	if (json_array_size(json_object_get(s, "alua_tpgs")) > 1)
 		note(im, "%s: ALUA target port groups not supported", where);
 	if (json_object_size(json_object_get(s, "attributes")))
-		note(im, "%s: %zu LIO attributes (block_size, emulate_*, ...) "
-			 "not applied; tgtxd defaults used",
+		note(im,
+		     "%s: %zu LIO attributes (block_size, emulate_*, ...) "
+		     "not applied; tgtxd defaults used",
 		     where, json_object_size(json_object_get(s, "attributes")));
-	json_object_foreach (s, k, v)
-		if (!in_list(so_known, k))
-			note(im, "%s: unknown field \"%s\" ignored", where, k);
+	json_object_foreach(s, k, v) if (!in_list(so_known, k))
+		note(im, "%s: unknown field \"%s\" ignored", where, k);
 	return 0;
 }
 
@@ -202,26 +206,41 @@ struct attr_def {
 
 /* LIO's tpg attributes and their defaults; others are reported */
 static const struct attr_def tpg_attrs[] = {
-	{"cache_dynamic_acls", 0},   {"default_cmdsn_depth", 64},
-	{"default_erl", 0},	     {"demo_mode_discovery", 1},
-	{"demo_mode_write_protect", 1}, {"login_timeout", 15},
-	{"netif_timeout", 2},	     {"prod_mode_write_protect", 0},
-	{"t10_pi", 0},		     {"tpg_enabled_sendtargets", 1},
-	{"fabric_prot_type", 0},     {"login_keys_workaround", 1},
+	{"cache_dynamic_acls", 0},
+	{"default_cmdsn_depth", 64},
+	{"default_erl", 0},
+	{"demo_mode_discovery", 1},
+	{"demo_mode_write_protect", 1},
+	{"login_timeout", 15},
+	{"netif_timeout", 2},
+	{"prod_mode_write_protect", 0},
+	{"t10_pi", 0},
+	{"tpg_enabled_sendtargets", 1},
+	{"fabric_prot_type", 0},
+	{"login_keys_workaround", 1},
 };
 
 static const char *const param_defaults[][2] = {
-	{"AuthMethod", "CHAP,None"},	{"DataDigest", "CRC32C,None"},
-	{"DataPDUInOrder", "Yes"},	{"DataSequenceInOrder", "Yes"},
-	{"DefaultTime2Retain", "20"},	{"DefaultTime2Wait", "2"},
-	{"ErrorRecoveryLevel", "0"},	{"FirstBurstLength", "65536"},
-	{"HeaderDigest", "CRC32C,None"}, {"IFMarkInt", "2048~65535"},
-	{"IFMarker", "No"},		{"ImmediateData", "Yes"},
-	{"InitialR2T", "Yes"},		{"MaxBurstLength", "262144"},
-	{"MaxConnections", "1"},	{"MaxOutstandingR2T", "1"},
+	{"AuthMethod", "CHAP,None"},
+	{"DataDigest", "CRC32C,None"},
+	{"DataPDUInOrder", "Yes"},
+	{"DataSequenceInOrder", "Yes"},
+	{"DefaultTime2Retain", "20"},
+	{"DefaultTime2Wait", "2"},
+	{"ErrorRecoveryLevel", "0"},
+	{"FirstBurstLength", "65536"},
+	{"HeaderDigest", "CRC32C,None"},
+	{"IFMarkInt", "2048~65535"},
+	{"IFMarker", "No"},
+	{"ImmediateData", "Yes"},
+	{"InitialR2T", "Yes"},
+	{"MaxBurstLength", "262144"},
+	{"MaxConnections", "1"},
+	{"MaxOutstandingR2T", "1"},
 	{"MaxRecvDataSegmentLength", "8192"},
 	{"MaxXmitDataSegmentLength", "262144"},
-	{"OFMarkInt", "2048~65535"},	{"OFMarker", "No"},
+	{"OFMarkInt", "2048~65535"},
+	{"OFMarker", "No"},
 	{"TargetAlias", "LIO Target"},
 };
 
@@ -231,7 +250,8 @@ static void check_attrs(struct im *im, json_t *attrs, const char *where)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach (attrs, k, v) {
+	json_object_foreach(attrs, k, v)
+	{
 		if (!strcmp(k, "authentication") ||
 		    !strcmp(k, "generate_node_acls"))
 			continue;
@@ -254,19 +274,22 @@ static void check_params(struct im *im, json_t *tpg, json_t *params,
 	const char *k;
 	size_t i;
 
-	json_object_foreach (params, k, v) {
+	json_object_foreach(params, k, v)
+	{
 		const char *s = json_string_value(v);
 
-		for (i = 0; i < sizeof(param_defaults) /
-					sizeof(param_defaults[0]);
+		for (i = 0;
+		     i < sizeof(param_defaults) / sizeof(param_defaults[0]);
 		     i++)
 			if (!strcmp(k, param_defaults[i][0]))
 				break;
-		if (s && i < sizeof(param_defaults) / sizeof(param_defaults[0]) &&
+		if (s &&
+		    i < sizeof(param_defaults) / sizeof(param_defaults[0]) &&
 		    !strcmp(s, param_defaults[i][1]))
 			continue;
-		note(im, "%s: parameter %s=%s not applied (set it with "
-			 "tgtxadm --op update --mode target)",
+		note(im,
+		     "%s: parameter %s=%s not applied (set it with "
+		     "tgtxadm --op update --mode target)",
 		     where, k, s ? s : "?");
 	}
 	json_object_set_new(tpg, "parameters", keep);
@@ -296,15 +319,17 @@ static int import_chap(struct im *im, json_t *src, json_t *tpg,
 	if (*cli_str(tpg, "chap_mutual_userid") &&
 	    (!*cli_str(tpg, "chap_mutual_password") ||
 	     !*cli_str(tpg, "chap_userid")))
-		return bad(im, "%s: mutual CHAP needs chap_userid and both "
-			       "passwords",
+		return bad(im,
+			   "%s: mutual CHAP needs chap_userid and both "
+			   "passwords",
 			   where);
 	return 0;
 }
 
 static bool same_chap(json_t *a, json_t *tpg)
 {
-	return !strcmp(cli_str(a, "chap_userid"), cli_str(tpg, "chap_userid")) &&
+	return !strcmp(cli_str(a, "chap_userid"),
+		       cli_str(tpg, "chap_userid")) &&
 	       !strcmp(cli_str(a, "chap_password"),
 		       cli_str(tpg, "chap_password")) &&
 	       !strcmp(cli_str(a, "chap_mutual_userid"),
@@ -320,12 +345,13 @@ static int import_acls(struct im *im, json_t *src, json_t *tpg,
 
 	if (acls && !json_is_array(acls))
 		return bad(im, "%s: node_acls must be an array", where);
-	json_array_foreach (acls, i, a) {
+	json_array_foreach(acls, i, a)
+	{
 		const char *wwn = cli_str(a, "node_wwn");
 
 		if (!cli_valid_wwn(wwn))
-			return bad(im, "%s: node_acls[%zu]: bad node_wwn", where,
-				   i);
+			return bad(im, "%s: node_acls[%zu]: bad node_wwn",
+				   where, i);
 		snprintf(w, sizeof(w), "%s acl %s", where, wwn);
 		if (cli_acl_find(tpg, wwn))
 			return bad(im, "%s: defined twice", w);
@@ -341,37 +367,44 @@ static int import_acls(struct im *im, json_t *src, json_t *tpg,
 			if (!*cli_str(tpg, "chap_userid")) {
 				/* tgtxd's CHAP is per target: fail closed */
 				import_chap(im, tmp, tpg, w);
-				note(im, "%s: per-ACL CHAP user %s became the "
-					 "target's CHAP account (tgtxd has no "
-					 "per-initiator CHAP)",
+				note(im,
+				     "%s: per-ACL CHAP user %s became the "
+				     "target's CHAP account (tgtxd has no "
+				     "per-initiator CHAP)",
 				     w, cli_str(tmp, "chap_userid"));
 			} else if (!same_chap(tmp, tpg)) {
-				note(im, "%s: per-ACL CHAP user %s not "
-					 "applied; the target's account %s "
-					 "is used",
+				note(im,
+				     "%s: per-ACL CHAP user %s not "
+				     "applied; the target's account %s "
+				     "is used",
 				     w, cli_str(tmp, "chap_userid"),
 				     cli_str(tpg, "chap_userid"));
 			}
 			json_decref(tmp);
 		}
 		ml = json_object_get(a, "mapped_luns");
-		json_array_foreach (ml, j, l) {
+		json_array_foreach(ml, j, l)
+		{
 			if (cli_int(l, "write_protect", 0))
-				note(im, "%s: mapped LUN %lld is write "
-					 "protected in LIO; tgtxd gives "
-					 "read-write",
+				note(im,
+				     "%s: mapped LUN %lld is write "
+				     "protected in LIO; tgtxd gives "
+				     "read-write",
 				     w, cli_int(l, "index", 0));
-			if (cli_int(l, "index", -1) != cli_int(l, "tpg_lun", -2))
-				note(im, "%s: mapped_lun%lld -> lun%lld "
-					 "renumbering not supported; the "
-					 "initiator sees the tpg's numbers",
+			if (cli_int(l, "index", -1) !=
+			    cli_int(l, "tpg_lun", -2))
+				note(im,
+				     "%s: mapped_lun%lld -> lun%lld "
+				     "renumbering not supported; the "
+				     "initiator sees the tpg's numbers",
 				     w, cli_int(l, "index", 0),
 				     cli_int(l, "tpg_lun", 0));
 		}
 		if (ml && json_array_size(ml) !=
 				  json_array_size(json_object_get(src, "luns")))
-			note(im, "%s: LIO maps %zu of %zu LUNs; in tgtxd the "
-				 "ACL sees every LUN of the target",
+			note(im,
+			     "%s: LIO maps %zu of %zu LUNs; in tgtxd the "
+			     "ACL sees every LUN of the target",
 			     w, json_array_size(ml),
 			     json_array_size(json_object_get(src, "luns")));
 	}
@@ -404,9 +437,10 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 		return -1;
 	if (*cli_str(tpg, "chap_userid") &&
 	    !cli_int(json_object_get(src, "attributes"), "authentication", 1)) {
-		note(im, "%s: CHAP credentials with authentication=0 not "
-			 "applied (tgtxd requires CHAP whenever a target has "
-			 "credentials)",
+		note(im,
+		     "%s: CHAP credentials with authentication=0 not "
+		     "applied (tgtxd requires CHAP whenever a target has "
+		     "credentials)",
 		     where);
 		json_object_del(tpg, "chap_userid");
 		json_object_del(tpg, "chap_password");
@@ -417,31 +451,36 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 		return -1;
 	if (cli_int(json_object_get(src, "attributes"), "authentication", 0) &&
 	    !*cli_str(tpg, "chap_userid"))
-		note(im, "%s: authentication=1 without credentials: tgtxd "
-			 "does not require CHAP until `set auth` gives some",
+		note(im,
+		     "%s: authentication=1 without credentials: tgtxd "
+		     "does not require CHAP until `set auth` gives some",
 		     where);
 	if (gen && json_array_size(json_object_get(tpg, "node_acls"))) {
-		note(im, "%s: generate_node_acls=1 with ACLs: tgtxd admits "
-			 "only the ACLs' initiators",
+		note(im,
+		     "%s: generate_node_acls=1 with ACLs: tgtxd admits "
+		     "only the ACLs' initiators",
 		     where);
 		gen = 0;
 	}
 	if (gen && cli_int(json_object_get(src, "attributes"),
 			   "demo_mode_write_protect", 1))
-		note(im, "%s: demo mode is write protected in LIO; tgtxd gives "
-			 "read-write",
+		note(im,
+		     "%s: demo mode is write protected in LIO; tgtxd gives "
+		     "read-write",
 		     where);
 	json_object_set_new(json_object_get(tpg, "attributes"),
 			    "generate_node_acls", json_integer(gen));
-	json_array_foreach (json_object_get(src, "luns"), i, l) {
+	json_array_foreach(json_object_get(src, "luns"), i, l)
+	{
 		const char *so = cli_str(l, "storage_object");
 		long long idx = cli_int(l, "index", -1);
 
 		if (idx < 0 || idx > 16383)
 			return bad(im, "%s: luns[%zu]: bad index", where, i);
 		if (!cli_so_by_path(im->m, so)) {
-			note(im, "%s: lun%lld (%s) not imported: no such "
-				 "tgtx backstore",
+			note(im,
+			     "%s: lun%lld (%s) not imported: no such "
+			     "tgtx backstore",
 			     where, idx, so);
 			continue;
 		}
@@ -452,7 +491,8 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 						(json_int_t)idx,
 						"storage_object", so));
 	}
-	json_array_foreach (json_object_get(src, "portals"), i, l) {
+	json_array_foreach(json_object_get(src, "portals"), i, l)
+	{
 		const char *ip = cli_str(l, "ip_address");
 		long long port = cli_int(l, "port", -1);
 
@@ -461,8 +501,9 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 			return bad(im, "%s: portals[%zu]: bad address or port",
 				   where, i);
 		if (cli_int(l, "iser", 0) || cli_int(l, "offload", 0))
-			note(im, "%s: portal %s:%lld iSER/offload not "
-				 "supported; plain TCP used",
+			note(im,
+			     "%s: portal %s:%lld iSER/offload not "
+			     "supported; plain TCP used",
 			     where, ip, port);
 		json_array_append_new(json_object_get(tpg, "portals"),
 				      json_pack("{s:s,s:I}", "ip_address", ip,
@@ -470,11 +511,14 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 	}
 	v = json_object_get(src, "tgtx_initiator_addresses");
 	if (json_is_array(v)) {
-		json_array_foreach (v, i, l)
-			if (!json_is_string(l) || !*json_string_value(l) ||
-			    strpbrk(json_string_value(l), " \r\n"))
-				return bad(im, "%s: bad initiator address",
-					   where);
+		json_array_foreach(
+			v, i,
+			l) if (!json_is_string(l) || !*json_string_value(l) ||
+			       strpbrk(json_string_value(l),
+				       " \r\n")) return bad(im,
+							    "%s: bad initiator "
+							    "address",
+							    where);
 		json_object_set(tpg, "tgtx_initiator_addresses", v);
 	}
 	json_object_set_new(json_object_get(tpg, "attributes"),
@@ -493,8 +537,9 @@ static int import_target(struct im *im, json_t *s, size_t i)
 	if (!json_is_object(s))
 		return bad(im, "targets[%zu]: expected an object", i);
 	if (strcmp(fabric, "iscsi")) {
-		note(im, "target %s: fabric '%s' not supported (iSCSI only); "
-			 "not imported",
+		note(im,
+		     "target %s: fabric '%s' not supported (iSCSI only); "
+		     "not imported",
 		     wwn, fabric);
 		return 0;
 	}
@@ -505,13 +550,14 @@ static int import_target(struct im *im, json_t *s, size_t i)
 	if (!json_is_array(tpgs) || !json_array_size(tpgs))
 		return bad(im, "target %s: no tpgs", wwn);
 	t = json_pack("{s:s,s:s,s:[{s:i,s:b,s:{},s:{},s:[],s:[],s:[]}]}",
-		      "fabric", "iscsi", "wwn", wwn, "tpgs", "tag", 1,
-		      "enable", 1, "attributes", "parameters", "luns",
-		      "node_acls", "portals");
+		      "fabric", "iscsi", "wwn", wwn, "tpgs", "tag", 1, "enable",
+		      1, "attributes", "parameters", "luns", "node_acls",
+		      "portals");
 	json_array_append_new(json_object_get(im->m, "targets"), t);
 	if (json_is_integer(json_object_get(s, "tgtx_tid")))
 		json_object_set(t, "tgtx_tid", json_object_get(s, "tgtx_tid"));
-	json_array_foreach (tpgs, j, s) {
+	json_array_foreach(tpgs, j, s)
+	{
 		if (j == 0) {
 			if (import_tpg(im, t, s, wwn))
 				return -1;
@@ -519,8 +565,9 @@ static int import_target(struct im *im, json_t *s, size_t i)
 				note(im, "target %s: tpg%lld imported as tpg1",
 				     wwn, cli_int(s, "tag", 1));
 		} else {
-			note(im, "target %s: tpg%lld not imported (tgtxd has "
-				 "one portal group per target)",
+			note(im,
+			     "target %s: tpg%lld not imported (tgtxd has "
+			     "one portal group per target)",
 			     wwn, cli_int(s, "tag", 0));
 		}
 	}
@@ -563,15 +610,16 @@ json_t *cli_import(const char *text, size_t len, json_t *report, char *err,
 	for (i = 0; i < json_array_size(v); i++)
 		if (import_target(&im, json_array_get(v, i), i))
 			goto fail;
-	json_array_foreach (json_object_get(root, "fabric_modules"), i, v)
-		if (json_object_size(v) > 1 || !json_is_object(v))
-			note(&im, "fabric module %s: settings (discovery "
-				  "authentication, ...) not applied",
-			     cli_str(v, "name"));
-	json_object_foreach (root, k, v)
-		if (strcmp(k, "storage_objects") && strcmp(k, "targets") &&
-		    strcmp(k, "fabric_modules"))
-			note(&im, "top-level field \"%s\" ignored", k);
+	json_array_foreach(json_object_get(root, "fabric_modules"), i,
+			   v) if (json_object_size(v) > 1 || !json_is_object(v))
+		note(&im,
+		     "fabric module %s: settings (discovery "
+		     "authentication, ...) not applied",
+		     cli_str(v, "name"));
+	json_object_foreach(root, k, v) if (strcmp(k, "storage_objects") &&
+					    strcmp(k, "targets") &&
+					    strcmp(k, "fabric_modules"))
+		note(&im, "top-level field \"%s\" ignored", k);
 	json_decref(root);
 	return im.m;
 fail:

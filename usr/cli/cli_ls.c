@@ -23,9 +23,8 @@ static void xs_state(json_t *so, char *b, size_t len)
 	cli_human((uint64_t)cli_int(so, "_lag_bytes", 0), lag, sizeof(lag));
 	snprintf(b, len, "k=%lld n=%lld %s, lag %s", cli_int(so, "k", 2),
 		 cli_int(so, "n", 3),
-		 *alert && strcmp(alert, "none") ? "ALERT"
-		 : json_is_true(json_object_get(so, "_resync"))
-			 ? "needs-resync"
+		 *alert && strcmp(alert, "none")		? "ALERT"
+		 : json_is_true(json_object_get(so, "_resync")) ? "needs-resync"
 		 : strcmp(base, "complete") ? "baseline-running"
 					    : "protected",
 		 lag);
@@ -47,7 +46,7 @@ static void bs_status(json_t *so, char *b, size_t len)
 	else
 		snprintf(b, len, "%s (%s)%s%s %s%s%s", cli_str(so, "dev"), size,
 			 !strcmp(p, "xorshare") ? "" : " ",
-			 !strcmp(p, "xorshare")	      ? ""
+			 !strcmp(p, "xorshare")		? ""
 			 : cli_int(so, "write_back", 1) ? "write-back"
 							: "write-thru",
 			 xs[0] ? xs : "", xs[0] ? " " : "",
@@ -62,8 +61,8 @@ static size_t count_kind(json_t *m, const char *plugin)
 	json_t *so;
 	size_t i, n = 0;
 
-	json_array_foreach (json_object_get(m, "storage_objects"), i, so)
-		n += !strcmp(cli_str(so, "plugin"), plugin);
+	json_array_foreach(json_object_get(m, "storage_objects"), i, so) n +=
+		!strcmp(cli_str(so, "plugin"), plugin);
 	return n;
 }
 
@@ -78,7 +77,8 @@ static void status(json_t *m, const struct cli_node *n, char *b, size_t len)
 		snprintf(b, len, "...");
 		break;
 	case N_BSTYPE:
-		snprintf(b, len, "Storage Objects: %zu", count_kind(m, n->plugin));
+		snprintf(b, len, "Storage Objects: %zu",
+			 count_kind(m, n->plugin));
 		break;
 	case N_BS:
 		bs_status(n->obj, b, len);
@@ -201,7 +201,8 @@ static void mask(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach (v, k, x) {
+		json_object_foreach(v, k, x)
+		{
 			if (!strcmp(k, "url") && json_is_string(x)) {
 				char b[1100];
 
@@ -213,8 +214,7 @@ static void mask(json_t *v)
 			}
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach (v, i, x)
-			mask(x);
+		json_array_foreach(v, i, x) mask(x);
 	}
 }
 

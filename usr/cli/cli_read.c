@@ -40,10 +40,11 @@ static char *unquote(char *s)
 
 static json_t *new_target(const char *wwn)
 {
-	return json_pack("{s:s,s:s,s:[{s:i,s:b,s:{},s:{},s:[],s:[],s:[],s:[]}]}",
-			 "fabric", "iscsi", "wwn", wwn, "tpgs", "tag", 1,
-			 "enable", 1, "attributes", "parameters", "luns",
-			 "node_acls", "portals", "tgtx_initiator_addresses");
+	return json_pack(
+		"{s:s,s:s,s:[{s:i,s:b,s:{},s:{},s:[],s:[],s:[],s:[]}]}",
+		"fabric", "iscsi", "wwn", wwn, "tpgs", "tag", 1, "enable", 1,
+		"attributes", "parameters", "luns", "node_acls", "portals",
+		"tgtx_initiator_addresses");
 }
 
 /* Removes key=value from "k=v;k=v" opts, copying the value out. */
@@ -128,8 +129,9 @@ static void end_lu(struct rd *r)
 			json_object_set_new(so, "dev", json_string(""));
 			if (take_opt(opts, "size", v, sizeof(v)) &&
 			    !cli_parse_size(v, &sz))
-				json_object_set_new(so, "size",
-						    json_integer((json_int_t)sz));
+				json_object_set_new(
+					so, "size",
+					json_integer((json_int_t)sz));
 		}
 		if (opts[0])
 			json_object_set_new(so, "tgtx_bsopts",
@@ -170,9 +172,8 @@ static void lu_line(struct rd *r, char *key, char *val)
 		json_t *p = NULL, *e;
 		size_t j;
 
-		json_array_foreach (r->peers, j, e)
-			if (cli_int(e, "index", -1) == i)
-				p = e;
+		json_array_foreach(r->peers, j,
+				   e) if (cli_int(e, "index", -1) == i) p = e;
 		if (!p) {
 			p = json_pack("{s:I}", "index", (json_int_t)i);
 			json_array_append_new(r->peers, p);
@@ -208,12 +209,12 @@ static void target_line(struct rd *r, char *key, char *val)
 		*sp++ = 0;
 		if (in && *cli_str(tpg, "chap_userid"))
 			return; /* tgtx allows more; targetcli shows one */
-		json_object_set_new(tpg, in ? "chap_userid"
-					    : "chap_mutual_userid",
+		json_object_set_new(tpg,
+				    in ? "chap_userid" : "chap_mutual_userid",
 				    json_string(val));
-		json_object_set_new(tpg, in ? "chap_password"
-					    : "chap_mutual_password",
-				    json_string(sp));
+		json_object_set_new(
+			tpg, in ? "chap_password" : "chap_mutual_password",
+			json_string(sp));
 	} else {
 		json_object_set_new(json_object_get(tpg, "parameters"), key,
 				    json_string(unquote(val)));
@@ -310,12 +311,12 @@ static void parse_portals(json_t *m, char *text)
 			colon[-1] = 0;
 			addr++;
 		}
-		json_array_append_new(list, json_pack("{s:s,s:i}", "ip_address",
-						      addr, "port",
-						      atoi(colon + 1)));
+		json_array_append_new(list,
+				      json_pack("{s:s,s:i}", "ip_address", addr,
+						"port", atoi(colon + 1)));
 	}
 	json_object_set(m, "_portals", list);
-	json_array_foreach (json_object_get(m, "targets"), i, t)
+	json_array_foreach(json_object_get(m, "targets"), i, t)
 		json_object_set_new(cli_tpg(t), "portals",
 				    json_deep_copy(list));
 	json_decref(list);
@@ -326,7 +327,8 @@ static json_t *so_of_lun(json_t *m, long long tid, long lun)
 	json_t *t, *l;
 	size_t i;
 
-	json_array_foreach (json_object_get(m, "targets"), i, t) {
+	json_array_foreach(json_object_get(m, "targets"), i, t)
+	{
 		if (cli_int(t, "tgtx_tid", -1) != tid)
 			continue;
 		l = cli_lun_find(cli_tpg(t), lun);
@@ -371,8 +373,7 @@ static void parse_show(json_t *m, char *text)
 				  "Peer %u: cursor=%" SCNu64 " lag=%" SCNu64
 				  " records %" SCNu64 " bytes %lf s",
 				  &pi, &cursor, &lrec, &lbytes, &secs) == 5) {
-			if ((json_int_t)lbytes >
-			    cli_int(so, "_lag_bytes", 0))
+			if ((json_int_t)lbytes > cli_int(so, "_lag_bytes", 0))
 				json_object_set_new(
 					so, "_lag_bytes",
 					json_integer((json_int_t)lbytes));
@@ -381,8 +382,7 @@ static void parse_show(json_t *m, char *text)
 				json_object_set_new(so, "_lag_seconds",
 						    json_real(secs));
 			if (strstr(s, "needs-resync"))
-				json_object_set_new(so, "_resync",
-						    json_true());
+				json_object_set_new(so, "_resync", json_true());
 		}
 	}
 }
@@ -392,15 +392,16 @@ static void runtime_sizes(json_t *m)
 	json_t *so;
 	size_t i;
 
-	json_array_foreach (json_object_get(m, "storage_objects"), i, so) {
+	json_array_foreach(json_object_get(m, "storage_objects"), i, so)
+	{
 		const char *dev = cli_str(so, "dev");
 		struct stat st;
 		uint64_t sz = 0;
 		json_t *users = cli_so_users(m, so);
 
-		json_object_set_new(so, "_mapped",
-				    json_integer((json_int_t)json_array_size(
-					    users)));
+		json_object_set_new(
+			so, "_mapped",
+			json_integer((json_int_t)json_array_size(users)));
 		json_decref(users);
 		if (!strcmp(cli_str(so, "plugin"), "null")) {
 			sz = (uint64_t)cli_int(so, "size", 1LL << 40);
@@ -455,11 +456,10 @@ json_t *cli_read(struct cli *c)
 	st = cli_state_load(c);
 	if (!st)
 		goto fail;
-	json_array_foreach (st, i, so)
-		if (!cli_so_find(r.m, cli_str(so, "plugin"),
-				 cli_str(so, "name")))
-			json_array_append(
-				json_object_get(r.m, "storage_objects"), so);
+	json_array_foreach(st, i,
+			   so) if (!cli_so_find(r.m, cli_str(so, "plugin"),
+						cli_str(so, "name")))
+		json_array_append(json_object_get(r.m, "storage_objects"), so);
 	json_decref(st);
 	req = cli_req("op", "show", "mode", "target", NULL);
 	ret = cli_call(c, req, &text);

@@ -19,17 +19,19 @@ static int set_attribute(struct cli_cmd *x, json_t *tpg)
 	int i;
 
 	if (!x->a->nkv)
-		return cli_fail(x->c, "Usage: set attribute "
-				      "authentication=0|1 generate_node_acls=0|1");
+		return cli_fail(x->c,
+				"Usage: set attribute "
+				"authentication=0|1 generate_node_acls=0|1");
 	for (i = 0; i < x->a->nkv; i++) {
-		int k = !strcmp(x->a->key[i], "authentication")	    ? 0
+		int k = !strcmp(x->a->key[i], "authentication")	      ? 0
 			: !strcmp(x->a->key[i], "generate_node_acls") ? 1
 								      : -1;
 
 		if (k < 0)
-			return cli_fail(x->c, "Unknown attribute '%s' "
-					      "(tgtxd: authentication, "
-					      "generate_node_acls)",
+			return cli_fail(x->c,
+					"Unknown attribute '%s' "
+					"(tgtxd: authentication, "
+					"generate_node_acls)",
 					x->a->key[i]);
 		if (cli_bool(x->c, x->a->key[i], x->a->val[i], &v[k]))
 			return -1;
@@ -72,9 +74,10 @@ static int set_auth(struct cli_cmd *x, json_t *tpg)
 			if (!strcmp(auths[j], x->a->key[i]))
 				break;
 		if (!auths[j])
-			return cli_fail(x->c, "Unknown auth parameter '%s' "
-					      "(userid, password, "
-					      "mutual_userid, mutual_password)",
+			return cli_fail(x->c,
+					"Unknown auth parameter '%s' "
+					"(userid, password, "
+					"mutual_userid, mutual_password)",
 					x->a->key[i]);
 		if (strpbrk(x->a->val[i], " \t\r\n") ||
 		    strlen(x->a->val[i]) > 255)
@@ -92,7 +95,8 @@ static int set_auth(struct cli_cmd *x, json_t *tpg)
 	    !*cli_str(tpg, "chap_mutual_password"))
 		return cli_fail(x->c, "mutual_userid and mutual_password go "
 				      "together");
-	if (*cli_str(tpg, "chap_mutual_userid") && !*cli_str(tpg, "chap_userid"))
+	if (*cli_str(tpg, "chap_mutual_userid") &&
+	    !*cli_str(tpg, "chap_userid"))
 		return cli_fail(x->c, "mutual CHAP needs userid and password "
 				      "too");
 	if (!strcmp(cli_str(tpg, "chap_userid"),
@@ -122,11 +126,13 @@ static int get(struct cli_cmd *x, json_t *tpg)
 				      "[NAME...]");
 	if (group && strcmp(group, "attribute") && strcmp(group, "auth") &&
 	    strcmp(group, "parameter"))
-		return cli_fail(x->c, "Unknown configuration group '%s' "
-				      "(attribute, auth, parameter)",
+		return cli_fail(x->c,
+				"Unknown configuration group '%s' "
+				"(attribute, auth, parameter)",
 				group);
 	for (i = 1; i < x->a->npos; i++) {
-		const char *const *names = !strcmp(group, "auth") ? auths : attrs;
+		const char *const *names =
+			!strcmp(group, "auth") ? auths : attrs;
 
 		for (j = 0; names[j]; j++)
 			if (!strcmp(names[j], x->a->pos[i]))
@@ -152,7 +158,7 @@ static int get(struct cli_cmd *x, json_t *tpg)
 		json_t *v;
 
 		fprintf(x->c->out, "PARAMETER CONFIG GROUP\n");
-		json_object_foreach (json_object_get(tpg, "parameters"), k, v)
+		json_object_foreach(json_object_get(tpg, "parameters"), k, v)
 			fprintf(x->c->out, "%s=%s\n", k, json_string_value(v));
 	}
 	return 0;
@@ -164,14 +170,16 @@ int cli_verb_setget(struct cli_cmd *x, const char *verb)
 	const char *group = x->a->npos ? x->a->pos[0] : NULL;
 
 	if (x->node.kind == N_ACL)
-		return cli_fail(x->c, "tgtxd has no per-initiator CHAP: use "
-				      "`set auth` on the tpg (%.*s)",
-				(int)(strstr(x->node.path, "/acls") -
-				      x->node.path),
-				x->node.path);
+		return cli_fail(
+			x->c,
+			"tgtxd has no per-initiator CHAP: use "
+			"`set auth` on the tpg (%.*s)",
+			(int)(strstr(x->node.path, "/acls") - x->node.path),
+			x->node.path);
 	if (x->node.kind != N_TPG)
-		return cli_fail(x->c, "No configuration groups at %s (try the "
-				      "tpg)",
+		return cli_fail(x->c,
+				"No configuration groups at %s (try the "
+				"tpg)",
 				x->node.path);
 	if (!strcmp(verb, "get"))
 		return get(x, tpg);
@@ -185,7 +193,8 @@ int cli_verb_setget(struct cli_cmd *x, const char *verb)
 		return cli_fail(x->c, "iSCSI parameters are set with tgtxadm "
 				      "--op update --mode target --name KEY "
 				      "--value VALUE");
-	return cli_fail(x->c, "Unknown configuration group '%s' (attribute, "
-			      "auth)",
+	return cli_fail(x->c,
+			"Unknown configuration group '%s' (attribute, "
+			"auth)",
 			group);
 }

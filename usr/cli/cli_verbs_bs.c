@@ -47,8 +47,8 @@ static int create_bs(struct cli_cmd *x)
 					     "write_back", NULL};
 	static const char *const p_block[] = {"name", "dev", NULL};
 	static const char *const p_null[] = {"name", "size", NULL};
-	static const char *const p_xs[] = {"name", "file", "size", "k", "n",
-					   "log", "options", NULL};
+	static const char *const p_xs[] = {"name", "file", "size",    "k",
+					   "n",	   "log",  "options", NULL};
 	struct cli *c = x->c;
 	const char *plugin = x->node.plugin, *v[8] = {0};
 	char dev[CLI_PATH_MAX] = "", logd[CLI_PATH_MAX];
@@ -75,8 +75,9 @@ static int create_bs(struct cli_cmd *x)
 	if (!v[0])
 		return cli_fail(c, "Missing required parameter name");
 	if (!cli_valid_name(v[0]))
-		return cli_fail(c, "Invalid name '%s' (1..%d of A-Z a-z 0-9 . _ "
-				   "- :)",
+		return cli_fail(c,
+				"Invalid name '%s' (1..%d of A-Z a-z 0-9 . _ "
+				"- :)",
 				v[0], CLI_NAME_MAX);
 	if (cli_so_find(x->m, plugin, v[0]))
 		return cli_fail(c, "Storage object %s/%s exists", plugin, v[0]);
@@ -100,10 +101,12 @@ static int create_bs(struct cli_cmd *x)
 			return cli_fail(c, "%s is not a block device", dev);
 	} else if (dev[0]) {
 		if (!stat(dev, &st) && S_ISDIR(st.st_mode))
-			return cli_fail(c, "%s is a directory: give a file", dev);
+			return cli_fail(c, "%s is a directory: give a file",
+					dev);
 		if (stat(dev, &st) && !size)
-			return cli_fail(c, "%s does not exist: give a SIZE to "
-					   "create it",
+			return cli_fail(c,
+					"%s does not exist: give a SIZE to "
+					"create it",
 					dev);
 		if (!stat(dev, &st))
 			size = (uint64_t)st.st_size;
@@ -132,7 +135,8 @@ static int create_bs(struct cli_cmd *x)
 		json_object_set_new(so, "peers", json_array());
 		if (v[6]) {
 			if (strpbrk(v[6], "\r\n\" ") || strlen(v[6]) > 512)
-				return cli_fail(c, "Invalid options '%s'", v[6]);
+				return cli_fail(c, "Invalid options '%s'",
+						v[6]);
 			json_object_set_new(so, "tgtx_bsopts",
 					    json_string(v[6]));
 		}
@@ -160,7 +164,8 @@ static int delete_bs(struct cli_cmd *x)
 				x->node.plugin, v[0]);
 	cli_so_path(so, path, sizeof(path));
 	/* as in targetcli, the LUNs using it go with it */
-	json_array_foreach (json_object_get(x->nm, "targets"), i, t) {
+	json_array_foreach(json_object_get(x->nm, "targets"), i, t)
+	{
 		json_t *luns = json_object_get(cli_tpg(t), "luns"), *l;
 
 		for (j = json_array_size(luns); j--;) {
@@ -171,12 +176,13 @@ static int delete_bs(struct cli_cmd *x)
 	}
 	users = cli_so_users(x->m, cli_so_find(x->m, x->node.plugin, v[0]));
 	objs = json_object_get(x->nm, "storage_objects");
-	json_array_foreach (objs, i, so)
-		if (!strcmp(cli_str(so, "plugin"), x->node.plugin) &&
-		    !strcmp(cli_str(so, "name"), v[0])) {
-			json_array_remove(objs, i);
-			break;
-		}
+	json_array_foreach(objs, i, so) if (!strcmp(cli_str(so, "plugin"),
+						    x->node.plugin) &&
+					    !strcmp(cli_str(so, "name"), v[0]))
+	{
+		json_array_remove(objs, i);
+		break;
+	}
 	fprintf(x->c->out, "Deleted storage object %s%s.\n", v[0],
 		json_array_size(users) ? " and the LUNs using it" : "");
 	json_decref(users);
@@ -195,8 +201,9 @@ static bool valid_word(const char *w)
 {
 	size_t n = strlen(w);
 
-	return n && n <= 31 && strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789"
-					 "+-_.") == n;
+	return n && n <= 31 &&
+	       strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789"
+			 "+-_.") == n;
 }
 
 static int peers(struct cli_cmd *x, const char *verb)
@@ -216,9 +223,8 @@ static int peers(struct cli_cmd *x, const char *verb)
 		list = json_array();
 		json_object_set_new(so, "peers", list);
 	}
-	json_array_foreach (list, i, p)
-		if (cli_int(p, "index", -1) == idx)
-			break;
+	json_array_foreach(list, i,
+			   p) if (cli_int(p, "index", -1) == idx) break;
 	if (!strcmp(verb, "delete")) {
 		if (i == json_array_size(list))
 			return cli_fail(x->c, "No peer %ld", idx);
@@ -229,8 +235,9 @@ static int peers(struct cli_cmd *x, const char *verb)
 	if (i < json_array_size(list))
 		return cli_fail(x->c, "Peer %ld exists: delete it first", idx);
 	if (!v[1] || !valid_url(v[1]))
-		return cli_fail(x->c, "Invalid or missing URL (SCHEME://HOST..., "
-				      "no spaces, commas, semicolons or quotes)");
+		return cli_fail(x->c,
+				"Invalid or missing URL (SCHEME://HOST..., "
+				"no spaces, commas, semicolons or quotes)");
 	if (v[2] && !valid_word(v[2]))
 		return cli_fail(x->c, "Invalid transport '%s'", v[2]);
 	p = json_pack("{s:I,s:s}", "index", (json_int_t)idx, "url", v[1]);

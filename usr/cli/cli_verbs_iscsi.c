@@ -122,12 +122,12 @@ static int iscsi_delete(struct cli_cmd *x)
 		return -1;
 	if (!v[0])
 		return cli_fail(x->c, "Missing required parameter wwn");
-	json_array_foreach (ts, i, t)
-		if (!strcmp(cli_str(t, "wwn"), v[0])) {
-			json_array_remove(ts, i);
-			fprintf(x->c->out, "Deleted Target %s.\n", v[0]);
-			return 1;
-		}
+	json_array_foreach(ts, i, t) if (!strcmp(cli_str(t, "wwn"), v[0]))
+	{
+		json_array_remove(ts, i);
+		fprintf(x->c->out, "Deleted Target %s.\n", v[0]);
+		return 1;
+	}
 	return cli_fail(x->c, "No such target %s", v[0]);
 }
 
@@ -160,12 +160,12 @@ static int luns(struct cli_cmd *x, const char *verb, json_t *tpg)
 		if (!v[0] || (n = lun_number(v[0])) < 0)
 			return cli_fail(x->c, "Invalid or missing LUN '%s'",
 					v[0] ? v[0] : "");
-		json_array_foreach (list, i, l)
-			if (cli_int(l, "index", -1) == n) {
-				json_array_remove(list, i);
-				fprintf(x->c->out, "Deleted LUN %ld.\n", n);
-				return 1;
-			}
+		json_array_foreach(list, i, l) if (cli_int(l, "index", -1) == n)
+		{
+			json_array_remove(list, i);
+			fprintf(x->c->out, "Deleted LUN %ld.\n", n);
+			return 1;
+		}
 		return cli_fail(x->c, "No such LUN lun%ld", n);
 	}
 	if (cli_bind(x->c, x->a, pc, v))
@@ -177,15 +177,17 @@ static int luns(struct cli_cmd *x, const char *verb, json_t *tpg)
 		return cli_fail(x->c, "Invalid storage object '%s'", v[0]);
 	so = cli_so_by_path(x->nm, path);
 	if (!so)
-		return cli_fail(x->c, "Invalid storage object %s (give "
-				      "/backstores/TYPE/NAME)",
+		return cli_fail(x->c,
+				"Invalid storage object %s (give "
+				"/backstores/TYPE/NAME)",
 				v[0]);
 	users = cli_so_users(x->nm, so);
 	n = (long)json_array_size(users);
 	json_decref(users);
 	if (n && !strcmp(cli_str(so, "plugin"), "xorshare"))
-		return cli_fail(x->c, "%s is already mapped: an xorshare share "
-				      "log has one writer",
+		return cli_fail(x->c,
+				"%s is already mapped: an xorshare share "
+				"log has one writer",
 				path);
 	if (v[1]) {
 		n = lun_number(v[1]);
@@ -198,9 +200,9 @@ static int luns(struct cli_cmd *x, const char *verb, json_t *tpg)
 		for (n = 0; cli_lun_find(tpg, n); n++)
 			;
 	}
-	json_array_append_new(list, json_pack("{s:I,s:s}", "index",
-					      (json_int_t)n, "storage_object",
-					      path));
+	json_array_append_new(list,
+			      json_pack("{s:I,s:s}", "index", (json_int_t)n,
+					"storage_object", path));
 	fprintf(x->c->out, "Created LUN %ld.\n", n);
 	return 1;
 }
@@ -217,14 +219,15 @@ static int acls(struct cli_cmd *x, const char *verb, json_t *tpg)
 	if (!v[0])
 		return cli_fail(x->c, "Missing required parameter wwn");
 	if (!strcmp(verb, "delete")) {
-		json_array_foreach (list, i, a)
-			if (!strcasecmp(cli_str(a, "node_wwn"), v[0])) {
-				json_array_remove(list, i);
-				cli_tpg_addresses(tpg);
-				fprintf(x->c->out, "Deleted Node ACL %s.\n",
-					v[0]);
-				return 1;
-			}
+		json_array_foreach(
+			list, i,
+			a) if (!strcasecmp(cli_str(a, "node_wwn"), v[0]))
+		{
+			json_array_remove(list, i);
+			cli_tpg_addresses(tpg);
+			fprintf(x->c->out, "Deleted Node ACL %s.\n", v[0]);
+			return 1;
+		}
 		return cli_fail(x->c, "No such NodeACL %s", v[0]);
 	}
 	if (!cli_valid_wwn(v[0]))
@@ -234,10 +237,10 @@ static int acls(struct cli_cmd *x, const char *verb, json_t *tpg)
 		return cli_fail(x->c, "This NodeACL already exists: %s", v[0]);
 	if (cli_int(json_object_get(tpg, "attributes"), "generate_node_acls",
 		    0))
-		return cli_fail(x->c,
-				"generate_node_acls=1 admits every initiator; "
-				"set it to 0 before creating ACLs (tgtxd "
-				"restricts logins to the ACLs once any exists)");
+		return cli_fail(
+			x->c, "generate_node_acls=1 admits every initiator; "
+			      "set it to 0 before creating ACLs (tgtxd "
+			      "restricts logins to the ACLs once any exists)");
 	json_array_append_new(list, json_pack("{s:s}", "node_wwn", v[0]));
 	cli_tpg_addresses(tpg);
 	fprintf(x->c->out, "Created Node ACL for %s\n", v[0]);
@@ -260,14 +263,15 @@ static int portals(struct cli_cmd *x, const char *verb, json_t *tpg)
 	if (!pt)
 		return -1;
 	/* a tgtxd portal serves every target: change it everywhere */
-	json_array_foreach (json_object_get(x->nm, "targets"), i, t) {
+	json_array_foreach(json_object_get(x->nm, "targets"), i, t)
+	{
 		json_t *list = json_object_get(cli_tpg(t), "portals");
 
-		json_array_foreach (list, j, e)
-			if (!strcmp(cli_str(e, "ip_address"),
-				    cli_str(pt, "ip_address")) &&
-			    cli_int(e, "port", 0) == cli_int(pt, "port", 0))
-				break;
+		json_array_foreach(list, j,
+				   e) if (!strcmp(cli_str(e, "ip_address"),
+						  cli_str(pt, "ip_address")) &&
+					  cli_int(e, "port", 0) ==
+						  cli_int(pt, "port", 0)) break;
 		if (j < json_array_size(list)) {
 			found = true;
 			if (!strcmp(verb, "delete"))
@@ -285,8 +289,9 @@ static int portals(struct cli_cmd *x, const char *verb, json_t *tpg)
 		return cli_fail(x->c, "No such portal in tgtxd");
 	}
 	x->ao.delete_portals = !strcmp(verb, "delete");
-	fprintf(x->c->out, "%s network portal %s:%lld (shared by all targets "
-			   "in tgtxd).\n",
+	fprintf(x->c->out,
+		"%s network portal %s:%lld (shared by all targets "
+		"in tgtxd).\n",
 		!strcmp(verb, "create") ? "Created" : "Deleted",
 		cli_str(pt, "ip_address"), cli_int(pt, "port", 0));
 	json_decref(pt);
@@ -303,8 +308,9 @@ int cli_verb_iscsi(struct cli_cmd *x, const char *verb)
 		return !strcmp(verb, "create") ? iscsi_create(x)
 					       : iscsi_delete(x);
 	case N_TARGET:
-		return cli_fail(x->c, "tgtxd has one portal group per target: "
-				      "tpg1 exists and cannot be %sd",
+		return cli_fail(x->c,
+				"tgtxd has one portal group per target: "
+				"tpg1 exists and cannot be %sd",
 				verb);
 	case N_LUNS:
 		return luns(x, verb, tpg);

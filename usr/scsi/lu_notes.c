@@ -50,11 +50,13 @@ static int check(const char *key, const char *value, char *err, size_t errlen)
 	if (end == p || i < 0 || i >= NOTE_PEERS_MAX ||
 	    (*end && strcmp(end, ".transport"))) {
 		snprintf(err, errlen,
-			 "unknown LU parameter '%s' (share-peer.0..%d[.transport])",
+			 "unknown LU parameter '%s' "
+			 "(share-peer.0..%d[.transport])",
 			 key, NOTE_PEERS_MAX - 1);
 		return -EINVAL;
 	}
-	if (*value && (strchr(value, ' ') || (!*end && !strstr(value, "://")))) {
+	if (*value &&
+	    (strchr(value, ' ') || (!*end && !strstr(value, "://")))) {
 		snprintf(err, errlen, "bad %s '%s'", *end ? "transport" : "URL",
 			 value);
 		return -EINVAL;
@@ -118,11 +120,12 @@ void lu_notes_show(struct scsi_lu *lu, struct strbuf *out, const char *ind)
 		const char *scheme = strstr(n->value, "://");
 
 		if (!strcmp(n->key, "backstore"))
-			strbuf_addf(out, "%s    Backstore: %s\n", ind, n->value);
+			strbuf_addf(out, "%s    Backstore: %s\n", ind,
+				    n->value);
 		else if (at && scheme && at > scheme &&
 			 !memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
-			strbuf_addf(out, "%s    Share peer %s: %.*s***%s\n", ind,
-				    n->key + 11,
+			strbuf_addf(out, "%s    Share peer %s: %.*s***%s\n",
+				    ind, n->key + 11,
 				    (int)(scheme + 3 - n->value), n->value, at);
 		else
 			strbuf_addf(out, "%s    Share peer %s: %s\n", ind,
