@@ -146,10 +146,16 @@ expect_rc 0 "data survived the round trip (fileio)" \
 # a restart restores through the unit's command (conf/tgtxd.service)
 restart_tgtxd
 [ -z "$(tgtxadm_ctl --op show --mode target)" ] || fail "restart kept targets"
-cli restoreconfig clear_existing=true >/dev/null
+# the unit's ExecStartPost line, with this test's paths
+unit=$(sed -n "s/^ExecStartPost=-\/bin\/sh -c '\(.*tgtxcli restoreconfig.*\)'\$/\1/p" \
+	"$TGTX_TOP/conf/tgtxd.service")
+[ -n "$unit" ] || fail "conf/tgtxd.service does not restore tgtxcli's file"
+unit=${unit//\/etc\/tgtx\/saveconfig.json/$TGTXCLI_CONFIG}
+unit=${unit//\/usr\/local\/sbin\/tgtxcli/$TGTXCLI --control-socket $CTL}
+sh -c "$unit" >/dev/null || fail "the unit's restore failed: $unit"
 cli ls >"$TGTX_TEST_DIR/ls3"
 diff -u "$TGTX_TEST_DIR/ls1" "$TGTX_TEST_DIR/ls3" || fail "ls differs after restart"
-pass "after a daemon restart, restoreconfig gives the same ls"
+pass "after a daemon restart, the unit's restoreconfig gives the same ls"
 expect_rc 0 "xorshare data survived the restart" \
 	"$RWCHECK" --url "$(lun_url "$IQN" 1)" --chap-user alice \
 	--chap-password alicesecret12 --verify-only --lba 100 --blocks 256 --seed 6
