@@ -103,6 +103,14 @@ tgtxadm_ctl --op show --mode system --name dump --value conf |
 	fail "the dump lacks the peer URL"
 pass "peers are LU parameters: shown masked, dumped whole"
 
+out=$("$B/tgtx-admin" --control-socket "$CTL" --dump) ||
+	fail "tgtx-admin --dump on a tgtxcli configuration: $out"
+echo "$out" >"$TGTX_TEST_DIR/targets.conf"
+out=$("$B/tgtx-admin" --control-socket "$CTL" -e -v -c "$TGTX_TEST_DIR/targets.conf") ||
+	fail "tgtx-admin -e of its own dump: $out"
+[ -z "$(grep tgtxadm <<<"$out" || true)" ] || fail "tgtx-admin -e acted: $out"
+pass "tgtx-admin reads the dump of a tgtxcli configuration (nothing to do)"
+
 # saveconfig -> clearconfig -> restoreconfig
 cli saveconfig >/dev/null
 [ "$(stat -c %a "$TGTXCLI_CONFIG")" = 600 ] ||
@@ -168,3 +176,25 @@ grep -q '"scratch"' "$TGTXCLI_CONFIG" || fail "auto-save lacks the change"
 ls "$TGTXCLI_BACKUP_DIR"/saveconfig-*.json >/dev/null 2>&1 ||
 	fail "no backup of the previous file"
 pass "auto-save on exit, previous file kept in the backup dir"
+
+# the shell at a terminal: Tab completes, history is kept
+out=$(TGTXCLI_HISTORY=$TGTX_TEST_DIR/hist python3 "$TGTX_TOP/test/system/cli_pty.py" \
+	"cd /backst\\t|\\r|pwd\\r|/iscsi/$IQN/tpg1 set au\\t|\\x15exit\\r" -- \
+	"$TGTXCLI" --control-socket "$CTL" --no-autosave) ||
+	fail "interactive session: $out"
+grep -q "^/backstores\s*\$" <<<"$(tr -d '\r' <<<"$out")" ||
+	fail "Tab did not complete /backstores: $out"
+grep -q "set au.*th " <<<"$out" || fail "Tab did not complete 'auth': $out"
+grep -q "backstores" "$TGTX_TEST_DIR/hist" || fail "no history file"
+pass "interactive shell: path and parameter completion, history"
+
+# deleting the last ACL closes the target again (no initiator-address ALL)
+cli "/iscsi/$IQN/tpg1/acls" delete "$INIT" >/dev/null
+expect_rc 2 "after the last ACL is deleted, the former initiator is refused" \
+	"$RWCHECK" --url "$(lun_url "$IQN" 0)" --chap-user alice \
+	--chap-password alicesecret12 --login-only
+cli "/iscsi/$IQN/tpg1" set attribute generate_node_acls=1 >/dev/null
+expect_rc 0 "generate_node_acls=1 admits any initiator" \
+	"$RWCHECK" --url "$(lun_url "$IQN" 0)" --chap-user alice \
+	--chap-password alicesecret12 --login-only \
+	--initiator-name iqn.2026-11.org.tgtx:anyone
