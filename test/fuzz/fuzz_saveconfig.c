@@ -24,8 +24,7 @@ static void walk(struct cli *c, json_t *m, const char *path, int depth)
 	if (depth > 8 || cli_resolve(c, m, path, &node))
 		return;
 	kids = cli_children(m, &node);
-	json_array_foreach(kids, i, k)
-	{
+	json_array_foreach (kids, i, k) {
 		snprintf(child, sizeof(child), "%s/%s",
 			 strcmp(path, "/") ? path : "", json_string_value(k));
 		if (strlen(child) < CLI_PATH_MAX)

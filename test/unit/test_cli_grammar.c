@@ -243,8 +243,9 @@ static bool has(json_t *arr, const char *s)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i,
-			   v) if (!strcmp(json_string_value(v), s)) return true;
+	json_array_foreach (arr, i, v)
+		if (!strcmp(json_string_value(v), s))
+			return true;
 	return false;
 }
 

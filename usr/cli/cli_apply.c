@@ -74,8 +74,7 @@ static void rollback(struct ap *a)
 		json_t *list = json_array_get(a->journal, i), *r;
 		size_t j;
 
-		json_array_foreach(list, j, r)
-		{
+		json_array_foreach (list, j, r) {
 			const char *path = cli_str(r, "_unlink");
 
 			if (*path)
@@ -150,8 +149,7 @@ static json_t *so_notes(json_t *so)
 	snprintf(v, sizeof(v), "%s/%s", cli_str(so, "plugin"),
 		 cli_str(so, "name"));
 	json_object_set_new(n, "backstore", json_string(v));
-	json_array_foreach(json_object_get(so, "peers"), i, p)
-	{
+	json_array_foreach (json_object_get(so, "peers"), i, p) {
 		snprintf(k, sizeof(k), "share-peer.%lld",
 			 cli_int(p, "index", 0));
 		json_object_set_new(n, k, json_string(cli_str(p, "url")));
@@ -196,8 +194,9 @@ static json_t *lun_recreate(const char *tid, const char *lun, json_t *so)
 
 	so_spec(so, &s);
 	json_array_append_new(list, lun_new_req(tid, lun, &s));
-	json_object_foreach(notes, k, v) json_array_append_new(
-		list, note_req(tid, lun, k, json_string_value(v)));
+	json_object_foreach (notes, k, v)
+		json_array_append_new(
+			list, note_req(tid, lun, k, json_string_value(v)));
 	json_decref(notes);
 	return list;
 }
@@ -220,10 +219,9 @@ static int lun_create(struct ap *a, const char *tid, json_t *l)
 		json_pack("[o]", cli_req("op", "delete", "mode", "logicalunit",
 					 "tid", tid, "lun", lun, NULL))))
 		goto fail;
-	json_object_foreach(
-		notes, k,
-		v) if (run(a, note_req(tid, lun, k, json_string_value(v)),
-			   NULL)) goto fail;
+	json_object_foreach (notes, k, v)
+		if (run(a, note_req(tid, lun, k, json_string_value(v)), NULL))
+			goto fail;
 	json_decref(notes);
 	return 0;
 fail:
@@ -240,12 +238,13 @@ static int notes_update(struct ap *a, const char *tid, json_t *ol, json_t *nl)
 	int ret = 0;
 
 	snprintf(lun, sizeof(lun), "%lld", cli_int(nl, "index", 0));
-	json_object_foreach(on, k, v) if (!ret && !json_object_get(nn, k)) ret =
-		run(a, note_req(tid, lun, k, ""),
-		    json_pack("[o]",
-			      note_req(tid, lun, k, json_string_value(v))));
-	json_object_foreach(nn, k, v)
-	{
+	json_object_foreach (on, k, v)
+		if (!ret && !json_object_get(nn, k))
+			ret = run(a, note_req(tid, lun, k, ""),
+				  json_pack("[o]",
+					    note_req(tid, lun, k,
+						     json_string_value(v))));
+	json_object_foreach (nn, k, v) {
 		json_t *old = json_object_get(on, k);
 
 		if (ret || (old && json_equal(old, v)))
@@ -279,8 +278,7 @@ static bool str_in(json_t *arr, const char *key, const char *s)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		const char *x = key ? cli_str(v, key) : json_string_value(v);
 
 		if (x && !strcasecmp(x, s))
@@ -324,25 +322,21 @@ static int acls_down(struct ap *a, const char *tid, json_t *ot, json_t *nt)
 	const char *omu = cli_str(otpg, "chap_mutual_userid");
 	size_t i;
 
-	json_array_foreach(
-		json_object_get(otpg, "tgtx_initiator_addresses"), i,
-		v) if (!ntpg ||
-		       !str_in(json_object_get(ntpg,
-					       "tgtx_initiator_addresses"),
-			       NULL,
-			       json_string_value(
-				       v))) if (acl_req(a, tid, false, true,
-							json_string_value(
-								v))) return -1;
-	json_array_foreach(json_object_get(otpg, "node_acls"), i, v) if (
-		!ntpg ||
-		!str_in(json_object_get(ntpg, "node_acls"), "node_wwn",
-			cli_str(v,
-				"node_wwn"))) if (acl_req(a, tid, false, false,
-							  cli_str(v,
-								  "node_"
-								  "ww"
-								  "n"))) return -1;
+	json_array_foreach (json_object_get(otpg, "tgtx_initiator_addresses"),
+			    i, v)
+		if (!ntpg ||
+		    !str_in(json_object_get(ntpg, "tgtx_initiator_addresses"),
+			    NULL, json_string_value(v)))
+			if (acl_req(a, tid, false, true, json_string_value(v)))
+				return -1;
+	json_array_foreach (json_object_get(otpg, "node_acls"), i, v)
+		if (!ntpg || !str_in(json_object_get(ntpg, "node_acls"),
+				     "node_wwn", cli_str(v, "node_wwn")))
+			if (acl_req(a, tid, false, false,
+				    cli_str(v, "node_"
+					       "ww"
+					       "n")))
+				return -1;
 	if (*ou && (!ntpg || strcmp(ou, cli_str(ntpg, "chap_userid"))))
 		if (user_req(a, tid, false, false, ou))
 			return -1;
@@ -365,25 +359,21 @@ static int acls_up(struct ap *a, const char *tid, json_t *ot, json_t *nt)
 	if (*nmu && (!otpg || strcmp(nmu, cli_str(otpg, "chap_mutual_userid"))))
 		if (user_req(a, tid, true, true, nmu))
 			return -1;
-	json_array_foreach(json_object_get(ntpg, "node_acls"), i, v) if (
-		!otpg ||
-		!str_in(json_object_get(otpg, "node_acls"), "node_wwn",
-			cli_str(v,
-				"node_wwn"))) if (acl_req(a, tid, true, false,
-							  cli_str(v,
-								  "node_"
-								  "ww"
-								  "n"))) return -1;
-	json_array_foreach(
-		json_object_get(ntpg, "tgtx_initiator_addresses"), i,
-		v) if (!otpg ||
-		       !str_in(json_object_get(otpg,
-					       "tgtx_initiator_addresses"),
-			       NULL,
-			       json_string_value(
-				       v))) if (acl_req(a, tid, true, true,
-							json_string_value(
-								v))) return -1;
+	json_array_foreach (json_object_get(ntpg, "node_acls"), i, v)
+		if (!otpg || !str_in(json_object_get(otpg, "node_acls"),
+				     "node_wwn", cli_str(v, "node_wwn")))
+			if (acl_req(a, tid, true, false,
+				    cli_str(v, "node_"
+					       "ww"
+					       "n")))
+				return -1;
+	json_array_foreach (json_object_get(ntpg, "tgtx_initiator_addresses"),
+			    i, v)
+		if (!otpg ||
+		    !str_in(json_object_get(otpg, "tgtx_initiator_addresses"),
+			    NULL, json_string_value(v)))
+			if (acl_req(a, tid, true, true, json_string_value(v)))
+				return -1;
 	return 0;
 }
 
@@ -398,8 +388,7 @@ static int chap_users(struct cli *c, json_t *m, json_t *users)
 	size_t i;
 	int k;
 
-	json_array_foreach(json_object_get(m, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(m, "targets"), i, t) {
 		json_t *tpg = cli_tpg(t);
 
 		for (k = 0; k < 2; k++) {
@@ -437,12 +426,12 @@ static json_t *portal_set(json_t *m)
 	char b[128];
 	size_t i, j;
 
-	json_array_foreach(json_object_get(m, "targets"), i, t)
-		json_array_foreach(json_object_get(cli_tpg(t), "portals"), j, p)
-	{
-		portal_str(p, b, sizeof(b));
-		json_object_set_new(set, b, json_true());
-	}
+	json_array_foreach (json_object_get(m, "targets"), i, t)
+		json_array_foreach (json_object_get(cli_tpg(t), "portals"), j,
+				    p) {
+			portal_str(p, b, sizeof(b));
+			json_object_set_new(set, b, json_true());
+		}
 	return set;
 }
 
@@ -466,8 +455,7 @@ static int create_files(struct ap *a)
 	json_t *so;
 	size_t i;
 
-	json_array_foreach(json_object_get(a->to, "storage_objects"), i, so)
-	{
+	json_array_foreach (json_object_get(a->to, "storage_objects"), i, so) {
 		const char *p = cli_str(so, "plugin"),
 			   *dev = cli_str(so, "dev");
 		long long size = cli_int(so, "size", 0);
@@ -510,31 +498,30 @@ static int validate(struct ap *a)
 	size_t i, j;
 	int ret = 0;
 
-	json_array_foreach(json_object_get(a->to, "targets"), i, t)
-		json_array_foreach(json_object_get(cli_tpg(t), "luns"), j, l)
-	{
-		const char *path = cli_str(l, "storage_object");
+	json_array_foreach (json_object_get(a->to, "targets"), i, t)
+		json_array_foreach (json_object_get(cli_tpg(t), "luns"), j, l) {
+			const char *path = cli_str(l, "storage_object");
 
-		so = cli_so_by_path(a->to, path);
-		if (!so) {
-			ret = cli_fail(a->c,
-				       "LUN %lld of %s: no storage "
-				       "object %s",
-				       cli_int(l, "index", 0),
-				       cli_str(t, "wwn"), path);
-			break;
+			so = cli_so_by_path(a->to, path);
+			if (!so) {
+				ret = cli_fail(a->c,
+					       "LUN %lld of %s: no storage "
+					       "object %s",
+					       cli_int(l, "index", 0),
+					       cli_str(t, "wwn"), path);
+				break;
+			}
+			if (!strcmp(cli_str(so, "plugin"), "xorshare") &&
+			    json_object_get(seen, path)) {
+				ret = cli_fail(a->c,
+					       "%s is already used by a LUN: "
+					       "an xorshare share log has one "
+					       "writer",
+					       path);
+				break;
+			}
+			json_object_set_new(seen, path, json_true());
 		}
-		if (!strcmp(cli_str(so, "plugin"), "xorshare") &&
-		    json_object_get(seen, path)) {
-			ret = cli_fail(a->c,
-				       "%s is already used by a LUN: "
-				       "an xorshare share log has one "
-				       "writer",
-				       path);
-			break;
-		}
-		json_object_set_new(seen, path, json_true());
-	}
 	json_decref(seen);
 	return ret;
 }
@@ -546,11 +533,10 @@ static void assign_tids(json_t *from, json_t *to)
 	char k[24];
 	size_t i;
 
-	json_array_foreach(json_object_get(from, "targets"), i,
-			   t) if (cli_int(t, "tgtx_tid", 0) > max) max =
-		cli_int(t, "tgtx_tid", 0);
-	json_array_foreach(json_object_get(to, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(from, "targets"), i, t)
+		if (cli_int(t, "tgtx_tid", 0) > max)
+			max = cli_int(t, "tgtx_tid", 0);
+	json_array_foreach (json_object_get(to, "targets"), i, t) {
 		ot = cli_target_find(from, cli_str(t, "wwn"));
 		if (ot) {
 			json_object_set_new(
@@ -561,13 +547,11 @@ static void assign_tids(json_t *from, json_t *to)
 			json_object_set_new(used, k, json_true());
 		}
 	}
-	json_array_foreach(json_object_get(from, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(from, "targets"), i, t) {
 		snprintf(k, sizeof(k), "%lld", cli_int(t, "tgtx_tid", 0));
 		json_object_set_new(used, k, json_true());
 	}
-	json_array_foreach(json_object_get(to, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(to, "targets"), i, t) {
 		long long want = cli_int(t, "tgtx_tid", 0);
 
 		if (cli_target_find(from, cli_str(t, "wwn")))
@@ -592,14 +576,13 @@ static int down(struct ap *a)
 	char tid[16], lun[24];
 	size_t i, j;
 
-	json_array_foreach(json_object_get(a->from, "targets"), i, ot)
-	{
+	json_array_foreach (json_object_get(a->from, "targets"), i, ot) {
 		nt = cli_target_find(a->to, cli_str(ot, "wwn"));
 		tidstr(ot, tid);
 		if (acls_down(a, tid, ot, nt))
 			return -1;
-		json_array_foreach(json_object_get(cli_tpg(ot), "luns"), j, l)
-		{
+		json_array_foreach (json_object_get(cli_tpg(ot), "luns"), j,
+				    l) {
 			json_t *nl = nt ? cli_lun_find(cli_tpg(nt),
 						       cli_int(l, "index", 0))
 					: NULL;
@@ -631,8 +614,7 @@ static int accounts(struct ap *a, json_t *nu)
 	json_t *have = json_object_get(a->from, "_accounts"), *v;
 	const char *u;
 
-	json_object_foreach(nu, u, v)
-	{
+	json_object_foreach (nu, u, v) {
 		json_t *old = json_object_get(have, u);
 		const char *p = json_string_value(v);
 
@@ -666,8 +648,7 @@ static int up(struct ap *a)
 	char tid[16];
 	size_t i, j;
 
-	json_array_foreach(json_object_get(a->to, "targets"), i, nt)
-	{
+	json_array_foreach (json_object_get(a->to, "targets"), i, nt) {
 		ot = cli_target_find(a->from, cli_str(nt, "wwn"));
 		tidstr(nt, tid);
 		if (!ot &&
@@ -678,8 +659,8 @@ static int up(struct ap *a)
 				  cli_req("op", "delete", "mode", "target",
 					  "tid", tid, "force", "1", NULL))))
 			return -1;
-		json_array_foreach(json_object_get(cli_tpg(nt), "luns"), j, l)
-		{
+		json_array_foreach (json_object_get(cli_tpg(nt), "luns"), j,
+				    l) {
 			json_t *ol = ot ? cli_lun_find(cli_tpg(ot),
 						       cli_int(l, "index", 0))
 					: NULL;
@@ -702,16 +683,15 @@ static int unused_accounts(struct ap *a, json_t *ou, json_t *nu)
 	json_t *v;
 	const char *u;
 
-	json_object_foreach(
-		ou, u, v) if (!json_object_get(nu, u) &&
-			      run(a,
-				  cli_req("op", "delete", "mode", "account",
-					  "user", u, NULL),
-				  json_pack("[o]", cli_req("op", "new", "mode",
-							   "account", "user", u,
-							   "password",
-							   json_string_value(v),
-							   NULL)))) return -1;
+	json_object_foreach (ou, u, v)
+		if (!json_object_get(nu, u) &&
+		    run(a,
+			cli_req("op", "delete", "mode", "account", "user", u,
+				NULL),
+			json_pack("[o]", cli_req("op", "new", "mode", "account",
+						 "user", u, "password",
+						 json_string_value(v), NULL))))
+			return -1;
 	return 0;
 }
 
@@ -723,17 +703,17 @@ static int portals(struct ap *a, bool del)
 	size_t i;
 	int ret = 0;
 
-	json_array_foreach(json_object_get(a->from, "_portals"), i, p)
-	{
+	json_array_foreach (json_object_get(a->from, "_portals"), i, p) {
 		portal_str(p, b, sizeof(b));
 		json_object_set_new(have, b, json_true());
 	}
-	json_object_foreach(want, k, v) if (!ret && !json_object_get(have, k))
-		ret = portal_req(a, true, k);
+	json_object_foreach (want, k, v)
+		if (!ret && !json_object_get(have, k))
+			ret = portal_req(a, true, k);
 	if (del)
-		json_object_foreach(have, k,
-				    v) if (!ret && !json_object_get(want, k))
-			ret = portal_req(a, false, k);
+		json_object_foreach (have, k, v)
+			if (!ret && !json_object_get(want, k))
+				ret = portal_req(a, false, k);
 	json_decref(want);
 	json_decref(have);
 	return ret;
@@ -746,8 +726,7 @@ static int save_unmapped(struct ap *a)
 	int ret;
 
 	clean = cli_strip(a->to);
-	json_array_foreach(json_object_get(clean, "storage_objects"), i, so)
-	{
+	json_array_foreach (json_object_get(clean, "storage_objects"), i, so) {
 		users = cli_so_users(clean, so);
 		if (!json_array_size(users))
 			json_array_append(keep, so);

@@ -30,8 +30,7 @@ static void paths(struct cli *c, json_t *m, const char *word, json_t *out)
 		return;
 	}
 	kids = cli_children(m, &n);
-	json_array_foreach(kids, i, k)
-	{
+	json_array_foreach (kids, i, k) {
 		snprintf(cand, sizeof(cand), "%s%s", dir, json_string_value(k));
 		if (!strncmp(json_string_value(k), prefix, strlen(prefix)))
 			json_array_append_new(out, json_string(cand));

@@ -24,8 +24,7 @@ static int merge(struct cli *c, json_t *m, json_t *add)
 	json_t *o;
 	size_t i;
 
-	json_array_foreach(json_object_get(add, "storage_objects"), i, o)
-	{
+	json_array_foreach (json_object_get(add, "storage_objects"), i, o) {
 		if (cli_so_find(m, cli_str(o, "plugin"), cli_str(o, "name")))
 			return cli_fail(c,
 					"storage object %s/%s already "
@@ -34,8 +33,7 @@ static int merge(struct cli *c, json_t *m, json_t *add)
 					cli_str(o, "name"));
 		json_array_append(json_object_get(m, "storage_objects"), o);
 	}
-	json_array_foreach(json_object_get(add, "targets"), i, o)
-	{
+	json_array_foreach (json_object_get(add, "targets"), i, o) {
 		if (cli_target_find(m, cli_str(o, "wwn")))
 			return cli_fail(c,
 					"target %s already exists; use "
@@ -63,7 +61,7 @@ static int restoreconfig(struct cli_cmd *x)
 	}
 	file = v[0] ? v[0] : x->c->config;
 	m = cli_load_file(x->c, file, report);
-	json_array_foreach(report, i, r)
+	json_array_foreach (report, i, r)
 		fprintf(x->c->out, "not applied: %s\n", json_string_value(r));
 	json_decref(report);
 	if (!m)

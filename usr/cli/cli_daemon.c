@@ -46,8 +46,7 @@ int cli_call(struct cli *c, json_t *req, char **text)
 
 	if (text)
 		*text = NULL;
-	json_object_foreach(req, k, v)
-	{
+	json_object_foreach (req, k, v) {
 		if (mgmt_req_add(&rq, k, json_string_value(v) ?: "")) {
 			strbuf_free(&rq);
 			return cli_fail(c,

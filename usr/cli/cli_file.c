@@ -70,15 +70,15 @@ static void strip(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach_safe(v, tmp, k, x)
-		{
+		json_object_foreach_safe (v, tmp, k, x) {
 			if (k[0] == '_')
 				json_object_del(v, k);
 			else
 				strip(x);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) strip(x);
+		json_array_foreach (v, i, x)
+			strip(x);
 	}
 }
 
@@ -96,15 +96,13 @@ static void add_mapped_luns(json_t *m)
 	json_t *t, *a, *l;
 	size_t i, j, k;
 
-	json_array_foreach(json_object_get(m, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(m, "targets"), i, t) {
 		json_t *tpg = cli_tpg(t);
 
-		json_array_foreach(json_object_get(tpg, "node_acls"), j, a)
-		{
+		json_array_foreach (json_object_get(tpg, "node_acls"), j, a) {
 			json_t *ml = json_array();
 
-			json_array_foreach(json_object_get(tpg, "luns"), k, l)
+			json_array_foreach (json_object_get(tpg, "luns"), k, l)
 				json_array_append_new(
 					ml, json_pack("{s:I,s:I,s:b}", "index",
 						      (json_int_t)cli_int(

@@ -83,8 +83,7 @@ static int import_peers(struct im *im, json_t *so, json_t *peers,
 	char seen[CLI_PEERS_MAX] = {0};
 	size_t i;
 
-	json_array_foreach(peers, i, p)
-	{
+	json_array_foreach (peers, i, p) {
 		long long idx;
 
 		if (!json_is_object(p) ||
@@ -194,8 +193,9 @@ static int import_so(struct im *im, json_t *s, size_t i)
 		     "%s: %zu LIO attributes (block_size, emulate_*, ...) "
 		     "not applied; tgtxd defaults used",
 		     where, json_object_size(json_object_get(s, "attributes")));
-	json_object_foreach(s, k, v) if (!in_list(so_known, k))
-		note(im, "%s: unknown field \"%s\" ignored", where, k);
+	json_object_foreach (s, k, v)
+		if (!in_list(so_known, k))
+			note(im, "%s: unknown field \"%s\" ignored", where, k);
 	return 0;
 }
 
@@ -250,8 +250,7 @@ static void check_attrs(struct im *im, json_t *attrs, const char *where)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(attrs, k, v)
-	{
+	json_object_foreach (attrs, k, v) {
 		if (!strcmp(k, "authentication") ||
 		    !strcmp(k, "generate_node_acls"))
 			continue;
@@ -274,8 +273,7 @@ static void check_params(struct im *im, json_t *tpg, json_t *params,
 	const char *k;
 	size_t i;
 
-	json_object_foreach(params, k, v)
-	{
+	json_object_foreach (params, k, v) {
 		const char *s = json_string_value(v);
 
 		for (i = 0;
@@ -345,8 +343,7 @@ static int import_acls(struct im *im, json_t *src, json_t *tpg,
 
 	if (acls && !json_is_array(acls))
 		return bad(im, "%s: node_acls must be an array", where);
-	json_array_foreach(acls, i, a)
-	{
+	json_array_foreach (acls, i, a) {
 		const char *wwn = cli_str(a, "node_wwn");
 
 		if (!cli_valid_wwn(wwn))
@@ -383,8 +380,7 @@ static int import_acls(struct im *im, json_t *src, json_t *tpg,
 			json_decref(tmp);
 		}
 		ml = json_object_get(a, "mapped_luns");
-		json_array_foreach(ml, j, l)
-		{
+		json_array_foreach (ml, j, l) {
 			if (cli_int(l, "write_protect", 0))
 				note(im,
 				     "%s: mapped LUN %lld is write "
@@ -470,8 +466,7 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 		     where);
 	json_object_set_new(json_object_get(tpg, "attributes"),
 			    "generate_node_acls", json_integer(gen));
-	json_array_foreach(json_object_get(src, "luns"), i, l)
-	{
+	json_array_foreach (json_object_get(src, "luns"), i, l) {
 		const char *so = cli_str(l, "storage_object");
 		long long idx = cli_int(l, "index", -1);
 
@@ -491,8 +486,7 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 						(json_int_t)idx,
 						"storage_object", so));
 	}
-	json_array_foreach(json_object_get(src, "portals"), i, l)
-	{
+	json_array_foreach (json_object_get(src, "portals"), i, l) {
 		const char *ip = cli_str(l, "ip_address");
 		long long port = cli_int(l, "port", -1);
 
@@ -511,14 +505,13 @@ static int import_tpg(struct im *im, json_t *t, json_t *src, const char *wwn)
 	}
 	v = json_object_get(src, "tgtx_initiator_addresses");
 	if (json_is_array(v)) {
-		json_array_foreach(
-			v, i,
-			l) if (!json_is_string(l) || !*json_string_value(l) ||
-			       strpbrk(json_string_value(l),
-				       " \r\n")) return bad(im,
-							    "%s: bad initiator "
-							    "address",
-							    where);
+		json_array_foreach (v, i, l)
+			if (!json_is_string(l) || !*json_string_value(l) ||
+			    strpbrk(json_string_value(l), " \r\n"))
+				return bad(im,
+					   "%s: bad initiator "
+					   "address",
+					   where);
 		json_object_set(tpg, "tgtx_initiator_addresses", v);
 	}
 	json_object_set_new(json_object_get(tpg, "attributes"),
@@ -556,8 +549,7 @@ static int import_target(struct im *im, json_t *s, size_t i)
 	json_array_append_new(json_object_get(im->m, "targets"), t);
 	if (json_is_integer(json_object_get(s, "tgtx_tid")))
 		json_object_set(t, "tgtx_tid", json_object_get(s, "tgtx_tid"));
-	json_array_foreach(tpgs, j, s)
-	{
+	json_array_foreach (tpgs, j, s) {
 		if (j == 0) {
 			if (import_tpg(im, t, s, wwn))
 				return -1;
@@ -610,16 +602,16 @@ json_t *cli_import(const char *text, size_t len, json_t *report, char *err,
 	for (i = 0; i < json_array_size(v); i++)
 		if (import_target(&im, json_array_get(v, i), i))
 			goto fail;
-	json_array_foreach(json_object_get(root, "fabric_modules"), i,
-			   v) if (json_object_size(v) > 1 || !json_is_object(v))
-		note(&im,
-		     "fabric module %s: settings (discovery "
-		     "authentication, ...) not applied",
-		     cli_str(v, "name"));
-	json_object_foreach(root, k, v) if (strcmp(k, "storage_objects") &&
-					    strcmp(k, "targets") &&
-					    strcmp(k, "fabric_modules"))
-		note(&im, "top-level field \"%s\" ignored", k);
+	json_array_foreach (json_object_get(root, "fabric_modules"), i, v)
+		if (json_object_size(v) > 1 || !json_is_object(v))
+			note(&im,
+			     "fabric module %s: settings (discovery "
+			     "authentication, ...) not applied",
+			     cli_str(v, "name"));
+	json_object_foreach (root, k, v)
+		if (strcmp(k, "storage_objects") && strcmp(k, "targets") &&
+		    strcmp(k, "fabric_modules"))
+			note(&im, "top-level field \"%s\" ignored", k);
 	json_decref(root);
 	return im.m;
 fail:

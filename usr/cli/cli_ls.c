@@ -61,8 +61,8 @@ static size_t count_kind(json_t *m, const char *plugin)
 	json_t *so;
 	size_t i, n = 0;
 
-	json_array_foreach(json_object_get(m, "storage_objects"), i, so) n +=
-		!strcmp(cli_str(so, "plugin"), plugin);
+	json_array_foreach (json_object_get(m, "storage_objects"), i, so)
+		n += !strcmp(cli_str(so, "plugin"), plugin);
 	return n;
 }
 
@@ -201,8 +201,7 @@ static void mask(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, x)
-		{
+		json_object_foreach (v, k, x) {
 			if (!strcmp(k, "url") && json_is_string(x)) {
 				char b[1100];
 
@@ -214,7 +213,8 @@ static void mask(json_t *v)
 			}
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) mask(x);
+		json_array_foreach (v, i, x)
+			mask(x);
 	}
 }
 

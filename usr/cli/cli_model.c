@@ -42,10 +42,10 @@ json_t *cli_so_find(json_t *m, const char *plugin, const char *name)
 	json_t *so;
 	size_t i;
 
-	json_array_foreach(
-		json_object_get(m, "storage_objects"), i,
-		so) if (!strcmp(cli_str(so, "plugin"), plugin) &&
-			!strcmp(cli_str(so, "name"), name)) return so;
+	json_array_foreach (json_object_get(m, "storage_objects"), i, so)
+		if (!strcmp(cli_str(so, "plugin"), plugin) &&
+		    !strcmp(cli_str(so, "name"), name))
+			return so;
 	return NULL;
 }
 
@@ -69,8 +69,9 @@ json_t *cli_target_find(json_t *m, const char *wwn)
 	json_t *t;
 	size_t i;
 
-	json_array_foreach(json_object_get(m, "targets"), i,
-			   t) if (!strcmp(cli_str(t, "wwn"), wwn)) return t;
+	json_array_foreach (json_object_get(m, "targets"), i, t)
+		if (!strcmp(cli_str(t, "wwn"), wwn))
+			return t;
 	return NULL;
 }
 
@@ -84,8 +85,9 @@ json_t *cli_lun_find(json_t *tpg, long idx)
 	json_t *l;
 	size_t i;
 
-	json_array_foreach(json_object_get(tpg, "luns"), i,
-			   l) if (cli_int(l, "index", -1) == idx) return l;
+	json_array_foreach (json_object_get(tpg, "luns"), i, l)
+		if (cli_int(l, "index", -1) == idx)
+			return l;
 	return NULL;
 }
 
@@ -94,9 +96,9 @@ json_t *cli_acl_find(json_t *tpg, const char *wwn)
 	json_t *a;
 	size_t i;
 
-	json_array_foreach(
-		json_object_get(tpg, "node_acls"), i,
-		a) if (!strcasecmp(cli_str(a, "node_wwn"), wwn)) return a;
+	json_array_foreach (json_object_get(tpg, "node_acls"), i, a)
+		if (!strcasecmp(cli_str(a, "node_wwn"), wwn))
+			return a;
 	return NULL;
 }
 
@@ -107,14 +109,14 @@ json_t *cli_so_users(json_t *m, json_t *so)
 	size_t i, j;
 
 	cli_so_path(so, path, sizeof(path));
-	json_array_foreach(json_object_get(m, "targets"), i, t)
-		json_array_foreach(
-			json_object_get(cli_tpg(t), "luns"), j,
-			l) if (!strcmp(cli_str(l, "storage_object"), path))
-			json_array_append_new(
-				users,
-				json_pack("[s,I]", cli_str(t, "wwn"),
-					  (json_int_t)cli_int(l, "index", 0)));
+	json_array_foreach (json_object_get(m, "targets"), i, t)
+		json_array_foreach (json_object_get(cli_tpg(t), "luns"), j, l)
+			if (!strcmp(cli_str(l, "storage_object"), path))
+				json_array_append_new(
+					users,
+					json_pack("[s,I]", cli_str(t, "wwn"),
+						  (json_int_t)cli_int(
+							  l, "index", 0)));
 	return users;
 }
 
@@ -123,9 +125,10 @@ static bool has_addr(json_t *tpg, const char *a)
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(
-		json_object_get(tpg, "tgtx_initiator_addresses"), i,
-		v) if (!strcasecmp(json_string_value(v) ?: "", a)) return true;
+	json_array_foreach (json_object_get(tpg, "tgtx_initiator_addresses"), i,
+			    v)
+		if (!strcasecmp(json_string_value(v) ?: "", a))
+			return true;
 	return false;
 }
 
@@ -153,9 +156,9 @@ void cli_tpg_addresses(json_t *tpg)
 			json_array_size(json_object_get(tpg, "node_acls"));
 	size_t i;
 
-	json_array_foreach(old, i,
-			   v) if (strcasecmp(json_string_value(v) ?: "", "ALL"))
-		json_array_append(na, v);
+	json_array_foreach (old, i, v)
+		if (strcasecmp(json_string_value(v) ?: "", "ALL"))
+			json_array_append(na, v);
 	/* tgtxd lets in only initiators matching an address rule, and then
 	 * checks names when there are name rules: ALL opens the door for
 	 * the ACLs (or for everyone with generate_node_acls=1) */

@@ -64,8 +64,7 @@ static json_t *portal_find(json_t *tpg, const char *name)
 	char b[160];
 	size_t i;
 
-	json_array_foreach(json_object_get(tpg, "portals"), i, p)
-	{
+	json_array_foreach (json_object_get(tpg, "portals"), i, p) {
 		const char *ip = cli_str(p, "ip_address");
 
 		snprintf(b, sizeof(b),
@@ -86,8 +85,9 @@ static json_t *peer_find(json_t *so, const char *name)
 
 	if (*end || !*name)
 		return NULL;
-	json_array_foreach(json_object_get(so, "peers"), i,
-			   p) if (cli_int(p, "index", -1) == v) return p;
+	json_array_foreach (json_object_get(so, "peers"), i, p)
+		if (cli_int(p, "index", -1) == v)
+			return p;
 	return NULL;
 }
 
@@ -220,25 +220,23 @@ json_t *cli_children(json_t *m, const struct cli_node *n)
 			json_array_append_new(out, json_string(bstypes[i]));
 		break;
 	case N_BSTYPE:
-		json_array_foreach(
-			json_object_get(m, "storage_objects"), i,
-			v) if (!strcmp(cli_str(v, "plugin"), n->plugin))
-			json_array_append_new(out,
-					      json_string(cli_str(v, "name")));
+		json_array_foreach (json_object_get(m, "storage_objects"), i, v)
+			if (!strcmp(cli_str(v, "plugin"), n->plugin))
+				json_array_append_new(
+					out, json_string(cli_str(v, "name")));
 		break;
 	case N_BS:
 		if (!strcmp(n->plugin, "xorshare"))
 			json_array_append_new(out, json_string("peers"));
 		break;
 	case N_PEERS:
-		json_array_foreach(json_object_get(n->parent, "peers"), i, v)
-		{
+		json_array_foreach (json_object_get(n->parent, "peers"), i, v) {
 			snprintf(b, sizeof(b), "%lld", cli_int(v, "index", 0));
 			json_array_append_new(out, json_string(b));
 		}
 		break;
 	case N_ISCSI:
-		json_array_foreach(json_object_get(m, "targets"), i, v)
+		json_array_foreach (json_object_get(m, "targets"), i, v)
 			json_array_append_new(out,
 					      json_string(cli_str(v, "wwn")));
 		break;
@@ -252,9 +250,8 @@ json_t *cli_children(json_t *m, const struct cli_node *n)
 		break;
 	case N_LUNS:
 	case N_ACL:
-		json_array_foreach(json_object_get(cli_tpg(n->parent), "luns"),
-				   i, v)
-		{
+		json_array_foreach (json_object_get(cli_tpg(n->parent), "luns"),
+				    i, v) {
 			snprintf(b, sizeof(b), "%s%lld",
 				 n->kind == N_LUNS ? "lun" : "mapped_lun",
 				 cli_int(v, "index", 0));
@@ -262,15 +259,14 @@ json_t *cli_children(json_t *m, const struct cli_node *n)
 		}
 		break;
 	case N_ACLS:
-		json_array_foreach(
+		json_array_foreach (
 			json_object_get(cli_tpg(n->parent), "node_acls"), i, v)
 			json_array_append_new(
 				out, json_string(cli_str(v, "node_wwn")));
 		break;
 	case N_PORTALS:
-		json_array_foreach(
-			json_object_get(cli_tpg(n->parent), "portals"), i, v)
-		{
+		json_array_foreach (
+			json_object_get(cli_tpg(n->parent), "portals"), i, v) {
 			const char *ip = cli_str(v, "ip_address");
 
 			snprintf(b, sizeof(b),

@@ -172,8 +172,9 @@ static void lu_line(struct rd *r, char *key, char *val)
 		json_t *p = NULL, *e;
 		size_t j;
 
-		json_array_foreach(r->peers, j,
-				   e) if (cli_int(e, "index", -1) == i) p = e;
+		json_array_foreach (r->peers, j, e)
+			if (cli_int(e, "index", -1) == i)
+				p = e;
 		if (!p) {
 			p = json_pack("{s:I}", "index", (json_int_t)i);
 			json_array_append_new(r->peers, p);
@@ -316,7 +317,7 @@ static void parse_portals(json_t *m, char *text)
 						"port", atoi(colon + 1)));
 	}
 	json_object_set(m, "_portals", list);
-	json_array_foreach(json_object_get(m, "targets"), i, t)
+	json_array_foreach (json_object_get(m, "targets"), i, t)
 		json_object_set_new(cli_tpg(t), "portals",
 				    json_deep_copy(list));
 	json_decref(list);
@@ -327,8 +328,7 @@ static json_t *so_of_lun(json_t *m, long long tid, long lun)
 	json_t *t, *l;
 	size_t i;
 
-	json_array_foreach(json_object_get(m, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(m, "targets"), i, t) {
 		if (cli_int(t, "tgtx_tid", -1) != tid)
 			continue;
 		l = cli_lun_find(cli_tpg(t), lun);
@@ -392,8 +392,7 @@ static void runtime_sizes(json_t *m)
 	json_t *so;
 	size_t i;
 
-	json_array_foreach(json_object_get(m, "storage_objects"), i, so)
-	{
+	json_array_foreach (json_object_get(m, "storage_objects"), i, so) {
 		const char *dev = cli_str(so, "dev");
 		struct stat st;
 		uint64_t sz = 0;
@@ -456,10 +455,11 @@ json_t *cli_read(struct cli *c)
 	st = cli_state_load(c);
 	if (!st)
 		goto fail;
-	json_array_foreach(st, i,
-			   so) if (!cli_so_find(r.m, cli_str(so, "plugin"),
-						cli_str(so, "name")))
-		json_array_append(json_object_get(r.m, "storage_objects"), so);
+	json_array_foreach (st, i, so)
+		if (!cli_so_find(r.m, cli_str(so, "plugin"),
+				 cli_str(so, "name")))
+			json_array_append(
+				json_object_get(r.m, "storage_objects"), so);
 	json_decref(st);
 	req = cli_req("op", "show", "mode", "target", NULL);
 	ret = cli_call(c, req, &text);

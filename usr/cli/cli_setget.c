@@ -158,7 +158,7 @@ static int get(struct cli_cmd *x, json_t *tpg)
 		json_t *v;
 
 		fprintf(x->c->out, "PARAMETER CONFIG GROUP\n");
-		json_object_foreach(json_object_get(tpg, "parameters"), k, v)
+		json_object_foreach (json_object_get(tpg, "parameters"), k, v)
 			fprintf(x->c->out, "%s=%s\n", k, json_string_value(v));
 	}
 	return 0;

@@ -164,8 +164,7 @@ static int delete_bs(struct cli_cmd *x)
 				x->node.plugin, v[0]);
 	cli_so_path(so, path, sizeof(path));
 	/* as in targetcli, the LUNs using it go with it */
-	json_array_foreach(json_object_get(x->nm, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(x->nm, "targets"), i, t) {
 		json_t *luns = json_object_get(cli_tpg(t), "luns"), *l;
 
 		for (j = json_array_size(luns); j--;) {
@@ -176,13 +175,12 @@ static int delete_bs(struct cli_cmd *x)
 	}
 	users = cli_so_users(x->m, cli_so_find(x->m, x->node.plugin, v[0]));
 	objs = json_object_get(x->nm, "storage_objects");
-	json_array_foreach(objs, i, so) if (!strcmp(cli_str(so, "plugin"),
-						    x->node.plugin) &&
-					    !strcmp(cli_str(so, "name"), v[0]))
-	{
-		json_array_remove(objs, i);
-		break;
-	}
+	json_array_foreach (objs, i, so)
+		if (!strcmp(cli_str(so, "plugin"), x->node.plugin) &&
+		    !strcmp(cli_str(so, "name"), v[0])) {
+			json_array_remove(objs, i);
+			break;
+		}
 	fprintf(x->c->out, "Deleted storage object %s%s.\n", v[0],
 		json_array_size(users) ? " and the LUNs using it" : "");
 	json_decref(users);
@@ -223,8 +221,9 @@ static int peers(struct cli_cmd *x, const char *verb)
 		list = json_array();
 		json_object_set_new(so, "peers", list);
 	}
-	json_array_foreach(list, i,
-			   p) if (cli_int(p, "index", -1) == idx) break;
+	json_array_foreach (list, i, p)
+		if (cli_int(p, "index", -1) == idx)
+			break;
 	if (!strcmp(verb, "delete")) {
 		if (i == json_array_size(list))
 			return cli_fail(x->c, "No peer %ld", idx);

@@ -122,12 +122,12 @@ static int iscsi_delete(struct cli_cmd *x)
 		return -1;
 	if (!v[0])
 		return cli_fail(x->c, "Missing required parameter wwn");
-	json_array_foreach(ts, i, t) if (!strcmp(cli_str(t, "wwn"), v[0]))
-	{
-		json_array_remove(ts, i);
-		fprintf(x->c->out, "Deleted Target %s.\n", v[0]);
-		return 1;
-	}
+	json_array_foreach (ts, i, t)
+		if (!strcmp(cli_str(t, "wwn"), v[0])) {
+			json_array_remove(ts, i);
+			fprintf(x->c->out, "Deleted Target %s.\n", v[0]);
+			return 1;
+		}
 	return cli_fail(x->c, "No such target %s", v[0]);
 }
 
@@ -160,12 +160,12 @@ static int luns(struct cli_cmd *x, const char *verb, json_t *tpg)
 		if (!v[0] || (n = lun_number(v[0])) < 0)
 			return cli_fail(x->c, "Invalid or missing LUN '%s'",
 					v[0] ? v[0] : "");
-		json_array_foreach(list, i, l) if (cli_int(l, "index", -1) == n)
-		{
-			json_array_remove(list, i);
-			fprintf(x->c->out, "Deleted LUN %ld.\n", n);
-			return 1;
-		}
+		json_array_foreach (list, i, l)
+			if (cli_int(l, "index", -1) == n) {
+				json_array_remove(list, i);
+				fprintf(x->c->out, "Deleted LUN %ld.\n", n);
+				return 1;
+			}
 		return cli_fail(x->c, "No such LUN lun%ld", n);
 	}
 	if (cli_bind(x->c, x->a, pc, v))
@@ -219,15 +219,14 @@ static int acls(struct cli_cmd *x, const char *verb, json_t *tpg)
 	if (!v[0])
 		return cli_fail(x->c, "Missing required parameter wwn");
 	if (!strcmp(verb, "delete")) {
-		json_array_foreach(
-			list, i,
-			a) if (!strcasecmp(cli_str(a, "node_wwn"), v[0]))
-		{
-			json_array_remove(list, i);
-			cli_tpg_addresses(tpg);
-			fprintf(x->c->out, "Deleted Node ACL %s.\n", v[0]);
-			return 1;
-		}
+		json_array_foreach (list, i, a)
+			if (!strcasecmp(cli_str(a, "node_wwn"), v[0])) {
+				json_array_remove(list, i);
+				cli_tpg_addresses(tpg);
+				fprintf(x->c->out, "Deleted Node ACL %s.\n",
+					v[0]);
+				return 1;
+			}
 		return cli_fail(x->c, "No such NodeACL %s", v[0]);
 	}
 	if (!cli_valid_wwn(v[0]))
@@ -263,15 +262,14 @@ static int portals(struct cli_cmd *x, const char *verb, json_t *tpg)
 	if (!pt)
 		return -1;
 	/* a tgtxd portal serves every target: change it everywhere */
-	json_array_foreach(json_object_get(x->nm, "targets"), i, t)
-	{
+	json_array_foreach (json_object_get(x->nm, "targets"), i, t) {
 		json_t *list = json_object_get(cli_tpg(t), "portals");
 
-		json_array_foreach(list, j,
-				   e) if (!strcmp(cli_str(e, "ip_address"),
-						  cli_str(pt, "ip_address")) &&
-					  cli_int(e, "port", 0) ==
-						  cli_int(pt, "port", 0)) break;
+		json_array_foreach (list, j, e)
+			if (!strcmp(cli_str(e, "ip_address"),
+				    cli_str(pt, "ip_address")) &&
+			    cli_int(e, "port", 0) == cli_int(pt, "port", 0))
+				break;
 		if (j < json_array_size(list)) {
 			found = true;
 			if (!strcmp(verb, "delete"))
