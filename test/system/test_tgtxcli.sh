@@ -198,3 +198,37 @@ expect_rc 0 "generate_node_acls=1 admits any initiator" \
 	"$RWCHECK" --url "$(lun_url "$IQN" 0)" --chap-user alice \
 	--chap-password alicesecret12 --login-only \
 	--initiator-name iqn.2026-11.org.tgtx:anyone
+
+# an IPv6 portal (when this machine has ::1), mutual CHAP
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	P6=$(python3 -c 'import socket
+s = socket.socket(socket.AF_INET6)
+s.bind(("::1", 0))
+print(s.getsockname()[1])')
+	cli "/iscsi/$IQN/tpg1/portals" create ::1 "$P6" >/dev/null
+	cli ls "/iscsi/$IQN/tpg1/portals" | grep -q "o- \[::1\]:$P6 " ||
+		fail "IPv6 portal not listed: $(cli ls "/iscsi/$IQN/tpg1/portals")"
+	expect_rc 0 "login over the IPv6 portal made by tgtxcli" \
+		"$RWCHECK" --url "iscsi://[::1]:$P6/$IQN/0" --chap-user alice \
+		--chap-password alicesecret12 --login-only
+	cli "/iscsi/$IQN/tpg1/portals" delete "[::1]" "$P6" >/dev/null
+	tgtxadm_ctl --op show --mode portal | grep -q "::1" &&
+		fail "portal delete left [::1]:$P6"
+	pass "portals create/delete [::1] $P6"
+else
+	log "no IPv6 loopback here: IPv6 portal part not run"
+fi
+cli "/iscsi/$IQN/tpg1" set auth mutual_userid=tgt1 mutual_password=tgtsecret9876 >/dev/null
+expect_rc 0 "mutual CHAP set with set auth mutual_userid=" \
+	"$RWCHECK" --url "$(lun_url "$IQN" 0)" --chap-user alice \
+	--chap-password alicesecret12 --target-user tgt1 \
+	--target-password tgtsecret9876 --login-only
+cli "/iscsi/$IQN/tpg1" set attribute authentication=0 >/dev/null
+expect_rc 0 "authentication=0 removes the CHAP requirement" \
+	"$RWCHECK" --url "$(lun_url "$IQN" 0)" --login-only
+[ -z "$(tgtxadm_ctl --op show --mode account | grep -v 'Account list')" ] ||
+	fail "authentication=0 left accounts"
+cli /backstores/fileio delete disk1 >/dev/null
+cli ls "/iscsi/$IQN/tpg1/luns" | grep -q "\[LUNs: 1\]" ||
+	fail "deleting a mapped backstore kept its LUN"
+pass "deleting a mapped backstore removes its LUN"

@@ -38,6 +38,7 @@ cli "$T/luns" create /backstores/fileio/d1 >/dev/null
 cli "$T/luns" create /backstores/xorshare/x1 >/dev/null
 cli "$T/acls" create iqn.2026-11.org.tgtx:test-initiator >/dev/null
 cli "$T" set auth userid=carol password=carolsecret12 >/dev/null
+cli saveconfig "$DIR/self.json" >/dev/null
 snapshot >"$TGTX_TEST_DIR/before"
 
 n=0
@@ -133,6 +134,7 @@ pwd extra|pwd takes no parameters
 help nosuchverb|No such command 'nosuchverb'
 info x|info takes no parameters
 exit now|exit takes no parameters
+restoreconfig $DIR/self.json|already exists; use clear_existing=true
 clearconfig|As a precaution, confirm=True needs to be set
 clearconfig confirm=False|As a precaution, confirm=True needs to be set
 clearconfig confirm=perhaps|Invalid value 'perhaps' for confirm
