@@ -102,13 +102,16 @@ TEST_LAYER_sharelog := xorshare
 # layer rules) with a warning: the xorshare move rewrites them.
 DEPS_STYLE_LEGACY := bs_xorshare
 
-LAYERS := $(sort $(patsubst LAYER_%,%,$(filter LAYER_%,$(.VARIABLES))))
+# every LAYER_* variable (not from the environment)
+LAYERS := $(sort $(patsubst LAYER_%,%,$(foreach v,$(filter LAYER_%,$(.VARIABLES)), \
+	$(if $(filter-out environment%,$(origin $(v))),$(v)))))
 layer_dir = $(firstword $(LAYER_$(1)))
 # direct dependencies that link (not header-only grants, not "*")
 layer_deps = $(filter-out * %.h,$(wordlist 2,99,$(LAYER_$(1))))
-# the layer and every layer below it
-layer_closure = $(sort $(1) $(foreach d,$(call layer_deps,$(1)), \
-	$(call layer_closure,$(d))))
+# the layer and every layer below it (breadth first: a cycle cannot hang make)
+layer_closure = $(call layer_closure_,$(1),)
+layer_closure_ = $(if $(1),$(call layer_closure_,$(filter-out $(1) $(2), \
+	$(sort $(foreach l,$(1),$(call layer_deps,$(l))))),$(sort $(1) $(2))),$(2))
 layer_srcs = $(filter-out $(MAIN_SRCS),$(sort \
 	$(wildcard $(call layer_dir,$(1))/*.c)))
 # layers that build a library: those with sources, tests excluded

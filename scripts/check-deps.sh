@@ -52,6 +52,36 @@ if [ ${#layer_names[@]} -eq 0 ]; then
 	exit 2
 fi
 
+# the table itself: every grant names a layer, and no layer reaches up
+for n in "${layer_names[@]}"; do
+	for d in ${layer_deps[$n]}; do
+		d=${d%%:*}
+		if [ "$d" != "*" ] && [ -z "${layer_folder[$d]+x}" ]; then
+			echo "check-deps: LAYER_$n grants '$d', which is no layer" >&2
+			exit 2
+		fi
+	done
+done
+declare -A state # unset: not seen, 1: on the current path, 2: done
+# visit LAYER PATH: fails on a cycle of grants through LAYER
+visit() {
+	local n=$1 path=$2 d
+	[ "${state[$n]:-0}" = 2 ] && return 0
+	if [ "${state[$n]:-0}" = 1 ]; then
+		echo "check-deps: the layer table has a cycle: $path" >&2
+		exit 2
+	fi
+	state[$n]=1
+	for d in ${layer_deps[$n]}; do
+		d=${d%%:*}
+		[ "$d" = "*" ] || [ "$d" = "$n" ] || visit "$d" "$path -> $d"
+	done
+	state[$n]=2
+}
+for n in "${layer_names[@]}"; do
+	visit "$n" "$n"
+done
+
 cd "$(dirname "$0")/.." || exit 2
 
 errors=0
