@@ -68,7 +68,7 @@ MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
 #
 #   LAYER_<name> := <folder> <layers whose headers it may #include>
 #
-# A layer always may include its own folder. <layer>:<glob> grants headers
+# A layer may always include its own folder. <layer>:<glob> grants headers
 # of that layer matching the glob only (no linking); "*" grants everything.
 # The table is the design: scripts/check-deps.sh (first step of `make check`)
 # fails on any #include it does not allow and on any folder not listed here,
@@ -93,6 +93,10 @@ LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
 LAYER_replicator := replicator         core codec xslog
 LAYER_recovery   := recovery           core codec replicator:*format*.h
 LAYER_test       := test/*             *
+
+# System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
+# layer and of the layers above it get them).
+LDLIBS_replicator := -liscsi
 
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xorshare
@@ -119,6 +123,7 @@ LIB_LAYERS := $(filter-out test,$(foreach l,$(LAYERS), \
 	$(if $(call layer_srcs,$(l)),$(l))))
 layer_lib = $(if $(filter $(1),$(LIB_LAYERS)),$(BUILD)/libtgtx-$(1).a)
 layer_libs = $(foreach l,$(call layer_closure,$(1)),$(call layer_lib,$(l)))
+layer_ldlibs = $(sort $(foreach l,$(call layer_closure,$(1)),$(LDLIBS_$(l))))
 
 define LIB_RULE_TEMPLATE
 $(BUILD)/libtgtx-$(1).a: $(patsubst %.c,$(BUILD)/%.o,$(call layer_srcs,$(1)))
@@ -186,7 +191,7 @@ else
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(CFLAGS_ALL) $$(LDFLAGS_ALL) -o $$@ $$< -Wl,--whole-archive \
 		$(call layer_libs,$(call unit_layer,$(1))) -Wl,--no-whole-archive \
-		$$(LDLIBS_ALL) -lcmocka
+		$(call layer_ldlibs,$(call unit_layer,$(1))) $$(LDLIBS_ALL) -lcmocka
 endif
 endef
 $(foreach t,$(UNIT_SRCS),$(eval $(call UNIT_RULE_TEMPLATE,$(t))))
