@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/strbuf.h"
-#include "../mgmt/mgmt_client.h"
-#include "../mgmt/mgmt_proto.h"
+#include "core/strbuf.h"
+#include "mgmt/mgmt_client.h"
+#include "mgmt/mgmt_proto.h"
 #include "cli.h"
 
 int cli_fail(struct cli *c, const char *fmt, ...)

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/fileio.h"
+#include "core/fileio.h"
 #include "cli.h"
 
 static int dir_of(const char *path, char *dir, size_t len)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/strbuf.h"
+#include "core/strbuf.h"
 #include "scsi_priv.h"
 
 #define NOTE_VALUE_MAX 1024
