@@ -232,3 +232,15 @@ cli /backstores/fileio delete disk1 >/dev/null
 cli ls "/iscsi/$IQN/tpg1/luns" | grep -q "\[LUNs: 1\]" ||
 	fail "deleting a mapped backstore kept its LUN"
 pass "deleting a mapped backstore removes its LUN"
+
+# two sessions at once: each command sees the other's changes (state lock)
+pids=()
+for s in a b; do
+	for i in $(seq 15); do echo "/backstores/null create $s$i"; done |
+		cli --no-autosave >/dev/null &
+	pids+=($!)
+done
+wait "${pids[@]}"
+n=$(cli ls /backstores/null | grep -Ec "o- [ab][0-9]+ ")
+[ "$n" -eq 30 ] || fail "concurrent sessions lost backstores: $n of 30"
+pass "two concurrent sessions: no lost update"

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* One command: find the node, check the verb, run it, apply the change. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -255,7 +258,37 @@ static bool is_path(struct cli *c, const char *w)
 	return child;
 }
 
+/*
+ * One command at a time per daemon: two tgtxcli editing at once would each
+ * apply a difference computed from a configuration the other changed.
+ */
+static int lock_state(struct cli *c)
+{
+	char path[CLI_PATH_MAX + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", c->state);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd; /* no lock when the directory is missing: no daemon */
+}
+
+static int exec_locked(struct cli *c, int argc, char **argv);
+
 int cli_exec(struct cli *c, int argc, char **argv)
+{
+	int fd = lock_state(c), ret;
+
+	ret = exec_locked(c, argc, argv);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int exec_locked(struct cli *c, int argc, char **argv)
 {
 	struct cli_args args;
 	struct cli_cmd x = {.c = c, .a = &args};
