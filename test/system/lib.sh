@@ -387,8 +387,11 @@ tgtxadm_ctl() {
 stop_tgtxd() {
 	local pid=${1:-$TGTXD_PID} log
 
-	stop_proc "$pid" || fail "tgtxd did not stop cleanly: $(tail -n1 \
-		"$TGTX_TEST_DIR/.strict-failures")"
+	if ! stop_proc "$pid"; then
+		log=$(tail -n1 "$TGTX_TEST_DIR/.strict-failures")
+		: >"$TGTX_TEST_DIR/.strict-failures" # reported here, not again
+		fail "tgtxd did not stop cleanly: $log"
+	fi
 	for log in "$TGTX_TEST_DIR"/*/tgtxd.log; do
 		check_san_log "$log" || fail "sanitizer report in $log"
 	done
