@@ -121,8 +121,11 @@ fuzz_one() {
 	local out rc execs
 
 	out=$(mktemp "$logdir/fuzz.XXXXXX")
+	mkdir -p "$FUZZ/artifacts"
 	"$1" -max_total_time="$FUZZ_SECONDS" -timeout="$FUZZ_TIMEOUT" \
-		-rss_limit_mb=2048 -print_final_stats=1 "$2" >"$out" 2>&1
+		-rss_limit_mb=2048 -print_final_stats=1 -error_exitcode=1 \
+		-timeout_exitcode=1 -artifact_prefix="$FUZZ/artifacts/" "$2" \
+		>"$out" 2>&1
 	rc=$?
 	cat "$out"
 	[ $rc -eq 0 ] || return $rc
