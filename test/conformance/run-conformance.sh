@@ -18,7 +18,8 @@
 #   run-conformance.sh --stock            run against stock tgtd instead (to
 #                                         refresh the yardstick)
 #
-# Takes several minutes. TGTX_CONFORMANCE_KEEP=DIR keeps the raw output, the
+# Takes several minutes (TGTX_CONFORMANCE_TIMEOUT, default 2400 s, cuts the
+# suite short). TGTX_CONFORMANCE_KEEP=DIR keeps the raw output, the
 # per-test list and the daemon log; TGTX_CONFORMANCE_DIR=DIR reads the stock
 # yardstick from DIR. Prints the counts and the per-test differences.
 set -euo pipefail
@@ -90,7 +91,7 @@ adm --op bind --mode target --tid 1 -I ALL
 
 echo "iscsi-test-cu -d -v iscsi://127.0.0.1:$port/$iqn/1"
 # line-buffered, so a suite cut short still shows where it stopped
-timeout 2400 stdbuf -oL -eL iscsi-test-cu -d -v \
+timeout "${TGTX_CONFORMANCE_TIMEOUT:-2400}" stdbuf -oL -eL iscsi-test-cu -d -v \
 	"iscsi://127.0.0.1:$port/$iqn/1" >"$work/cu.txt" 2>&1 || true
 status=0
 if ! kill -0 "$pid" 2>/dev/null; then
