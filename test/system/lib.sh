@@ -353,7 +353,7 @@ start_tgtxd() {
 			return 0
 		fi
 		if proc_alive "$TGTXD_PID"; then
-			stop_proc "$TGTXD_PID"
+			stop_proc "$TGTXD_PID" || true # failing below anyway
 			break
 		fi
 		# Someone may have taken the port between probe and bind.
