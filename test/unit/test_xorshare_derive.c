@@ -196,7 +196,7 @@ static void test_model_and_both_keystreams(void **state)
 {
 	static const unsigned kn[][2] = {{2, 2},  {2, 3},  {3, 5},  {4, 7},
 					 {5, 11}, {2, 16}, {16, 16}};
-	static const size_t lens[] = {1, 33, 4096, 10000 + 3};
+	static const size_t lens[] = {1, 33, 4096, 10000 + 3, 40000 + 3};
 	unsigned t, l, i;
 	uint64_t nonce;
 
