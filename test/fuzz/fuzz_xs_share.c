@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 #define MAX_SHARES 4
 

@@ -26,7 +26,7 @@
 
 #include <openssl/evp.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 static uint64_t prng = 0x452821e638d01377ull;
 

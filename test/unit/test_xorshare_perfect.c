@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 static uint64_t prng = 0x9e3779b97f4a7c15ull;
 
