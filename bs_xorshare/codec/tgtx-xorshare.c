@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"usage: tgtx-xorshare split [--sha256] -k K -n N IN OUTPREFIX\n"
 	"       tgtx-xorshare combine OUT SHARE...\n"
 	"       tgtx-xorshare bench [-k K -n N] [--size BYTES] "
-	"[--seconds S] [--sha256]\n"
+	"[--seconds S] [--sha256] [--openssl]\n"
 	"\n"
 	"split    splits file IN into N shares OUTPREFIX.0 .. "
 	"OUTPREFIX.<N-1>,\n"
@@ -30,7 +30,8 @@ static const char usage_text[] =
 	"(4,7)),\n"
 	"         with the deterministic split_nonce, one derived share and\n"
 	"         derive_blocks (256 blocks of 4 KiB) under each xorshare "
-	"row\n";
+	"row;\n"
+	"         --openssl uses OpenSSL's AES-CTR even where VAES is there\n";
 
 static void usage(FILE *f)
 {
@@ -487,6 +488,7 @@ static const struct option bench_opts[] = {
 	{"size", required_argument, NULL, 's'},
 	{"seconds", required_argument, NULL, 't'},
 	{"sha256", no_argument, NULL, 'S'},
+	{"openssl", no_argument, NULL, 'O'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -533,6 +535,10 @@ static int cmd_bench(int argc, char **argv)
 			}
 			break;
 		}
+		case 'O':
+			/* what a CPU without VAES gets: OpenSSL's AES-CTR */
+			xs_rng_force_openssl(true);
+			break;
 		case 'S':
 			flags |= XS_F_CHECK_SHA256;
 			break;
@@ -580,9 +586,9 @@ static int cmd_bench(int argc, char **argv)
 	memset(a.out, 0, size);
 	memset(a.coef, 0, size * (XS_MAX_N - 1));
 
-	printf("tgtx-xorshare bench: secret %lu bytes, xor kernel %s, one "
-	       "core, %.2g s per cell\n",
-	       size, xs_kernel_name(), secs);
+	printf("tgtx-xorshare bench: secret %lu bytes, xor kernel %s, aes %s, "
+	       "one core, %.2g s per cell\n",
+	       size, xs_kernel_name(), rng.vaes ? "vaes" : "openssl", secs);
 	printf("%-22s %12s %14s\n", "scheme", "split GB/s", "combine GB/s");
 	row("memcpy", run_timed(b_memcpy, &a, secs), -1);
 	row("csprng aes-128-ctr", run_timed(b_rng, &a, secs), -1);
