@@ -28,9 +28,9 @@ static const char usage_text[] =
 	"bench    prints memcpy, CSPRNG, xorshare and Shamir GF(2^8) speeds\n"
 	"         (GB/s of secret bytes, one core; default (2,3) (3,5) "
 	"(4,7)),\n"
-	"         with the deterministic split_nonce, one derived share and\n"
-	"         derive_blocks (256 blocks of 4 KiB) under each xorshare "
-	"row;\n"
+	"         with the deterministic split_nonce, one derived share,\n"
+	"         derive_blocks and split_blocks (256 blocks of 4 KiB) under\n"
+	"         each xorshare row;\n"
 	"         --openssl uses OpenSSL's AES-CTR even where VAES is there\n";
 
 static void usage(FILE *f)
@@ -312,6 +312,7 @@ struct bench_arg {
 	uint8_t *secret, *out, *coef;
 	uint8_t **shares;
 	uint8_t *blocks, *bshares; /* derive_blocks: BENCH_BLOCKS x 4 KiB */
+	uint8_t *bsplit[XS_MAX_N]; /* split_blocks: all n of them */
 	uint64_t nonce;
 	const uint8_t **pick;
 	size_t *lens;
@@ -387,6 +388,13 @@ static int b_derive_blocks(struct bench_arg *a)
 	a->nonce += BENCH_BLOCKS;
 	return xs_derive_blocks(a->ctx, a->n - 1, a->nonce, a->blocks,
 				BENCH_BLOCKS, BENCH_BLOCK, a->bshares);
+}
+
+static int b_split_blocks(struct bench_arg *a)
+{
+	a->nonce += BENCH_BLOCKS;
+	return xs_split_blocks(a->ctx, a->nonce, a->blocks, BENCH_BLOCKS,
+			       BENCH_BLOCK, a->bsplit);
 }
 
 static int b_combine(struct bench_arg *a)
@@ -470,8 +478,25 @@ static int bench_scheme(struct bench_arg *a, unsigned k, unsigned n,
 	    run_timed_bytes(b_derive_blocks, a, secs,
 			    (size_t)BENCH_BLOCKS * BENCH_BLOCK),
 	    -1);
+	for (i = 0; i < n; i++) {
+		a->bsplit[i] =
+			malloc(BENCH_BLOCKS * xs_share_size(n, BENCH_BLOCK));
+		if (!a->bsplit[i])
+			ret = -ENOMEM;
+	}
+	row("  split_blocks 256x4K",
+	    ret ? -1
+		: run_timed_bytes(b_split_blocks, a, secs,
+				  (size_t)BENCH_BLOCKS * BENCH_BLOCK),
+	    -1);
+	for (i = 0; i < n; i++) {
+		free(a->bsplit[i]);
+		a->bsplit[i] = NULL;
+	}
 	free(a->bshares);
 	a->bshares = NULL;
+	if (ret)
+		return ret;
 	xs_ctx_free(a->ctx);
 	a->ctx = NULL;
 

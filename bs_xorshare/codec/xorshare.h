@@ -170,6 +170,15 @@ int xs_derive_blocks(struct xs_ctx *ctx, unsigned index, uint64_t first_nonce,
 		     const void *data, size_t nblocks, size_t block_len,
 		     uint8_t *out);
 
+/*
+ * All n shares of each of nblocks consecutive blocks (as xs_derive_blocks):
+ * share i of block b goes to out[i] + b * xs_share_size(n, block_len).
+ * Equal to nblocks calls of xs_split_nonce; for all n shares it costs less
+ * than n xs_derive_blocks calls (the random pieces are computed once).
+ */
+int xs_split_blocks(struct xs_ctx *ctx, uint64_t first_nonce, const void *data,
+		    size_t nblocks, size_t block_len, uint8_t *const out[]);
+
 /* Which XOR kernel the dispatcher chose ("avx2" or "portable"). */
 const char *xs_kernel_name(void);
 
