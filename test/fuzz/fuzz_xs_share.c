@@ -12,7 +12,9 @@
  *     the fields behind it. cfg & 8: the context's (k,n) come from byte 1
  *     (k = low nibble, n = high nibble) instead of the first share's header.
  *   cfg & 0x80 set: round trip. Byte 1 gives (k,n) as above, bytes 2..9 the
- *     nonce, the rest is the secret. Any mismatch aborts.
+ *     nonce, the rest is the secret: xs_split_nonce, then every share
+ *     derived alone and the last one by xs_derive_blocks must equal it, and
+ *     the last k shares must rebuild the secret. Any mismatch aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -135,6 +137,10 @@ static void roundtrip_case(const uint8_t *d, size_t n)
 		    memcmp(one, shares[i], ssize))
 			abort();
 	}
+	/* the batch form, one block */
+	if (xs_derive_blocks(ctx, nn - 1, nonce, d, 1, len, one) ||
+	    memcmp(one, shares[nn - 1], ssize))
+		abort();
 	/* the last k shares: another subset than a fresh plan cache picks */
 	for (i = 0; i < k; i++) {
 		sh[i] = shares[nn - k + i];
