@@ -191,7 +191,8 @@ $(BUILD)/tgtxcli: $(BUILD)/usr/tgtxcli.o $(call layer_lib,cli) $(LIB)
 $(BUILD)/test/fuzz/fuzz_saveconfig: test/fuzz/fuzz_saveconfig.c \
 		$(call layer_lib,cli) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(LDLIBS_cli)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(call layer_lib,cli) \
+		$(LIB) $(LDLIBS_ALL) $(LDLIBS_cli)
 
 # A unit test links its layer's closure whole (every object of those layers
 # must resolve below them, so a call into a higher layer fails to link) and
