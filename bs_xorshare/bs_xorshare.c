@@ -1359,13 +1359,12 @@ static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
 	emit(arg, &(struct bs_metric){"xorshare_log_size_bytes",
 				      "Share-log size bound", false, NULL, NULL,
 				      (double)st.log_size});
-	emit(arg, &(struct bs_metric){"xorshare_log_records",
-				      "Records in the share log", false, NULL,
-				      NULL,
-				      st.last_seq && st.first_seq
-					      ? (double)(st.last_seq -
-							 st.first_seq + 1)
-					      : 0.0});
+	emit(arg, &(struct bs_metric){
+			  "xorshare_log_records", "Records in the share log",
+			  false, NULL, NULL,
+			  st.last_seq && st.first_seq
+				  ? (double)(st.last_seq - st.first_seq + 1)
+				  : 0.0});
 	emit(arg, &(struct bs_metric){"xorshare_log_drops_total",
 				      "Peers dropped to free log space", true,
 				      NULL, NULL, (double)st.drops});
@@ -1379,10 +1378,10 @@ static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
 					      "confirmed",
 					      false, "peer", peer,
 					      (double)pp[i].lag_records});
-		emit(arg, &(struct bs_metric){"xorshare_peer_lag_bytes",
-					      "Bytes the peer has not confirmed",
-					      false, "peer", peer,
-					      (double)pp[i].lag_bytes});
+		emit(arg, &(struct bs_metric){
+				  "xorshare_peer_lag_bytes",
+				  "Bytes the peer has not confirmed", false,
+				  "peer", peer, (double)pp[i].lag_bytes});
 		emit(arg, &(struct bs_metric){"xorshare_peer_lag_seconds",
 					      "Age of the oldest record the "
 					      "peer has not confirmed",

@@ -101,7 +101,8 @@ void daemon_ready(const char *status)
 	}
 	/* One write (< PIPE_BUF, atomic); a vanished parent changes nothing. */
 	r = snprintf(msg, sizeof(msg), "R%s", status);
-	w = write(ready_fd, msg, r < (int)sizeof(msg) ? (size_t)r : strlen(msg));
+	w = write(ready_fd, msg,
+		  r < (int)sizeof(msg) ? (size_t)r : strlen(msg));
 	(void)w;
 	close(ready_fd);
 	ready_fd = -1;

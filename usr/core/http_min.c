@@ -306,7 +306,8 @@ static void add_conn(int fd)
 		 * The oldest still sending its request is the likeliest to be
 		 * stalled on purpose; else the oldest of all.
 		 */
-		struct hconn *old = list_first_entry(&conns, struct hconn, node);
+		struct hconn *old =
+			list_first_entry(&conns, struct hconn, node);
 		struct hconn *pos;
 
 		list_for_each_entry (pos, &conns, node) {

@@ -63,8 +63,8 @@ static void labels(struct strbuf *out, const struct expo_label *l, size_t nr,
 	strbuf_add(out, "}", 1);
 }
 
-void expo_u64(struct strbuf *out, const char *name,
-	      const struct expo_label *l, size_t nr, uint64_t v)
+void expo_u64(struct strbuf *out, const char *name, const struct expo_label *l,
+	      size_t nr, uint64_t v)
 {
 	strbuf_addf(out, "%s", name);
 	labels(out, l, nr, NULL);

@@ -22,8 +22,8 @@ struct expo_label {
 /* type: "counter", "gauge" or "histogram" */
 void expo_family(struct strbuf *out, const char *name, const char *type,
 		 const char *help);
-void expo_u64(struct strbuf *out, const char *name,
-	      const struct expo_label *l, size_t nr, uint64_t v);
+void expo_u64(struct strbuf *out, const char *name, const struct expo_label *l,
+	      size_t nr, uint64_t v);
 void expo_double(struct strbuf *out, const char *name,
 		 const struct expo_label *l, size_t nr, double v);
 /*

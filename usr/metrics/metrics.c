@@ -85,7 +85,7 @@ static void put_op_field(struct strbuf *out, struct scsi_lu *lu,
 
 	for (int op = 0; op < LU_OP_NR; op++) {
 		const struct lu_op_stats *s = &st->op[op];
-		uint64_t v = f == F_CMDS ? s->cmds
+		uint64_t v = f == F_CMDS    ? s->cmds
 			     : f == F_BYTES ? s->bytes
 					    : s->errors;
 
@@ -97,8 +97,8 @@ static void put_op_field(struct strbuf *out, struct scsi_lu *lu,
 	}
 }
 
-static void put_ua(struct strbuf *out, struct scsi_lu *lu,
-		   struct expo_label *l, void *arg)
+static void put_ua(struct strbuf *out, struct scsi_lu *lu, struct expo_label *l,
+		   void *arg)
 {
 	expo_u64(out, "tgtx_lun_unit_attentions_total", l, 2,
 		 scsi_lu_stats(lu)->unit_attentions);
@@ -205,8 +205,7 @@ static void put_http(struct strbuf *out)
 
 	expo_family(out, "tgtx_metrics_http_requests_total", "counter",
 		    "Requests the metrics endpoint answered");
-	expo_u64(out, "tgtx_metrics_http_requests_total", NULL, 0,
-		 h->requests);
+	expo_u64(out, "tgtx_metrics_http_requests_total", NULL, 0, h->requests);
 	expo_family(out, "tgtx_metrics_http_rejected_total", "counter",
 		    "Metrics connections refused or closed early, by reason");
 	l = (struct expo_label){"reason", "too_large"};

@@ -7,9 +7,9 @@
 
 /* 50 us (a RAM-backed read) to 10 s (a stalled store), about x2 apart. */
 const uint32_t lu_lat_bound_us[LU_LAT_BUCKETS] = {
-	50,	100,	 250,	  500,	   1000,    2500,    5000,
-	10000,	25000,	 50000,	  100000,  250000,  500000,  1000000,
-	2500000, 5000000, 10000000,
+	50,	100,	 250,	  500,	   1000,     2500,
+	5000,	10000,	 25000,	  50000,   100000,   250000,
+	500000, 1000000, 2500000, 5000000, 10000000,
 };
 
 enum lu_stat_op lu_stat_classify(uint8_t opcode)

@@ -96,7 +96,7 @@ struct scsi_lu {
 
 	unsigned int pending; /* commands handed to handlers */
 	struct lu_stats stats;
-	struct list_head ua;  /* struct ua_entry */
+	struct list_head ua; /* struct ua_entry */
 
 	/* SPC-2 RESERVE/RELEASE */
 	bool rsv2_held;

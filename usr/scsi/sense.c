@@ -141,9 +141,9 @@ static void account(const struct scsi_cmd *cmd, struct scsi_lu *lu)
 	 * the command did not run: it is retried and counted then.
 	 */
 	if (!ok && cmd->sense_len > 2 &&
-	    ((cmd->sense[0] & 0x7f) >= 0x72 ? cmd->sense[1] & 0x0f
-					     : cmd->sense[2] & 0x0f) ==
-		    SK_UNIT_ATTENTION) {
+	    ((cmd->sense[0] & 0x7f) >= 0x72
+		     ? cmd->sense[1] & 0x0f
+		     : cmd->sense[2] & 0x0f) == SK_UNIT_ATTENTION) {
 		lu->stats.unit_attentions++;
 		return;
 	}
