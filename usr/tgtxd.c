@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	daemon_test_delay();
 
 	ret = loop_init();
 	if (ret) {

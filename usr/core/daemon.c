@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +108,22 @@ void daemon_ready(const char *status)
 	(void)w;
 	close(ready_fd);
 	ready_fd = -1;
+}
+
+void daemon_test_delay(void)
+{
+	const char *v = getenv("TGTX_TEST_STARTUP_DELAY_MS");
+	long ms = v ? strtol(v, NULL, 10) : 0;
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	if (ms > 10000)
+		ms = 10000;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 void daemon_stopping(void)

@@ -22,6 +22,11 @@ int daemon_detach(void);
  * systemd's STATUS= text.
  */
 void daemon_ready(const char *status);
+/*
+ * Tests only: sleeps $TGTX_TEST_STARTUP_DELAY_MS (at most 10 s) so that a
+ * readiness report sent too early would be seen before the portals exist.
+ */
+void daemon_test_delay(void);
 /* Shutdown begins (STOPPING=1). */
 void daemon_stopping(void);
 
