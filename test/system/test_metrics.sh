@@ -116,8 +116,15 @@ grep -q ' errors=0 ' "$d/load.bg" || fail "iSCSI errors during hostile HTTP: $(c
 pass "iSCSI I/O unharmed during hostile HTTP ($(cat "$d/load.bg"))"
 proc_alive "$TGTXD_PID" || fail "tgtxd died"
 expect_rc 0 "data intact after all that" "$RWCHECK" --url "$(lun_url "$IQN" 1)" --lba 65536 --blocks 128 --seed 7 --verify-only
+# stop with metrics connections still open: nothing leaks
+python3 -c 'import socket,sys,time
+cs = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(4)]
+for c in cs: c.sendall(b"GET /met")
+print("held", flush=True); time.sleep(8)' "$MPORT" >"$d/held.out" &
+track_proc $! 1
+wait_until 10 grep -q held "$d/held.out" || fail "could not open metrics connections"
 stop_tgtxd
-pass "tgtxd stopped cleanly (no sanitizer report)"
+pass "tgtxd stopped cleanly with metrics connections open (no sanitizer report)"
 
 # a bad --metrics address stops start-up with a reason
 rc=0

@@ -386,8 +386,14 @@ int http_min_start(const struct sockaddr *sa, socklen_t len, http_handler h,
 
 void http_min_stop(void)
 {
-	while (!list_empty(&conns))
-		close_conn(list_first_entry(&conns, struct hconn, node));
+	/* the loop may not turn again: free at once, not deferred */
+	while (!list_empty(&conns)) {
+		struct hconn *c = list_first_entry(&conns, struct hconn, node);
+
+		close_conn(c);
+		loop_defer_cancel(&c->free_defer);
+		free_conn(&c->free_defer);
+	}
 	if (listener.fd >= 0) {
 		loop_del_fd(&listener);
 		close(listener.fd);
