@@ -223,8 +223,7 @@ void metrics_render(struct strbuf *out)
 	static const char *const help[] = {
 		"SCSI commands completed, by kind",
 		"Bytes moved by successful reads and writes",
-		"Commands that ended with a status other than GOOD "
-		"(unit attentions aside)",
+		"Commands that did not end GOOD (unit attentions aside)",
 	};
 	static const char *const name[] = {"tgtx_lun_commands_total",
 					   "tgtx_lun_bytes_total",
