@@ -116,7 +116,7 @@ grep -q ' errors=0 ' "$d/load.bg" || fail "iSCSI errors during hostile HTTP: $(c
 pass "iSCSI I/O unharmed during hostile HTTP ($(cat "$d/load.bg"))"
 proc_alive "$TGTXD_PID" || fail "tgtxd died"
 expect_rc 0 "data intact after all that" "$RWCHECK" --url "$(lun_url "$IQN" 1)" --lba 65536 --blocks 128 --seed 7 --verify-only
-# stop with metrics connections still open: nothing leaks
+# stop with metrics connections still open (no crash, no sanitizer report)
 python3 -c 'import socket,sys,time
 cs = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(4)]
 for c in cs: c.sendall(b"GET /met")
