@@ -197,6 +197,8 @@ static void test_page(void **state)
 		   "tgtx_fake_peer_lag_records{target=\"iqn.2026-11.org.tgtx:"
 		   "two\",lun=\"3\",peer=\"0\"} 10\n"));
 	strbuf_free(&sb);
+	scsi_lu_destroy_all(t1);
+	scsi_lu_destroy_all(t2);
 	target_destroy_all();
 }
 

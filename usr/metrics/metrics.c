@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bs/bs.h"
-#include "../core/http_min.h"
-#include "../core/node_id.h"
-#include "../core/strbuf.h"
-#include "../core/target.h"
-#include "../iscsi/iscsi.h"
-#include "../scsi/lu_stats.h"
-#include "../scsi/scsi.h"
+#include "bs/bs.h"
+#include "core/http_min.h"
+#include "core/node_id.h"
+#include "core/strbuf.h"
+#include "core/target.h"
+#include "iscsi/iscsi.h"
+#include "scsi/lu_stats.h"
+#include "scsi/scsi.h"
 #include "expo.h"
 
 /* Figures from stores are gathered, then written family by family. */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/byteorder.h"
+#include "core/byteorder.h"
 
 #define NAA_LOCAL 0x3
 

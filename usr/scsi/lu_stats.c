@@ -58,15 +58,6 @@ void lu_stats_account(struct lu_stats *st, enum lu_stat_op op, uint64_t bytes,
 	s->lat_sum_ns += ns;
 }
 
-struct scsi_lu *scsi_lu_next(const struct target *t, struct scsi_lu *prev)
-{
-	const struct list_head *n = prev ? prev->node.next : t->luns.next;
-
-	if (n == &t->luns)
-		return NULL;
-	return list_entry(n, struct scsi_lu, node);
-}
-
 const struct lu_stats *scsi_lu_stats(const struct scsi_lu *lu)
 {
 	return &lu->stats;

@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 struct scsi_lu;
-struct target;
 struct bs_dev;
 
 enum lu_stat_op { LU_OP_READ, LU_OP_WRITE, LU_OP_OTHER, LU_OP_NR };
@@ -41,9 +40,7 @@ void lu_stats_account(struct lu_stats *st, enum lu_stat_op op, uint64_t bytes,
 		      bool error, uint64_t ns);
 const char *lu_stat_op_name(enum lu_stat_op op);
 
-/* ---- read access for the exporter ---- */
-/* The LU after prev (NULL: the first) of t, in LUN order; NULL at the end. */
-struct scsi_lu *scsi_lu_next(const struct target *t, struct scsi_lu *prev);
+/* ---- read access for the exporter (walk LUs with scsi_lu_next) ---- */
 const struct lu_stats *scsi_lu_stats(const struct scsi_lu *lu);
 /* The open backing store of lu, NULL for the controller LU. */
 struct bs_dev *scsi_lu_bs(struct scsi_lu *lu);
