@@ -195,8 +195,36 @@ def hostile(port, pid):
         c.close()
     ok(f"scrape answered under a {len(flood)}-connection flood "
        f"(tgtxd fds {base_fds} -> {fds})")
-    time.sleep(0.5)
+    # a burst of scrapes: renders are rationed (RENDER_BURST, RENDER_PER_S in
+    # usr/metrics/metrics.c), the rest get 503 with Retry-After
+    time.sleep(1.5)
+    codes = []
+    for _ in range(2):
+        wave = [socket.create_connection((HOST, port), timeout=5)
+                for _ in range(MAX_CONNS - 2)]
+        for c in wave:
+            c.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+        for c in wave:
+            data = b""
+            while True:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            c.close()
+            codes.append(int(data[9:12]))
+            if codes[-1] == 503:
+                check(b"\r\nRetry-After: 1\r\n" in data, "503 without Retry-After")
+    check(codes.count(503) > 0 and codes.count(200) >= 10,
+          f"scrape burst of {len(codes)}: {codes.count(200)} x 200, "
+          f"{codes.count(503)} x 503")
+    ok(f"scrape burst of {len(codes)}: {codes.count(200)} rendered, "
+       f"{codes.count(503)} answered 503 Retry-After")
+    time.sleep(1.5)
     page = scrape(port)
+    check(int(value(page, "tgtx_metrics_http_rejected_total",
+                    {"reason": "rate_limited"})) == codes.count(503),
+          "rate_limited counter")
     ev = int(value(page, "tgtx_metrics_http_rejected_total", {"reason": "evicted"}))
     check(ev > 0, "no eviction counted")
     check(nr_fds(pid) <= base_fds + 1, f"descriptors left over: {nr_fds(pid)}")

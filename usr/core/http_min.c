@@ -87,6 +87,8 @@ static const char *reason(int status)
 		return "Method Not Allowed";
 	case 431:
 		return "Request Header Fields Too Large";
+	case 503:
+		return "Service Unavailable";
 	case 505:
 		return "HTTP Version Not Supported";
 	default:
@@ -106,7 +108,9 @@ static void respond(struct hconn *c, int status, const char *ctype,
 		    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 		    "Content-Length: %zu\r\nConnection: close\r\n%s\r\n",
 		    status, reason(status), ctype, blen,
-		    status == 405 ? "Allow: GET, HEAD\r\n" : "");
+		    status == 405   ? "Allow: GET, HEAD\r\n"
+		    : status == 503 ? "Retry-After: 1\r\n"
+				    : "");
 	if (blen && !head)
 		strbuf_add(&c->out, body->buf, blen);
 	if (c->out.oom) {

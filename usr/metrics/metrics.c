@@ -13,6 +13,7 @@
 
 #include "bs/bs.h"
 #include "core/http_min.h"
+#include "core/loop.h"
 #include "core/node_id.h"
 #include "core/strbuf.h"
 #include "core/target.h"
@@ -23,6 +24,18 @@
 
 /* Figures from stores are gathered, then written family by family. */
 #define MAX_STORE_SAMPLES 65536
+/*
+ * A page costs loop time in proportion to the LUNs (about 0.1 ms each), so
+ * renders are rationed: a burst of RENDER_BURST, then RENDER_PER_S a second;
+ * beyond that a scrape gets 503 and Retry-After. Prometheus scrapes every
+ * few seconds; only a client hammering the endpoint meets the limit.
+ */
+#define RENDER_BURST 10
+#define RENDER_PER_S 10
+
+static double render_tokens = RENDER_BURST;
+static uint64_t render_refill_ms;
+static uint64_t rate_limited;
 
 static const char *version_str = "";
 
@@ -216,6 +229,8 @@ static void put_http(struct strbuf *out)
 	expo_u64(out, "tgtx_metrics_http_rejected_total", &l, 1, h->timeouts);
 	l.value = "evicted";
 	expo_u64(out, "tgtx_metrics_http_rejected_total", &l, 1, h->evicted);
+	l.value = "rate_limited";
+	expo_u64(out, "tgtx_metrics_http_rejected_total", &l, 1, rate_limited);
 }
 
 void metrics_render(struct strbuf *out)
@@ -260,11 +275,30 @@ void metrics_render(struct strbuf *out)
 	put_http(out);
 }
 
+static bool render_allowed(void)
+{
+	uint64_t now = loop_now_ms();
+
+	render_tokens += (double)(now - render_refill_ms) * RENDER_PER_S / 1000;
+	if (render_tokens > RENDER_BURST)
+		render_tokens = RENDER_BURST;
+	render_refill_ms = now;
+	if (render_tokens < 1)
+		return false;
+	render_tokens -= 1;
+	return true;
+}
+
 static int serve(const char *path, struct strbuf *body, const char **ctype)
 {
 	if (strcmp(path, "/metrics")) {
 		strbuf_addf(body, "not found: try /metrics\n");
 		return 404;
+	}
+	if (!render_allowed()) {
+		rate_limited++;
+		strbuf_addf(body, "too many scrapes, retry in a second\n");
+		return 503;
 	}
 	metrics_render(body);
 	*ctype = EXPO_CONTENT_TYPE;
