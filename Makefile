@@ -218,10 +218,12 @@ RECOVERY_LIBS = $(call layer_libs,recovery)
 GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim)
 GOSSIP_FUZZ := $(addprefix $(BUILD)/test/fuzz/,fuzz_slt fuzz_gossip fuzz_kit)
 $(BUILD)/tgtx-recover: $(BUILD)/recovery/tgtx-recover.o $(RECOVERY_LIBS)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(RECOVERY_LIBS) \
+		-Wl,--end-group $(LDLIBS_ALL)
 $(GOSSIP_TOOLS) $(GOSSIP_FUZZ): $(BUILD)/test/%: test/%.c $(RECOVERY_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(RECOVERY_LIBS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(RECOVERY_LIBS) -Wl,--end-group $(LDLIBS_ALL)
 all: $(BUILD)/tgtx-recover
 tests: $(BUILD)/tgtx-recover
 gossip-sim-bench: $(BUILD)/test/tools/tgtx-gossip-sim

@@ -26,6 +26,8 @@ struct gnode {
 	uint32_t rx_count;
 };
 
+#define REFUSED_CACHE 256
+
 struct gossip {
 	struct gossip_cfg cfg;
 	struct gossip_io io;
@@ -41,6 +43,16 @@ struct gossip {
 	size_t table_bytes;
 	struct gossip_stats st;
 	uint8_t *buf; /* message being built, max_msg bytes */
+	/*
+	 * (uuid, version) of tables refused for their signer: a digest that
+	 * offers them again is not followed, so a forger's advertised
+	 * versions cannot make its peers pull and refuse every round.
+	 */
+	struct {
+		uint8_t uuid[SLT_UUID_SIZE];
+		uint64_t version;
+	} refused[REFUSED_CACHE];
+	uint32_t refused_next;
 };
 
 #define DIGEST_BODY_FIXED 8 /* want_reply, reserved[3], count */
@@ -208,6 +220,24 @@ static enum gossip_verdict gossip_note(struct gossip *g, enum gossip_verdict v)
 	return v;
 }
 
+static void gossip_refuse(struct gossip *g, const struct slt *t)
+{
+	uint32_t i = g->refused_next++ % REFUSED_CACHE;
+
+	memcpy(g->refused[i].uuid, t->uuid, SLT_UUID_SIZE);
+	g->refused[i].version = t->version;
+}
+
+static bool gossip_refused(const struct gossip *g, const uint8_t *ent,
+			   uint64_t version)
+{
+	for (uint32_t i = 0; i < REFUSED_CACHE; i++)
+		if (g->refused[i].version == version &&
+		    !memcmp(g->refused[i].uuid, ent, SLT_UUID_SIZE))
+			return true;
+	return false;
+}
+
 enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 				 size_t len)
 {
@@ -228,13 +258,19 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 		if (same && t.version <= e->version)
 			return gossip_note(g, GOSSIP_OLD);
 	}
-	if (g->cfg.pinned_only && !pinned)
+	if (g->cfg.pinned_only && !pinned) {
+		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_UNTRUSTED);
-	if (slt_verify(tbl, len))
+	}
+	if (slt_verify(tbl, len)) {
+		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_BAD_SIG);
+	}
 	/* a validly signed table of someone else's volume */
-	if (found && !same && !(pinned && !e->pinned))
+	if (found && !same) {
+		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_FORGED);
+	}
 	if ((!found || !same) &&
 	    gossip_owner_count(g, t.owner_id) >= g->cfg.max_per_owner)
 		return gossip_note(g, GOSSIP_FULL);
@@ -434,7 +470,8 @@ static int on_digest(struct gossip *g, const uint8_t *from, const uint8_t *b,
 		else
 			c = memcmp(re, g->ents[j].uuid, SLT_UUID_SIZE);
 		if (c < 0) { /* they hold one we lack */
-			if (nwant < maxwant)
+			if (nwant < maxwant &&
+			    !gossip_refused(g, re, ent_version(re)))
 				memcpy(want + SLT_UUID_SIZE * nwant++, re,
 				       SLT_UUID_SIZE);
 			i++;
@@ -444,7 +481,8 @@ static int on_digest(struct gossip *g, const uint8_t *from, const uint8_t *b,
 		} else {
 			uint64_t rv = ent_version(re);
 
-			if (rv > g->ents[j].version && nwant < maxwant)
+			if (rv > g->ents[j].version && nwant < maxwant &&
+			    !gossip_refused(g, re, rv))
 				memcpy(want + SLT_UUID_SIZE * nwant++, re,
 				       SLT_UUID_SIZE);
 			else if (rv < g->ents[j].version)

@@ -15,8 +15,8 @@
  * owner signature and a version above the one held. The owner of a UUID is
  * fixed by the first valid table (or only a pinned owner is accepted, with
  * pinned_only); a table of that UUID signed by another key is a forgery and
- * rejected, except that a pinned owner's table replaces a binding made by
- * an unpinned one. Memory is bounded by max_tables (each at most
+ * rejected, whoever signed it: pinning a key says who a node is, not which
+ * volumes it owns. Memory is bounded by max_tables (each at most
  * SLT_MAX_SIZE), max_per_owner, max_nodes; traffic by fanout, max_msg,
  * max_pull and max_rx_per_round.
  */

@@ -127,7 +127,7 @@ int slt_encode_sign(const struct slt *t, const struct nodekey *key,
 	h.name_len = (uint8_t)nlen;
 	h.signed_at_ms = htole64(t->signed_at_ms);
 	memcpy(out, &h, sizeof(h));
-	ret = nodekey_sign(key, out, off, out + off);
+	ret = nodekey_sign(key, out + 16, off - 16, out + off);
 	if (ret)
 		return ret;
 	off += SLT_SIG_SIZE;
@@ -211,8 +211,8 @@ int slt_verify(const uint8_t *buf, size_t len)
 {
 	if (len < SLT_HDR_SIZE + SLT_SIG_SIZE)
 		return -EKEYREJECTED;
-	if (!nodekey_verify(buf + offsetof(struct slt_hdr, owner_pub), buf,
-			    len - SLT_SIG_SIZE, buf + len - SLT_SIG_SIZE))
+	if (!nodekey_verify(buf + offsetof(struct slt_hdr, owner_pub), buf + 16,
+			    len - 16 - SLT_SIG_SIZE, buf + len - SLT_SIG_SIZE))
 		return -EKEYREJECTED;
 	return 0;
 }

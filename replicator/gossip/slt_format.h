@@ -15,11 +15,12 @@
  *         portal, iqn }               portal_len + iqn_len bytes
  *   Ed25519 signature                 SLT_SIG_SIZE bytes
  *
- * The signature covers bytes [0, total_len - SLT_SIG_SIZE) and is made with
- * the private key whose public half is owner_pub; the owner's node id is
- * SHA-256(owner_pub). crc covers bytes [16, total_len): it catches torn or
- * rotten copies cheaply, before any signature work; the signature is what
- * makes a table trusted.
+ * The signature covers bytes [16, total_len - SLT_SIG_SIZE) (bytes 0..15
+ * are constants, the length and the CRC, all checked structurally) and is
+ * made with the private key whose public half is owner_pub; the owner's
+ * node id is SHA-256(owner_pub). crc covers bytes [16, total_len): it
+ * catches torn or rotten copies cheaply, before any signature work; the
+ * signature is what makes a table trusted.
  */
 #ifndef TGTX_SLT_FORMAT_H
 #define TGTX_SLT_FORMAT_H
