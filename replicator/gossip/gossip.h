@@ -102,8 +102,9 @@ void gossip_tick(struct gossip *g);
 /* Starts an exchange with one given peer (a client pulling). */
 int gossip_contact(struct gossip *g, const uint8_t peer_id[SLT_ID_SIZE]);
 /*
- * Handles one message from the (authenticated) node from. Returns 0, or
- * -EBADMSG / -EPERM (unknown sender) / -EAGAIN (over its rate): the
+ * Handles one message from the (authenticated) node from, which must be
+ * pinned (a peer or not: a recovery tool is pinned only). Returns 0, or
+ * -EBADMSG / -EPERM (not pinned) / -EAGAIN (over its rate): the
  * message was dropped, which is never fatal to the caller.
  */
 int gossip_receive(struct gossip *g, const uint8_t from[SLT_ID_SIZE],
