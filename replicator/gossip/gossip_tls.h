@@ -23,6 +23,8 @@
 #include "gossip_format.h"
 #include "nodekey.h"
 
+/* gossip's TCP port when an address gives none */
+#define GOSSIP_DEFAULT_PORT 3270
 #define GTLS_MAX_TURNS	 16
 #define GTLS_MAX_PINS	 4096
 /* bytes one turn may carry (several messages) */
