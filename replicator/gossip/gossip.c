@@ -53,6 +53,12 @@ struct gossip {
 		uint64_t version;
 	} refused[REFUSED_CACHE];
 	uint32_t refused_next;
+	/* volume -> owner bindings known out of band (share headers, kit) */
+	struct gvpin {
+		uint8_t uuid[SLT_UUID_SIZE];
+		uint8_t owner[SLT_ID_SIZE];
+	} *vpins;
+	size_t nvpins;
 };
 
 #define DIGEST_BODY_FIXED 8 /* want_reply, reserved[3], count */
@@ -109,7 +115,8 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg,
 	g->nodes = calloc(cfg->max_nodes, sizeof(*g->nodes));
 	g->pick = calloc(cfg->max_peers, sizeof(*g->pick));
 	g->buf = malloc(cfg->max_msg);
-	if (!g->ents || !g->nodes || !g->pick || !g->buf) {
+	g->vpins = calloc(cfg->max_tables, sizeof(*g->vpins));
+	if (!g->ents || !g->nodes || !g->pick || !g->buf || !g->vpins) {
 		gossip_free(g);
 		return NULL;
 	}
@@ -126,6 +133,7 @@ void gossip_free(struct gossip *g)
 	free(g->nodes);
 	free(g->pick);
 	free(g->buf);
+	free(g->vpins);
 	free(g);
 }
 
@@ -173,6 +181,46 @@ int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE],
 	memcpy(n->id, id, SLT_ID_SIZE);
 	n->peer = as_peer;
 	g->npeers += as_peer;
+	return 0;
+}
+
+static size_t gossip_find(const struct gossip *g,
+			  const uint8_t uuid[SLT_UUID_SIZE], bool *found);
+
+static const struct gvpin *gossip_vpin(const struct gossip *g,
+				       const uint8_t uuid[SLT_UUID_SIZE])
+{
+	for (size_t i = 0; i < g->nvpins; i++)
+		if (!memcmp(g->vpins[i].uuid, uuid, SLT_UUID_SIZE))
+			return &g->vpins[i];
+	return NULL;
+}
+
+int gossip_pin_volume(struct gossip *g, const uint8_t uuid[SLT_UUID_SIZE],
+		      const uint8_t owner_id[SLT_ID_SIZE])
+{
+	struct gvpin *v = (struct gvpin *)gossip_vpin(g, uuid);
+	bool found;
+	size_t idx;
+
+	if (!v) {
+		if (g->nvpins >= g->cfg.max_tables)
+			return -ENOSPC;
+		v = &g->vpins[g->nvpins++];
+		memcpy(v->uuid, uuid, SLT_UUID_SIZE);
+	}
+	memcpy(v->owner, owner_id, SLT_ID_SIZE);
+	/* a binding made by first use that the pin contradicts goes */
+	idx = gossip_find(g, uuid, &found);
+	if (found && memcmp(g->ents[idx].owner, owner_id, SLT_ID_SIZE)) {
+		g->table_bytes -= g->ents[idx].len;
+		free(g->ents[idx].tbl);
+		memmove(&g->ents[idx], &g->ents[idx + 1],
+			(g->nents - idx - 1) * sizeof(*g->ents));
+		g->nents--;
+		g->hash_ok = false;
+		g->dirty = true;
+	}
 	return 0;
 }
 
@@ -241,6 +289,7 @@ static bool gossip_refused(const struct gossip *g, const uint8_t *ent,
 enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 				 size_t len)
 {
+	const struct gvpin *vpin;
 	struct gentry *e = NULL;
 	struct slt t;
 	bool found, pinned, same = false;
@@ -251,6 +300,7 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 		return gossip_note(g, GOSSIP_MALFORMED);
 	idx = gossip_find(g, t.uuid, &found);
 	pinned = gossip_is_pinned(g, t.owner_id);
+	vpin = gossip_vpin(g, t.uuid);
 	if (found) {
 		e = &g->ents[idx];
 		same = !memcmp(e->owner, t.owner_id, SLT_ID_SIZE);
@@ -267,7 +317,8 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 		return gossip_note(g, GOSSIP_BAD_SIG);
 	}
 	/* a validly signed table of someone else's volume */
-	if (found && !same) {
+	if ((found && !same) ||
+	    (vpin && memcmp(vpin->owner, t.owner_id, SLT_ID_SIZE))) {
 		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_FORGED);
 	}

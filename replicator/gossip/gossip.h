@@ -13,8 +13,8 @@
  *
  * Trust (doc/gossip.md "Trust model"): a table is accepted only with a valid
  * owner signature and a version above the one held. The owner of a UUID is
- * fixed by the first valid table (or only a pinned owner is accepted, with
- * pinned_only); a table of that UUID signed by another key is a forgery and
+ * fixed by gossip_pin_volume() when known out of band, else by the first
+ * valid table (with pinned_only, only from a pinned key); a table of that UUID signed by another key is a forgery and
  * rejected, whoever signed it: pinning a key says who a node is, not which
  * volumes it owns. Memory is bounded by max_tables (each at most
  * SLT_MAX_SIZE), max_per_owner, max_nodes; traffic by fanout, max_msg,
@@ -93,6 +93,14 @@ void gossip_free(struct gossip *g);
 int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE],
 	       bool as_peer);
 bool gossip_is_pinned(const struct gossip *g, const uint8_t id[SLT_ID_SIZE]);
+/*
+ * Binds a volume to its owner out of band (a partner knows whose shares it
+ * holds; the DR kit knows its node's volumes): a table of uuid signed by
+ * any other key is forged even if it arrives first, and a first-use
+ * binding to another owner is dropped. 0 or -ENOSPC (max_tables pins).
+ */
+int gossip_pin_volume(struct gossip *g, const uint8_t uuid[SLT_UUID_SIZE],
+		      const uint8_t owner_id[SLT_ID_SIZE]);
 
 /* Offers a table (from a peer, a file, the node itself). */
 enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,

@@ -302,9 +302,10 @@ static void usage(FILE *f)
 		"(or round 30); --partition: two halves cut apart for those\n"
 		"rounds; --update-at: every owner re-signs version 2 then;\n"
 		"--forger: a node signs tables for other owners' volumes (all\n"
-		"must be refused) 5 rounds after the last disturbance;\n"
-		"--pin-owners: every node pins every owner's key (else the\n"
-		"first valid table binds a volume to its owner). Exit 0 when converged (within\n"
+		"must be refused) 10 rounds after the last disturbance;\n"
+		"--pin-owners: every node knows every volume's owner (else\n"
+		"the first valid table binds a volume to its owner) and the\n"
+		"forger strikes at round 1. Exit 0 when converged (within\n"
 		"--expect-rounds if given) and no forgery was accepted.\n");
 }
 
@@ -389,7 +390,7 @@ int main(int argc, char **argv)
 	gossip_cfg_default(&cfg);
 	cfg.max_tables = opt.volumes + 16;
 	cfg.max_per_owner = 64;
-	cfg.max_nodes = 64 + (opt.pin_owners ? opt.volumes : 0);
+	cfg.max_nodes = 64;
 	cfg.max_peers = 64;
 	cfg.fanout = opt.fanout;
 	cfg.max_msg = 24 * cfg.max_tables + 64 > 16384 ?
@@ -435,8 +436,14 @@ int main(int argc, char **argv)
 		}
 		for (uint32_t i = 0; i < sn[n].npeers; i++)
 			gossip_pin(sn[n].g, sn[sn[n].peers[i]].key.pub, true);
-		for (uint32_t v = 0; opt.pin_owners && v < opt.volumes; v++)
-			gossip_pin(sn[n].g, sn[owner_of(v)].key.pub, false);
+		for (uint32_t v = 0; opt.pin_owners && v < opt.volumes; v++) {
+			uint8_t uuid[SLT_UUID_SIZE] = {0};
+
+			memcpy(uuid, &v, sizeof(v));
+			uuid[15] = 0xaa;
+			gossip_pin_volume(sn[n].g, uuid,
+					  sn[owner_of(v)].key.id);
+		}
 		push((struct ev){.t = rnd() % opt.round_ms, .node = n,
 				 .from = UINT32_MAX});
 	}
@@ -465,10 +472,14 @@ int main(int argc, char **argv)
 		calm = churn_end + 5;
 	if (opt.update_at > calm)
 		calm = opt.update_at;
-	forge_at = opt.forger ? calm + 10 : UINT32_MAX;
+	/* with volumes pinned the forger may strike before anything spread */
+	forge_at = !opt.forger	   ? UINT32_MAX
+		   : opt.pin_owners ? 1
+				    : calm + 10;
 	while (nheap) {
 		struct ev e = pop();
 		uint64_t r = e.t / opt.round_ms;
+		bool done = false;
 
 		now = e.t;
 		if (r != cur_round) {
@@ -495,16 +506,20 @@ int main(int argc, char **argv)
 				if (!conv_t)
 					conv_t = now;
 				if (!opt.forger || r > forge_at + 20)
-					break;
+					done = true;
 			} else if (r >= calm && conv_t && r > forge_at) {
 				printf("round %" PRIu64 ": not converged "
 				       "any more\n",
 				       r);
 				conv_t = 0;
-				break;
+				done = true;
 			}
 			if (r > opt.max_rounds)
-				break;
+				done = true;
+		}
+		if (done) {
+			free(e.msg);
+			break;
 		}
 		cur_node = e.node;
 		if (e.from == UINT32_MAX) {

@@ -166,6 +166,27 @@ static void test_forged_refused(void **state)
 	assert_int_equal(s.version, 1);
 }
 
+/* an out-of-band volume -> owner binding beats first use */
+static void test_volume_pin(void **state)
+{
+	uint8_t t[SLT_MAX_SIZE], f[SLT_MAX_SIZE];
+	size_t lt = tu_encode(8, 1, &keys[0], t);
+	size_t lf = tu_encode(8, 7, &keys[1], f);
+	struct slt s;
+
+	tu_table(&s, 8, 1);
+	nodes[0] = mk(0, NULL);
+	/* the forger's table came first and bound the volume by first use */
+	assert_int_equal(gossip_offer(nodes[0], f, lf), GOSSIP_ACCEPTED);
+	assert_int_equal(gossip_offer(nodes[0], t, lt), GOSSIP_FORGED);
+	/* the pin drops that binding; the owner's table now wins */
+	assert_int_equal(gossip_pin_volume(nodes[0], s.uuid, keys[0].id), 0);
+	assert_int_equal(gossip_count(nodes[0]), 0);
+	assert_int_equal(gossip_offer(nodes[0], f, lf), GOSSIP_FORGED);
+	assert_int_equal(gossip_offer(nodes[0], t, lt), GOSSIP_ACCEPTED);
+	assert_int_equal(gossip_version_of(nodes[0], s.uuid), 1);
+}
+
 static void test_pinned_only(void **state)
 {
 	struct gossip_cfg cfg;
@@ -367,6 +388,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_newer_only, reset),
 		cmocka_unit_test_teardown(test_forged_refused, reset),
+		cmocka_unit_test_teardown(test_volume_pin, reset),
 		cmocka_unit_test_teardown(test_pinned_only, reset),
 		cmocka_unit_test_teardown(test_flood_bounded, reset),
 		cmocka_unit_test_teardown(test_persistence, reset),
