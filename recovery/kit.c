@@ -50,11 +50,11 @@ int kit_payload_encode(const struct kit *k, uint8_t *out, size_t cap,
 		       size_t *len, const char **why)
 {
 	struct kit_payload_hdr h;
-	size_t off = KIT_PL_HDR_SIZE, nl = strnlen(k->node_name,
-						   KIT_MAX_NAME + 1);
+	size_t off = KIT_PL_HDR_SIZE,
+	       nl = strnlen(k->node_name, KIT_MAX_NAME + 1);
 
-	if (k->npeers > KIT_MAX_PEERS || k->nseeds > KIT_MAX_SEEDS ||
-	    nl < 1 || nl > KIT_MAX_NAME || !printable(k->node_name, nl)) {
+	if (k->npeers > KIT_MAX_PEERS || k->nseeds > KIT_MAX_SEEDS || nl < 1 ||
+	    nl > KIT_MAX_NAME || !printable(k->node_name, nl)) {
 		if (why)
 			*why = "node name or counts";
 		return -EINVAL;
@@ -118,7 +118,8 @@ int kit_payload_encode(const struct kit *k, uint8_t *out, size_t cap,
 static int get_str(const uint8_t *buf, size_t len, size_t *off, char *dst,
 		   size_t n, bool need)
 {
-	if (n > len - *off || (need && !n) || !printable((const char *)buf + *off, n))
+	if (n > len - *off || (need && !n) ||
+	    !printable((const char *)buf + *off, n))
 		return -1;
 	memcpy(dst, buf + *off, n);
 	dst[n] = 0;

@@ -47,14 +47,14 @@ struct kit_hdr {
 	uint32_t hdr_crc;  /* 44 CRC32C of bytes 0..43 */
 } __attribute__((packed));
 
-#define KIT_PL_MAGIC	 0x4c504b54U /* "TKPL" */
-#define KIT_PL_VERSION	 1
-#define KIT_PL_HDR_SIZE	 16
-#define KIT_MAX_PEERS	 64
-#define KIT_MAX_SEEDS	 64
-#define KIT_MAX_NAME	 64
-#define KIT_MAX_ADDR	 64 /* gossip HOST:PORT */
-#define KIT_MAX_URL	 512 /* iscsi:// URL, CHAP credentials included */
+#define KIT_PL_MAGIC	  0x4c504b54U /* "TKPL" */
+#define KIT_PL_VERSION	  1
+#define KIT_PL_HDR_SIZE	  16
+#define KIT_MAX_PEERS	  64
+#define KIT_MAX_SEEDS	  64
+#define KIT_MAX_NAME	  64
+#define KIT_MAX_ADDR	  64  /* gossip HOST:PORT */
+#define KIT_MAX_URL	  512 /* iscsi:// URL, CHAP credentials included */
 #define KIT_PEER_HDR_SIZE 36
 #define KIT_MAX_PAYLOAD                                                        \
 	(KIT_PL_HDR_SIZE + 32 + KIT_MAX_NAME +                                 \

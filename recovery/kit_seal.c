@@ -77,8 +77,8 @@ int kit_check_header(const uint8_t *buf, size_t len, struct kit_hdr *h,
 	    h->r > KIT_MAX_R || !h->p || h->p > KIT_MAX_P)
 		FAIL(-EBADMSG, "KDF parameters out of range");
 	ct = le32toh(h->ct_len);
-	if (ct > KIT_MAX_PAYLOAD || (size_t)ct + KIT_HDR_SIZE + KIT_TAG_SIZE !=
-					    len)
+	if (ct > KIT_MAX_PAYLOAD ||
+	    (size_t)ct + KIT_HDR_SIZE + KIT_TAG_SIZE != len)
 		FAIL(-EBADMSG, "DR kit length");
 	return 0;
 }
@@ -128,8 +128,8 @@ int kit_seal(const struct kit *k, const char *pass, const struct kit_kdf *kdf,
 	memcpy(file, &h, sizeof(h));
 	if (EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, h.nonce) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &outl, file, KIT_HDR_SIZE) != 1 ||
-	    EVP_EncryptUpdate(c, file + KIT_HDR_SIZE, &outl, pl,
-			      (int)pl_len) != 1 ||
+	    EVP_EncryptUpdate(c, file + KIT_HDR_SIZE, &outl, pl, (int)pl_len) !=
+		    1 ||
 	    EVP_EncryptFinal_ex(c, file + KIT_HDR_SIZE + outl, &outl) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, KIT_TAG_SIZE,
 				file + KIT_HDR_SIZE + pl_len) != 1)
@@ -212,8 +212,9 @@ int kit_read_file(const char *path, const char *pass, struct kit *k,
 {
 	void *buf;
 	size_t len;
-	int ret = gfile_read(path, KIT_HDR_SIZE + KIT_MAX_PAYLOAD + KIT_TAG_SIZE,
-			     &buf, &len, NULL);
+	int ret =
+		gfile_read(path, KIT_HDR_SIZE + KIT_MAX_PAYLOAD + KIT_TAG_SIZE,
+			   &buf, &len, NULL);
 
 	if (ret)
 		return ret;

@@ -26,7 +26,8 @@
 
 static const char usage_text[] =
 	"usage: tgtx-recover kit export --out FILE --key NODEKEY --name NAME\n"
-	"              [--peer PUBHEX,GOSSIP-ADDR[,ISCSI-URL]]... [--seed ADDR]...\n"
+	"              [--peer PUBHEX,GOSSIP-ADDR[,ISCSI-URL]]... [--seed "
+	"ADDR]...\n"
 	"              [--passphrase-file FILE] [--kdf-log2n N]\n"
 	"       tgtx-recover kit show --kit FILE [--passphrase-file FILE]\n"
 	"       tgtx-recover list --from HOST[:PORT] --kit FILE\n"
@@ -239,8 +240,7 @@ static int cmd_kit_show(void)
 	return 0;
 }
 
-static int parse_hostport(const char *s, char *host, size_t hl,
-			  uint16_t *port)
+static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':'), *end;
 	size_t n;
@@ -312,7 +312,8 @@ static int cmd_list(void)
 {
 	static struct kit k;
 	struct gtls_pending pending = {0};
-	struct gossip_io io = {.ctx = &pending, .send = gtls_gossip_send,
+	struct gossip_io io = {.ctx = &pending,
+			       .send = gtls_gossip_send,
 			       .now_ms = gtls_now_ms};
 	struct gossip_cfg cfg;
 	struct nodekey key;

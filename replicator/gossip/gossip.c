@@ -57,7 +57,7 @@ struct gossip {
 	struct gvpin {
 		uint8_t uuid[SLT_UUID_SIZE];
 		uint8_t owner[SLT_ID_SIZE];
-	} *vpins;
+	} * vpins;
 	size_t nvpins;
 };
 
@@ -155,8 +155,7 @@ static struct gnode *gossip_node(const struct gossip *g,
 	return NULL;
 }
 
-int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE],
-	       bool as_peer)
+int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE], bool as_peer)
 {
 	uint8_t id[SLT_ID_SIZE];
 	struct gnode *n;

@@ -14,11 +14,11 @@
  * Trust (doc/gossip.md "Trust model"): a table is accepted only with a valid
  * owner signature and a version above the one held. The owner of a UUID is
  * fixed by gossip_pin_volume() when known out of band, else by the first
- * valid table (with pinned_only, only from a pinned key); a table of that UUID signed by another key is a forgery and
- * rejected, whoever signed it: pinning a key says who a node is, not which
- * volumes it owns. Memory is bounded by max_tables (each at most
- * SLT_MAX_SIZE), max_per_owner, max_nodes; traffic by fanout, max_msg,
- * max_pull and max_rx_per_round.
+ * valid table (with pinned_only, only from a pinned key); a table of that UUID
+ * signed by another key is a forgery and rejected, whoever signed it: pinning a
+ * key says who a node is, not which volumes it owns. Memory is bounded by
+ * max_tables (each at most SLT_MAX_SIZE), max_per_owner, max_nodes; traffic by
+ * fanout, max_msg, max_pull and max_rx_per_round.
  */
 #ifndef TGTX_GOSSIP_H
 #define TGTX_GOSSIP_H
@@ -57,12 +57,12 @@ struct gossip_io {
 
 enum gossip_verdict {
 	GOSSIP_ACCEPTED = 0,
-	GOSSIP_OLD,	   /* not newer than the version held */
-	GOSSIP_MALFORMED,  /* structure or CRC */
-	GOSSIP_BAD_SIG,	   /* signature does not verify */
-	GOSSIP_FORGED,	   /* valid signature, but not the UUID's owner */
-	GOSSIP_UNTRUSTED,  /* owner not pinned and pinned_only */
-	GOSSIP_FULL,	   /* max_tables or max_per_owner reached */
+	GOSSIP_OLD,	  /* not newer than the version held */
+	GOSSIP_MALFORMED, /* structure or CRC */
+	GOSSIP_BAD_SIG,	  /* signature does not verify */
+	GOSSIP_FORGED,	  /* valid signature, but not the UUID's owner */
+	GOSSIP_UNTRUSTED, /* owner not pinned and pinned_only */
+	GOSSIP_FULL,	  /* max_tables or max_per_owner reached */
 	GOSSIP_VERDICTS,
 };
 
@@ -90,8 +90,7 @@ void gossip_free(struct gossip *g);
  * -ENOSPC (max_nodes or max_peers) or -EEXIST (same key again: it only
  * upgrades to peer).
  */
-int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE],
-	       bool as_peer);
+int gossip_pin(struct gossip *g, const uint8_t pub[SLT_PUB_SIZE], bool as_peer);
 bool gossip_is_pinned(const struct gossip *g, const uint8_t id[SLT_ID_SIZE]);
 /*
  * Binds a volume to its owner out of band (a partner knows whose shares it

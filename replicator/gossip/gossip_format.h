@@ -19,13 +19,13 @@
 #define NODEKEY_FILE_SIZE 80
 
 struct nodekey_disk {
-	uint32_t magic;	       /*  0 NODEKEY_MAGIC */
-	uint16_t version;      /*  4 NODEKEY_VERSION */
-	uint16_t reserved0;    /*  6 zero */
-	uint8_t priv[32];      /*  8 Ed25519 private key (seed) */
-	uint8_t pub[32];       /* 40 its public key, checked on load */
-	uint32_t crc;	       /* 72 CRC32C of bytes 0..71 */
-	uint32_t reserved1;    /* 76 zero */
+	uint32_t magic;	    /*  0 NODEKEY_MAGIC */
+	uint16_t version;   /*  4 NODEKEY_VERSION */
+	uint16_t reserved0; /*  6 zero */
+	uint8_t priv[32];   /*  8 Ed25519 private key (seed) */
+	uint8_t pub[32];    /* 40 its public key, checked on load */
+	uint32_t crc;	    /* 72 CRC32C of bytes 0..71 */
+	uint32_t reserved1; /* 76 zero */
 } __attribute__((packed));
 
 /*
@@ -53,9 +53,9 @@ struct gstate_hdr {
  * max_msg bytes (GOSSIP_MAX_MSG at most); the TLS binding frames each one
  * with a u32 length.
  */
-#define GMSG_MAGIC    0x31505347U /* "GSP1" */
-#define GMSG_VERSION  1
-#define GMSG_HDR_SIZE 16
+#define GMSG_MAGIC     0x31505347U /* "GSP1" */
+#define GMSG_VERSION   1
+#define GMSG_HDR_SIZE  16
 #define GOSSIP_MAX_MSG (1U << 20)
 
 enum gmsg_type {

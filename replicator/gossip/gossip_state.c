@@ -82,7 +82,8 @@ int gossip_load(struct gossip *g, const char *path)
 	count = le32toh(h.count);
 	if (le32toh(h.magic) != GSTATE_MAGIC ||
 	    le16toh(h.version) != GSTATE_VERSION || h.reserved0 ||
-	    le64toh(h.file_len) != len || le32toh(h.crc) != gstate_crc(buf, len))
+	    le64toh(h.file_len) != len ||
+	    le32toh(h.crc) != gstate_crc(buf, len))
 		goto out;
 	for (uint32_t i = 0; i < count; i++) {
 		uint32_t l;

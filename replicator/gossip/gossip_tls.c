@@ -246,8 +246,8 @@ void gconn_close(struct gconn *c)
 	free(c);
 }
 
-static int handshake(struct gconn *c, bool client, uint64_t deadline,
-		     char *err, size_t errlen)
+static int handshake(struct gconn *c, bool client, uint64_t deadline, char *err,
+		     size_t errlen)
 {
 	uint8_t pub[SLT_PUB_SIZE];
 	int ret;
@@ -401,8 +401,7 @@ static int conn_write(struct gconn *c, const void *buf, size_t len,
 	return 0;
 }
 
-static int conn_read(struct gconn *c, void *buf, size_t len,
-		     uint64_t deadline)
+static int conn_read(struct gconn *c, void *buf, size_t len, uint64_t deadline)
 {
 	uint8_t *p = buf;
 
@@ -470,8 +469,9 @@ static int send_turn(struct gconn *c, const struct gtls_turn *t,
 
 int gtls_dialog(struct gossip *g, struct gconn *c, bool initiator,
 		const uint8_t *first, size_t first_len, uint32_t max_msg,
-		uint64_t deadline_ms, void (*lock)(void *), void (*unlock)(void *),
-		void *lock_arg, char *err, size_t errlen)
+		uint64_t deadline_ms, void (*lock)(void *),
+		void (*unlock)(void *), void *lock_arg, char *err,
+		size_t errlen)
 {
 	struct gtls_turn out = {.peer_id = c->peer_id};
 	uint8_t *msg = malloc(max_msg);

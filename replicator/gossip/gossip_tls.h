@@ -25,10 +25,10 @@
 
 /* gossip's TCP port when an address gives none */
 #define GOSSIP_DEFAULT_PORT 3270
-#define GTLS_MAX_TURNS	 16
-#define GTLS_MAX_PINS	 4096
+#define GTLS_MAX_TURNS	    16
+#define GTLS_MAX_PINS	    4096
 /* bytes one turn may carry (several messages) */
-#define GTLS_MAX_TURN	 (4U * GOSSIP_MAX_MSG)
+#define GTLS_MAX_TURN (4U * GOSSIP_MAX_MSG)
 
 struct gtls;
 struct gconn;
@@ -83,8 +83,9 @@ void gtls_pending_clear(struct gtls_pending *p);
  */
 int gtls_dialog(struct gossip *g, struct gconn *c, bool initiator,
 		const uint8_t *first, size_t first_len, uint32_t max_msg,
-		uint64_t deadline_ms, void (*lock)(void *), void (*unlock)(void *),
-		void *lock_arg, char *err, size_t errlen);
+		uint64_t deadline_ms, void (*lock)(void *),
+		void (*unlock)(void *), void *lock_arg, char *err,
+		size_t errlen);
 
 /* Monotonic milliseconds (deadlines). */
 uint64_t gtls_clock_ms(void);

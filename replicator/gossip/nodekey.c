@@ -50,8 +50,8 @@ int nodekey_private(const struct nodekey *k, uint8_t priv[32])
 {
 	size_t len = 32;
 
-	if (!k->pkey || EVP_PKEY_get_raw_private_key(k->pkey, priv, &len) != 1 ||
-	    len != 32)
+	if (!k->pkey ||
+	    EVP_PKEY_get_raw_private_key(k->pkey, priv, &len) != 1 || len != 32)
 		return -EINVAL;
 	return 0;
 }

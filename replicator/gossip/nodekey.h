@@ -34,8 +34,7 @@ int nodekey_private(const struct nodekey *k, uint8_t priv[32]);
  * (*created says which). A key file readable by group or others is refused
  * (-EPERM), as is a corrupted one (-EBADMSG). 0 or -errno.
  */
-int nodekey_load_or_create(const char *path, struct nodekey *k,
-			   bool *created);
+int nodekey_load_or_create(const char *path, struct nodekey *k, bool *created);
 /* Writes the key file atomically with mode 0600; 0 or -errno. */
 int nodekey_save(const struct nodekey *k, const char *path);
 void nodekey_free(struct nodekey *k);

@@ -137,8 +137,7 @@ int slt_encode_sign(const struct slt *t, const struct nodekey *key,
 	return 0;
 }
 
-int slt_decode(const uint8_t *buf, size_t len, struct slt *t,
-	       const char **why)
+int slt_decode(const uint8_t *buf, size_t len, struct slt *t, const char **why)
 {
 	struct slt_hdr h;
 	size_t off, total;
@@ -168,7 +167,8 @@ int slt_decode(const uint8_t *buf, size_t len, struct slt *t,
 	t->n = h.n;
 	t->signed_at_ms = le64toh(h.signed_at_ms);
 	off = SLT_HDR_SIZE;
-	if (h.name_len > SLT_MAX_NAME || off + h.name_len > total - SLT_SIG_SIZE)
+	if (h.name_len > SLT_MAX_NAME ||
+	    off + h.name_len > total - SLT_SIG_SIZE)
 		FAIL("volume name length");
 	memcpy(t->name, buf + off, h.name_len);
 	off += h.name_len;
@@ -187,7 +187,8 @@ int slt_decode(const uint8_t *buf, size_t len, struct slt *t,
 			FAIL("share index out of order");
 		if (sh.reserved0 || sh.reserved1)
 			FAIL("reserved share bytes set");
-		if (sh.portal_len > SLT_MAX_PORTAL || sh.iqn_len > SLT_MAX_IQN ||
+		if (sh.portal_len > SLT_MAX_PORTAL ||
+		    sh.iqn_len > SLT_MAX_IQN ||
 		    off + sh.portal_len + sh.iqn_len > total - SLT_SIG_SIZE)
 			FAIL("share string length");
 		s->transport = sh.transport;

@@ -26,7 +26,8 @@ struct slt {
 	uint64_t version;
 	uint8_t uuid[SLT_UUID_SIZE];
 	uint8_t owner_pub[SLT_PUB_SIZE];
-	uint8_t owner_id[SLT_ID_SIZE]; /* SHA-256(owner_pub), filled by decode */
+	uint8_t owner_id[SLT_ID_SIZE]; /* SHA-256(owner_pub), filled by decode
+					*/
 	uint64_t size;
 	uint32_t block_size;
 	uint8_t k, n;
@@ -46,8 +47,7 @@ int slt_encode_sign(const struct slt *t, const struct nodekey *key,
  * Checks every structural rule and the CRC, fills t; no signature check.
  * 0 or -EBADMSG with *why naming the first rule broken.
  */
-int slt_decode(const uint8_t *buf, size_t len, struct slt *t,
-	       const char **why);
+int slt_decode(const uint8_t *buf, size_t len, struct slt *t, const char **why);
 /* The owner signature of a decoded table: 0 or -EKEYREJECTED. */
 int slt_verify(const uint8_t *buf, size_t len);
 /* slt_decode() + slt_verify() */

@@ -36,15 +36,15 @@
 #define SLT_ID_SIZE	   32
 #define SLT_UUID_SIZE	   16
 
-#define SLT_MAX_N	   16
-#define SLT_MAX_NAME	   64
-#define SLT_MAX_PORTAL	   64 /* "[v6 address]:port" fits */
-#define SLT_MAX_IQN	   223 /* RFC 3720 3.2.6.1 */
-#define SLT_MIN_BLOCK	   512
-#define SLT_MAX_BLOCK	   (1U << 20)
-#define SLT_MAX_LUN	   16383
+#define SLT_MAX_N      16
+#define SLT_MAX_NAME   64
+#define SLT_MAX_PORTAL 64  /* "[v6 address]:port" fits */
+#define SLT_MAX_IQN    223 /* RFC 3720 3.2.6.1 */
+#define SLT_MIN_BLOCK  512
+#define SLT_MAX_BLOCK  (1U << 20)
+#define SLT_MAX_LUN    16383
 /* the largest table the rules above allow, rounded up */
-#define SLT_MAX_SIZE	   8192
+#define SLT_MAX_SIZE 8192
 
 enum slt_transport {
 	SLT_TRANSPORT_TLS = 0,
@@ -54,33 +54,33 @@ enum slt_transport {
 };
 
 struct slt_hdr {
-	uint32_t magic;			  /*  0 SLT_MAGIC */
-	uint16_t version;		  /*  4 SLT_VERSION */
-	uint16_t flags;			  /*  6 zero */
-	uint32_t total_len;		  /*  8 whole table, signature included */
-	uint32_t crc;			  /* 12 CRC32C of bytes 16..total_len */
-	uint64_t table_version;		  /* 16 monotonic per volume, >= 1 */
-	uint8_t uuid[SLT_UUID_SIZE];	  /* 24 volume UUID */
-	uint8_t owner_pub[SLT_PUB_SIZE];  /* 40 owner's Ed25519 public key */
-	uint64_t size;			  /* 72 volume bytes, multiple of block */
-	uint32_t block_size;		  /* 80 power of two, 512..1 MiB */
-	uint8_t k;			  /* 84 1 <= k <= n */
-	uint8_t n;			  /* 85 1 <= n <= SLT_MAX_N */
-	uint8_t name_len;		  /* 86 1..SLT_MAX_NAME */
-	uint8_t reserved0;		  /* 87 zero */
-	uint64_t signed_at_ms;		  /* 88 owner's wall clock, info only */
+	uint32_t magic;		     /*  0 SLT_MAGIC */
+	uint16_t version;	     /*  4 SLT_VERSION */
+	uint16_t flags;		     /*  6 zero */
+	uint32_t total_len;	     /*  8 whole table, signature included */
+	uint32_t crc;		     /* 12 CRC32C of bytes 16..total_len */
+	uint64_t table_version;	     /* 16 monotonic per volume, >= 1 */
+	uint8_t uuid[SLT_UUID_SIZE]; /* 24 volume UUID */
+	uint8_t owner_pub[SLT_PUB_SIZE]; /* 40 owner's Ed25519 public key */
+	uint64_t size;	       /* 72 volume bytes, multiple of block */
+	uint32_t block_size;   /* 80 power of two, 512..1 MiB */
+	uint8_t k;	       /* 84 1 <= k <= n */
+	uint8_t n;	       /* 85 1 <= n <= SLT_MAX_N */
+	uint8_t name_len;      /* 86 1..SLT_MAX_NAME */
+	uint8_t reserved0;     /* 87 zero */
+	uint64_t signed_at_ms; /* 88 owner's wall clock, info only */
 } __attribute__((packed));
 
 /* one per share index 0..n-1, in order, each followed by portal and iqn */
 struct slt_share_hdr {
-	uint8_t index;			  /*  0 share index, == position */
-	uint8_t transport;		  /*  1 enum slt_transport */
-	uint8_t portal_len;		  /*  2 1..SLT_MAX_PORTAL */
-	uint8_t iqn_len;		  /*  3 1..SLT_MAX_IQN */
-	uint16_t lun;			  /*  4 0..SLT_MAX_LUN */
-	uint16_t reserved0;		  /*  6 zero */
-	uint8_t partner_id[SLT_ID_SIZE];  /*  8 partner node id */
-	uint64_t reserved1;		  /* 40 zero */
+	uint8_t index;			 /*  0 share index, == position */
+	uint8_t transport;		 /*  1 enum slt_transport */
+	uint8_t portal_len;		 /*  2 1..SLT_MAX_PORTAL */
+	uint8_t iqn_len;		 /*  3 1..SLT_MAX_IQN */
+	uint16_t lun;			 /*  4 0..SLT_MAX_LUN */
+	uint16_t reserved0;		 /*  6 zero */
+	uint8_t partner_id[SLT_ID_SIZE]; /*  8 partner node id */
+	uint64_t reserved1;		 /* 40 zero */
 } __attribute__((packed));
 
 /*

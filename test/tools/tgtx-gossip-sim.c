@@ -45,8 +45,14 @@ static struct {
 	uint32_t seeds, expect_rounds, round_ms;
 	int forger, pin_owners;
 } opt = {
-	.nodes = 100, .volumes = 50, .fanout = 2, .seed = 1,
-	.max_rounds = 400, .lat_min = 5, .lat_max = 50, .seeds = 3,
+	.nodes = 100,
+	.volumes = 50,
+	.fanout = 2,
+	.seed = 1,
+	.max_rounds = 400,
+	.lat_min = 5,
+	.lat_max = 50,
+	.seeds = 3,
 	.round_ms = 1000,
 };
 
@@ -136,9 +142,9 @@ static uint32_t node_by_id(const uint8_t id[SLT_ID_SIZE])
 		for (uint32_t i = 0; i < opt.nodes; i++)
 			order[i] = i;
 		for (uint32_t i = 1; i < opt.nodes; i++)
-			for (uint32_t j = i; j && memcmp(sn[order[j - 1]].key.id,
-							 sn[order[j]].key.id,
-							 SLT_ID_SIZE) > 0;
+			for (uint32_t j = i;
+			     j && memcmp(sn[order[j - 1]].key.id,
+					 sn[order[j]].key.id, SLT_ID_SIZE) > 0;
 			     j--) {
 				uint32_t t = order[j];
 
@@ -186,8 +192,8 @@ static uint64_t sim_now(void *ctx)
 	return now;
 }
 
-static void make_table(uint32_t v, uint64_t version, uint8_t *buf,
-		       size_t *len, uint32_t owner, const struct nodekey *key)
+static void make_table(uint32_t v, uint64_t version, uint8_t *buf, size_t *len,
+		       uint32_t owner, const struct nodekey *key)
 {
 	struct slt t;
 	const char *why = NULL;
@@ -291,7 +297,8 @@ static void add_peer(uint32_t a, uint32_t b)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tgtx-gossip-sim [--nodes N] [--volumes V] [--fanout F]\n"
+		"usage: tgtx-gossip-sim [--nodes N] [--volumes V] [--fanout "
+		"F]\n"
 		"  [--loss PCT] [--churn PCT] [--partition START:END]\n"
 		"  [--update-at ROUND] [--forger] [--seeds S] [--seed X]\n"
 		"  [--max-rounds R] [--expect-rounds R] [--pin-owners]\n"
@@ -312,13 +319,21 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"nodes", 1, 0, 'n'},	      {"volumes", 1, 0, 'v'},
-		{"fanout", 1, 0, 'f'},	      {"loss", 1, 0, 'l'},
-		{"churn", 1, 0, 'c'},	      {"partition", 1, 0, 'p'},
-		{"update-at", 1, 0, 'u'},     {"forger", 0, 0, 'F'},
-		{"seeds", 1, 0, 'S'},	      {"seed", 1, 0, 'x'},
-		{"max-rounds", 1, 0, 'm'},    {"expect-rounds", 1, 0, 'e'},
-		{"pin-owners", 0, 0, 'P'},   {"help", 0, 0, 'h'},	      {0, 0, 0, 0},
+		{"nodes", 1, 0, 'n'},
+		{"volumes", 1, 0, 'v'},
+		{"fanout", 1, 0, 'f'},
+		{"loss", 1, 0, 'l'},
+		{"churn", 1, 0, 'c'},
+		{"partition", 1, 0, 'p'},
+		{"update-at", 1, 0, 'u'},
+		{"forger", 0, 0, 'F'},
+		{"seeds", 1, 0, 'S'},
+		{"seed", 1, 0, 'x'},
+		{"max-rounds", 1, 0, 'm'},
+		{"expect-rounds", 1, 0, 'e'},
+		{"pin-owners", 0, 0, 'P'},
+		{"help", 0, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	struct gossip_cfg cfg;
 	uint64_t *want, conv_t = 0, forged_ok = 0, sent = 0, maxsent = 0;
@@ -393,9 +408,9 @@ int main(int argc, char **argv)
 	cfg.max_nodes = 64;
 	cfg.max_peers = 64;
 	cfg.fanout = opt.fanout;
-	cfg.max_msg = 24 * cfg.max_tables + 64 > 16384 ?
-			      24 * cfg.max_tables + 64 :
-			      16384;
+	cfg.max_msg = 24 * cfg.max_tables + 64 > 16384
+			      ? 24 * cfg.max_tables + 64
+			      : 16384;
 	sn = calloc(opt.nodes, sizeof(*sn));
 	want = calloc(opt.volumes, sizeof(*want));
 	if (!sn || !want)
@@ -426,8 +441,8 @@ int main(int argc, char **argv)
 			add_peer(p, n);
 		}
 	for (uint32_t n = 0; n < opt.nodes; n++) {
-		struct gossip_io io = {.ctx = NULL, .send = sim_send,
-				       .now_ms = sim_now};
+		struct gossip_io io = {
+			.ctx = NULL, .send = sim_send, .now_ms = sim_now};
 
 		sn[n].g = gossip_new(&cfg, &io, sn[n].key.id, rnd() | 1);
 		if (!sn[n].g) {
@@ -444,7 +459,8 @@ int main(int argc, char **argv)
 			gossip_pin_volume(sn[n].g, uuid,
 					  sn[owner_of(v)].key.id);
 		}
-		push((struct ev){.t = rnd() % opt.round_ms, .node = n,
+		push((struct ev){.t = rnd() % opt.round_ms,
+				 .node = n,
 				 .from = UINT32_MAX});
 	}
 	for (uint32_t v = 0; v < opt.volumes; v++) {
@@ -462,9 +478,8 @@ int main(int argc, char **argv)
 	}
 	printf("nodes %u volumes %u fanout %u loss %u%% churn %u%% "
 	       "partition %u:%u update-at %u seed %u\n",
-	       opt.nodes, opt.volumes, opt.fanout, opt.loss_pct,
-	       opt.churn_pct, opt.part_start, opt.part_end, opt.update_at,
-	       opt.seed);
+	       opt.nodes, opt.volumes, opt.fanout, opt.loss_pct, opt.churn_pct,
+	       opt.part_start, opt.part_end, opt.update_at, opt.seed);
 	/* the last round anything is disturbed (the forger aside) */
 	churn_end = opt.part_end > 30 ? opt.part_end : 30;
 	calm = opt.part_end;
@@ -473,9 +488,7 @@ int main(int argc, char **argv)
 	if (opt.update_at > calm)
 		calm = opt.update_at;
 	/* with volumes pinned the forger may strike before anything spread */
-	forge_at = !opt.forger	   ? UINT32_MAX
-		   : opt.pin_owners ? 1
-				    : calm + 10;
+	forge_at = !opt.forger ? UINT32_MAX : opt.pin_owners ? 1 : calm + 10;
 	while (nheap) {
 		struct ev e = pop();
 		uint64_t r = e.t / opt.round_ms;
@@ -487,7 +500,8 @@ int main(int argc, char **argv)
 			if (opt.churn_pct && r < churn_end)
 				for (uint32_t i = 0;
 				     i < opt.nodes * opt.churn_pct / 100; i++)
-					sn[rnd() % opt.nodes].down_until = r + 5;
+					sn[rnd() % opt.nodes].down_until =
+						r + 5;
 			if (opt.update_at && r == opt.update_at) {
 				for (uint32_t v = 0; v < opt.volumes; v++) {
 					uint32_t o = owner_of(v);
@@ -526,7 +540,8 @@ int main(int argc, char **argv)
 			if (!is_down(e.node))
 				gossip_tick(sn[e.node].g);
 			push((struct ev){.t = now + opt.round_ms,
-					 .node = e.node, .from = UINT32_MAX});
+					 .node = e.node,
+					 .from = UINT32_MAX});
 			continue;
 		}
 		if (!is_down(e.node) && !partitioned(e.node, e.from))
@@ -561,8 +576,8 @@ int main(int argc, char **argv)
 		uint64_t forged = 0;
 
 		for (uint32_t n = 0; n < opt.nodes; n++)
-			forged += gossip_stats(sn[n].g)
-					  ->verdicts[GOSSIP_FORGED];
+			forged +=
+				gossip_stats(sn[n].g)->verdicts[GOSSIP_FORGED];
 		printf("every table at every node first at %.1f s simulated "
 		       "(round %" PRIu64 ")%s; still so after the last "
 		       "disturbance (round %u): %s\n",

@@ -30,14 +30,18 @@
 static const char usage_text[] =
 	"usage: tgtx-gossip keygen --key FILE\n"
 	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
-	"               --version N [--k K] --share PORTAL,IQN,LUN... --out FILE\n"
+	"               --version N [--k K] --share PORTAL,IQN,LUN... --out "
+	"FILE\n"
 	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT\n"
 	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
-	"               [--publish TABLE]... [--interval-ms MS] [--pinned-only]\n"
-	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub PUBHEX\n"
+	"               [--publish TABLE]... [--interval-ms MS] "
+	"[--pinned-only]\n"
+	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub "
+	"PUBHEX\n"
 	"       tgtx-gossip dump --state FILE\n"
 	"keygen makes (or loads) a node key and prints its id and public key;\n"
-	"mktable signs a share-location table with the key; serve gossips over\n"
+	"mktable signs a share-location table with the key; serve gossips "
+	"over\n"
 	"TLS 1.3 with the given peers (keys pinned) until SIGTERM, persisting\n"
 	"what it learns in --state; pull asks one node for all its tables and\n"
 	"prints them; dump prints a state file. Exit: 0 ok, 1 usage, 2 error,\n"
@@ -154,8 +158,7 @@ static int cmd_mktable(void)
 	size_t len;
 	int ret;
 
-	if (!o.key || !o.uuid || !o.name || !o.out || !o.version ||
-	    !o.nshares)
+	if (!o.key || !o.uuid || !o.name || !o.out || !o.version || !o.nshares)
 		return 1;
 	memset(&t, 0, sizeof(t));
 	if (slt_uuid_parse(o.uuid, t.uuid)) {
@@ -212,7 +215,8 @@ struct node {
 
 static struct gossip *new_gossip(struct node *n)
 {
-	struct gossip_io io = {.ctx = &n->pending, .send = gtls_gossip_send,
+	struct gossip_io io = {.ctx = &n->pending,
+			       .send = gtls_gossip_send,
 			       .now_ms = gtls_now_ms};
 	uint64_t seed;
 
@@ -548,8 +552,7 @@ int main(int argc, char **argv)
 			char hex[65];
 			const char *at = strchr(optarg, '@');
 
-			if (o.npeers >= MAX_PEERS || !at ||
-			    at - optarg != 64)
+			if (o.npeers >= MAX_PEERS || !at || at - optarg != 64)
 				goto usage;
 			memcpy(hex, optarg, 64);
 			hex[64] = 0;

@@ -42,9 +42,8 @@ static void test_round_trip(void **state)
 	size_t len;
 
 	tu_table(&in, 7, 3);
-	assert_int_equal(slt_encode_sign(&in, &key, buf, sizeof(buf), &len,
-					 &why),
-			 0);
+	assert_int_equal(
+		slt_encode_sign(&in, &key, buf, sizeof(buf), &len, &why), 0);
 	assert_int_equal(slt_parse(buf, len, &out, &why), 0);
 	assert_int_equal(out.version, 3);
 	assert_memory_equal(out.uuid, in.uuid, SLT_UUID_SIZE);
@@ -57,7 +56,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(out.signed_at_ms, in.signed_at_ms);
 	assert_string_equal(out.name, "vol7");
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(out.shares[i].transport, in.shares[i].transport);
+		assert_int_equal(out.shares[i].transport,
+				 in.shares[i].transport);
 		assert_int_equal(out.shares[i].lun, in.shares[i].lun);
 		assert_string_equal(out.shares[i].portal, in.shares[i].portal);
 		assert_string_equal(out.shares[i].iqn, in.shares[i].iqn);
@@ -82,9 +82,8 @@ static void test_largest_table_fits(void **state)
 		memset(t.shares[i].iqn, 'q', SLT_MAX_IQN);
 		t.shares[i].lun = SLT_MAX_LUN;
 	}
-	assert_int_equal(slt_encode_sign(&t, &key, buf, sizeof(buf), &len,
-					 NULL),
-			 0);
+	assert_int_equal(
+		slt_encode_sign(&t, &key, buf, sizeof(buf), &len, NULL), 0);
 	assert_int_equal(slt_parse(buf, len, &out, NULL), 0);
 	assert_int_equal(strlen(out.shares[15].iqn), SLT_MAX_IQN);
 	assert_int_equal(slt_encode_sign(&t, &key, buf, len - 1, &len, NULL),
@@ -103,7 +102,8 @@ static void test_every_bit_covered(void **state)
 	for (size_t i = 0; i < len; i++)
 		for (int b = 0; b < 8; b += 3) {
 			buf[i] ^= (uint8_t)(1 << b);
-			assert_int_not_equal(slt_parse(buf, len, &out, NULL), 0);
+			assert_int_not_equal(slt_parse(buf, len, &out, NULL),
+					     0);
 			buf[i] ^= (uint8_t)(1 << b);
 		}
 	/* even with the CRC recomputed, the signature catches it */
@@ -209,14 +209,14 @@ static void test_encode_refuses_bad_fields(void **state)
 
 	tu_table(&t, 1, 1);
 	t.k = 4;
-	assert_int_equal(slt_encode_sign(&t, &key, buf, sizeof(buf), &len,
-					 &why),
-			 -EINVAL);
+	assert_int_equal(
+		slt_encode_sign(&t, &key, buf, sizeof(buf), &len, &why),
+		-EINVAL);
 	tu_table(&t, 1, 1);
 	strcpy(t.shares[1].portal, "has space:1");
-	assert_int_equal(slt_encode_sign(&t, &key, buf, sizeof(buf), &len,
-					 &why),
-			 -EINVAL);
+	assert_int_equal(
+		slt_encode_sign(&t, &key, buf, sizeof(buf), &len, &why),
+		-EINVAL);
 	assert_string_equal(why, "share portal");
 }
 
@@ -236,7 +236,8 @@ static void test_blob(void **state)
 	assert_int_equal(slt_parse(p, tl, &out, NULL), 0);
 	for (size_t i = 0; i < blen; i++) {
 		blob[i] ^= 0x20;
-		assert_int_equal(slt_blob_unwrap(blob, blen, &p, &tl), -EBADMSG);
+		assert_int_equal(slt_blob_unwrap(blob, blen, &p, &tl),
+				 -EBADMSG);
 		blob[i] ^= 0x20;
 	}
 	assert_int_equal(slt_blob_unwrap(blob, blen - 1, &p, &tl), -EBADMSG);

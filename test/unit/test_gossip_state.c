@@ -40,8 +40,8 @@ static int node_of(const uint8_t id[SLT_ID_SIZE])
 	return -1;
 }
 
-static void q_send(void *ctx, const uint8_t to[SLT_ID_SIZE],
-		   const uint8_t *msg, size_t len)
+static void q_send(void *ctx, const uint8_t to[SLT_ID_SIZE], const uint8_t *msg,
+		   size_t len)
 {
 	struct qmsg *m = &queue[qtail++ % 4096];
 
@@ -357,28 +357,27 @@ static void test_hostile_messages(void **state)
 
 		memcpy(msg, m->data, m->len);
 		/* unknown sender */
-		assert_int_equal(gossip_receive(nodes[0], keys[3].id, msg,
-						m->len),
-				 -EPERM);
+		assert_int_equal(
+			gossip_receive(nodes[0], keys[3].id, msg, m->len),
+			-EPERM);
 		/* corrupt: dropped */
 		msg[20] ^= 1;
-		assert_int_equal(gossip_receive(nodes[0], keys[1].id, msg,
-						m->len),
-				 -EBADMSG);
+		assert_int_equal(
+			gossip_receive(nodes[0], keys[1].id, msg, m->len),
+			-EBADMSG);
 		msg[20] ^= 1;
-		assert_int_equal(gossip_receive(nodes[0], keys[1].id, msg,
-						m->len - 1),
-				 -EBADMSG);
+		assert_int_equal(
+			gossip_receive(nodes[0], keys[1].id, msg, m->len - 1),
+			-EBADMSG);
 		/* rate: 5 per round, then dropped until the next round */
 		for (int i = 0; i < 3; i++)
 			gossip_receive(nodes[0], keys[1].id, msg, m->len);
-		assert_int_equal(gossip_receive(nodes[0], keys[1].id, msg,
-						m->len),
-				 -EAGAIN);
+		assert_int_equal(
+			gossip_receive(nodes[0], keys[1].id, msg, m->len),
+			-EAGAIN);
 		gossip_tick(nodes[0]);
-		assert_int_equal(gossip_receive(nodes[0], keys[1].id, msg,
-						m->len),
-				 0);
+		assert_int_equal(
+			gossip_receive(nodes[0], keys[1].id, msg, m->len), 0);
 	}
 	assert_int_equal(gossip_contact(nodes[0], keys[3].id), -ENOENT);
 }

@@ -46,9 +46,8 @@ static void test_round_trip(void **state)
 	const char *why = NULL;
 
 	fill(&in);
-	assert_int_equal(kit_seal(&in, "correct horse", &fast, &buf, &len,
-				  &why),
-			 0);
+	assert_int_equal(
+		kit_seal(&in, "correct horse", &fast, &buf, &len, &why), 0);
 	assert_int_equal(kit_open(buf, len, "correct horse", &out, &why), 0);
 	assert_memory_equal(&in, &out, sizeof(in));
 	/* the secrets are not in the file in clear */
@@ -68,9 +67,8 @@ static void test_tamper(void **state)
 	size_t len;
 
 	fill(&in);
-	assert_int_equal(kit_seal(&in, "correct horse", &fast, &buf, &len,
-				  NULL),
-			 0);
+	assert_int_equal(
+		kit_seal(&in, "correct horse", &fast, &buf, &len, NULL), 0);
 	/* every header byte and a spread of the rest (scrypt is slow) */
 	for (size_t i = 0; i < len; i += (i < KIT_HDR_SIZE ? 1 : 29)) {
 		int ret;
@@ -87,9 +85,9 @@ static void test_tamper(void **state)
 		buf[20] ^= 0x80; /* salt */
 		crc = crc32c(0, buf, 44);
 		memcpy(buf + 44, &crc, 4);
-		assert_int_equal(kit_open(buf, len, "correct horse", &out,
-					  NULL),
-				 -EKEYREJECTED);
+		assert_int_equal(
+			kit_open(buf, len, "correct horse", &out, NULL),
+			-EKEYREJECTED);
 	}
 	assert_int_equal(kit_open(buf, len - 1, "correct horse", &out, NULL),
 			 -EBADMSG);
@@ -111,9 +109,8 @@ static void test_kdf_bounds(void **state)
 	assert_int_equal(kit_seal(&in, "short", &fast, &buf, &len, NULL),
 			 -EINVAL);
 	/* a kit asking for more memory than allowed is refused unopened */
-	assert_int_equal(kit_seal(&in, "correct horse", &fast, &buf, &len,
-				  NULL),
-			 0);
+	assert_int_equal(
+		kit_seal(&in, "correct horse", &fast, &buf, &len, NULL), 0);
 	buf[8] = KIT_MAX_LOG2N + 1;
 	{
 		uint32_t crc = crc32c(0, buf, 44);
@@ -164,9 +161,8 @@ static void test_file(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/kit", dir);
 	fill(&in);
-	assert_int_equal(kit_write_file(path, &in, "correct horse", &fast,
-					NULL),
-			 0);
+	assert_int_equal(
+		kit_write_file(path, &in, "correct horse", &fast, NULL), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(kit_read_file(path, "correct horse", &out, NULL), 0);
