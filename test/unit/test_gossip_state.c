@@ -187,6 +187,37 @@ static void test_volume_pin(void **state)
 	assert_int_equal(gossip_version_of(nodes[0], s.uuid), 1);
 }
 
+/*
+ * A forger advertising a newer version of someone else's volume is pulled
+ * from once; after the refusal its digest is no longer followed.
+ */
+static void test_refused_not_pulled_again(void **state)
+{
+	uint8_t t[SLT_MAX_SIZE], f[SLT_MAX_SIZE];
+	size_t lt = tu_encode(9, 1, &keys[0], t);
+	size_t lf = tu_encode(9, 99, &keys[1], f);
+	uint64_t before;
+
+	nodes[0] = mk(0, NULL);
+	nodes[1] = mk(1, NULL);
+	gossip_pin(nodes[0], keys[1].pub, true);
+	gossip_pin(nodes[1], keys[0].pub, true);
+	assert_int_equal(gossip_offer(nodes[0], t, lt), GOSSIP_ACCEPTED);
+	/* node 1 holds the forged table (bound by its own first use) */
+	assert_int_equal(gossip_offer(nodes[1], f, lf), GOSSIP_ACCEPTED);
+	sender = 1;
+	gossip_tick(nodes[1]);
+	q_run();
+	assert_int_equal(gossip_stats(nodes[0])->verdicts[GOSSIP_FORGED], 1);
+	/* again: node 0 answers the HASH with a DIGEST, but requests nothing */
+	before = gossip_stats(nodes[0])->msgs_sent;
+	sender = 1;
+	gossip_tick(nodes[1]);
+	q_run();
+	assert_int_equal(gossip_stats(nodes[0])->verdicts[GOSSIP_FORGED], 1);
+	assert_int_equal(gossip_stats(nodes[0])->msgs_sent - before, 1);
+}
+
 static void test_pinned_only(void **state)
 {
 	struct gossip_cfg cfg;
@@ -388,6 +419,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_newer_only, reset),
 		cmocka_unit_test_teardown(test_forged_refused, reset),
 		cmocka_unit_test_teardown(test_volume_pin, reset),
+		cmocka_unit_test_teardown(test_refused_not_pulled_again, reset),
 		cmocka_unit_test_teardown(test_pinned_only, reset),
 		cmocka_unit_test_teardown(test_flood_bounded, reset),
 		cmocka_unit_test_teardown(test_persistence, reset),
