@@ -224,8 +224,14 @@ $(GOSSIP_TOOLS) $(GOSSIP_FUZZ): $(BUILD)/test/%: test/%.c $(RECOVERY_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
 		$(RECOVERY_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+.PHONY: gossip-sim-bench install-recover
 all: $(BUILD)/tgtx-recover
 tests: $(BUILD)/tgtx-recover
+install: install-recover
+install-recover: $(BUILD)/tgtx-recover
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(BUILD)/tgtx-recover $(DESTDIR)$(SBINDIR)
+# the 1,000-node simulation of doc/gossip.md
 gossip-sim-bench: $(BUILD)/test/tools/tgtx-gossip-sim
 	$(BUILD)/test/tools/tgtx-gossip-sim --nodes 1000 --volumes 200 \
 		--churn 2 --partition 20:60 --seed 1
