@@ -311,6 +311,11 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_UNTRUSTED);
 	}
+	/* full: refused before any signature work, so a flood costs little */
+	if (!found && g->nents >= g->cfg.max_tables)
+		return gossip_note(g, GOSSIP_FULL);
+	if (!found && gossip_owner_count(g, t.owner_id) >= g->cfg.max_per_owner)
+		return gossip_note(g, GOSSIP_FULL);
 	if (slt_verify(tbl, len)) {
 		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_BAD_SIG);
@@ -321,11 +326,6 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 		gossip_refuse(g, &t);
 		return gossip_note(g, GOSSIP_FORGED);
 	}
-	if ((!found || !same) &&
-	    gossip_owner_count(g, t.owner_id) >= g->cfg.max_per_owner)
-		return gossip_note(g, GOSSIP_FULL);
-	if (!found && g->nents >= g->cfg.max_tables)
-		return gossip_note(g, GOSSIP_FULL);
 	copy = malloc(len);
 	if (!copy)
 		return gossip_note(g, GOSSIP_FULL);
@@ -616,7 +616,12 @@ static int on_tables(struct gossip *g, const uint8_t *b, size_t blen)
 		off += 4;
 		if (l > blen - off)
 			return -EBADMSG;
-		gossip_offer(g, b + off, l);
+		/*
+		 * No more than a REQUEST asks for: bounds the signature
+		 * checks a peer can cause to max_pull x max_rx_per_round.
+		 */
+		if (i < g->cfg.max_pull)
+			gossip_offer(g, b + off, l);
 		off += l;
 	}
 	return off == blen ? 0 : -EBADMSG;

@@ -258,6 +258,15 @@ static void test_flood_bounded(void **state)
 	assert_int_equal(gossip_count(nodes[0]), 100);
 	assert_true(gossip_table_bytes(nodes[0]) <= 100 * SLT_MAX_SIZE);
 	assert_true(gossip_stats(nodes[0])->verdicts[GOSSIP_FULL] >= 1300);
+	/* when full, a new table is refused before any signature work */
+	len = tu_encode(99999, 1, &keys[2], t);
+	t[len - 1] ^= 1; /* broken signature: FULL, not BAD_SIG */
+	{
+		uint32_t crc = htole32(crc32c(0, t + 16, len - 16));
+
+		memcpy(t + 12, &crc, 4);
+	}
+	assert_int_equal(gossip_offer(nodes[0], t, len), GOSSIP_FULL);
 	/* versions of held tables still move on */
 	len = tu_encode(1000, 2, &keys[1], t);
 	assert_int_equal(gossip_offer(nodes[0], t, len), GOSSIP_ACCEPTED);
