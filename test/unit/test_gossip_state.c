@@ -377,6 +377,39 @@ static void test_relay_converges(void **state)
 	}
 }
 
+/* a TABLES message counts at most max_pull tables (signature work bound) */
+static void test_tables_capped(void **state)
+{
+	size_t cap = 20 + 70 * (4 + SLT_MAX_SIZE), off = 20, len;
+	uint8_t *m = malloc(cap), t[SLT_MAX_SIZE];
+	uint32_t v, crc;
+
+	assert_non_null(m);
+	nodes[0] = mk(0, NULL);
+	gossip_pin(nodes[0], keys[1].pub, true);
+	for (uint32_t i = 0; i < 70; i++) {
+		len = tu_encode(5000 + i, 1, &keys[1], t);
+		v = htole32((uint32_t)len);
+		memcpy(m + off, &v, 4);
+		memcpy(m + off + 4, t, len);
+		off += 4 + len;
+	}
+	memset(m, 0, 20);
+	v = htole32(0x31505347U); /* GMSG_MAGIC */
+	memcpy(m, &v, 4);
+	m[4] = 4; /* GMSG_TABLES */
+	m[5] = 1;
+	v = htole32((uint32_t)off);
+	memcpy(m + 8, &v, 4);
+	v = htole32(70);
+	memcpy(m + 16, &v, 4);
+	crc = htole32(crc32c(crc32c(0, m, 12), m + 16, off - 16));
+	memcpy(m + 12, &crc, 4);
+	assert_int_equal(gossip_receive(nodes[0], keys[1].id, m, off), 0);
+	assert_int_equal(gossip_count(nodes[0]), 64);
+	free(m);
+}
+
 static void test_hostile_messages(void **state)
 {
 	struct gossip_cfg cfg;
@@ -433,6 +466,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flood_bounded, reset),
 		cmocka_unit_test_teardown(test_persistence, reset),
 		cmocka_unit_test_teardown(test_relay_converges, reset),
+		cmocka_unit_test_teardown(test_tables_capped, reset),
 		cmocka_unit_test_teardown(test_hostile_messages, reset),
 	};
 
