@@ -220,7 +220,8 @@ $(BUILD)/test/fuzz/%: test/fuzz/%.c $(LIB)
 # tgtx-recover, the gossip test tools and the fuzzers of the gossip/kit
 # parsers link the recovery layer's closure (recovery, gossip, core).
 RECOVERY_LIBS = $(call layer_libs,recovery)
-GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim)
+GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim \
+	tgtx-gossip-seeds)
 GOSSIP_FUZZ := $(addprefix $(BUILD)/test/fuzz/,fuzz_slt fuzz_gossip fuzz_kit)
 $(BUILD)/tgtx-recover: $(BUILD)/recovery/tgtx-recover.o $(RECOVERY_LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(RECOVERY_LIBS) \

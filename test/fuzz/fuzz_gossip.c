@@ -8,7 +8,7 @@
  * max_msg. The
  * node lives across inputs (building it costs signature checks); only
  * validly signed tables (from the corpus) can change it, within max_tables.
- * Corpus: test/fuzz/corpus/fuzz_gossip/.
+ * Corpus: test/fuzz/corpus/fuzz_gossip/ (test/tools/tgtx-gossip-seeds).
  */
 #include <endian.h>
 #include <stdint.h>

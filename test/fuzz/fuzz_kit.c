@@ -4,7 +4,7 @@
  * what bounds the scrypt cost a file may ask for) and the decrypted payload
  * (kit_payload_decode). The first byte picks which; decryption itself is
  * AES-GCM and not fuzzed (scrypt per input would be too slow).
- * Corpus: test/fuzz/corpus/fuzz_kit/.
+ * Corpus: test/fuzz/corpus/fuzz_kit/ (test/tools/tgtx-gossip-seeds).
  */
 #include <endian.h>
 #include <stdint.h>

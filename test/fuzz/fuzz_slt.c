@@ -4,7 +4,7 @@
  * (slt_parse: structure, CRC, signature) and the share-volume blob around
  * it (slt_blob_unwrap). Each input also runs with its length and CRC
  * fields made right, so the fuzzer gets past the checksums to the fields.
- * Corpus: test/fuzz/corpus/fuzz_slt/.
+ * Corpus: test/fuzz/corpus/fuzz_slt/ (written by test/tools/tgtx-gossip-seeds).
  */
 #include <endian.h>
 #include <stdint.h>
