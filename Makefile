@@ -157,6 +157,39 @@ install: all
 FORMAT_FILES = $(LIB_SRCS) $(MAIN_SRCS) $(wildcard usr/*/*.h \
 	bs_xorshare/*.h test/*/*.c test/*/*.h)
 
+# ---- replicator (issue 11): share-volume format (sv_*) and peer I/O over
+# libiscsi (peer_*), in a library of their own so only what uses the peer
+# layer links libiscsi. Tests and tools named *sv*/*peer*/*replic* link it.
+REPL_SRCS := $(sort $(wildcard replicator/*.c))
+REPL_OBJS := $(REPL_SRCS:%.c=$(BUILD)/%.o)
+REPL_LIB := $(BUILD)/libreplicator.a
+REPL_LDLIBS := $(REPL_LIB) $(LIB) $(LDLIBS_ALL) -liscsi
+
+$(REPL_LIB): $(REPL_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/test/unit/test_sv_%: test/unit/test_sv_%.c $(REPL_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS) -lcmocka
+
+$(BUILD)/test/unit/test_peer_%: test/unit/test_peer_%.c $(REPL_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS) -lcmocka
+
+$(BUILD)/test/tools/tgtx-sharevol: test/tools/tgtx-sharevol.c $(REPL_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS)
+
+$(BUILD)/test/fuzz/fuzz_share_volume: test/fuzz/fuzz_share_volume.c \
+		$(REPL_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LIB) $(LIB) \
+		$(LDLIBS_ALL)
+
+FORMAT_FILES += $(REPL_SRCS) $(wildcard replicator/*.h)
+# ---- end replicator
+
 format:
 	clang-format -i $(FORMAT_FILES)
 
