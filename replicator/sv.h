@@ -175,7 +175,8 @@ int sv_rec_encode(const struct sv_info *info, void *buf, size_t cap,
 uint32_t sv_rec_meta_len(const struct sv_info *info, const void *first,
 			 size_t len);
 /*
- * Checks the header and entry table (buf holds at least the meta length)
+ * Checks the header and entry table (buf holds at least the meta length;
+ * rec_len bytes before sv_rec_check_shares())
  * against the volume and the expected ring position. -EBADMSG for anything
  * that is not the record expected at pos (stale lap, torn, foreign).
  */

@@ -144,7 +144,7 @@ int sv_rec_decode(const struct sv_info *info, const void *buf, size_t len,
 			       "record at %" PRIu64 ": says position %" PRIu64
 			       " (earlier lap)",
 			       pos, r->pos);
-	if (r->rec_len > len || r->rec_len % info->align ||
+	if (r->rec_len < meta || r->rec_len % info->align ||
 	    r->rec_len > sv_ring_room(info, pos) || d.reserved)
 		return sv_fail(st, SV_E_FIELD, -EBADMSG,
 			       "record at %" PRIu64 ": length %u", pos,
