@@ -191,7 +191,8 @@ static int scan_journal(struct sv_reader *r, struct sv_status *st)
 			       "journal ends at seq %" PRIu64
 			       " before the applied seq %" PRIu64 " (%s)",
 			       r->last_seq, in->apply_seq, why.msg);
-	qsort(r->idx, r->nidx, sizeof(*r->idx), cmp_idx);
+	if (r->nidx)
+		qsort(r->idx, r->nidx, sizeof(*r->idx), cmp_idx);
 	return 0;
 }
 

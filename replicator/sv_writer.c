@@ -879,7 +879,7 @@ int sv_writer_checkpoint(struct sv_writer *w, uint64_t all_acked,
 		return 0;
 	for (i = 0; i < w->njr; i++)
 		if (w->jr[i].seq <= limit && w->jr[i].seq > T &&
-		    (pressure || w->jr[i].ns + retain <= now)) {
+		    (pressure || !retain || w->jr[i].ns + retain <= now)) {
 			T = w->jr[i].seq;
 			Tns = w->jr[i].ns;
 		}
