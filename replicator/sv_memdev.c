@@ -230,7 +230,7 @@ void sv_memdev_crash(struct sv_memdev *m)
 	size_t i, s, bs = m->dev.block_size;
 
 	/* Each unflushed sector, completed or still in flight, survives or
-	 * not on its own. */
+	 * not on its own. Operations in flight fail, as on a lost link. */
 	for (i = 0; i < m->nops; i++) {
 		struct mop *o = &m->ops[i];
 
@@ -240,9 +240,14 @@ void sv_memdev_crash(struct sv_memdev *m)
 			if (rnd(m) & 1)
 				memcpy(m->dur + o->off + s, o->data + s,
 				       o->len - s < bs ? o->len - s : bs);
-		free(o->data);
 	}
-	m->nops = 0;
+	while (m->nops) {
+		struct mop o = m->ops[--m->nops];
+
+		if (o.type == M_WRITE)
+			free(o.data);
+		o.cb(o.arg, -EIO);
+	}
 	for (i = 0; i < m->nuw; i++) {
 		for (s = 0; s < m->uw[i].len; s += bs)
 			if (rnd(m) & 1)
@@ -256,6 +261,35 @@ void sv_memdev_crash(struct sv_memdev *m)
 	memcpy(m->img, m->dur, m->cap);
 	m->broken = 0;
 	m->fail_in = 0;
+}
+
+struct sv_memdev *sv_memdev_crash_copy(struct sv_memdev *m, unsigned seed)
+{
+	struct sv_memdev *c = sv_memdev_new(m->cap, m->dev.block_size, seed);
+	size_t i, s, bs = m->dev.block_size;
+
+	if (!c)
+		return NULL;
+	memcpy(c->dur, m->dur, m->cap);
+	for (i = 0; i < m->nuw; i++)
+		for (s = 0; s < m->uw[i].len; s += bs)
+			if (rnd(c) & 1)
+				memcpy(c->dur + m->uw[i].off + s,
+				       m->uw[i].data + s,
+				       m->uw[i].len - s < bs ? m->uw[i].len - s
+							     : bs);
+	for (i = 0; i < m->nops; i++) {
+		struct mop *o = &m->ops[i];
+
+		if (o->type != M_WRITE)
+			continue;
+		for (s = 0; s < o->len; s += bs)
+			if (rnd(c) & 1)
+				memcpy(c->dur + o->off + s, o->data + s,
+				       o->len - s < bs ? o->len - s : bs);
+	}
+	memcpy(c->img, c->dur, m->cap);
+	return c;
 }
 
 void sv_memdev_fail_after(struct sv_memdev *m, unsigned nth, int err)

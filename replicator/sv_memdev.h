@@ -22,9 +22,12 @@ struct sv_dev *sv_memdev_dev(struct sv_memdev *m);
 uint8_t *sv_memdev_image(struct sv_memdev *m);
 /* Grows the LUN with zeroes (a partner admin's resize). */
 int sv_memdev_grow(struct sv_memdev *m, uint64_t capacity);
-/* Power loss: pending operations vanish without completion, unflushed
- * writes survive in part. Reads then return the durable image. */
+/* Power loss: pending operations fail (-EIO), unflushed writes survive in
+ * part. Reads then return the durable image. */
 void sv_memdev_crash(struct sv_memdev *m);
+/* A new device holding what a power loss at this moment could leave:
+ * the durable image plus a random part of everything not flushed. */
+struct sv_memdev *sv_memdev_crash_copy(struct sv_memdev *m, unsigned seed);
 /* The nth next operation (1 = the next) fails with err and breaks the
  * device until sv_memdev_heal(). */
 void sv_memdev_fail_after(struct sv_memdev *m, unsigned nth, int err);

@@ -98,6 +98,16 @@ static int scan_one(struct sv_reader *r, uint64_t pos, struct sv_rec *rec,
 			"no record at ring position %" PRIu64, pos);
 		return 0;
 	}
+	if (len > r->bufcap) {
+		uint8_t *b = realloc(r->buf, len);
+
+		if (!b)
+			return sv_fail(why, SV_E_NOMEM, -ENOMEM,
+				       "record buffer of %" PRIu64 " bytes",
+				       len);
+		r->buf = b;
+		r->bufcap = len;
+	}
 	if (len > in->align &&
 	    rd(r, sv_ring_off(in, pos) + in->align, r->buf + in->align,
 	       len - in->align, why))
@@ -226,7 +236,9 @@ int sv_reader_open(struct sv_reader **rp, const struct sv_read_io *io,
 			      r->info.index, exp->index);
 		goto fail;
 	}
-	r->bufcap = SV_MAX_REC_LEN;
+	/* Grows to the largest record met, at most SV_MAX_REC_LEN. */
+	r->bufcap = r->info.slot_size > r->info.align ? r->info.slot_size
+						       : r->info.align;
 	r->buf = malloc(r->bufcap);
 	if (!r->buf) {
 		ret = sv_fail(st, SV_E_NOMEM, -ENOMEM, "record buffer");
@@ -353,8 +365,6 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 		*kind = SV_SLOT_SHARE;
 		return sv_share_check(in, out, x->gen, st);
 	}
-	if (in->slot_size > r->bufcap)
-		return -EINVAL;
 	ret = rd(r, sv_slot_off(in, lba), r->buf, in->slot_size, st);
 	if (ret)
 		return ret;

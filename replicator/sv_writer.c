@@ -788,14 +788,17 @@ static int apply(struct sv_writer *w, uint64_t T, struct sv_status *st)
 {
 	const struct sv_info *in = &w->info;
 	struct win *v = NULL;
-	size_t nv = 0, cap = 0, i, k;
+	size_t nv = 0, cap = 0, i, k, bufcap = in->align;
 	uint8_t *buf = NULL;
 	struct sv_rec rec;
 	struct sv_ent e = {0};
 	uint32_t next = 0;
 	int ret = 0;
 
-	buf = malloc(SV_MAX_REC_LEN);
+	for (i = 0; i < w->njr && w->jr[i].seq <= T; i++)
+		if (w->jr[i].len > bufcap)
+			bufcap = w->jr[i].len;
+	buf = malloc(bufcap);
 	if (!buf)
 		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply buffer");
 	for (i = 0; i < w->njr && w->jr[i].seq <= T && !ret; i++) {
