@@ -255,12 +255,38 @@ static int read_capacity(struct peer *p, uint64_t deadline,
 	return 0;
 }
 
+/* A new session starts with a unit attention (power on / reset) that
+ * would fail the first command: TEST UNIT READY takes it. */
+static int clear_unit_attention(struct peer *p, uint64_t deadline,
+				struct sv_status *st)
+{
+	int i, ret = 0;
+
+	for (i = 0; i < 4; i++) {
+		struct wait w = {0};
+
+		ret = command(p,
+			      iscsi_testunitready_task(p->iscsi, p->lun,
+						       wait_cb, &w),
+			      &w, deadline, "TEST UNIT READY", st);
+		if (!ret)
+			scsi_free_scsi_task(w.task);
+		if (ret != -EIO)
+			break;
+	}
+	return ret;
+}
+
 /* A disk, and not an xorshare LUN: shares of shares would chain one
  * site's protection onto another's. */
 static int check_lun(struct peer *p, uint64_t deadline, struct sv_status *st)
 {
 	struct wait w = {0};
 	int ret;
+
+	ret = clear_unit_attention(p, deadline, st);
+	if (ret)
+		return ret;
 
 	ret = command(p,
 		      iscsi_inquiry_task(p->iscsi, p->lun, 0, 0, 96, wait_cb,
@@ -360,12 +386,23 @@ int peer_connect(struct peer *p, struct sv_status *st)
 					       "peer %s: mutual CHAP setup "
 					       "failed",
 					       p->name));
-	if (iscsi_full_connect_async(p->iscsi, p->portal, p->lun, connect_cb,
-				     &w))
+	/*
+	 * TCP connect, then login, as two steps: libiscsi's combined call
+	 * keeps state that leaks when a stalled login is abandoned.
+	 */
+	if (iscsi_connect_async(p->iscsi, p->portal, connect_cb, &w))
 		return connect_fail(p, sv_fail(st, SV_E_IO, -EIO,
 					       "peer %s: connect failed",
 					       p->name));
 	ret = run_until(p, p->iscsi, &w, deadline);
+	if (!ret && w.status == SCSI_STATUS_GOOD) {
+		memset(&w, 0, sizeof(w));
+		if (iscsi_login_async(p->iscsi, connect_cb, &w))
+			return connect_fail(p, sv_fail(st, SV_E_IO, -EIO,
+						       "peer %s: login failed",
+						       p->name));
+		ret = run_until(p, p->iscsi, &w, deadline);
+	}
 	if (ret || w.status != SCSI_STATUS_GOOD) {
 		peer_scrub(p, iscsi_get_error(p->iscsi), why, sizeof(why));
 		return connect_fail(

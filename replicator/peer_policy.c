@@ -12,10 +12,10 @@
 void peer_bucket_init(struct peer_bucket *b, uint64_t rate, uint64_t now_ns)
 {
 	b->rate = rate;
-	/* A tenth of a second of traffic, and at least one large write, may
-	 * go at once: bursts keep the pipeline full without exceeding the
-	 * rate on average. */
-	b->burst = rate / 10 > (4u << 20) ? rate / 10 : (4u << 20);
+	/* A tenth of a second of traffic (at least 256 KiB) may go at once:
+	 * bursts keep the pipeline full without exceeding the rate on
+	 * average. */
+	b->burst = rate / 10 > (256u << 10) ? rate / 10 : (256u << 10);
 	b->tokens = (double)b->burst;
 	b->last_ns = now_ns;
 }
