@@ -26,15 +26,15 @@
 
 struct peer_cfg {
 	const char *url;
-	const char *initiator;	     /* default iqn.2026-11.org.tgtx:replicd */
-	const char *target_user;     /* mutual CHAP (or in the URL) */
+	const char *initiator;	 /* default iqn.2026-11.org.tgtx:replicd */
+	const char *target_user; /* mutual CHAP (or in the URL) */
 	const char *target_password;
-	int op_timeout_ms;	     /* per command, default 15000 */
-	int connect_timeout_ms;	     /* login + checks, default 10000 */
-	unsigned window;	     /* commands in flight, default 32 */
-	uint64_t rate;		     /* bytes per second, 0 = unlimited */
-	int backoff_min_ms;	     /* default 100 */
-	int backoff_max_ms;	     /* default 30000 */
+	int op_timeout_ms;	/* per command, default 15000 */
+	int connect_timeout_ms; /* login + checks, default 10000 */
+	unsigned window;	/* commands in flight, default 32 */
+	uint64_t rate;		/* bytes per second, 0 = unlimited */
+	int backoff_min_ms;	/* default 100 */
+	int backoff_max_ms;	/* default 30000 */
 };
 
 struct peer_stats {

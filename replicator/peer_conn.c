@@ -16,8 +16,7 @@
 
 #define DEFAULT_INITIATOR "iqn.2026-11.org.tgtx:replicd"
 
-const char *peer_scrub(struct peer *p, const char *msg, char *buf,
-		       size_t cap)
+const char *peer_scrub(struct peer *p, const char *msg, char *buf, size_t cap)
 {
 	const char *hit;
 	size_t n = 0;
@@ -55,8 +54,7 @@ static char *url_password(const char *url)
 	return strndup(pct + 1, (size_t)(at - pct - 1));
 }
 
-int peer_new(struct peer **pp, const struct peer_cfg *cfg,
-	     struct sv_status *st)
+int peer_new(struct peer **pp, const struct peer_cfg *cfg, struct sv_status *st)
 {
 	struct iscsi_context *ctx;
 	struct iscsi_url *u;
@@ -265,10 +263,10 @@ static int clear_unit_attention(struct peer *p, uint64_t deadline,
 	for (i = 0; i < 4; i++) {
 		struct wait w = {0};
 
-		ret = command(p,
-			      iscsi_testunitready_task(p->iscsi, p->lun,
-						       wait_cb, &w),
-			      &w, deadline, "TEST UNIT READY", st);
+		ret = command(
+			p,
+			iscsi_testunitready_task(p->iscsi, p->lun, wait_cb, &w),
+			&w, deadline, "TEST UNIT READY", st);
 		if (!ret)
 			scsi_free_scsi_task(w.task);
 		if (ret != -EIO)
@@ -288,10 +286,9 @@ static int check_lun(struct peer *p, uint64_t deadline, struct sv_status *st)
 	if (ret)
 		return ret;
 
-	ret = command(p,
-		      iscsi_inquiry_task(p->iscsi, p->lun, 0, 0, 96, wait_cb,
-					 &w),
-		      &w, deadline, "INQUIRY", st);
+	ret = command(
+		p, iscsi_inquiry_task(p->iscsi, p->lun, 0, 0, 96, wait_cb, &w),
+		&w, deadline, "INQUIRY", st);
 	if (ret)
 		return ret;
 	if (w.task->datain.size < 1 || (w.task->datain.data[0] & 0x1f)) {
@@ -310,10 +307,9 @@ static int check_lun(struct peer *p, uint64_t deadline, struct sv_status *st)
 		return 0; /* no such page: a plain LUN */
 	if (ret)
 		return ret;
-	ret = xorshare_vpd_is_xorshare(w.task->datain.data,
-				       (size_t)(w.task->datain.size > 0
-							? w.task->datain.size
-							: 0));
+	ret = xorshare_vpd_is_xorshare(
+		w.task->datain.data,
+		(size_t)(w.task->datain.size > 0 ? w.task->datain.size : 0));
 	scsi_free_scsi_task(w.task);
 	if (ret)
 		return sv_fail(st, SV_E_REFUSED, -EMEDIUMTYPE,
@@ -356,8 +352,8 @@ static int connect_fail(struct peer *p, int ret)
 
 int peer_connect(struct peer *p, struct sv_status *st)
 {
-	uint64_t deadline =
-		peer_now_ns() + (uint64_t)p->cfg.connect_timeout_ms * 1000000ULL;
+	uint64_t deadline = peer_now_ns() +
+			    (uint64_t)p->cfg.connect_timeout_ms * 1000000ULL;
 	struct wait w = {0};
 	char why[256];
 	int ret;
@@ -406,12 +402,12 @@ int peer_connect(struct peer *p, struct sv_status *st)
 	if (ret || w.status != SCSI_STATUS_GOOD) {
 		peer_scrub(p, iscsi_get_error(p->iscsi), why, sizeof(why));
 		return connect_fail(
-			p, sv_fail(st,
-				   ret == -ETIMEDOUT ? SV_E_TIMEOUT : SV_E_IO,
-				   ret ? ret : -ECONNREFUSED,
-				   "peer %s: login %s: %s", p->name,
-				   ret == -ETIMEDOUT ? "timed out" : "failed",
-				   why));
+			p,
+			sv_fail(st, ret == -ETIMEDOUT ? SV_E_TIMEOUT : SV_E_IO,
+				ret ? ret : -ECONNREFUSED,
+				"peer %s: login %s: %s", p->name,
+				ret == -ETIMEDOUT ? "timed out" : "failed",
+				why));
 	}
 	ret = check_lun(p, deadline, st);
 	if (!ret)

@@ -87,8 +87,8 @@ static int submit_one(struct peer *p, struct pop *o)
 		start = o->off / bs * bs;
 		end = (o->off + o->len + bs - 1) / bs * bs;
 		t = iscsi_read16_task(p->iscsi, p->lun, start / bs,
-				      (uint32_t)(end - start), (int)bs, 0, 0,
-				      0, 0, 0, task_cb, o);
+				      (uint32_t)(end - start), (int)bs, 0, 0, 0,
+				      0, 0, task_cb, o);
 		break;
 	case POP_SYNC:
 		t = iscsi_synchronizecache16_task(p->iscsi, p->lun, 0, 0, 0, 0,
@@ -98,8 +98,8 @@ static int submit_one(struct peer *p, struct pop *o)
 	if (!t)
 		return -EIO;
 	o->task = t;
-	o->deadline_ns = peer_now_ns() +
-			 (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
+	o->deadline_ns =
+		peer_now_ns() + (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
 	o->prev = NULL;
 	o->next = p->flight;
 	if (p->flight)
@@ -217,24 +217,28 @@ int peer_service(struct peer *p, int timeout_ms)
 	return 0;
 }
 
-static int enqueue(struct peer *p, enum pop_type type, uint64_t off,
-		   void *buf, size_t len, sv_io_cb cb, void *arg)
+static int enqueue(struct peer *p, enum pop_type type, uint64_t off, void *buf,
+		   size_t len, sv_io_cb cb, void *arg)
 {
 	struct pop *o;
 
 	if (!p->connected)
 		return -ENOTCONN;
-	if (type != POP_SYNC &&
-	    (off > p->capacity || len > p->capacity - off || !len ||
-	     len > UINT32_MAX - p->block_size))
+	if (type != POP_SYNC && (off > p->capacity || len > p->capacity - off ||
+				 !len || len > UINT32_MAX - p->block_size))
 		return -EINVAL;
 	if (type == POP_WRITE && (off % p->block_size || len % p->block_size))
 		return -EINVAL;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	*o = (struct pop){.p = p, .type = type, .off = off, .len = len,
-			  .buf = buf, .cb = cb, .arg = arg};
+	*o = (struct pop){.p = p,
+			  .type = type,
+			  .off = off,
+			  .len = len,
+			  .buf = buf,
+			  .cb = cb,
+			  .arg = arg};
 	if (p->queue_tail)
 		p->queue_tail->next = o;
 	else
@@ -249,8 +253,8 @@ static int d_write(void *priv, uint64_t off, const void *buf, size_t len,
 	return enqueue(priv, POP_WRITE, off, (void *)buf, len, cb, arg);
 }
 
-static int d_read(void *priv, uint64_t off, void *buf, size_t len,
-		  sv_io_cb cb, void *arg)
+static int d_read(void *priv, uint64_t off, void *buf, size_t len, sv_io_cb cb,
+		  void *arg)
 {
 	return enqueue(priv, POP_READ, off, buf, len, cb, arg);
 }

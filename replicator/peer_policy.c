@@ -27,8 +27,8 @@ int peer_bucket_take(struct peer_bucket *b, uint64_t len, uint64_t now_ns)
 	if (!b->rate)
 		return 0;
 	if (now_ns > b->last_ns) {
-		b->tokens += (double)(now_ns - b->last_ns) * (double)b->rate /
-			     1e9;
+		b->tokens +=
+			(double)(now_ns - b->last_ns) * (double)b->rate / 1e9;
 		if (b->tokens > (double)b->burst)
 			b->tokens = (double)b->burst;
 		b->last_ns = now_ns;

@@ -54,8 +54,7 @@ uint64_t peer_now_ns(void);
 /* Runs libiscsi for up to timeout_ms; < 0 when the session broke. */
 int peer_service(struct peer *p, int timeout_ms);
 /* Scrubs the password out of a libiscsi message. */
-const char *peer_scrub(struct peer *p, const char *msg, char *buf,
-		       size_t cap);
+const char *peer_scrub(struct peer *p, const char *msg, char *buf, size_t cap);
 
 extern const struct sv_dev_ops peer_dev_ops;
 

@@ -34,17 +34,17 @@
 #define SV_VERSION 1
 #define SV_MAX_N   16 /* = XS_MAX_N */
 
-#define SV_SUPER_AREA	4096
-#define SV_BLOB_OFF	8192
-#define SV_BLOB_AREA	65536 /* one copy of one blob, header included */
-#define SV_BLOB_TYPES	2
-#define SV_JOURNAL_OFF	(1ULL << 20)
-#define SV_DATA_ALIGN	(1ULL << 20)
-#define SV_MIN_JOURNAL	(1ULL << 20)
-#define SV_MAX_JOURNAL	(1ULL << 40)
-#define SV_MAX_REC_LEN	(16U << 20) /* largest journal record */
-#define SV_MAX_ENTRIES	65536	    /* blocks per journal record */
-#define SV_MAX_NBLOCKS	(1ULL << 40)
+#define SV_SUPER_AREA  4096
+#define SV_BLOB_OFF    8192
+#define SV_BLOB_AREA   65536 /* one copy of one blob, header included */
+#define SV_BLOB_TYPES  2
+#define SV_JOURNAL_OFF (1ULL << 20)
+#define SV_DATA_ALIGN  (1ULL << 20)
+#define SV_MIN_JOURNAL (1ULL << 20)
+#define SV_MAX_JOURNAL (1ULL << 40)
+#define SV_MAX_REC_LEN (16U << 20) /* largest journal record */
+#define SV_MAX_ENTRIES 65536	   /* blocks per journal record */
+#define SV_MAX_NBLOCKS (1ULL << 40)
 
 /* ---- superblock: 512 bytes, two copies (double-buffered by gen) ---- */
 #define SV_SUPER_MAGIC 0x4c56485358544754ULL /* "TGTXSHVL" */
@@ -80,8 +80,8 @@ struct sv_super_disk {
 	uint64_t format_ns;   /*  88 CLOCK_REALTIME of the format */
 	uint64_t write_ns;    /*  96 CLOCK_REALTIME of this superblock write */
 	/* every record with seq <= ckpt_seq is in the slots */
-	uint64_t ckpt_seq;     /* 104 */
-	uint64_t ckpt_ns;      /* 112 time of record ckpt_seq */
+	uint64_t ckpt_seq; /* 104 */
+	uint64_t ckpt_ns;  /* 112 time of record ckpt_seq */
 	/*
 	 * An apply of the journal up to apply_seq into the slots started
 	 * (apply_seq >= ckpt_seq): slots may hold versions up to apply_seq,
@@ -113,16 +113,16 @@ enum sv_blob_type {
 };
 
 struct sv_blob_disk {
-	uint32_t magic;	       /*  0 SV_BLOB_MAGIC */
-	uint16_t version;      /*  4 SV_VERSION */
-	uint8_t type;	       /*  6 enum sv_blob_type */
-	uint8_t index;	       /*  7 share index of the volume */
-	uint64_t gen;	       /*  8 newer copy wins */
-	uint8_t uuid[16];      /* 16 volume UUID */
-	uint32_t len;	       /* 32 payload bytes, <= SV_BLOB_MAX */
-	uint32_t payload_crc;  /* 36 CRC32C of the payload */
-	uint8_t reserved[20];  /* 40 zero */
-	uint32_t hdr_crc;      /* 60 CRC32C of bytes 0..59 */
+	uint32_t magic;	      /*  0 SV_BLOB_MAGIC */
+	uint16_t version;     /*  4 SV_VERSION */
+	uint8_t type;	      /*  6 enum sv_blob_type */
+	uint8_t index;	      /*  7 share index of the volume */
+	uint64_t gen;	      /*  8 newer copy wins */
+	uint8_t uuid[16];     /* 16 volume UUID */
+	uint32_t len;	      /* 32 payload bytes, <= SV_BLOB_MAX */
+	uint32_t payload_crc; /* 36 CRC32C of the payload */
+	uint8_t reserved[20]; /* 40 zero */
+	uint32_t hdr_crc;     /* 60 CRC32C of bytes 0..59 */
 } __attribute__((packed));
 
 /* ---- journal record: header, entry table, shares, zero pad to align ---- */
@@ -141,13 +141,13 @@ enum sv_rec_type {
 };
 
 struct sv_rec_disk {
-	uint32_t magic;	    /*  0 SV_REC_MAGIC */
-	uint16_t version;   /*  4 SV_VERSION */
-	uint8_t type;	    /*  6 enum sv_rec_type */
-	uint8_t index;	    /*  7 share index */
-	uint32_t rec_len;   /*  8 header + entries + shares + pad, multiple
-			     *    of align, <= SV_MAX_REC_LEN */
-	uint32_t nent;	    /* 12 entries, <= SV_MAX_ENTRIES */
+	uint32_t magic;	  /*  0 SV_REC_MAGIC */
+	uint16_t version; /*  4 SV_VERSION */
+	uint8_t type;	  /*  6 enum sv_rec_type */
+	uint8_t index;	  /*  7 share index */
+	uint32_t rec_len; /*  8 header + entries + shares + pad, multiple
+			   *    of align, <= SV_MAX_REC_LEN */
+	uint32_t nent;	  /* 12 entries, <= SV_MAX_ENTRIES */
 	/*
 	 * Logical ring position: physical offset = journal_off + pos %
 	 * journal_len. Positions only grow, so a record left from an earlier
@@ -208,8 +208,7 @@ _Static_assert(sizeof(struct sv_blob_disk) == SV_BLOB_HDR_SIZE, "blob");
 _Static_assert(sizeof(struct sv_rec_disk) == SV_REC_HDR_SIZE, "rec");
 _Static_assert(sizeof(struct sv_ent_disk) == SV_ENT_SIZE, "ent");
 _Static_assert(sizeof(struct sv_slot_disk) == SV_SLOT_HDR_SIZE, "slot");
-_Static_assert(SV_BLOB_OFF + 2 * SV_BLOB_TYPES * SV_BLOB_AREA <=
-		       SV_JOURNAL_OFF,
+_Static_assert(SV_BLOB_OFF + 2 * SV_BLOB_TYPES * SV_BLOB_AREA <= SV_JOURNAL_OFF,
 	       "header area");
 _Static_assert(2 * SV_SUPER_AREA <= SV_BLOB_OFF, "superblocks");
 

@@ -27,23 +27,23 @@
 /* What is wrong, by name; the message adds where and which values. */
 enum sv_err {
 	SV_OK = 0,
-	SV_E_IO,	/* read failed */
-	SV_E_SMALL,	/* LUN smaller than the format says */
-	SV_E_MAGIC,	/* not a share-volume structure */
-	SV_E_VERSION,	/* unknown format version */
-	SV_E_CRC,	/* checksum mismatch (torn or corrupted) */
-	SV_E_FIELD,	/* field out of range or inconsistent */
-	SV_E_FOREIGN,	/* belongs to another volume */
-	SV_E_INDEX,	/* holds another share index */
-	SV_E_STALE,	/* superseded: old epoch, resync running */
-	SV_E_JOURNAL,	/* journal chain broken before ckpt */
-	SV_E_SLOT,	/* slot corrupt or of another block */
-	SV_E_SHARE,	/* share header does not match entry */
-	SV_E_RANGE,	/* seq outside [s_min, s_max] */
-	SV_E_NOMEM,	/* allocation failed or limit exceeded */
-	SV_E_NOCOMMON,	/* no seq that k volumes can all restore */
-	SV_E_TIMEOUT,	/* a peer operation missed its deadline */
-	SV_E_REFUSED,	/* the peer LUN may not hold shares */
+	SV_E_IO,       /* read failed */
+	SV_E_SMALL,    /* LUN smaller than the format says */
+	SV_E_MAGIC,    /* not a share-volume structure */
+	SV_E_VERSION,  /* unknown format version */
+	SV_E_CRC,      /* checksum mismatch (torn or corrupted) */
+	SV_E_FIELD,    /* field out of range or inconsistent */
+	SV_E_FOREIGN,  /* belongs to another volume */
+	SV_E_INDEX,    /* holds another share index */
+	SV_E_STALE,    /* superseded: old epoch, resync running */
+	SV_E_JOURNAL,  /* journal chain broken before ckpt */
+	SV_E_SLOT,     /* slot corrupt or of another block */
+	SV_E_SHARE,    /* share header does not match entry */
+	SV_E_RANGE,    /* seq outside [s_min, s_max] */
+	SV_E_NOMEM,    /* allocation failed or limit exceeded */
+	SV_E_NOCOMMON, /* no seq that k volumes can all restore */
+	SV_E_TIMEOUT,  /* a peer operation missed its deadline */
+	SV_E_REFUSED,  /* the peer LUN may not hold shares */
 	SV_E__COUNT,
 };
 
@@ -81,7 +81,7 @@ struct sv_params {
 	uint32_t align;	      /* peer LUN block size: 512 .. 4096, pow2 */
 	uint64_t journal_len; /* rounded up to align */
 	uint32_t retain_s;
-	uint64_t start_seq;   /* seq the (zeroed) data area represents */
+	uint64_t start_seq; /* seq the (zeroed) data area represents */
 	uint64_t start_ns;
 	uint64_t epoch;
 	uint32_t live_mask;
@@ -162,8 +162,7 @@ struct sv_share_ent {
 
 /* Record bytes for nent entries of which nzero are zero blocks (0 if too
  * large). */
-uint32_t sv_rec_size(const struct sv_info *info, unsigned nent,
-		     unsigned nzero);
+uint32_t sv_rec_size(const struct sv_info *info, unsigned nent, unsigned nzero);
 /* Encodes a SHARES record (or a WRAP record with nent 0) into buf, which
  * has sv_rec_size() bytes. */
 int sv_rec_encode(const struct sv_info *info, void *buf, size_t cap,

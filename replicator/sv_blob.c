@@ -29,7 +29,8 @@ int sv_blob_encode(const struct sv_info *info, void *buf, size_t cap,
 	memcpy(d.uuid, info->uuid, 16);
 	d.len = htole32(len);
 	d.payload_crc = htole32(crc32c(0, data, len));
-	d.hdr_crc = htole32(crc32c(0, &d, offsetof(struct sv_blob_disk, hdr_crc)));
+	d.hdr_crc =
+		htole32(crc32c(0, &d, offsetof(struct sv_blob_disk, hdr_crc)));
 	memcpy(buf, &d, sizeof(d));
 	if (len)
 		memcpy((uint8_t *)buf + SV_BLOB_HDR_SIZE, data, len);
@@ -56,8 +57,7 @@ int sv_blob_decode(const struct sv_info *info, const void *buf, size_t len,
 			       "blob %u: header CRC mismatch", type);
 	if (le16toh(d.version) != SV_VERSION)
 		return sv_fail(st, SV_E_VERSION, -EBADMSG,
-			       "blob %u: version %u", type,
-			       le16toh(d.version));
+			       "blob %u: version %u", type, le16toh(d.version));
 	if (memcmp(d.uuid, info->uuid, 16))
 		return sv_fail(st, SV_E_FOREIGN, -ESTALE,
 			       "blob %u: of another volume", type);

@@ -108,20 +108,20 @@ static int scan_one(struct sv_reader *r, uint64_t pos, struct sv_rec *rec,
 		r->buf = b;
 		r->bufcap = len;
 	}
-	if (len > in->align &&
-	    rd(r, sv_ring_off(in, pos) + in->align, r->buf + in->align,
-	       len - in->align, why))
+	if (len > in->align && rd(r, sv_ring_off(in, pos) + in->align,
+				  r->buf + in->align, len - in->align, why))
 		return -EIO;
 	if (sv_rec_decode(in, r->buf, len, pos, rec, why))
 		return 0;
 	if (rec->prev_seq != r->last_seq) {
 		sv_fail(why, SV_E_JOURNAL, 0,
-			"record seq %" PRIu64 " at %" PRIu64
-			" follows %" PRIu64 ", not %" PRIu64,
+			"record seq %" PRIu64 " at %" PRIu64 " follows %" PRIu64
+			", not %" PRIu64,
 			rec->seq, pos, rec->prev_seq, r->last_seq);
 		return 0;
 	}
-	if (rec->type == SV_REC_SHARES && sv_rec_check_shares(in, r->buf, rec, why))
+	if (rec->type == SV_REC_SHARES &&
+	    sv_rec_check_shares(in, r->buf, rec, why))
 		return 0;
 	return 1;
 }
@@ -238,7 +238,7 @@ int sv_reader_open(struct sv_reader **rp, const struct sv_read_io *io,
 	}
 	/* Grows to the largest record met, at most SV_MAX_REC_LEN. */
 	r->bufcap = r->info.slot_size > r->info.align ? r->info.slot_size
-						       : r->info.align;
+						      : r->info.align;
 	r->buf = malloc(r->bufcap);
 	if (!r->buf) {
 		ret = sv_fail(st, SV_E_NOMEM, -ENOMEM, "record buffer");
@@ -343,8 +343,8 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 			       "block %" PRIu64 " beyond the volume", lba);
 	if (seq < in->apply_seq || seq > r->last_seq)
 		return sv_fail(st, SV_E_RANGE, -ERANGE,
-			       "seq %" PRIu64 " outside [%" PRIu64
-			       ", %" PRIu64 "]",
+			       "seq %" PRIu64 " outside [%" PRIu64 ", %" PRIu64
+			       "]",
 			       seq, in->apply_seq, r->last_seq);
 	x = lookup(r, lba, seq);
 	if (x) {
@@ -402,8 +402,8 @@ int sv_reader_blob(struct sv_reader *r, unsigned type, void *buf, size_t cap,
 
 		ret[c] = rd(r, sv_blob_off(type, c), p, SV_BLOB_AREA, &s[c]);
 		if (!ret[c])
-			ret[c] = sv_blob_decode(&r->info, p, SV_BLOB_AREA,
-						type, &b[c], &s[c]);
+			ret[c] = sv_blob_decode(&r->info, p, SV_BLOB_AREA, type,
+						&b[c], &s[c]);
 		if (!ret[c] && (best < 0 || b[c].gen > b[best].gen))
 			best = c;
 	}

@@ -173,8 +173,7 @@ int sv_rec_decode(const struct sv_info *info, const void *buf, size_t len,
 		    e.reserved || ((flags & SV_EF_ZERO) && (e.crc || e.gen)))
 			return sv_fail(st, SV_E_FIELD, -EBADMSG,
 				       "record seq %" PRIu64
-				       ": entry %u block %" PRIu64
-				       " flags %#x",
+				       ": entry %u block %" PRIu64 " flags %#x",
 				       r->seq, j, (uint64_t)le64toh(e.lba),
 				       flags);
 		nzero += !!(flags & SV_EF_ZERO);
@@ -195,8 +194,8 @@ void sv_rec_entry(const struct sv_info *info, const void *buf,
 
 	if (!j)
 		*next_share = SV_REC_HDR_SIZE + rec->nent * SV_ENT_SIZE;
-	memcpy(&e, (const uint8_t *)buf + SV_REC_HDR_SIZE +
-			   (size_t)j * SV_ENT_SIZE,
+	memcpy(&e,
+	       (const uint8_t *)buf + SV_REC_HDR_SIZE + (size_t)j * SV_ENT_SIZE,
 	       sizeof(e));
 	ent->lba = le64toh(e.lba);
 	ent->gen = le64toh(e.gen);

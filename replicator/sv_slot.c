@@ -69,8 +69,8 @@ int sv_slot_decode(const struct sv_info *info, const void *buf, uint64_t lba,
 			       lba);
 	if (d.index != info->index)
 		return sv_fail(st, SV_E_INDEX, -ESTALE,
-			       "slot of block %" PRIu64 ": share index %u",
-			       lba, d.index);
+			       "slot of block %" PRIu64 ": share index %u", lba,
+			       d.index);
 	if (le64toh(d.lba) != lba)
 		return sv_fail(st, SV_E_SLOT, -EBADMSG,
 			       "slot of block %" PRIu64 " says block %" PRIu64,

@@ -129,8 +129,8 @@ int sv_super_decode(const void *buf, size_t len, uint64_t capacity,
 	    o->journal_off != SV_JOURNAL_OFF ||
 	    o->journal_len < SV_MIN_JOURNAL ||
 	    o->journal_len > SV_MAX_JOURNAL || o->journal_len % o->align ||
-	    o->data_off != sv_roundup(o->journal_off + o->journal_len,
-				      SV_DATA_ALIGN))
+	    o->data_off !=
+		    sv_roundup(o->journal_off + o->journal_len, SV_DATA_ALIGN))
 		return sv_fail(st, SV_E_FIELD, -EBADMSG,
 			       "superblock: layout blocks %" PRIu64
 			       " journal %" PRIu64 "+%" PRIu64 " data %" PRIu64,
@@ -173,9 +173,10 @@ int sv_super_pick(const void *c0, const void *c1, uint64_t capacity,
 				       "superblock copies of different "
 				       "volumes or indexes");
 		if (a.gen == b.gen)
-			return sv_fail(st, SV_E_FIELD, -EBADMSG,
-				       "both superblock copies have gen %" PRIu64,
-				       a.gen);
+			return sv_fail(
+				st, SV_E_FIELD, -EBADMSG,
+				"both superblock copies have gen %" PRIu64,
+				a.gen);
 	}
 	if (!r0 && (r1 || a.gen > b.gen)) {
 		*info = a;

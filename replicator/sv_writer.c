@@ -110,15 +110,16 @@ static int blocking(struct sv_writer *w, int op, uint64_t off, void *buf,
 	int ret;
 
 	if (op == 0)
-		ret = w->dev->ops->read(w->dev->priv, off, buf, len, wop_cb, &o);
+		ret = w->dev->ops->read(w->dev->priv, off, buf, len, wop_cb,
+					&o);
 	else if (op == 1)
 		ret = w->dev->ops->write(w->dev->priv, off, buf, len, wop_cb,
 					 &o);
 	else
 		ret = w->dev->ops->sync(w->dev->priv, wop_cb, &o);
 	if (ret)
-		return sv_fail(st, SV_E_IO, ret, "%s: submit failed (%d)",
-			       what, ret);
+		return sv_fail(st, SV_E_IO, ret, "%s: submit failed (%d)", what,
+			       ret);
 	return wait_op(w, &o, what, st);
 }
 
@@ -390,8 +391,7 @@ void sv_writer_free(struct sv_writer *w)
 	free(w);
 }
 
-static struct chunk *chunk_new(struct sv_writer *w, uint64_t pos,
-			       uint32_t cap)
+static struct chunk *chunk_new(struct sv_writer *w, uint64_t pos, uint32_t cap)
 {
 	struct chunk *c;
 
@@ -475,8 +475,8 @@ int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
 	for (j = 0; j < b->count; j++) {
 		if (b->ents[j].lba >= in->nblocks)
 			return sv_fail(st, SV_E_FIELD, -EINVAL,
-				       "batch seq %" PRIu64
-				       ": block %" PRIu64 " beyond volume",
+				       "batch seq %" PRIu64 ": block %" PRIu64
+				       " beyond volume",
 				       b->seq, b->ents[j].lba);
 		nzero += !b->ents[j].share;
 	}
@@ -512,14 +512,14 @@ int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
 			return sv_fail(st, SV_E_NOMEM, -ENOMEM,
 				       "journal chunk");
 	}
-	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len,
-			    SV_REC_SHARES, w->head, b->seq, w->last_seq,
-			    b->time_ns, b->ents, b->count);
+	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len, SV_REC_SHARES,
+			    w->head, b->seq, w->last_seq, b->time_ns, b->ents,
+			    b->count);
 	if (ret)
 		return sv_fail(st, SV_E_FIELD, ret, "encode seq %" PRIu64,
 			       b->seq);
-	ret = jr_push(w, &(struct jr){w->head, b->seq, b->time_ns, len,
-				      b->count});
+	ret = jr_push(w,
+		      &(struct jr){w->head, b->seq, b->time_ns, len, b->count});
 	if (ret)
 		return sv_fail(st, SV_E_NOMEM, ret, "journal list");
 	c->len += len;
@@ -632,7 +632,8 @@ int sv_writer_pump(struct sv_writer *w, int timeout_ms, struct sv_status *st)
 	if (!w->err)
 		submit(w, st);
 	if (w->err)
-		return sv_fail(st, w->err == -ETIMEDOUT ? SV_E_TIMEOUT : SV_E_IO,
+		return sv_fail(st,
+			       w->err == -ETIMEDOUT ? SV_E_TIMEOUT : SV_E_IO,
 			       w->err, "peer device failed (%d)", w->err);
 	(void)ret;
 	return 0;
@@ -653,8 +654,7 @@ int sv_writer_drain(struct sv_writer *w, int timeout_ms, struct sv_status *st)
 			    (t.tv_nsec - t0.tv_nsec) / 1000000 >
 		    timeout_ms)
 			return sv_fail(st, SV_E_TIMEOUT, -ETIMEDOUT,
-				       "drain: acked %" PRIu64
-				       " of %" PRIu64,
+				       "drain: acked %" PRIu64 " of %" PRIu64,
 				       w->acked_seq, w->last_seq);
 	}
 	return 0;
@@ -741,8 +741,8 @@ static int write_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 		return sv_fail(st, SV_E_IO, ret, "slot write failed (%d)", ret);
 	s = calloc(1, sizeof(*s));
 	if (s)
-		s->buf = aligned_alloc(4096, sv_roundup(w->info.slot_size,
-							4096));
+		s->buf = aligned_alloc(4096,
+				       sv_roundup(w->info.slot_size, 4096));
 	if (!s || !s->buf) {
 		if (s)
 			free(s);
@@ -775,8 +775,8 @@ static int read_record(struct sv_writer *w, const struct jr *j, uint8_t *buf,
 	if (!ret && (rec->seq != j->seq || rec->nent != j->nent ||
 		     rec->rec_len != j->len))
 		ret = sv_fail(st, SV_E_JOURNAL, -EBADMSG,
-			      "journal record at %" PRIu64
-			      " is seq %" PRIu64 ", wrote %" PRIu64,
+			      "journal record at %" PRIu64 " is seq %" PRIu64
+			      ", wrote %" PRIu64,
 			      j->pos, rec->seq, j->seq);
 	if (!ret && len == rec->rec_len)
 		ret = sv_rec_check_shares(&w->info, buf, rec, st);
@@ -863,14 +863,14 @@ out:
 	return ret;
 }
 
-int sv_writer_checkpoint(struct sv_writer *w, uint64_t all_acked,
-			 uint64_t now, struct sv_status *st)
+int sv_writer_checkpoint(struct sv_writer *w, uint64_t all_acked, uint64_t now,
+			 struct sv_status *st)
 {
 	uint64_t limit = all_acked < w->acked_seq ? all_acked : w->acked_seq;
 	uint64_t T = w->info.apply_seq, Tns = w->info.apply_ns, tail;
 	uint64_t retain = (uint64_t)w->info.retain_s * 1000000000ULL;
-	bool pressure = (w->head - w->info.jtail_pos) * 4 >
-			w->info.journal_len * 3;
+	bool pressure =
+		(w->head - w->info.jtail_pos) * 4 > w->info.journal_len * 3;
 	struct sv_info next;
 	size_t i;
 	int ret;
@@ -1004,8 +1004,8 @@ int sv_writer_put_blob(struct sv_writer *w, unsigned type, const void *data,
 	sv_blob_encode(&w->info, buf, cap, type, gen, data, len);
 	/* The other copy keeps the previous generation until this one is
 	 * durable. */
-	ret = blocking(w, 1, sv_blob_off(type, gen % 2), buf, cap,
-		       "blob write", st);
+	ret = blocking(w, 1, sv_blob_off(type, gen % 2), buf, cap, "blob write",
+		       st);
 	if (!ret)
 		ret = bsync(w, st);
 	free(buf);
@@ -1025,8 +1025,7 @@ int sv_writer_resync_begin(struct sv_writer *w, struct sv_status *st)
 }
 
 int sv_writer_put_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
-		       uint64_t seq, const uint8_t *share,
-		       struct sv_status *st)
+		       uint64_t seq, const uint8_t *share, struct sv_status *st)
 {
 	if (!(w->info.flags & SV_SF_RESYNC) || lba >= w->info.nblocks)
 		return sv_fail(st, SV_E_FIELD, -EINVAL,

@@ -58,11 +58,11 @@ struct sv_batch {
 
 struct sv_writer_cfg {
 	struct sv_params params; /* what the volume must be (or become) */
-	bool format;	/* format a LUN that holds no share volume */
-	bool zeroed;	/* ...whose data area is known to read as zeroes;
-			 * otherwise it is marked RESYNC until filled */
-	size_t chunk;	/* journal bytes per write (default 1 MiB) */
-	unsigned window; /* journal writes in flight (default 8) */
+	bool format;		 /* format a LUN that holds no share volume */
+	bool zeroed;	    /* ...whose data area is known to read as zeroes;
+			     * otherwise it is marked RESYNC until filled */
+	size_t chunk;	    /* journal bytes per write (default 1 MiB) */
+	unsigned window;    /* journal writes in flight (default 8) */
 	size_t max_unacked; /* bytes held for rewrite (default 64 MiB) */
 	int op_timeout_ms;  /* deadline of a blocking step (default 30 s) */
 };
@@ -93,8 +93,7 @@ uint64_t sv_writer_acked(const struct sv_writer *w, uint64_t *time_ns);
 /* Newest seq queued. */
 uint64_t sv_writer_last(const struct sv_writer *w);
 /* Journal bytes in use and ring size. */
-void sv_writer_usage(const struct sv_writer *w, uint64_t *used,
-		     uint64_t *size);
+void sv_writer_usage(const struct sv_writer *w, uint64_t *used, uint64_t *size);
 const struct sv_info *sv_writer_info(const struct sv_writer *w);
 
 /*

@@ -87,8 +87,8 @@ static void build_base(void)
 		xs_share_parse(sh[0], sz, &si);
 		e[0] = (struct sv_share_ent){seq % NBLK, si.split_id, sh[1]};
 		e[1] = (struct sv_share_ent){(seq + 5) % NBLK, 0, NULL};
-		if (sv_writer_append(w, &(struct sv_batch){seq, seq * 1000,
-							    2, e},
+		if (sv_writer_append(w,
+				     &(struct sv_batch){seq, seq * 1000, 2, e},
 				     &st) ||
 		    sv_writer_drain(w, 1000, &st))
 			abort();
@@ -229,10 +229,9 @@ static void writer_on(const uint8_t *img)
 	memcpy(sv_memdev_image(m), img, cap);
 	cfg.params = params();
 	if (!sv_writer_open(&w, sv_memdev_dev(m), &cfg, &st)) {
-		sv_writer_append(w,
-				 &(struct sv_batch){sv_writer_last(w) + 1, 1,
-						    1, &e},
-				 &st);
+		sv_writer_append(
+			w, &(struct sv_batch){sv_writer_last(w) + 1, 1, 1, &e},
+			&st);
 		sv_writer_drain(w, 100, &st);
 		sv_writer_checkpoint(w, sv_writer_acked(w, NULL), 0, &st);
 		sv_memdev_crash(m);
@@ -274,11 +273,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	img = work;
 	memcpy(img, base, cap);
 	for (i = 1; i + 4 <= n;) {
-		static const uint64_t span[6] = {512, 512, 256, 65536,
-						 NBLK * 1024, 8192};
-		uint64_t at[6] = {0, SV_SUPER_AREA, SV_BLOB_OFF,
+		static const uint64_t span[6] = {512,	512,	     256,
+						 65536, NBLK * 1024, 8192};
+		uint64_t at[6] = {0,
+				  SV_SUPER_AREA,
+				  SV_BLOB_OFF,
 				  sv_ring_off(&binfo, binfo.jtail_pos),
-				  binfo.data_off, 0};
+				  binfo.data_off,
+				  0};
 		unsigned reg = d[i] % 6, len = d[i + 3];
 		uint64_t off = at[reg] + (d[i + 1] | d[i + 2] << 8) % span[reg];
 

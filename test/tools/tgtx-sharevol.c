@@ -32,8 +32,7 @@
 
 #define MAXB 16
 
-enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED,
-       EX_FORMAT };
+enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
 
 struct rec {
 	unsigned nb;
@@ -57,9 +56,16 @@ static struct {
 	_Atomic int done[SV_MAX_N];
 	_Atomic int abort; /* a peer was refused: everyone stops */
 	time_t deadline;
-} g = {.k = 2, .n = 3, .bs = 512, .nblocks = 2048, .records = 500,
-       .seed = 1, .journal = 4 << 20, .op_timeout_ms = 3000,
-       .timeout_s = 90, .index = -1};
+} g = {.k = 2,
+       .n = 3,
+       .bs = 512,
+       .nblocks = 2048,
+       .records = 500,
+       .seed = 1,
+       .journal = 4 << 20,
+       .op_timeout_ms = 3000,
+       .timeout_s = 90,
+       .index = -1};
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -231,10 +237,8 @@ static int append_next(unsigned i, struct sv_writer *w, struct sv_status *st)
 		ents[j] = (struct sv_share_ent){
 			r->lba + j, r->zero ? 0 : r->gen[j],
 			r->zero ? NULL : r->share[j] + i * g.share_size};
-	return sv_writer_append(w,
-				&(struct sv_batch){seq, 1000000 + seq, r->nb,
-						   ents},
-				st);
+	return sv_writer_append(
+		w, &(struct sv_batch){seq, 1000000 + seq, r->nb, ents}, st);
 }
 
 static void *writer_thread(void *arg)
@@ -322,20 +326,21 @@ static void *writer_thread(void *arg)
 		peer_disconnect(p, -ECONNRESET);
 	}
 	if (rc == EX_IO)
-		msg(i, "gave up at the deadline or on a refusal (acked %" PRIu64 ")",
-		    w ? sv_writer_acked(w, NULL) : 0);
-out:
-	{
-		struct peer_stats ps;
-
-		peer_get_stats(p, &ps);
 		msg(i,
-		    "stats: written %" PRIu64 " read %" PRIu64
-		    " commands %" PRIu64 " timeouts %" PRIu64
-		    " connects %" PRIu64 " failed connects %" PRIu64,
-		    ps.bytes_written, ps.bytes_read, ps.commands, ps.timeouts,
-		    ps.connects, ps.connect_failures);
-	}
+		    "gave up at the deadline or on a refusal (acked %" PRIu64
+		    ")",
+		    w ? sv_writer_acked(w, NULL) : 0);
+out : {
+	struct peer_stats ps;
+
+	peer_get_stats(p, &ps);
+	msg(i,
+	    "stats: written %" PRIu64 " read %" PRIu64 " commands %" PRIu64
+	    " timeouts %" PRIu64 " connects %" PRIu64
+	    " failed connects %" PRIu64,
+	    ps.bytes_written, ps.bytes_read, ps.commands, ps.timeouts,
+	    ps.connects, ps.connect_failures);
+}
 	sv_writer_free(w);
 	peer_free(p);
 	return (void *)(uintptr_t)rc;
@@ -383,15 +388,17 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 	rc = connect_loop(i, v->p);
 	if (rc)
 		return rc;
-	io = (struct sv_read_io){peer_read_sync, v->p, peer_dev(v->p)->capacity};
+	io = (struct sv_read_io){peer_read_sync, v->p,
+				 peer_dev(v->p)->capacity};
 	if (sv_reader_open(&v->r, &io, &exp, &st)) {
 		msg(i, "share volume invalid: %s: %s", sv_err_name(st.code),
 		    st.msg);
 		return EX_FORMAT;
 	}
 	sv_reader_range(v->r, &v->rg);
-	msg(i, "share %u of k=%u n=%u, %" PRIu64 " blocks of %u, seqs [%" PRIu64
-	       ", %" PRIu64 "], epoch %" PRIu64 "%s",
+	msg(i,
+	    "share %u of k=%u n=%u, %" PRIu64 " blocks of %u, seqs [%" PRIu64
+	    ", %" PRIu64 "], epoch %" PRIu64 "%s",
 	    sv_reader_info(v->r)->index, sv_reader_info(v->r)->k,
 	    sv_reader_info(v->r)->n, sv_reader_info(v->r)->nblocks,
 	    sv_reader_info(v->r)->block_size, v->rg.s_min, v->rg.s_max,
@@ -524,15 +531,21 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"k", 1, NULL, 'k'},	      {"n", 1, NULL, 'n'},
-		{"block-size", 1, NULL, 'b'}, {"blocks", 1, NULL, 'B'},
-		{"records", 1, NULL, 'r'},    {"upto", 1, NULL, 'u'},
-		{"seed", 1, NULL, 's'},	      {"journal", 1, NULL, 'j'},
-		{"rate", 1, NULL, 'R'},	      {"op-timeout", 1, NULL, 'o'},
-		{"timeout", 1, NULL, 't'},    {"peer", 1, NULL, 'p'},
-		{"index", 1, NULL, 'i'},      {"help", 0, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"k", 1, NULL, 'k'},
+					     {"n", 1, NULL, 'n'},
+					     {"block-size", 1, NULL, 'b'},
+					     {"blocks", 1, NULL, 'B'},
+					     {"records", 1, NULL, 'r'},
+					     {"upto", 1, NULL, 'u'},
+					     {"seed", 1, NULL, 's'},
+					     {"journal", 1, NULL, 'j'},
+					     {"rate", 1, NULL, 'R'},
+					     {"op-timeout", 1, NULL, 'o'},
+					     {"timeout", 1, NULL, 't'},
+					     {"peer", 1, NULL, 'p'},
+					     {"index", 1, NULL, 'i'},
+					     {"help", 0, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *cmd;
 	int c, rc;
 

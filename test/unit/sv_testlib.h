@@ -16,7 +16,8 @@
 #include "replicator/sv_memdev.h"
 #include "replicator/sv_writer.h"
 
-#define T_UUID "\x11\x22\x33\x44\x55\x66\x47\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01"
+#define T_UUID                                                                 \
+	"\x11\x22\x33\x44\x55\x66\x47\x88\x99\xaa\xbb\xcc\xdd\xee\xff\x01"
 
 static inline uint64_t t_rand(uint64_t *s)
 {
@@ -26,9 +27,8 @@ static inline uint64_t t_rand(uint64_t *s)
 	return *s;
 }
 
-static inline struct sv_params t_params(unsigned k, unsigned n,
-					unsigned index, uint32_t bs,
-					uint64_t nblocks)
+static inline struct sv_params t_params(unsigned k, unsigned n, unsigned index,
+					uint32_t bs, uint64_t nblocks)
 {
 	struct sv_params p;
 
@@ -47,8 +47,7 @@ static inline struct sv_params t_params(unsigned k, unsigned n,
 
 /* Splits block into n shares (malloc'd into sh[0..n-1]); returns gen. */
 static inline uint64_t t_split(struct xs_ctx *ctx, unsigned n,
-			       const uint8_t *block, uint32_t bs,
-			       uint8_t **sh)
+			       const uint8_t *block, uint32_t bs, uint8_t **sh)
 {
 	size_t sz = xs_share_size(n, bs);
 	struct xs_share_info si;
@@ -90,9 +89,8 @@ static inline int t_rebuild(struct xs_ctx *ctx, struct sv_reader **r,
 		memset(out, 0, in->block_size);
 	else if (!ret && zero)
 		ret = -1;
-	else if (!ret &&
-		 xs_combine(ctx, (const uint8_t *const *)sh, lens, count, out,
-			    in->block_size, &outlen))
+	else if (!ret && xs_combine(ctx, (const uint8_t *const *)sh, lens,
+				    count, out, in->block_size, &outlen))
 		ret = -1;
 	for (i = 0; i < count; i++)
 		free(sh[i]);

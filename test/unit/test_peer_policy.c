@@ -82,8 +82,8 @@ static void test_redact(void **state)
 
 static void test_url_and_secret(void **state)
 {
-	struct peer_cfg cfg = {
-		.url = "iscsi://alice%pa55w0rd@127.0.0.1:3260/iqn.2026-11.x:t/3"};
+	struct peer_cfg cfg = {.url = "iscsi://alice%pa55w0rd@127.0.0.1:3260/"
+				      "iqn.2026-11.x:t/3"};
 	struct sv_status st = {0};
 	struct peer *p;
 	char buf[128];

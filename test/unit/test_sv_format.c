@@ -20,9 +20,9 @@
 #include "core/crc32c.h"
 #include "sv_testlib.h"
 
-#define BS	512
-#define NBLK	64
-#define CAP	(3u << 20)
+#define BS   512
+#define NBLK 64
+#define CAP  (3u << 20)
 
 static void reseal_super(uint8_t *b)
 {
@@ -115,8 +115,7 @@ static void test_super_pick(void **state)
 	assert_int_equal(out.gen, 3);
 	/* garbage in both: named */
 	memset(g, 0xa5, sizeof(g));
-	assert_int_equal(sv_super_pick(g, g, CAP, &out, &which, &st),
-			 -EBADMSG);
+	assert_int_equal(sv_super_pick(g, g, CAP, &out, &which, &st), -EBADMSG);
 	assert_int_equal(st.code, SV_E_MAGIC);
 	assert_non_null(strstr(st.msg, "no valid superblock"));
 	/* copies of two volumes */
@@ -157,8 +156,8 @@ static void recfix_make(struct recfix *f, const struct sv_info *in)
 	}
 	f->ents[0] = (struct sv_share_ent){5, f->gen[0], f->sh[0][in->index]};
 	f->ents[1] = (struct sv_share_ent){6, 0, NULL};
-	f->ents[2] = (struct sv_share_ent){NBLK - 1, f->gen[1],
-					   f->sh[1][in->index]};
+	f->ents[2] =
+		(struct sv_share_ent){NBLK - 1, f->gen[1], f->sh[1][in->index]};
 	f->len = sv_rec_size(in, 3, 1);
 	f->buf = malloc(f->len);
 	assert_int_equal(sv_rec_encode(in, f->buf, f->len, SV_REC_SHARES, 8192,
@@ -200,8 +199,8 @@ static void test_record(void **state)
 		sv_rec_entry(&in, f.buf, &rec, i, &next, &e);
 		assert_int_equal(e.lba, f.ents[i].lba);
 		if (f.ents[i].share)
-			assert_memory_equal(f.buf + e.share_off, f.ents[i].share,
-					    in.share_size);
+			assert_memory_equal(f.buf + e.share_off,
+					    f.ents[i].share, in.share_size);
 		else
 			assert_int_equal(e.flags, SV_EF_ZERO);
 	}
@@ -232,9 +231,9 @@ static void test_record(void **state)
 	}
 	free(c);
 	/* a record of an earlier lap at this place */
-	assert_int_equal(sv_rec_decode(&in, f.buf, f.len, 8192 + (1 << 20),
-				       &rec, &st),
-			 -EBADMSG);
+	assert_int_equal(
+		sv_rec_decode(&in, f.buf, f.len, 8192 + (1 << 20), &rec, &st),
+		-EBADMSG);
 	assert_int_equal(st.code, SV_E_STALE);
 	/* another share index, another volume */
 	assert_int_equal(sv_rec_decode(&in0, f.buf, f.len, 8192, &rec, &st),
@@ -315,29 +314,28 @@ static void test_blob(void **state)
 	assert_int_equal(sv_blob_encode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, 3,
 					"secret-share", 12),
 			 0);
-	assert_int_equal(sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl,
-					&st),
-			 0);
+	assert_int_equal(
+		sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl, &st), 0);
 	assert_int_equal(bl.len, 12);
 	assert_int_equal(bl.gen, 3);
 	assert_memory_equal(bl.data, "secret-share", 12);
-	assert_int_equal(sv_blob_decode(&in, b, SV_BLOB_AREA,
-					SV_BLOB_LOCATIONS, &bl, &st),
+	assert_int_equal(sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_LOCATIONS,
+					&bl, &st),
 			 -EBADMSG);
 	other.uuid[15] ^= 1;
-	assert_int_equal(sv_blob_decode(&other, b, SV_BLOB_AREA, SV_BLOB_KEY,
-					&bl, &st),
-			 -ESTALE);
+	assert_int_equal(
+		sv_blob_decode(&other, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl, &st),
+		-ESTALE);
 	assert_int_equal(st.code, SV_E_FOREIGN);
 	b[SV_BLOB_HDR_SIZE + 2] ^= 1;
-	assert_int_equal(sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl,
-					&st),
-			 -EBADMSG);
+	assert_int_equal(
+		sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl, &st),
+		-EBADMSG);
 	assert_int_equal(st.code, SV_E_CRC);
 	memset(b, 0, SV_BLOB_HDR_SIZE);
-	assert_int_equal(sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl,
-					&st),
-			 -ENOENT);
+	assert_int_equal(
+		sv_blob_decode(&in, b, SV_BLOB_AREA, SV_BLOB_KEY, &bl, &st),
+		-ENOENT);
 	free(b);
 }
 
@@ -452,8 +450,8 @@ static void vol1_check(struct vol1 *v, struct sv_reader *r, uint64_t seq)
 				break;
 			}
 		if (sv_reader_block(r, lba, seq, out, &kind, &gen, &st))
-			fail_msg("block %" PRIu64 " seq %" PRIu64 ": %s",
-				 lba, seq, st.msg);
+			fail_msg("block %" PRIu64 " seq %" PRIu64 ": %s", lba,
+				 seq, st.msg);
 		if (!h) {
 			assert_int_equal(kind, SV_SLOT_EMPTY);
 		} else if (h->zero) {
@@ -521,8 +519,8 @@ static void test_writer_reader(void **state)
 	for (int lap = 0; lap < 40; lap++) {
 		vol1_write(&v, 50);
 		assert_int_equal(sv_writer_drain(v.w, 10000, &st), 0);
-		assert_int_equal(
-			sv_writer_checkpoint(v.w, v.seq - 10, 0, &st), 0);
+		assert_int_equal(sv_writer_checkpoint(v.w, v.seq - 10, 0, &st),
+				 0);
 	}
 	r = open_reader(v.m, NULL, -1, &st, &ret);
 	assert_int_equal(ret, 0);
@@ -700,22 +698,20 @@ static void test_blobs_and_members(void **state)
 
 	vol1_init(&v, 0, CAP);
 	r = open_reader(v.m, NULL, -1, &st, &ret);
-	assert_int_equal(sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len,
-					&st),
-			 -ENOENT);
+	assert_int_equal(
+		sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len, &st),
+		-ENOENT);
 	sv_reader_free(r);
 	assert_int_equal(sv_writer_put_blob(v.w, SV_BLOB_KEY, "key-v1", 6, &st),
 			 0);
-	assert_int_equal(sv_writer_put_blob(v.w, SV_BLOB_KEY, "key-v2!", 7, &st),
-			 0);
-	assert_int_equal(sv_writer_put_blob(v.w, SV_BLOB_LOCATIONS, "table", 5,
-					    &st),
-			 0);
+	assert_int_equal(
+		sv_writer_put_blob(v.w, SV_BLOB_KEY, "key-v2!", 7, &st), 0);
+	assert_int_equal(
+		sv_writer_put_blob(v.w, SV_BLOB_LOCATIONS, "table", 5, &st), 0);
 	assert_int_equal(sv_writer_set_members(v.w, 3, 0x5, &st), 0);
 	r = open_reader(v.m, NULL, -1, &st, &ret);
-	assert_int_equal(sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len,
-					&st),
-			 0);
+	assert_int_equal(
+		sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len, &st), 0);
 	assert_int_equal(len, 7);
 	assert_memory_equal(buf, "key-v2!", 7);
 	assert_int_equal(sv_reader_blob(r, SV_BLOB_LOCATIONS, buf, sizeof(buf),
@@ -729,9 +725,8 @@ static void test_blobs_and_members(void **state)
 	/* the newest key copy corrupted: the previous one is returned */
 	sv_memdev_image(v.m)[sv_blob_off(SV_BLOB_KEY, 0) + 70] ^= 1;
 	r = open_reader(v.m, NULL, -1, &st, &ret);
-	assert_int_equal(sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len,
-					&st),
-			 0);
+	assert_int_equal(
+		sv_reader_blob(r, SV_BLOB_KEY, buf, sizeof(buf), &len, &st), 0);
 	assert_memory_equal(buf, "key-v1", 6);
 	sv_reader_free(r);
 	vol1_free(&v);
@@ -772,9 +767,9 @@ static void test_resync(void **state)
 		memcpy(h->share, sh[2], xs_share_size(3, BS));
 		for (int s = 0; s < 3; s++)
 			free(sh[s]);
-		assert_int_equal(
-			sv_writer_put_slot(v.w, lba, h->gen, 500, h->share, &st),
-			0);
+		assert_int_equal(sv_writer_put_slot(v.w, lba, h->gen, 500,
+						    h->share, &st),
+				 0);
 	}
 	assert_int_equal(sv_writer_resync_end(v.w, 500, 5000, &st), 0);
 	v.seq = 500;

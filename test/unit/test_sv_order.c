@@ -24,12 +24,12 @@
 
 #include "sv_testlib.h"
 
-#define BS	 512
-#define NBLK	 32
-#define CAP	 (3u << 20)
-#define MAXSEQ	 700
-#define MAXBLK	 3
-#define SHSZ	 1024
+#define BS     512
+#define NBLK   32
+#define CAP    (3u << 20)
+#define MAXSEQ 700
+#define MAXBLK 3
+#define SHSZ   1024
 
 struct logrec {
 	unsigned nb;
@@ -49,7 +49,7 @@ struct sim {
 	unsigned k, n;
 	uint64_t rng;
 	struct xs_ctx *ctx;
-	struct logrec *log; /* log[seq], seq from 1 */
+	struct logrec *log;	     /* log[seq], seq from 1 */
 	uint8_t (*state)[NBLK * BS]; /* volume after seq */
 	uint64_t last;
 	struct peer p[SV_MAX_N];
@@ -329,9 +329,8 @@ static void run(unsigned k, unsigned n, uint64_t seed, unsigned steps)
 				full = true;
 			if (r < 8) {
 				/* the link breaks mid-stream */
-				sv_memdev_fail_after(p->m,
-						     1 + t_rand(&s->rng) % 4,
-						     -EIO);
+				sv_memdev_fail_after(
+					p->m, 1 + t_rand(&s->rng) % 4, -EIO);
 				int e = sv_writer_pump(p->w, 0, &st);
 
 				if (!e)
@@ -356,9 +355,8 @@ static void run(unsigned k, unsigned n, uint64_t seed, unsigned steps)
 			if (p->dead || p->stopped || r >= 30)
 				continue;
 			if (r < 6)
-				sv_memdev_fail_after(p->m,
-						     1 + t_rand(&s->rng) % 12,
-						     -EIO);
+				sv_memdev_fail_after(
+					p->m, 1 + t_rand(&s->rng) % 12, -EIO);
 			if (sv_writer_checkpoint(p->w, all_acked(s), 0, &st)) {
 				if (r >= 6)
 					fail_msg("checkpoint %u: %s", i,
@@ -454,8 +452,8 @@ static void test_common_seq(void **state)
 	r[1] = r[2];
 	r[1].index = 1;
 	r[1].s_min = 21;
-	assert_int_equal(sv_common_seq((struct sv_range[]){r[0], r[2]}, 2, 2,
-				       0, &S, &m, &st),
+	assert_int_equal(sv_common_seq((struct sv_range[]){r[0], r[2]}, 2, 2, 0,
+				       &S, &m, &st),
 			 -ENOENT);
 	/* a limit below every range */
 	assert_int_equal(sv_common_seq(r, 3, 1, 5, &S, &m, &st), -ENOENT);
