@@ -90,7 +90,7 @@ LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # today's flat bs_xorshare/: codec + log + store until they move into those
 LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
-LAYER_replicator := replicator         core codec xslog
+LAYER_replicator := replicator         core codec xslog xorshare:bs_xorshare.h
 LAYER_recovery   := recovery           core codec replicator:*format*.h
 LAYER_test       := test/*             *
 
@@ -101,6 +101,8 @@ LDLIBS_replicator := -liscsi
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xorshare
 TEST_LAYER_sharelog := xorshare
+TEST_LAYER_sv       := replicator
+TEST_LAYER_peer     := replicator
 # test_xorshare_*: the codec alone (proves it links without the store)
 TEST_LAYER_xorshare := codec
 
@@ -256,37 +258,21 @@ install: all
 FORMAT_FILES = $(sort $(foreach l,$(LAYERS), \
 	$(wildcard $(call layer_dir,$(l))/*.[ch])))
 
-# ---- replicator (issue 11): share-volume format (sv_*) and peer I/O over
-# libiscsi (peer_*), in a library of their own so only what uses the peer
-# layer links libiscsi. Tests and tools named *sv*/*peer*/*replic* link it.
-REPL_SRCS := $(sort $(wildcard replicator/*.c))
-REPL_OBJS := $(REPL_SRCS:%.c=$(BUILD)/%.o)
-REPL_LIB := $(BUILD)/libreplicator.a
-REPL_LDLIBS := $(REPL_LIB) $(LIB) $(LDLIBS_ALL) -liscsi
-
-$(REPL_LIB): $(REPL_OBJS)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/test/unit/test_sv_%: test/unit/test_sv_%.c $(REPL_LIB) $(LIB)
+# ---- replicator (issue 11): its test driver and fuzzer link the
+# replicator layer (and what it needs) instead of libtgtx.a.
+$(BUILD)/test/tools/tgtx-sharevol: test/tools/tgtx-sharevol.c \
+		$(call layer_libs,replicator)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS) -lcmocka
-
-$(BUILD)/test/unit/test_peer_%: test/unit/test_peer_%.c $(REPL_LIB) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS) -lcmocka
-
-$(BUILD)/test/tools/tgtx-sharevol: test/tools/tgtx-sharevol.c $(REPL_LIB) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LDLIBS)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
 
 $(BUILD)/test/fuzz/fuzz_share_volume: test/fuzz/fuzz_share_volume.c \
-		$(REPL_LIB) $(LIB)
+		$(call layer_libs,replicator)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(REPL_LIB) $(LIB) \
-		$(LDLIBS_ALL)
-
-FORMAT_FILES += $(REPL_SRCS) $(wildcard replicator/*.h)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
 # ---- end replicator
 
 format:

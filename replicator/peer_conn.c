@@ -275,6 +275,18 @@ static int clear_unit_attention(struct peer *p, uint64_t deadline,
 	return ret;
 }
 
+/*
+ * The page layout is bs_xorshare.h's (the xorshare store answers it); the
+ * test is here because the replicator links no store code.
+ */
+static bool vpd_is_xorshare(const uint8_t *page, size_t len)
+{
+	size_t mlen = strlen(XS_VPD_MARKER);
+
+	return page && len >= 4 + mlen && page[1] == XS_VPD_PAGE &&
+	       !memcmp(page + 4, XS_VPD_MARKER, mlen);
+}
+
 /* A disk, and not an xorshare LUN: shares of shares would chain one
  * site's protection onto another's. */
 static int check_lun(struct peer *p, uint64_t deadline, struct sv_status *st)
@@ -307,7 +319,7 @@ static int check_lun(struct peer *p, uint64_t deadline, struct sv_status *st)
 		return 0; /* no such page: a plain LUN */
 	if (ret)
 		return ret;
-	ret = xorshare_vpd_is_xorshare(
+	ret = vpd_is_xorshare(
 		w.task->datain.data,
 		(size_t)(w.task->datain.size > 0 ? w.task->datain.size : 0));
 	scsi_free_scsi_task(w.task);

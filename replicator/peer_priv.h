@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-/* Absolute paths: -Iusr would find our own usr/iscsi/iscsi.h first. */
-#include </usr/include/iscsi/iscsi.h>
-#include </usr/include/iscsi/scsi-lowlevel.h>
+/* libiscsi (-iquote keeps these from meaning usr/iscsi/) */
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
 
 #include "peer.h"
 

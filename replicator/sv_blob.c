@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "sv.h"
-#include "usr/core/crc32c.h"
+#include "core/crc32c.h"
 
 int sv_blob_encode(const struct sv_info *info, void *buf, size_t cap,
 		   unsigned type, uint64_t gen, const void *data, uint32_t len)

@@ -13,7 +13,7 @@
 
 #include "sv.h"
 #include "sv_priv.h"
-#include "usr/core/crc32c.h"
+#include "core/crc32c.h"
 
 struct sv_idx {
 	uint64_t lba, seq, gen;

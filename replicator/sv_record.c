@@ -12,7 +12,7 @@
 
 #include "sv.h"
 #include "sv_priv.h"
-#include "usr/core/crc32c.h"
+#include "core/crc32c.h"
 
 uint32_t sv_rec_size(const struct sv_info *info, unsigned nent, unsigned nzero)
 {

@@ -9,7 +9,7 @@
 
 #include "sv.h"
 #include "sv_priv.h"
-#include "bs_xorshare/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 
 _Static_assert(SV_MAX_N == XS_MAX_N, "share index range");
 

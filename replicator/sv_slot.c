@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sv.h"
-#include "usr/core/crc32c.h"
+#include "core/crc32c.h"
 
 void sv_slot_encode(const struct sv_info *info, void *buf, uint64_t lba,
 		    uint64_t gen, uint64_t seq, const uint8_t *share)

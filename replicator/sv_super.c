@@ -12,7 +12,7 @@
 
 #include "sv.h"
 #include "sv_priv.h"
-#include "usr/core/crc32c.h"
+#include "core/crc32c.h"
 
 void sv_super_encode(const struct sv_info *in, void *buf)
 {

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bs_xorshare/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 #include "core/crc32c.h"
 #include "replicator/sv.h"
 #include "replicator/sv_memdev.h"

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bs_xorshare/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 #include "replicator/peer.h"
 #include "replicator/sv.h"
 #include "replicator/sv_writer.h"

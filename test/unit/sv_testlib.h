@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bs_xorshare/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 #include "replicator/sv.h"
 #include "replicator/sv_memdev.h"
 #include "replicator/sv_writer.h"
