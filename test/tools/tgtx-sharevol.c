@@ -38,8 +38,7 @@ struct rec {
 	unsigned nb;
 	uint64_t lba;
 	int zero;
-	uint64_t gen[MAXB];
-	uint8_t *share[MAXB]; /* n shares back to back */
+	uint64_t first_gen; /* block j has generation first_gen + j */
 };
 
 static struct {
@@ -92,7 +91,7 @@ static void block_data(uint64_t seq, uint64_t lba, uint8_t *out)
 
 static void gen_history(void)
 {
-	uint64_t s = g.seed | 1, seq;
+	uint64_t s = g.seed | 1, seq, gen = 1;
 
 	g.rec = calloc(g.records + 1, sizeof(*g.rec));
 	for (seq = 1; seq <= g.records; seq++) {
@@ -101,6 +100,8 @@ static void gen_history(void)
 		r->nb = 1 + (unsigned)(rnd(&s) % MAXB);
 		r->lba = rnd(&s) % (g.nblocks - r->nb + 1);
 		r->zero = rnd(&s) % 13 == 0;
+		r->first_gen = gen;
+		gen += r->nb;
 	}
 	for (seq = 0; seq < 16; seq++)
 		g.uuid[seq] = (uint8_t)(g.seed * 37 + seq * 11);
@@ -124,35 +125,26 @@ static void expected(uint64_t upto, uint8_t *vol)
 		}
 }
 
-static int split_all(void)
+/*
+ * What the daemon will do per peer: derive share i of each block of a log
+ * record from the volume key and the block's generation (= the share's
+ * split id), never holding the other shares.
+ */
+static struct xs_ctx *derive_ctx(void)
 {
+	uint8_t key[XS_KEY_SIZE];
 	struct xs_ctx *ctx;
-	uint8_t block[4096], *sh[SV_MAX_N];
-	struct xs_share_info si;
-	uint64_t seq;
-	unsigned j, i;
+	unsigned i;
 
+	for (i = 0; i < XS_KEY_SIZE; i++)
+		key[i] = (uint8_t)(g.seed * 131 + i * 7);
 	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0))
-		return -1;
-	g.share_size = xs_share_size(g.n, g.bs);
-	for (seq = 1; seq <= g.upto; seq++) {
-		struct rec *r = &g.rec[seq];
-
-		if (r->zero)
-			continue;
-		for (j = 0; j < r->nb; j++) {
-			r->share[j] = malloc(g.share_size * g.n);
-			for (i = 0; i < g.n; i++)
-				sh[i] = r->share[j] + i * g.share_size;
-			block_data(seq, r->lba + j, block);
-			if (xs_split(ctx, block, g.bs, sh) ||
-			    xs_share_parse(sh[0], g.share_size, &si))
-				return -1;
-			r->gen[j] = si.split_id;
-		}
+		return NULL;
+	if (xs_ctx_set_key(ctx, key)) {
+		xs_ctx_free(ctx);
+		return NULL;
 	}
-	xs_ctx_free(ctx);
-	return 0;
+	return ctx;
 }
 
 static void msg(unsigned i, const char *fmt, ...)
@@ -226,17 +218,24 @@ static int connect_loop(unsigned i, struct peer *p)
 	return EX_CONNECT;
 }
 
-static int append_next(unsigned i, struct sv_writer *w, struct sv_status *st)
+static int append_next(unsigned i, struct sv_writer *w, struct xs_ctx *ctx,
+		       struct sv_status *st)
 {
+	static _Thread_local uint8_t data[MAXB * 4096], out[MAXB * 8192];
 	uint64_t seq = sv_writer_last(w) + 1;
 	struct sv_share_ent ents[MAXB];
 	struct rec *r = &g.rec[seq];
 	unsigned j;
 
+	for (j = 0; j < r->nb && !r->zero; j++)
+		block_data(seq, r->lba + j, data + (size_t)j * g.bs);
+	if (!r->zero &&
+	    xs_derive_blocks(ctx, i, r->first_gen, data, r->nb, g.bs, out))
+		return sv_fail(st, SV_E_SHARE, -EIO, "derive failed");
 	for (j = 0; j < r->nb; j++)
 		ents[j] = (struct sv_share_ent){
-			r->lba + j, r->zero ? 0 : r->gen[j],
-			r->zero ? NULL : r->share[j] + i * g.share_size};
+			r->lba + j, r->zero ? 0 : r->first_gen + j,
+			r->zero ? NULL : out + (size_t)j * g.share_size};
 	return sv_writer_append(
 		w, &(struct sv_batch){seq, 1000000 + seq, r->nb, ents}, st);
 }
@@ -247,12 +246,14 @@ static void *writer_thread(void *arg)
 	struct sv_writer_cfg cfg = {0};
 	struct sv_writer *w = NULL;
 	struct sv_status st = {0};
+	struct xs_ctx *ctx = derive_ctx();
 	struct peer *p;
 	uint64_t last_ckpt = 0;
 	int rc = EX_IO, ret;
 
-	if (peer_cfg_new(i, &p, &st)) {
-		msg(i, "%s", st.msg);
+	if (!ctx || peer_cfg_new(i, &p, &st)) {
+		msg(i, "%s", ctx ? st.msg : "no codec context");
+		xs_ctx_free(ctx);
 		return (void *)(uintptr_t)EX_USAGE;
 	}
 	cfg.params.k = g.k;
@@ -291,7 +292,7 @@ static void *writer_thread(void *arg)
 		while (running()) {
 			ret = 0;
 			while (!ret && sv_writer_last(w) < g.upto)
-				ret = append_next(i, w, &st);
+				ret = append_next(i, w, ctx, &st);
 			if (ret && ret != -EAGAIN && ret != -ENOSPC)
 				break;
 			ret = sv_writer_pump(w, 50, &st);
@@ -343,6 +344,7 @@ out : {
 }
 	sv_writer_free(w);
 	peer_free(p);
+	xs_ctx_free(ctx);
 	return (void *)(uintptr_t)rc;
 }
 
@@ -353,10 +355,6 @@ static int do_write(void)
 	int rc = EX_OK;
 	void *r;
 
-	if (split_all()) {
-		fprintf(stderr, "tgtx-sharevol: split failed\n");
-		return EX_IO;
-	}
 	for (i = 0; i < g.n; i++)
 		pthread_create(&t[i], NULL, writer_thread,
 			       (void *)(uintptr_t)i);
@@ -614,6 +612,7 @@ int main(int argc, char **argv)
 	}
 	g.deadline = time(NULL) + g.timeout_s;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.share_size = xs_share_size(g.n, g.bs);
 	gen_history();
 	if (!strcmp(cmd, "info") && g.npeers == 1) {
 		struct vpeer v = {0};
