@@ -46,6 +46,7 @@ static struct {
 	uint32_t bs;
 	uint64_t nblocks, records, upto, seed, journal, rate;
 	int op_timeout_ms, timeout_s, index;
+	uint64_t ckpt_every;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
 	uint8_t uuid[16];
@@ -304,7 +305,7 @@ static void *writer_thread(void *arg)
 				msg(i, "acked %" PRIu64, g.upto);
 				atomic_store(&g.done[i], 1);
 			}
-			if (min_acked() >= last_ckpt + 100 ||
+			if (min_acked() >= last_ckpt + g.ckpt_every ||
 			    (atomic_load(&g.done[i]) &&
 			     min_acked() > last_ckpt)) {
 				ret = sv_writer_checkpoint(w, min_acked(),
@@ -524,6 +525,7 @@ static void usage(void)
 		"  --op-timeout MS      per command (3000)\n"
 		"  --timeout S          overall (90)\n"
 		"  --index I            info: expected share index\n"
+		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -542,6 +544,7 @@ int main(int argc, char **argv)
 					     {"timeout", 1, NULL, 't'},
 					     {"peer", 1, NULL, 'p'},
 					     {"index", 1, NULL, 'i'},
+					     {"checkpoint-every", 1, NULL, 'c'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -590,6 +593,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			g.index = atoi(optarg);
+			break;
+		case 'c':
+			g.ckpt_every = strtoull(optarg, NULL, 0);
 			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
