@@ -15,6 +15,9 @@
 #   make bench      release build + benchmarks
 #   make install    DESTDIR=... PREFIX=/usr/local
 
+# The first rule below is a library rule; plain `make` must mean `make all`.
+.DEFAULT_GOAL := all
+
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin

@@ -4,12 +4,13 @@
  * shifts (Kurihara, Kiyomoto, Fukushima, Tanaka, ISC 2008). The scheme, its
  * security argument and the share format are in doc/xorshare.md.
  *
- * A context holds all workspace and the CSPRNG state, so split and combine
- * allocate nothing. Contexts are thread-compatible: use one per thread.
+ * A context holds all workspace, the CSPRNG state and (for deterministic
+ * splits) the volume key, so split, derive and combine allocate nothing.
+ * Contexts are thread-compatible: use one per thread.
  * Every function returns 0 or a negative errno and never aborts:
- *   -EINVAL   bad arguments (k, n, sizes, too few distinct shares)
+ *   -EINVAL   bad arguments (k, n, sizes, too few distinct shares, no key)
  *   -EBADMSG  corrupt share, shares of different splits, failed check
- *   -ENOMEM   allocation failure (only in xs_ctx_new)
+ *   -ENOMEM   allocation failure (only in xs_ctx_new, xs_ctx_set_key)
  *   other     CSPRNG seeding failure (getrandom/OpenSSL)
  */
 #ifndef TGTX_XORSHARE_H
