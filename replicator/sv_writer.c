@@ -685,6 +685,9 @@ const struct sv_info *sv_writer_info(const struct sv_writer *w)
 
 /* ---- checkpoint ---- */
 
+/* Most slots one checkpoint write covers. */
+#define SV_SLOT_RUN 256
+
 struct win {
 	uint64_t lba, seq;
 	uint32_t rec, ent;
@@ -730,28 +733,26 @@ static int wait_slots(struct sv_writer *w, unsigned below)
 	return w->err;
 }
 
-static int write_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
-		      uint64_t seq, const uint8_t *share, struct sv_status *st)
+/* Writes count adjacent slots from lba on, from buf (count * slot_size
+ * bytes, aligned_alloc'd), which the write then owns. */
+static int submit_slots(struct sv_writer *w, uint64_t lba, uint8_t *buf,
+			size_t count, struct sv_status *st)
 {
 	struct slot_op *s;
 	int ret;
 
 	ret = wait_slots(w, w->cfg.window);
-	if (ret)
-		return sv_fail(st, SV_E_IO, ret, "slot write failed (%d)", ret);
-	s = calloc(1, sizeof(*s));
-	if (s)
-		s->buf = aligned_alloc(4096,
-				       sv_roundup(w->info.slot_size, 4096));
-	if (!s || !s->buf) {
-		if (s)
-			free(s);
-		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "slot buffer");
+	if (!ret && !(s = calloc(1, sizeof(*s))))
+		ret = -ENOMEM;
+	if (ret) {
+		free(buf);
+		return sv_fail(st, ret == -ENOMEM ? SV_E_NOMEM : SV_E_IO, ret,
+			       "slot write failed (%d)", ret);
 	}
 	s->w = w;
-	sv_slot_encode(&w->info, s->buf, lba, gen, seq, share);
+	s->buf = buf;
 	ret = w->dev->ops->write(w->dev->priv, sv_slot_off(&w->info, lba),
-				 s->buf, w->info.slot_size, slot_cb, s);
+				 s->buf, count * w->info.slot_size, slot_cb, s);
 	if (ret) {
 		free(s->buf);
 		free(s);
@@ -760,6 +761,22 @@ static int write_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 	w->slots++;
 	w->inflight++;
 	return 0;
+}
+
+static uint8_t *slot_buf(struct sv_writer *w, size_t count)
+{
+	return aligned_alloc(4096, sv_roundup(count * w->info.slot_size, 4096));
+}
+
+static int write_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
+		      uint64_t seq, const uint8_t *share, struct sv_status *st)
+{
+	uint8_t *buf = slot_buf(w, 1);
+
+	if (!buf)
+		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "slot buffer");
+	sv_slot_encode(&w->info, buf, lba, gen, seq, share);
+	return submit_slots(w, lba, buf, 1, st);
 }
 
 /* Reads a journal record back from the peer and checks it is the one we
@@ -844,12 +861,33 @@ static int apply(struct sv_writer *w, uint64_t T, struct sv_status *st)
 
 		ret = read_record(w, j, buf, j->len, &rec, st);
 		next = 0;
-		for (; !ret && i < nv && &w->jr[v[i].rec] == j; i++) {
-			while (ent <= v[i].ent)
-				sv_rec_entry(in, buf, &rec, ent++, &next, &e);
-			ret = write_slot(w, e.lba, e.gen, rec.seq,
-					 e.share_off ? buf + e.share_off : NULL,
-					 st);
+		while (!ret && i < nv && &w->jr[v[i].rec] == j) {
+			size_t run = 1, r;
+			uint8_t *sb;
+
+			/* A log record covers adjacent blocks: their slots
+			 * are adjacent too and go in one write. */
+			while (i + run < nv && run < SV_SLOT_RUN &&
+			       v[i + run].rec == v[i].rec &&
+			       v[i + run].lba == v[i].lba + run)
+				run++;
+			sb = slot_buf(w, run);
+			if (!sb) {
+				ret = sv_fail(st, SV_E_NOMEM, -ENOMEM,
+					      "slot buffer");
+				break;
+			}
+			for (r = 0; r < run; r++) {
+				while (ent <= v[i + r].ent)
+					sv_rec_entry(in, buf, &rec, ent++,
+						     &next, &e);
+				sv_slot_encode(in, sb + r * in->slot_size,
+					       e.lba, e.gen, rec.seq,
+					       e.share_off ? buf + e.share_off
+							   : NULL);
+			}
+			ret = submit_slots(w, v[i].lba, sb, run, st);
+			i += run;
 		}
 		/* The slot buffers are copies; buf is reused. */
 	}
