@@ -38,14 +38,18 @@ static int cmp_win_rec(const void *a, const void *b)
 	return x->ent < y->ent ? -1 : x->ent > y->ent;
 }
 
-static int read_record(struct sv_writer *w, const struct jr *j, uint8_t *buf,
-		       uint32_t len, struct sv_rec *rec, struct sv_status *st)
-{
-	int ret = svw_bread(w, sv_ring_off(&w->info, j->pos), buf, len, st);
+/* Journal records read back ahead of their use (round trips overlap). */
+#define SV_READ_AHEAD 4
 
-	if (ret)
-		return ret;
-	ret = sv_rec_decode(&w->info, buf, len, j->pos, rec, st);
+/* Checks a journal record read back from the peer is the one we wrote
+ * there (the peer's bytes are not trusted); shares too if all of it is in
+ * buf. */
+static int check_record(struct sv_writer *w, const struct jr *j,
+			const uint8_t *buf, uint32_t len, struct sv_rec *rec,
+			struct sv_status *st)
+{
+	int ret = sv_rec_decode(&w->info, buf, len, j->pos, rec, st);
+
 	if (!ret && (rec->seq != j->seq || rec->nent != j->nent ||
 		     rec->rec_len != j->len))
 		ret = sv_fail(st, SV_E_JOURNAL, -EBADMSG,
@@ -57,104 +61,211 @@ static int read_record(struct sv_writer *w, const struct jr *j, uint8_t *buf,
 	return ret;
 }
 
+static uint32_t meta_len(const struct sv_info *in, const struct jr *j)
+{
+	return (uint32_t)sv_roundup(
+		SV_REC_HDR_SIZE + (uint64_t)j->nent * SV_ENT_SIZE, in->align);
+}
+
+struct ra {
+	int done, err, out;
+	uint32_t len;
+	uint8_t *buf;
+};
+
+static void ra_cb(void *arg, int err)
+{
+	struct ra *r = arg;
+
+	r->err = err;
+	r->done = 1;
+}
+
+typedef int (*ra_fn)(struct sv_writer *w, void *ctx, uint32_t rec,
+		     const uint8_t *buf, uint32_t len, struct sv_status *st);
+
+/*
+ * Reads journal records w->jr[recs[k]] (their meta part only, or whole)
+ * with up to SV_READ_AHEAD reads in flight, and hands them to fn in order.
+ */
+static int read_ahead(struct sv_writer *w, const uint32_t *recs, size_t n,
+		      bool meta_only, size_t bufcap, ra_fn fn, void *ctx,
+		      struct sv_status *st)
+{
+	struct ra ra[SV_READ_AHEAD];
+	size_t issued = 0, k, d;
+	int ret = 0;
+
+	memset(ra, 0, sizeof(ra));
+	for (d = 0; d < SV_READ_AHEAD && !ret; d++)
+		if (!(ra[d].buf = malloc(bufcap)))
+			ret = sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply buffer");
+	for (k = 0; k < n && !ret; k++) {
+		struct ra *r;
+
+		while (issued < n && issued < k + SV_READ_AHEAD) {
+			const struct jr *j = &w->jr[recs[issued]];
+
+			r = &ra[issued % SV_READ_AHEAD];
+			r->done = r->err = 0;
+			r->len = meta_only ? meta_len(&w->info, j) : j->len;
+			ret = w->dev->ops->read(w->dev->priv,
+						sv_ring_off(&w->info, j->pos),
+						r->buf, r->len, ra_cb, r);
+			if (ret) {
+				ret = sv_fail(st, SV_E_IO, ret,
+					      "journal read submit (%d)", ret);
+				break;
+			}
+			r->out = 1;
+			issued++;
+		}
+		if (ret)
+			break;
+		r = &ra[k % SV_READ_AHEAD];
+		while (!r->done)
+			w->dev->ops->poll(w->dev->priv, 100);
+		r->out = 0;
+		if (r->err)
+			ret = sv_fail(
+				st,
+				r->err == -ETIMEDOUT ? SV_E_TIMEOUT : SV_E_IO,
+				r->err, "journal read failed (%d)", r->err);
+		else
+			ret = fn(w, ctx, recs[k], r->buf, r->len, st);
+	}
+	/* Every read the device took completes: wait before the buffers go. */
+	for (d = 0; d < SV_READ_AHEAD; d++) {
+		while (ra[d].out && !ra[d].done)
+			w->dev->ops->poll(w->dev->priv, 100);
+		free(ra[d].buf);
+	}
+	return ret;
+}
+
+struct collect {
+	struct win *v;
+	size_t nv, cap;
+};
+
+/* Phase A: which blocks each record touches. */
+static int collect_fn(struct sv_writer *w, void *ctx, uint32_t i,
+		      const uint8_t *buf, uint32_t len, struct sv_status *st)
+{
+	struct collect *c = ctx;
+	struct sv_rec rec;
+	struct sv_ent e;
+	uint32_t next = 0;
+	unsigned k;
+	int ret = check_record(w, &w->jr[i], buf, len, &rec, st);
+
+	if (ret)
+		return ret;
+	if (c->nv + rec.nent > c->cap) {
+		size_t n = (c->nv + rec.nent) * 2;
+		struct win *p = realloc(c->v, n * sizeof(*p));
+
+		if (!p)
+			return sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply");
+		c->v = p;
+		c->cap = n;
+	}
+	for (k = 0; k < rec.nent; k++) {
+		sv_rec_entry(&w->info, buf, &rec, k, &next, &e);
+		c->v[c->nv++] = (struct win){e.lba, rec.seq, i, k};
+	}
+	return 0;
+}
+
+struct place {
+	const struct win *v;
+	size_t nv, i; /* next winner to write */
+};
+
+/* Phase B: the winners of one record into their slots. */
+static int place_fn(struct sv_writer *w, void *ctx, uint32_t rec_i,
+		    const uint8_t *buf, uint32_t len, struct sv_status *st)
+{
+	const struct sv_info *in = &w->info;
+	struct place *pl = ctx;
+	const struct win *v = pl->v;
+	struct sv_ent e = {0};
+	struct sv_rec rec;
+	uint32_t next = 0;
+	unsigned ent = 0;
+	int ret = check_record(w, &w->jr[rec_i], buf, len, &rec, st);
+
+	while (!ret && pl->i < pl->nv && v[pl->i].rec == rec_i) {
+		size_t i = pl->i, run = 1, r;
+		uint8_t *sb;
+
+		/* A log record covers adjacent blocks: their slots are
+		 * adjacent too and go in one write. */
+		while (i + run < pl->nv && run < SV_SLOT_RUN &&
+		       v[i + run].rec == v[i].rec &&
+		       v[i + run].lba == v[i].lba + run)
+			run++;
+		sb = svw_slot_buf(w, run);
+		if (!sb)
+			return sv_fail(st, SV_E_NOMEM, -ENOMEM, "slot buffer");
+		for (r = 0; r < run; r++) {
+			while (ent <= v[i + r].ent)
+				sv_rec_entry(in, buf, &rec, ent++, &next, &e);
+			sv_slot_encode(in, sb + r * in->slot_size, e.lba, e.gen,
+				       rec.seq,
+				       e.share_off ? buf + e.share_off : NULL);
+		}
+		/* the slot buffers are copies: buf is reused */
+		ret = svw_submit_slots(w, v[i].lba, sb, run, st);
+		pl->i += run;
+	}
+	return ret;
+}
+
 /* Writes into the slots, for each block, its newest version in (ckpt, T]. */
 static int apply(struct sv_writer *w, uint64_t T, struct sv_status *st)
 {
 	const struct sv_info *in = &w->info;
-	struct win *v = NULL;
-	size_t nv = 0, cap = 0, i, k, bufcap = in->align;
-	uint8_t *buf = NULL;
-	struct sv_rec rec;
-	struct sv_ent e = {0};
-	uint32_t next = 0;
+	struct collect c = {0};
+	struct place pl;
+	uint32_t *recs = NULL;
+	size_t i, k, n = 0, bufcap = in->align;
 	int ret = 0;
 
+	recs = malloc((w->njr ? w->njr : 1) * sizeof(*recs));
+	if (!recs)
+		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply");
 	for (i = 0; i < w->njr && w->jr[i].seq <= T; i++)
-		if (w->jr[i].len > bufcap)
-			bufcap = w->jr[i].len;
-	buf = malloc(bufcap);
-	if (!buf)
-		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply buffer");
-	for (i = 0; i < w->njr && w->jr[i].seq <= T && !ret; i++) {
-		uint32_t meta = (uint32_t)sv_roundup(
-			SV_REC_HDR_SIZE + (uint64_t)w->jr[i].nent * SV_ENT_SIZE,
-			in->align);
-
-		if (w->jr[i].seq <= in->ckpt_seq)
-			continue;
-		ret = read_record(w, &w->jr[i], buf, meta, &rec, st);
-		if (ret)
-			break;
-		if (nv + rec.nent > cap) {
-			size_t n = (nv + rec.nent) * 2;
-			struct win *p = realloc(v, n * sizeof(*p));
-
-			if (!p) {
-				ret = sv_fail(st, SV_E_NOMEM, -ENOMEM, "apply");
-				break;
-			}
-			v = p;
-			cap = n;
+		if (w->jr[i].seq > in->ckpt_seq) {
+			recs[n++] = (uint32_t)i;
+			if (w->jr[i].len > bufcap)
+				bufcap = w->jr[i].len;
 		}
-		for (k = 0; k < rec.nent; k++) {
-			sv_rec_entry(in, buf, &rec, (unsigned)k, &next, &e);
-			v[nv++] = (struct win){e.lba, rec.seq, (uint32_t)i,
-					       (uint32_t)k};
-		}
-	}
+	ret = read_ahead(w, recs, n, true, bufcap, collect_fn, &c, st);
 	if (ret)
 		goto out;
 	/* Keep the newest version of each block, then go record by record:
 	 * each slot is written once, so no two writes to it race. */
-	qsort(v, nv, sizeof(*v), cmp_win_lba);
-	for (i = 0, k = 0; i < nv; i++)
-		if (i + 1 == nv || v[i + 1].lba != v[i].lba)
-			v[k++] = v[i];
-	nv = k;
-	qsort(v, nv, sizeof(*v), cmp_win_rec);
-	for (i = 0; i < nv && !ret;) {
-		const struct jr *j = &w->jr[v[i].rec];
-		unsigned ent = 0;
-
-		ret = read_record(w, j, buf, j->len, &rec, st);
-		next = 0;
-		while (!ret && i < nv && &w->jr[v[i].rec] == j) {
-			size_t run = 1, r;
-			uint8_t *sb;
-
-			/* A log record covers adjacent blocks: their slots
-			 * are adjacent too and go in one write. */
-			while (i + run < nv && run < SV_SLOT_RUN &&
-			       v[i + run].rec == v[i].rec &&
-			       v[i + run].lba == v[i].lba + run)
-				run++;
-			sb = svw_slot_buf(w, run);
-			if (!sb) {
-				ret = sv_fail(st, SV_E_NOMEM, -ENOMEM,
-					      "slot buffer");
-				break;
-			}
-			for (r = 0; r < run; r++) {
-				while (ent <= v[i + r].ent)
-					sv_rec_entry(in, buf, &rec, ent++,
-						     &next, &e);
-				sv_slot_encode(in, sb + r * in->slot_size,
-					       e.lba, e.gen, rec.seq,
-					       e.share_off ? buf + e.share_off
-							   : NULL);
-			}
-			ret = svw_submit_slots(w, v[i].lba, sb, run, st);
-			i += run;
-		}
-		/* The slot buffers are copies; buf is reused. */
-	}
+	if (c.nv)
+		qsort(c.v, c.nv, sizeof(*c.v), cmp_win_lba);
+	for (i = 0, k = 0; i < c.nv; i++)
+		if (i + 1 == c.nv || c.v[i + 1].lba != c.v[i].lba)
+			c.v[k++] = c.v[i];
+	c.nv = k;
+	if (c.nv)
+		qsort(c.v, c.nv, sizeof(*c.v), cmp_win_rec);
+	for (i = 0, n = 0; i < c.nv; i++)
+		if (!n || recs[n - 1] != c.v[i].rec)
+			recs[n++] = c.v[i].rec;
+	pl = (struct place){c.v, c.nv, 0};
+	ret = read_ahead(w, recs, n, false, bufcap, place_fn, &pl, st);
 	if (!ret && svw_wait_slots(w, 1))
 		ret = sv_fail(st, SV_E_IO, w->err, "slot write failed (%d)",
 			      w->err);
 out:
 	svw_wait_slots(w, 1);
-	free(v);
-	free(buf);
+	free(c.v);
+	free(recs);
 	return ret;
 }
 
