@@ -11,6 +11,7 @@ ATTACK_IQN=iqn.2026-11.org.tgtx:attack
 # attack_opts ARGS...: echoes ARGS one per line, or nothing in baseline mode.
 attack_opts() {
 	[ -n "${ATTACK_BASELINE:-}" ] && return 0
+	[ $# -gt 0 ] || return 0
 	printf '%s\n' "$@"
 }
 
