@@ -570,6 +570,171 @@ def escape(port, iqn, pid, chap_iqn="", logf=""):
     say("log lines and show: peer text escaped")
 
 
+# ---- the soak: every flood at once, from other loopback addresses ----
+def show_text():
+    return subprocess.run([os.environ["TGTXADM"], "--control-socket",
+                           os.environ["CTL"], "--op", "show", "--mode",
+                           "system"], capture_output=True).stdout.decode()
+
+
+def show_conns():
+    out = subprocess.run([os.environ["TGTXADM"], "--control-socket",
+                          os.environ["CTL"], "--op", "show", "--mode",
+                          "system"], capture_output=True).stdout.decode()
+    for line in out.splitlines():
+        if line.startswith("Connections:"):
+            return int(line.split()[1])
+    return -1
+
+
+class Soak:
+    def __init__(self, port, iqn, seconds):
+        self.port, self.iqn = port, iqn
+        self.end = time.monotonic() + seconds
+        self.lock = threading.Lock()
+        self.socks = []      # every attacking socket, kept open
+        self.opened = 0
+        self.errors = []
+
+    def live(self):
+        return time.monotonic() < self.end
+
+    def keep(self, s):
+        with self.lock:
+            self.socks.append(s)
+            self.opened += 1
+
+    def hold(self, s):
+        """Keeps s open, unread, until the target drops it (a send then
+        fails) or the soak ends."""
+        while self.live():
+            try:
+                s.send(b"")
+                time.sleep(1)
+                s.getpeername()
+            except OSError:
+                return
+            try:
+                data = s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+                if data == b"":
+                    return
+            except BlockingIOError:
+                pass
+            except OSError:
+                return
+
+    def run(self, fn, src):
+        while self.live():
+            try:
+                fn(src)
+            except (OSError, EOFError, RuntimeError, ValueError):
+                time.sleep(0.2)
+
+    def login_flood(self, src):
+        s = deaf_socket(self.port, src)
+        self.keep(s)
+        push(s, login_pdu() * 1000, 250000 * 48, seconds=10)
+        self.hold(s)
+
+    def tur_flood(self, src):
+        c = deaf_conn(self.port, src, timeout=10)
+        self.keep(c.s)
+        c.login(self.iqn, INITIATOR, isid=os.urandom(6))
+
+        def chunk():
+            return b"".join(scsi_pdu(c, b"\0" * 6, 0x80, 0)
+                            for _ in range(2000))
+        push(c.s, chunk, 200000 * 48, seconds=10)
+        self.hold(c.s)
+
+    def read_flood(self, src):
+        c = deaf_conn(self.port, src, timeout=10)
+        self.keep(c.s)
+        c.login(self.iqn, INITIATOR, isid=os.urandom(6))
+        clear_ua(c)
+        c.s.sendall(b"".join(scsi_pdu(c, bytes([0x88, 0]) + struct.pack(
+            ">QIBB", n * 16384, 16384, 0, 0), 0xC0, 8 << 20)
+            for n in range(80)))
+        self.hold(c.s)
+
+    def parked(self, src):
+        c = deaf_conn(self.port, src, timeout=10)
+        self.keep(c.s)
+        c.login(self.iqn, INITIATOR, isid=os.urandom(6))
+        gap = c.cmdsn
+        out = b""
+        for k in range(1, 128):
+            hdr = bytearray(scsi_pdu(c, bytes([0x2A, 0]) + struct.pack(
+                ">IBHB", k * 16, 0, 16, 0), 0xA0, 8192, cmdsn=gap + k))
+            hdr[5:8] = (8192).to_bytes(3, "big")
+            out += bytes(hdr) + b"\x55" * 8192
+        push(c.s, out, len(out), seconds=10)
+        self.hold(c.s)
+
+    def idle(self, src):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(5)
+        s.connect((HOST, self.port))
+        self.keep(s)
+        self.hold(s)
+
+    def discovery(self, src):
+        c = Conn.__new__(Conn)
+        c.s = socket.socket()
+        c.s.bind((src, 0))
+        c.s.settimeout(10)
+        c.s.connect((HOST, self.port))
+        c.hd = c.dd = False
+        c.itt, c.cmdsn, c.statsn, c.tsih = 1, 0, 0, 0
+        self.keep(c.s)
+        c.login(self.iqn, INITIATOR, session_type="Discovery")
+        text_exchange(c, b"SendTargets=All\0" * 4096)
+        self.hold(c.s)
+
+
+def soak(port, iqn, pid, seconds="60", budget_mib="128"):
+    raise_nofile()
+    budget = int(budget_mib)
+    base = rss_mib(pid)
+    sk = Soak(port, iqn, int(seconds))
+    plan = [(sk.login_flood, "127.0.0.2", 2), (sk.tur_flood, "127.0.0.3", 2),
+            (sk.read_flood, "127.0.0.4", 3), (sk.parked, "127.0.0.5", 1),
+            (sk.idle, "127.0.0.6", 40), (sk.discovery, "127.0.0.7", 4)]
+    threads = []
+    for fn, src, n in plan:
+        for _ in range(n):
+            t = threading.Thread(target=sk.run, args=(fn, src), daemon=True)
+            t.start()
+            threads.append(t)
+    peak = base
+    while sk.live():
+        time.sleep(1)
+        peak = max(peak, rss_mib(pid))
+    if os.environ.get("SOAK_STOP"):
+        open(os.environ["SOAK_STOP"], "w").close()  # healthy I/O ends too
+        time.sleep(3)
+    say(f"soak: {sk.opened} attacking connections in {seconds} s, RSS "
+        f"{base:.0f} -> peak {peak:.0f} MiB, budget {budget} MiB")
+    if peak - base > budget + 48:
+        fail(f"RSS peaked {peak - base:.0f} MiB over the start, budget "
+             f"{budget} MiB")
+    # every attacker still connected must be dropped by a deadline
+    for t in threads:
+        t.join(timeout=15)
+    left = show_conns()
+    if not wait_for(lambda: show_conns() == 0, 50, step=1):
+        print(show_text().split("Connections:")[1], flush=True)
+        fail(f"{show_conns()} attacking connections still open 50 s after "
+             f"the soak ({left} at its end)")
+    say(f"all attacking connections dropped by the target ({left} were open "
+        "at the end)")
+    for s in sk.socks:
+        s.close()
+    time.sleep(2)
+    rsp_memory_bound(pid, base, 32, "after the soak")
+
+
 SCENARIOS = {
     "login-flood": login_flood,
     "tur-flood": tur_flood,
@@ -581,6 +746,7 @@ SCENARIOS = {
     "target-reset": target_reset,
     "pr-limit": pr_limit,
     "escape": escape,
+    "soak": soak,
 }
 
 if __name__ == "__main__":

@@ -112,9 +112,21 @@ size_t conn_mem_share(const struct iscsi_conn *c)
 	return share > ISCSI_CONN_MIN_SHARE ? share : ISCSI_CONN_MIN_SHARE;
 }
 
+/*
+ * The last eighth of the budget is kept for connections holding little
+ * (at most CONN_LIGHT), so those filling their shares cannot starve
+ * sessions doing ordinary small I/O.
+ */
+#define CONN_LIGHT (CONN_FIXED + (1u << 20))
+
 bool conn_mem_fits(const struct iscsi_conn *c, size_t n)
 {
-	return mb_fits(&c->mem, n, conn_mem_share(c));
+	size_t budget = mb_budget();
+
+	if (!mb_fits(&c->mem, n, conn_mem_share(c)))
+		return false;
+	return mb_used() + n <= budget - budget / 8 ||
+	       c->mem.used + n <= CONN_LIGHT;
 }
 
 static void update_events(struct iscsi_conn *c)
@@ -311,6 +323,7 @@ void conn_close(struct iscsi_conn *c, const char *why)
 	loop_timer_cancel(&c->nop_timer);
 	loop_timer_cancel(&c->login_timer);
 	loop_timer_cancel(&c->drain_timer);
+	loop_timer_cancel(&c->gap_timer);
 	loop_defer_cancel(&c->flush_defer);
 	while (!list_empty(&c->txq)) {
 		struct pdu_tx *t =
@@ -597,6 +610,13 @@ static void login_timeout(struct loop_timer *t)
 		conn_close(c, "discovery session idle");
 }
 
+static void gap_timeout(struct loop_timer *t)
+{
+	struct iscsi_conn *c = container_of(t, struct iscsi_conn, gap_timer);
+
+	conn_close(c, "CmdSN gap not filled in time");
+}
+
 static void format_peer(struct iscsi_conn *c)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
@@ -651,6 +671,7 @@ struct iscsi_conn *conn_create(int fd, const struct sockaddr *peer,
 	loop_timer_init(&c->nop_timer, NULL);
 	loop_timer_init(&c->login_timer, login_timeout);
 	loop_timer_init(&c->drain_timer, stall_or_drain);
+	loop_timer_init(&c->gap_timer, gap_timeout);
 	c->next_ttt = 1;
 	if (loop_add_fd(&c->lfd, fd, EPOLLIN, on_event) < 0) {
 		log_err("%s: epoll_ctl: %s", c->peer_str, strerror(errno));
@@ -721,6 +742,8 @@ static void drain_pending(struct iscsi_conn *c)
 		free(p->data);
 		free(p);
 	}
+	if (list_empty(&s->pending))
+		loop_timer_cancel(&c->gap_timer);
 }
 
 /* Keeps a command that arrived ahead of ExpCmdSN, sorted by CmdSN. */
@@ -758,6 +781,9 @@ static void queue_pending(struct iscsi_conn *c, uint32_t cmdsn,
 	p->cmdsn = cmdsn;
 	memcpy(p->bhs, bhs, ISCSI_BHS_LEN);
 	conn_mem_charge(c, sizeof(*p) + dlen);
+	/* A gap that never fills must not hold them forever. */
+	if (!c->gap_timer.armed)
+		loop_timer_arm(&c->gap_timer, ISCSI_CMDSN_GAP_MS);
 	list_for_each_entry (pos, &s->pending, node) {
 		if (sn_lt(cmdsn, pos->cmdsn)) {
 			list_add_tail(&p->node, &pos->node);

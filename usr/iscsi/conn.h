@@ -34,6 +34,8 @@
 #define ISCSI_CLOSE_DRAIN_MS	5000
 #define ISCSI_STALL_MS		20000
 #define ISCSI_DISCOVERY_IDLE_MS 30000
+/* Commands parked behind a CmdSN gap wait this long for it to fill. */
+#define ISCSI_CMDSN_GAP_MS 20000
 /* Stop reading new PDUs while this much output is queued. */
 #define ISCSI_TX_HIGH_WATER (16u << 20)
 /* Login PDUs carry at most 8192 bytes (RFC 7143 13.12); allow slack. */
@@ -146,6 +148,7 @@ struct iscsi_conn {
 	bool mem_paused;
 	bool counted_ffp;
 	struct loop_timer drain_timer; /* close or stall deadline */
+	struct loop_timer gap_timer;   /* parked commands' deadline */
 	struct loop_defer flush_defer;
 	struct loop_defer free_defer;
 };
