@@ -178,8 +178,13 @@ static void on_accept(struct loop_fd *lfd, uint32_t events)
 			close(fd);
 			continue;
 		}
-		/* One address (or subnet) must not lock the others out. */
-		if (conn_count_source(&peer) >= (int)iscsi_source_max()) {
+		/*
+		 * One address (or subnet) must not lock the others out: once
+		 * half the slots are taken, no source gets more than its
+		 * share, so the other half is always there for the others.
+		 */
+		if (conn_count() >= (int)iscsi_limits.max_conns / 2 &&
+		    conn_count_source(&peer) >= (int)iscsi_source_max()) {
 			portal_addr_str(&peer, who, sizeof(who), false);
 			refused(&refuse_source, who);
 			close(fd);
