@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define MB_MIN	   (64ull << 20)
-#define MB_MAX	   (4ull << 30)
+#define MB_MIN (64ull << 20)
+#define MB_MAX (4ull << 30)
 /* Trimming walks the heap: only worth it after a real release. */
 #define TRIM_AFTER (8u << 20)
 

@@ -72,8 +72,10 @@ static bool same_source(const struct sockaddr_storage *a,
 	if (a->ss_family != b->ss_family)
 		return false;
 	if (a->ss_family == AF_INET) {
-		pa = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
-		pb = (const uint8_t *)&((const struct sockaddr_in *)b)->sin_addr;
+		pa = (const uint8_t *)&((const struct sockaddr_in *)a)
+			     ->sin_addr;
+		pb = (const uint8_t *)&((const struct sockaddr_in *)b)
+			     ->sin_addr;
 		bits = iscsi_limits.v4_prefix;
 	} else if (a->ss_family == AF_INET6) {
 		pa = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;

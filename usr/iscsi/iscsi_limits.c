@@ -135,6 +135,5 @@ void iscsi_limits_init(void)
 		iscsi_limits.max_conns = cap ? cap : 1;
 	}
 	log_info("memory budget %zu MiB, %u connections, %u per source",
-		 mb_budget() >> 20, iscsi_limits.max_conns,
-		 iscsi_source_max());
+		 mb_budget() >> 20, iscsi_limits.max_conns, iscsi_source_max());
 }

@@ -17,7 +17,8 @@ void iscsi_target_show_sessions(struct target *t, struct strbuf *out,
 	list_for_each_entry (s, session_list(), node) {
 		char ip[INET6_ADDRSTRLEN + 8];
 		/* Initiator-supplied: escaped, or it could forge lines. */
-		char name[TGTX_NAME_MAX * 4], alias[sizeof(s->initiator_alias) * 4];
+		char name[TGTX_NAME_MAX * 4],
+			alias[sizeof(s->initiator_alias) * 4];
 
 		if (s->target != t)
 			continue;
@@ -55,8 +56,7 @@ void iscsi_mem_show(struct strbuf *out)
 		    mb_budget(), mb_used());
 	strbuf_addf(out, "Connections: %d\n", conn_count());
 	list_for_each_entry (c, conn_list(), node)
-		strbuf_addf(out,
-			    "    %s: %s, memory %zu of %zu%s\n", c->peer_str,
-			    state_name(c), c->mem.used, conn_mem_share(c),
-			    c->mem_paused ? ", paused" : "");
+		strbuf_addf(out, "    %s: %s, memory %zu of %zu%s\n",
+			    c->peer_str, state_name(c), c->mem.used,
+			    conn_mem_share(c), c->mem_paused ? ", paused" : "");
 }

@@ -181,8 +181,8 @@ void tmf_handle(struct iscsi_conn *c, const uint8_t *bhs)
 	case ISCSI_TMF_TARGET_COLD_RESET:
 		if (!target_reset_allowed(t)) {
 			log_dbg("%s: target reset (function %u) refused: "
-				 "allow_target_reset is off for %s",
-				 c->peer_str, fn, t->name);
+				"allow_target_reset is off for %s",
+				c->peer_str, fn, t->name);
 			w->response = ISCSI_TMF_RSP_NOT_SUPPORTED;
 			break;
 		}

@@ -36,10 +36,12 @@ struct refusal {
 	unsigned suppressed;
 };
 
-static struct refusal refuse_fds = {.what = "out of descriptors, accepting paused"};
-static struct refusal refuse_total = {.what = "connection limit reached, refusing"};
-static struct refusal refuse_source = {.what =
-	"connection share of one source reached, refusing"};
+static struct refusal refuse_fds = {
+	.what = "out of descriptors, accepting paused"};
+static struct refusal refuse_total = {
+	.what = "connection limit reached, refusing"};
+static struct refusal refuse_source = {
+	.what = "connection share of one source reached, refusing"};
 
 static void refused(struct refusal *r, const char *peer)
 {

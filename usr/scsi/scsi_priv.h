@@ -106,7 +106,7 @@ struct scsi_lu {
 	uint64_t rsv2_nexus;
 
 	/* SPC-3 persistent reservations */
-	struct list_head pr_regs; /* struct pr_reg */
+	struct list_head pr_regs;  /* struct pr_reg */
 	struct list_head *pr_hash; /* PR_HASH_BUCKETS chains, or NULL */
 	unsigned pr_nr_regs;
 	uint32_t pr_gen;
