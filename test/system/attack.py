@@ -731,8 +731,8 @@ def soak(port, iqn, pid, seconds="60", budget_mib="128"):
         "at the end)")
     for s in sk.socks:
         s.close()
-    time.sleep(2)
-    rsp_memory_bound(pid, base, 32, "after the soak")
+    time.sleep(3)
+    rsp_memory_bound(pid, base, 48, "after the soak")
 
 
 SCENARIOS = {

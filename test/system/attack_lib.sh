@@ -6,6 +6,10 @@
 # not know, so the same tests can be run against it to see them fail.
 
 ATTACK=$(dirname "${BASH_SOURCE[0]}")/attack.py
+# These tests measure RSS: under ASan, keep freed memory out of a large
+# quarantine and give it back to the kernel promptly, as glibc does.
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16:allocator_release_to_os_interval_ms=500
+export ASAN_OPTIONS
 ATTACK_IQN=iqn.2026-11.org.tgtx:attack
 
 # attack_opts ARGS...: echoes ARGS one per line, or nothing in baseline mode.
