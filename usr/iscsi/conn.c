@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "limits.h"
 
 #define RXBUF_SIZE (64 * 1024)

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../core/log.h"
-#include "../core/membudget.h"
-#include "../scsi/scsi.h"
+#include "core/log.h"
+#include "core/membudget.h"
+#include "scsi/scsi.h"
 #include "iscsi.h"
 #include "limits.h"
 

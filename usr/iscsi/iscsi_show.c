@@ -2,9 +2,9 @@
 /* The sessions under "I_T nexus information:", as tgt prints them. */
 #include <netinet/in.h>
 
-#include "../core/escape.h"
-#include "../core/membudget.h"
-#include "../core/strbuf.h"
+#include "core/escape.h"
+#include "core/membudget.h"
+#include "core/strbuf.h"
 #include "conn.h"
 #include "iscsi.h"
 #include "portal.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 struct iscsi_tmf_wait {

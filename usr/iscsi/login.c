@@ -21,8 +21,8 @@
 
 #include <openssl/crypto.h>
 
-#include "../core/escape.h"
-#include "../core/log.h"
+#include "core/escape.h"
+#include "core/log.h"
 #include "chap.h"
 #include "params.h"
 #include "text.h"
