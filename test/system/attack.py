@@ -732,7 +732,7 @@ def soak(port, iqn, pid, seconds="60", budget_mib="128"):
     for s in sk.socks:
         s.close()
     time.sleep(3)
-    rsp_memory_bound(pid, base, 48, "after the soak")
+    rsp_memory_bound(pid, base, budget // 2, "after the soak")
 
 
 SCENARIOS = {
