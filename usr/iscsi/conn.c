@@ -81,6 +81,13 @@ static bool same_source(const struct sockaddr_storage *a,
 		pa = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
 		pb = ((const struct sockaddr_in6 *)b)->sin6_addr.s6_addr;
 		bits = iscsi_limits.v6_prefix;
+		/* IPv4 clients of a dual-stack portal are IPv4 sources. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)pa) &&
+		    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)pb)) {
+			pa += 12;
+			pb += 12;
+			bits = iscsi_limits.v4_prefix;
+		}
 	} else {
 		return true;
 	}
