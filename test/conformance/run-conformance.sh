@@ -77,7 +77,8 @@ if [ $stock -eq 1 ]; then
 	adm() { tgtadm -C "$cport" --lld iscsi "$@"; }
 else
 	"$B/tgtxd" -f -d 1 --iscsi portal=127.0.0.1:"$port" \
-		--control-socket "$work/ctl.sock" >"$work/daemon.log" 2>&1 &
+		--control-socket "$work/ctl.sock" --state-dir "$work/state" \
+		>"$work/daemon.log" 2>&1 &
 	pid=$!
 	adm() { "$B/tgtxadm" --control-socket "$work/ctl.sock" --lld iscsi "$@"; }
 fi

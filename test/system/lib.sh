@@ -340,8 +340,10 @@ start_tgtxd() {
 		TGTXD_DIR=$dir
 		TGTXD_NAME=$name
 		TGTXD_LOG=$dir/tgtxd.log
+		# Its own node id (state dir), kept across restarts.
 		"$B/tgtxd" -f --iscsi "portal=127.0.0.1:$PORT" \
-			--control-socket "$CTL" "$@" >>"$TGTXD_LOG" 2>&1 &
+			--control-socket "$CTL" --state-dir "$dir/state" \
+			"$@" >>"$TGTXD_LOG" 2>&1 &
 		TGTXD_PID=$!
 		# Sanitizer leak checks at exit can take a while.
 		track_proc "$TGTXD_PID" 10 strict

@@ -10,6 +10,7 @@
 #include <time.h>
 
 static int log_syslog;
+static int log_stderr_too;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "tgtx";
 
@@ -20,6 +21,11 @@ void log_open(const char *ident, int use_syslog, enum log_level level)
 	log_level = level;
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_errors_to_stderr(int on)
+{
+	log_stderr_too = on;
 }
 
 void log_set_level(enum log_level level)
@@ -49,6 +55,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	mem_escape(line, strlen(line), safe, sizeof(safe));
+	if (log_syslog && log_stderr_too && level <= LOG_LVL_WARN)
+		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[level], safe);
 	if (log_syslog) {
 		syslog(prio[level], "%s", safe);
 	} else {
