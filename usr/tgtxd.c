@@ -50,6 +50,14 @@ static void usage(FILE *f)
 		"                              $TGTX_STATE_DIR or /var/lib/tgtx)\n"
 		"      --metrics ADDR:PORT     Prometheus metrics on GET /metrics\n"
 		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
+		"      --mem-budget SIZE       memory peers may make us hold (e.g.\n"
+		"                              512M; default RAM/8 in [64M, 4G])\n"
+		"      --max-conns N           connections in all (default 1024)\n"
+		"      --conn-share PCT        of them one source may hold (10)\n"
+		"      --conn-subnet V4/V6     prefix lengths making a source\n"
+		"                              (default 32/128: one address)\n"
+		"      --pr-max-registrations N\n"
+		"                              reservation keys per LU (1024)\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  this help\n\n"
 		"Configure it with tgtxadm(8) or tgtx-admin(8).\n");
@@ -94,6 +102,11 @@ int main(int argc, char **argv)
 		{"state-dir", required_argument, NULL, 's'},
 		{"metrics", required_argument, NULL, 'm'},
 		{"version", no_argument, NULL, 'V'},
+		{"mem-budget", required_argument, NULL, 'L'},
+		{"max-conns", required_argument, NULL, 'L'},
+		{"conn-share", required_argument, NULL, 'L'},
+		{"conn-subnet", required_argument, NULL, 'L'},
+		{"pr-max-registrations", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -104,12 +117,19 @@ int main(int argc, char **argv)
 	const char *metrics_addr = NULL;
 	struct signal_watch sw;
 	char err[256] = "";
-	int c, i, ret;
+	int c, i, ret, idx;
 
-	while ((c = getopt_long(argc, argv, "fi:C:d:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fi:C:d:Vh", opts, &idx)) != -1) {
 		char *end;
 
 		switch (c) {
+		case 'L': /* resource limits (iscsi_limit_option) */
+			if (iscsi_limit_option(opts[idx].name, optarg, err,
+					       sizeof(err))) {
+				fprintf(stderr, "tgtxd: %s\n", err);
+				return 1;
+			}
+			break;
 		case 'f':
 			foreground = 1;
 			break;

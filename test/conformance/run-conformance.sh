@@ -89,6 +89,10 @@ done
 adm --op new --mode target --tid 1 -T "$iqn"
 adm --op new --mode logicalunit --tid 1 --lun 1 -b "$work/lun1.img"
 adm --op bind --mode target --tid 1 -I ALL
+# The suite is the target's only initiator: it may reset the whole target
+# (Reserve6.TargetColdReset/WarmReset), which tgtxd refuses by default.
+[ "$stock" = 1 ] ||
+	adm --op update --mode target --tid 1 --name allow_target_reset --value Yes
 
 echo "iscsi-test-cu -d -v iscsi://127.0.0.1:$port/$iqn/1"
 # line-buffered, so a suite cut short still shows where it stopped

@@ -80,6 +80,7 @@ static const char *const iscsi_keys[] = {
 	"QueuedCommands",
 	"nop_interval",
 	"nop_count",
+	"allow_target_reset",
 };
 
 struct parser {

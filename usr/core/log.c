@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "log.h"
 
+#include "escape.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>
+#include <string.h>
 #include <time.h>
 
 static int log_syslog;
@@ -39,22 +42,23 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	static const char *const tag[] = {"error", "warning", "info", "debug"};
+	char line[1024], safe[4096];
 	va_list ap;
 
 	if (level > log_level)
 		return;
+	/*
+	 * Messages quote peer-supplied text: one line each, whatever bytes it
+	 * holds (a newline or ESC from a peer must not forge or hide lines).
+	 */
 	va_start(ap, fmt);
-	if (log_syslog && log_stderr_too && level <= LOG_LVL_WARN) {
-		va_list ap2;
-
-		va_copy(ap2, ap);
-		fprintf(stderr, "%s: %s: ", log_ident, tag[level]);
-		vfprintf(stderr, fmt, ap2);
-		fputc('\n', stderr);
-		va_end(ap2);
-	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	mem_escape(line, strlen(line), safe, sizeof(safe));
+	if (log_syslog && log_stderr_too && level <= LOG_LVL_WARN)
+		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[level], safe);
 	if (log_syslog) {
-		vsyslog(prio[level], fmt, ap);
+		syslog(prio[level], "%s", safe);
 	} else {
 		struct timespec ts;
 		struct tm tm;
@@ -63,10 +67,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld %s: %s: ", when, ts.tv_nsec / 1000000,
-			log_ident, tag[level]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "%s.%03ld %s: %s: %s\n", when,
+			ts.tv_nsec / 1000000, log_ident, tag[level], safe);
 	}
-	va_end(ap);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "limits.h"
 
 #define RXBUF_SIZE (64 * 1024)
 #define TX_IOV_MAX 64
@@ -25,9 +26,13 @@
 /* Reads smaller than this go through the staging buffer anyway. */
 #define DIRECT_MIN 2048
 
+/* What a connection costs before it does anything. */
+#define CONN_FIXED (sizeof(struct iscsi_conn) + RXBUF_SIZE)
+
 static LIST_HEAD(conns);
 static LIST_HEAD(zombies); /* closed, waiting for the SCSI layer or free */
 static int nr_conns;
+static int nr_ffp; /* connections sharing the budget after login */
 
 struct list_head *conn_list(void)
 {
@@ -58,13 +63,89 @@ void conn_set_statsn(struct iscsi_conn *c, struct pdu_tx *t, bool advance)
 		c->stat_sn++;
 }
 
+static bool same_source(const struct sockaddr_storage *a,
+			const struct sockaddr_storage *b)
+{
+	const uint8_t *pa, *pb;
+	unsigned bits, i;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		pa = (const uint8_t *)&((const struct sockaddr_in *)a)
+			     ->sin_addr;
+		pb = (const uint8_t *)&((const struct sockaddr_in *)b)
+			     ->sin_addr;
+		bits = iscsi_limits.v4_prefix;
+	} else if (a->ss_family == AF_INET6) {
+		pa = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+		pb = ((const struct sockaddr_in6 *)b)->sin6_addr.s6_addr;
+		bits = iscsi_limits.v6_prefix;
+		/* IPv4 clients of a dual-stack portal are IPv4 sources. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)pa) &&
+		    IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)pb)) {
+			pa += 12;
+			pb += 12;
+			bits = iscsi_limits.v4_prefix;
+		}
+	} else {
+		return true;
+	}
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (pa[i] != pb[i])
+			return false;
+	return !bits || !((pa[i] ^ pb[i]) & (0xff00u >> bits));
+}
+
+int conn_count_source(const struct sockaddr_storage *peer)
+{
+	struct iscsi_conn *c;
+	int n = 0;
+
+	list_for_each_entry (c, &conns, node)
+		if (same_source(&c->peer, peer))
+			n++;
+	return n;
+}
+
+size_t conn_mem_share(const struct iscsi_conn *c)
+{
+	size_t share;
+	int n = nr_ffp > 4 ? nr_ffp : 4;
+
+	if (c->state == CONN_LOGIN || !c->sess)
+		return CONN_FIXED + ISCSI_LOGIN_ALLOWANCE;
+	if (c->sess->type == ISCSI_SESSION_DISCOVERY)
+		return CONN_FIXED + 4 * ISCSI_LOGIN_ALLOWANCE;
+	share = mb_budget() / (size_t)n;
+	return share > ISCSI_CONN_MIN_SHARE ? share : ISCSI_CONN_MIN_SHARE;
+}
+
+/*
+ * The last eighth of the budget is kept for connections holding little
+ * (at most CONN_LIGHT), so those filling their shares cannot starve
+ * sessions doing ordinary small I/O.
+ */
+#define CONN_LIGHT (CONN_FIXED + (1u << 20))
+
+bool conn_mem_fits(const struct iscsi_conn *c, size_t n)
+{
+	size_t budget = mb_budget();
+
+	if (!mb_fits(&c->mem, n, conn_mem_share(c)))
+		return false;
+	return mb_used() + n <= budget - budget / 8 ||
+	       c->mem.used + n <= CONN_LIGHT;
+}
+
 static void update_events(struct iscsi_conn *c)
 {
 	uint32_t ev = 0;
 
 	if (c->state == CONN_CLOSED)
 		return;
-	if (!c->rx_paused && (c->state == CONN_LOGIN || c->state == CONN_FFP))
+	if (!c->rx_paused && !c->mem_paused &&
+	    (c->state == CONN_LOGIN || c->state == CONN_FFP))
 		ev |= EPOLLIN;
 	if (c->want_out)
 		ev |= EPOLLOUT;
@@ -72,9 +153,135 @@ static void update_events(struct iscsi_conn *c)
 		log_warn("%s: epoll_ctl: %s", c->peer_str, strerror(errno));
 }
 
+static void stall_or_drain(struct loop_timer *t)
+{
+	struct iscsi_conn *c = container_of(t, struct iscsi_conn, drain_timer);
+
+	if (c->close_after_tx)
+		conn_close(c, "output not drained by the close deadline");
+	else
+		conn_close(c, "stalled: peer does not read its responses");
+}
+
+/*
+ * Over its share (or everyone over the budget and c above the login
+ * allowance), c is not read from until it is back under three quarters
+ * of it; a connection that stays paused with no output leaving is dropped
+ * after ISCSI_STALL_MS, so no peer holds memory by simply not reading.
+ */
+void conn_gate(struct iscsi_conn *c)
+{
+	size_t share, floor = CONN_FIXED + ISCSI_LOGIN_ALLOWANCE;
+	bool pause;
+
+	if (c->state == CONN_CLOSED)
+		return;
+	share = conn_mem_share(c);
+	if (c->mem_paused)
+		pause = c->mem.used > share - share / 4 ||
+			(mb_over() && c->mem.used > floor);
+	else
+		pause = c->mem.used > share ||
+			(mb_over() && c->mem.used > floor);
+	if (pause != c->mem_paused) {
+		c->mem_paused = pause;
+		update_events(c);
+	}
+	if (c->close_after_tx)
+		return; /* the drain deadline runs */
+	if ((c->mem_paused || c->rx_paused) &&
+	    (!list_empty(&c->txq) || c->mem.used > share)) {
+		if (!c->drain_timer.armed)
+			loop_timer_arm(&c->drain_timer, ISCSI_STALL_MS);
+	} else {
+		loop_timer_cancel(&c->drain_timer);
+	}
+}
+
+void conn_mem_charge(struct iscsi_conn *c, size_t n)
+{
+	mb_charge(&c->mem, n);
+	conn_gate(c);
+}
+
+/* Others may have been paused by the global total: look at them again. */
+static void regate_all(struct loop_defer *d)
+{
+	struct iscsi_conn *c;
+
+	list_for_each_entry (c, &conns, node)
+		if (c->mem_paused)
+			conn_gate(c);
+}
+
+static struct loop_defer regate_defer;
+
+void conn_mem_uncharge(struct iscsi_conn *c, size_t n)
+{
+	bool was_over = mb_over();
+
+	mb_uncharge(&c->mem, n);
+	if (c->mem_paused)
+		conn_gate(c);
+	if (was_over && !mb_over()) {
+		if (!regate_defer.cb)
+			loop_defer_init(&regate_defer, regate_all);
+		loop_defer_queue(&regate_defer);
+	}
+}
+
+/* The growable buffers (receive, text, login) are charged by capacity. */
+static void sync_bufs(struct iscsi_conn *c)
+{
+	size_t now = c->rx.buf_cap + c->text_in.cap + c->text_out.cap;
+
+	if (c->login_started)
+		now += c->login.pending_in.cap + c->login.pending_out.cap;
+	if (now > c->mem_bufs)
+		conn_mem_charge(c, now - c->mem_bufs);
+	else if (now < c->mem_bufs)
+		conn_mem_uncharge(c, c->mem_bufs - now);
+	c->mem_bufs = now;
+}
+
+void conn_enter_ffp(struct iscsi_conn *c)
+{
+	if (!c->counted_ffp) {
+		c->counted_ffp = true;
+		nr_ffp++;
+	}
+	if (c->sess && c->sess->type == ISCSI_SESSION_DISCOVERY)
+		loop_timer_arm(&c->login_timer, ISCSI_DISCOVERY_IDLE_MS);
+	conn_gate(c);
+}
+
+static void tx_free(struct iscsi_conn *c, struct pdu_tx *t)
+{
+	size_t n = t->charged;
+
+	pdu_tx_free(t);
+	if (n)
+		conn_mem_uncharge(c, n);
+}
+
+static void free_pending(struct iscsi_conn *c, struct iscsi_session *s)
+{
+	while (!list_empty(&s->pending)) {
+		struct iscsi_pending *p = list_first_entry(
+			&s->pending, struct iscsi_pending, node);
+
+		list_del(&p->node);
+		s->nr_pending--;
+		conn_mem_uncharge(c, sizeof(*p) + p->dlen);
+		free(p->data);
+		free(p);
+	}
+}
+
 static void free_cb(struct loop_defer *d)
 {
 	struct iscsi_conn *c = container_of(d, struct iscsi_conn, free_defer);
+	size_t held = c->mem.used;
 
 	list_del(&c->node);
 	pdu_rx_free(&c->rx);
@@ -85,7 +292,9 @@ static void free_cb(struct loop_defer *d)
 	strbuf_free(&c->text_out);
 	if (c->sess)
 		session_put(c->sess);
+	mb_uncharge(&c->mem, held);
 	free(c);
+	mb_released(held);
 }
 
 void conn_maybe_free(struct iscsi_conn *c)
@@ -122,20 +331,28 @@ void conn_close(struct iscsi_conn *c, const char *why)
 	c->lfd.fd = -1;
 	loop_timer_cancel(&c->nop_timer);
 	loop_timer_cancel(&c->login_timer);
+	loop_timer_cancel(&c->drain_timer);
+	loop_timer_cancel(&c->gap_timer);
 	loop_defer_cancel(&c->flush_defer);
 	while (!list_empty(&c->txq)) {
 		struct pdu_tx *t =
 			list_first_entry(&c->txq, struct pdu_tx, node);
 
 		list_del(&t->node);
-		pdu_tx_free(t);
+		tx_free(c, t);
 	}
 	c->tx_bytes = 0;
 	task_abort_all(c);
 	list_del(&c->node);
 	list_add_tail(&c->node, &zombies);
 	nr_conns--;
+	if (c->counted_ffp) {
+		c->counted_ffp = false;
+		nr_ffp--;
+	}
 	if (s && s->conn == c) {
+		/* Parked commands of a lost connection will never run. */
+		free_pending(c, s);
 		s->conn = NULL;
 		if (!s->reinstating)
 			session_close(s);
@@ -150,6 +367,9 @@ void conn_fail(struct iscsi_conn *c)
 		return;
 	c->state = CONN_LOGOUT;
 	c->close_after_tx = true;
+	/* Every state has a deadline: a peer that never reads must not keep
+	 * a closing connection and its queued output forever. */
+	loop_timer_arm(&c->drain_timer, ISCSI_CLOSE_DRAIN_MS);
 	loop_defer_queue(&c->flush_defer);
 	update_events(c);
 }
@@ -157,6 +377,8 @@ void conn_fail(struct iscsi_conn *c)
 static void flush(struct iscsi_conn *c)
 {
 	struct iovec iov[TX_IOV_MAX];
+
+	bool progress = false;
 
 	while (!list_empty(&c->txq)) {
 		struct pdu_tx *t;
@@ -183,11 +405,15 @@ static void flush(struct iscsi_conn *c)
 					c->want_out = true;
 					update_events(c);
 				}
+				if (progress)
+					conn_gate(c);
 				return;
 			}
 			conn_close(c, strerror(errno));
 			return;
 		}
+		if (r > 0)
+			progress = true;
 		while (r > 0) {
 			size_t rem;
 
@@ -201,8 +427,13 @@ static void flush(struct iscsi_conn *c)
 			c->tx_off = 0;
 			list_del(&t->node);
 			c->tx_bytes -= t->total;
-			pdu_tx_free(t);
+			tx_free(c, t);
+			if (c->state == CONN_CLOSED)
+				return;
 		}
+		/* Output moves: the stall deadline starts again. */
+		if (progress && c->drain_timer.armed && !c->close_after_tx)
+			loop_timer_cancel(&c->drain_timer);
 	}
 	if (c->want_out) {
 		c->want_out = false;
@@ -212,6 +443,8 @@ static void flush(struct iscsi_conn *c)
 		c->rx_paused = false;
 		update_events(c);
 	}
+	if (progress)
+		conn_gate(c);
 	if (c->close_after_tx)
 		conn_close(c,
 			   c->state == CONN_LOGOUT ? "logged out" : "closing");
@@ -233,11 +466,14 @@ void conn_queue(struct iscsi_conn *c, struct pdu_tx *t)
 	}
 	list_add_tail(&t->node, &c->txq);
 	c->tx_bytes += t->total;
+	/* What the PDU holds, not what it puts on the wire. */
+	t->charged = (uint32_t)sizeof(*t) + (t->owned ? t->dlen : 0);
 	loop_defer_queue(&c->flush_defer);
 	if (!c->rx_paused && c->tx_bytes > ISCSI_TX_HIGH_WATER) {
 		c->rx_paused = true;
 		update_events(c);
 	}
+	conn_mem_charge(c, t->charged);
 }
 
 void conn_send(struct iscsi_conn *c, struct pdu_tx *t, bool with_sn)
@@ -350,7 +586,9 @@ static void do_read(struct iscsi_conn *c)
 			conn_dispatch(c);
 		if ((size_t)r > direct)
 			process(c, c->rxbuf, (size_t)r - direct);
-		if ((size_t)r < want)
+		if (c->state != CONN_CLOSED)
+			sync_bufs(c);
+		if ((size_t)r < want || c->mem_paused)
 			return;
 	}
 }
@@ -377,6 +615,15 @@ static void login_timeout(struct loop_timer *t)
 
 	if (c->state == CONN_LOGIN)
 		conn_close(c, "login timed out");
+	else if (c->state == CONN_FFP)
+		conn_close(c, "discovery session idle");
+}
+
+static void gap_timeout(struct loop_timer *t)
+{
+	struct iscsi_conn *c = container_of(t, struct iscsi_conn, gap_timer);
+
+	conn_close(c, "CmdSN gap not filled in time");
 }
 
 static void format_peer(struct iscsi_conn *c)
@@ -432,6 +679,8 @@ struct iscsi_conn *conn_create(int fd, const struct sockaddr *peer,
 	loop_defer_init(&c->free_defer, free_cb);
 	loop_timer_init(&c->nop_timer, NULL);
 	loop_timer_init(&c->login_timer, login_timeout);
+	loop_timer_init(&c->drain_timer, stall_or_drain);
+	loop_timer_init(&c->gap_timer, gap_timeout);
 	c->next_ttt = 1;
 	if (loop_add_fd(&c->lfd, fd, EPOLLIN, on_event) < 0) {
 		log_err("%s: epoll_ctl: %s", c->peer_str, strerror(errno));
@@ -442,6 +691,7 @@ struct iscsi_conn *conn_create(int fd, const struct sockaddr *peer,
 	}
 	list_add_tail(&c->node, &conns);
 	nr_conns++;
+	conn_mem_charge(c, CONN_FIXED);
 	loop_timer_arm(&c->login_timer, ISCSI_LOGIN_TIMEOUT_MS);
 	log_dbg("%s: connection accepted", c->peer_str);
 	return c;
@@ -497,9 +747,12 @@ static void drain_pending(struct iscsi_conn *c)
 		s->nr_pending--;
 		s->exp_cmdsn++;
 		exec_pdu(c, p->bhs, p->data, p->dlen);
+		conn_mem_uncharge(c, sizeof(*p) + p->dlen);
 		free(p->data);
 		free(p);
 	}
+	if (list_empty(&s->pending))
+		loop_timer_cancel(&c->gap_timer);
 }
 
 /* Keeps a command that arrived ahead of ExpCmdSN, sorted by CmdSN. */
@@ -515,6 +768,13 @@ static void queue_pending(struct iscsi_conn *c, uint32_t cmdsn,
 			return; /* duplicate: the first copy wins */
 	if (s->nr_pending >= ISCSI_CMD_WINDOW)
 		return;
+	/* Parked commands count like queued ones; past the share, drop
+	 * (the initiator retries after its timeout, as for a lost PDU). */
+	if (!conn_mem_fits(c, sizeof(*p) + dlen)) {
+		log_dbg("%s: CmdSN %u parked over the memory share, dropped",
+			c->peer_str, cmdsn);
+		return;
+	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return;
@@ -529,6 +789,10 @@ static void queue_pending(struct iscsi_conn *c, uint32_t cmdsn,
 	p->dlen = dlen;
 	p->cmdsn = cmdsn;
 	memcpy(p->bhs, bhs, ISCSI_BHS_LEN);
+	conn_mem_charge(c, sizeof(*p) + dlen);
+	/* A gap that never fills must not hold them forever. */
+	if (!c->gap_timer.armed)
+		loop_timer_arm(&c->gap_timer, ISCSI_CMDSN_GAP_MS);
 	list_for_each_entry (pos, &s->pending, node) {
 		if (sn_lt(cmdsn, pos->cmdsn)) {
 			list_add_tail(&p->node, &pos->node);
@@ -567,6 +831,11 @@ static void ffp_pdu(struct iscsi_conn *c)
 		reject_send(c, bhs, ISCSI_REJECT_CMD_NOT_SUPPORTED);
 		return;
 	}
+	/* Discovery: idle means no request of the initiator's own. */
+	if (s->type == ISCSI_SESSION_DISCOVERY &&
+	    !(op == ISCSI_OP_NOP_OUT &&
+	      get_be32(bhs + 16) == ISCSI_RESERVED_TAG))
+		loop_timer_arm(&c->login_timer, ISCSI_DISCOVERY_IDLE_MS);
 	if (bhs[0] & ISCSI_OP_IMMEDIATE) {
 		exec_pdu(c, bhs, c->rx.data, c->rx.dlen);
 		return;

@@ -13,6 +13,7 @@
 
 #include "core/list.h"
 #include "core/loop.h"
+#include "core/membudget.h"
 #include "core/strbuf.h"
 #include "scsi/scsi.h"
 #include "login.h"
@@ -22,8 +23,19 @@
 #define ISCSI_TPGT 1
 /* Largest ExpectedDataTransferLength we buffer for one command. */
 #define ISCSI_EDTL_MAX (32u << 20)
-/* Data buffers one connection may hold before commands get TASK SET FULL */
-#define ISCSI_CONN_BUF_BUDGET (512u << 20)
+/*
+ * Memory (membudget.h): a connection before login may hold this much
+ * beyond its fixed buffers; after login it gets a share of the budget, at
+ * least ISCSI_CONN_MIN_SHARE. Over its share it is not read from.
+ */
+#define ISCSI_LOGIN_ALLOWANCE (256u << 10)
+#define ISCSI_CONN_MIN_SHARE  (4u << 20)
+/* Deadlines: a closing connection, a stalled one, an idle discovery one */
+#define ISCSI_CLOSE_DRAIN_MS	5000
+#define ISCSI_STALL_MS		20000
+#define ISCSI_DISCOVERY_IDLE_MS 30000
+/* Commands parked behind a CmdSN gap wait this long for it to fill. */
+#define ISCSI_CMDSN_GAP_MS 20000
 /* Stop reading new PDUs while this much output is queued. */
 #define ISCSI_TX_HIGH_WATER (16u << 20)
 /* Login PDUs carry at most 8192 bytes (RFC 7143 13.12); allow slack. */
@@ -82,6 +94,7 @@ struct iscsi_task {
 	struct iscsi_burst unsol;
 	struct iscsi_burst r2t[ISCSI_MAX_R2T];
 	struct iscsi_tmf_wait *tmf; /* TMF answered when this ends */
+	size_t charged;		    /* bytes charged to conn->mem */
 };
 
 struct iscsi_conn {
@@ -129,6 +142,13 @@ struct iscsi_conn {
 	uint32_t nop_ttt;
 	bool nop_outstanding;
 	bool rx_activity;
+	/* memory: everything charged, and the growable buffers' share of it */
+	struct mb_account mem;
+	size_t mem_bufs;
+	bool mem_paused;
+	bool counted_ffp;
+	struct loop_timer drain_timer; /* close or stall deadline */
+	struct loop_timer gap_timer;   /* parked commands' deadline */
 	struct loop_defer flush_defer;
 	struct loop_defer free_defer;
 };
@@ -147,6 +167,19 @@ void conn_queue(struct iscsi_conn *c, struct pdu_tx *t);
 void conn_send(struct iscsi_conn *c, struct pdu_tx *t, bool with_sn);
 struct list_head *conn_list(void);
 int conn_count(void);
+/* Connections from the same source (address masked by the subnet prefix). */
+int conn_count_source(const struct sockaddr_storage *peer);
+/* Bytes c may hold now; past them it is not read from. */
+size_t conn_mem_share(const struct iscsi_conn *c);
+/* Charges or gives back memory of c, then pauses/resumes reading. */
+void conn_mem_charge(struct iscsi_conn *c, size_t n);
+void conn_mem_uncharge(struct iscsi_conn *c, size_t n);
+/* May c allocate n more bytes of optional buffers (command data)? */
+bool conn_mem_fits(const struct iscsi_conn *c, size_t n);
+/* Re-evaluates reading on c (after its or the global usage changed). */
+void conn_gate(struct iscsi_conn *c);
+/* Session now full feature: counts c among the sharing connections. */
+void conn_enter_ffp(struct iscsi_conn *c);
 void conn_maybe_free(struct iscsi_conn *c);
 void conn_dispatch(struct iscsi_conn *c);
 uint32_t conn_exp_cmdsn(const struct iscsi_conn *c);

@@ -93,6 +93,7 @@ static void enter_ffp(struct iscsi_conn *c)
 	c->rx.ddigest = p->data_digest;
 	loop_timer_cancel(&c->login_timer);
 	nop_start(c);
+	conn_enter_ffp(c);
 }
 
 void conn_login_pdu(struct iscsi_conn *c)
@@ -130,6 +131,17 @@ void conn_login_pdu(struct iscsi_conn *c)
 	res = login_handle(&c->login, req, c->rx.data, c->rx.dlen, rsp,
 			   t->owned, LOGIN_RSP_MAX, &rdlen);
 	t->dlen = rdlen > LOGIN_RSP_MAX ? LOGIN_RSP_MAX : rdlen;
+	/* Keep what the answer needs, not the 8 KiB it might have needed. */
+	if (t->dlen < LOGIN_RSP_MAX) {
+		void *small = t->dlen ? realloc(t->owned, t->dlen) : NULL;
+
+		if (small || !t->dlen) {
+			if (!t->dlen)
+				free(t->owned);
+			t->owned = small;
+			t->data = small;
+		}
+	}
 	rsp->opcode = ISCSI_OP_LOGIN_RSP;
 	memcpy(rsp->tsih, req->tsih, 2);
 	if (res == LOGIN_DONE) {

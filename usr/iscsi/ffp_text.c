@@ -12,6 +12,8 @@
 
 /* A text exchange larger than this is not a legitimate discovery. */
 #define TEXT_IN_MAX 65536
+/* Nor is an answer larger than this: it is cut at a key boundary. */
+#define TEXT_OUT_MAX (256 * 1024)
 
 static void text_reset(struct iscsi_conn *c)
 {
@@ -82,7 +84,8 @@ static void send_ack(struct iscsi_conn *c, const uint8_t *bhs)
 	conn_send(c, t, true);
 }
 
-static void answer_key(struct iscsi_conn *c, const char *kv, size_t len)
+static void answer_key(struct iscsi_conn *c, const char *kv, size_t len,
+		       bool *sendtargets_done)
 {
 	const char *eq = memchr(kv, '=', len);
 	size_t klen = eq ? (size_t)(eq - kv) : len;
@@ -92,6 +95,11 @@ static void answer_key(struct iscsi_conn *c, const char *kv, size_t len)
 	if (!klen)
 		return;
 	if (eq && klen == 11 && !memcmp(kv, "SendTargets", 11)) {
+		/* RFC 7143 6.1: a key is sent once per request; copies
+		 * would multiply the answer. */
+		if (*sendtargets_done)
+			return;
+		*sendtargets_done = true;
 		vlen = len - klen - 1;
 		if (vlen >= sizeof(value))
 			vlen = sizeof(value) - 1;
@@ -112,14 +120,22 @@ static void answer_key(struct iscsi_conn *c, const char *kv, size_t len)
 static void answer(struct iscsi_conn *c)
 {
 	const char *p = c->text_in.buf, *end = p + c->text_in.len;
+	bool st_done = false;
 
 	strbuf_reset(&c->text_out);
 	c->text_off = 0;
 	while (p && p < end) {
 		const char *nul = memchr(p, 0, (size_t)(end - p));
 		size_t len = nul ? (size_t)(nul - p) : (size_t)(end - p);
+		size_t before = c->text_out.len;
 
-		answer_key(c, p, len);
+		answer_key(c, p, len, &st_done);
+		if (c->text_out.len > TEXT_OUT_MAX) {
+			log_warn("%s: text answer over %u bytes, truncated",
+				 c->peer_str, TEXT_OUT_MAX);
+			c->text_out.len = before;
+			break;
+		}
 		p += len + 1;
 	}
 	strbuf_reset(&c->text_in);

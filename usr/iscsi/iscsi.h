@@ -11,6 +11,17 @@ struct target;
 struct strbuf;
 
 int iscsi_init(void);
+/*
+ * Daemon options for resource limits (name without "--"): mem-budget SIZE,
+ * max-conns N, conn-share PCT, conn-subnet V4LEN/V6LEN,
+ * pr-max-registrations N. Returns 0 or -EINVAL with a message.
+ */
+int iscsi_limit_option(const char *name, const char *value, char *err,
+		       size_t errlen);
+/* Raises the descriptor limit; called by iscsi_init. */
+void iscsi_limits_init(void);
+/* "Memory:" and "Connections:" of `tgtxadm --op show --mode system`. */
+void iscsi_mem_show(struct strbuf *out);
 /* Closes portals and every connection (daemon shutdown). */
 void iscsi_exit(void);
 

@@ -8,6 +8,7 @@
 
 int iscsi_init(void)
 {
+	iscsi_limits_init();
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "conn.h"
@@ -122,6 +123,20 @@ static uint8_t abort_task(struct iscsi_tmf_wait *w, struct iscsi_conn *c,
 	return ISCSI_TMF_RSP_NO_TASK;
 }
 
+/*
+ * A target reset ends or disturbs every other initiator's work on the
+ * target (warm: their tasks are aborted; cold: their sessions close), so
+ * one initiator may do it only where the administrator said so
+ * (allow_target_reset target parameter); otherwise it is "not supported",
+ * as stock tgt answers.
+ */
+static bool target_reset_allowed(const struct target *t)
+{
+	const char *v = target_param_get(t, "allow_target_reset");
+
+	return v && !strcasecmp(v, "Yes");
+}
+
 void tmf_handle(struct iscsi_conn *c, const uint8_t *bhs)
 {
 	const struct iscsi_tmf_req *h = (const struct iscsi_tmf_req *)bhs;
@@ -163,10 +178,19 @@ void tmf_handle(struct iscsi_conn *c, const uint8_t *bhs)
 		abort_target(w, t, h->lun);
 		break;
 	case ISCSI_TMF_TARGET_WARM_RESET:
-		abort_target(w, t, NULL);
-		scsi_tmf(t, nx, SCSI_TMF_TARGET_WARM_RESET, 0);
-		break;
 	case ISCSI_TMF_TARGET_COLD_RESET:
+		if (!target_reset_allowed(t)) {
+			log_dbg("%s: target reset (function %u) refused: "
+				"allow_target_reset is off for %s",
+				c->peer_str, fn, t->name);
+			w->response = ISCSI_TMF_RSP_NOT_SUPPORTED;
+			break;
+		}
+		if (fn == ISCSI_TMF_TARGET_WARM_RESET) {
+			abort_target(w, t, NULL);
+			scsi_tmf(t, nx, SCSI_TMF_TARGET_WARM_RESET, 0);
+			break;
+		}
 		abort_target(w, t, NULL);
 		scsi_tmf(t, nx, SCSI_TMF_TARGET_COLD_RESET, 0);
 		w->cold_reset = true;

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/escape.h"
 #include "core/log.h"
 #include "chap.h"
 #include "params.h"
@@ -151,6 +152,32 @@ static bool name_ok(const char *s)
 }
 
 /*
+ * RFC 7143 4.2.7: "iqn.", "eui." or "naa." and then UTF-8 text whose ASCII
+ * part is letters, digits, '.', '-' and ':' (plus '_', which real hosts
+ * use though the RFC does not list it). Case is not significant.
+ */
+static bool iscsi_name_ok(const char *s)
+{
+	const char *p;
+
+	if (!name_ok(s) || !utf8_valid(s, strlen(s)))
+		return false;
+	if (strncasecmp(s, "iqn.", 4) && strncasecmp(s, "eui.", 4) &&
+	    strncasecmp(s, "naa.", 4))
+		return false;
+	for (p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch >= 0x80 || (ch >= '0' && ch <= '9') ||
+		    (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    ch == '.' || ch == '-' || ch == ':' || ch == '_')
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/*
  * Who is logging in to what: the first complete text must name the
  * initiator (and the target for Normal sessions); later ones may repeat
  * the names (libiscsi does) but not change them.
@@ -171,7 +198,8 @@ static uint16_t identify(struct iscsi_login *lg, const struct text_list *l,
 		*why = "unsupported SessionType";
 		return ISCSI_LOGIN_SESSION_TYPE_UNSUPP;
 	}
-	if (ia)
+	/* An alias is shown to administrators: UTF-8 text or nothing. */
+	if (ia && utf8_valid(ia, strlen(ia)))
 		snprintf(lg->initiator_alias, sizeof(lg->initiator_alias), "%s",
 			 ia);
 
@@ -191,7 +219,7 @@ static uint16_t identify(struct iscsi_login *lg, const struct text_list *l,
 		*why = "no InitiatorName";
 		return ISCSI_LOGIN_MISSING_PARAM;
 	}
-	if (!name_ok(in)) {
+	if (!iscsi_name_ok(in)) {
 		*why = "invalid InitiatorName";
 		return ISCSI_LOGIN_INIT_ERR;
 	}

@@ -423,6 +423,14 @@ int iscsi_param_check(const char *key, const char *value, char *err,
 			 value);
 		return -EINVAL;
 	}
+	/* Not a login key: may initiators reset the whole target (tmf)? */
+	if (key && value && !strcasecmp(key, "allow_target_reset")) {
+		if (!strcasecmp(value, "Yes") || !strcasecmp(value, "No"))
+			return 0;
+		snprintf(err, errlen,
+			 "allow_target_reset is Yes or No, not '%s'", value);
+		return -EINVAL;
+	}
 	return login_param_check(key, value, err, errlen);
 }
 

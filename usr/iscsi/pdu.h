@@ -101,6 +101,7 @@ struct pdu_tx {
 	void *owned;		   /* freed with the PDU (copied data) */
 	pdu_tx_release_fn release; /* called when sent or discarded */
 	void *priv;
+	uint32_t charged; /* bytes charged to the connection's budget */
 };
 
 /* Zeroed PDU with opcode set; NULL on allocation failure. */

@@ -12,16 +12,60 @@
 #include "core/strbuf.h"
 #include "conn.h"
 #include "iscsi.h"
+#include "limits.h"
 #include "portal.h"
+
+/* Out of descriptors: stop accepting this long, then try again. */
+#define ACCEPT_BACKOFF_MS 250
+/* A refusal is logged at most once per interval, with a count. */
+#define REFUSE_LOG_MS 10000
 
 struct portal {
 	struct list_head node;
 	struct loop_fd lfd;
 	struct sockaddr_storage want; /* as configured (port may be 0) */
 	socklen_t want_len;
+	struct loop_timer backoff;
 };
 
 static LIST_HEAD(portals);
+
+struct refusal {
+	const char *what;
+	uint64_t last_ms;
+	unsigned suppressed;
+};
+
+static struct refusal refuse_fds = {
+	.what = "out of descriptors, accepting paused"};
+static struct refusal refuse_total = {
+	.what = "connection limit reached, refusing"};
+static struct refusal refuse_source = {
+	.what = "connection share of one source reached, refusing"};
+
+static void refused(struct refusal *r, const char *peer)
+{
+	uint64_t now = loop_now_ms();
+
+	if (r->last_ms && now - r->last_ms < REFUSE_LOG_MS) {
+		r->suppressed++;
+		return;
+	}
+	if (r->suppressed)
+		log_warn("%s (%s; %u more since the last report)", r->what,
+			 peer, r->suppressed);
+	else
+		log_warn("%s (%s)", r->what, peer);
+	r->last_ms = now;
+	r->suppressed = 0;
+}
+
+static void backoff_done(struct loop_timer *t)
+{
+	struct portal *p = container_of(t, struct portal, backoff);
+
+	loop_mod_fd(&p->lfd, EPOLLIN);
+}
 
 static int parse_port(const char *s, uint16_t *port)
 {
@@ -106,22 +150,45 @@ static int parse_spec(const char *spec, struct sockaddr_storage *ss,
 
 static void on_accept(struct loop_fd *lfd, uint32_t events)
 {
+	struct portal *p = container_of(lfd, struct portal, lfd);
 	int i;
 
 	for (i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
+		char who[INET6_ADDRSTRLEN + 8];
 		int fd = accept4(lfd->fd, (struct sockaddr *)&peer, &plen,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* The listener stays readable: polling it
+				 * now would spin. Come back later. */
+				refused(&refuse_fds, strerror(errno));
+				loop_mod_fd(lfd, 0);
+				loop_timer_arm(&p->backoff, ACCEPT_BACKOFF_MS);
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+				   errno != EINTR && errno != ECONNABORTED) {
 				log_warn("accept: %s", strerror(errno));
+			}
 			return;
 		}
-		if (conn_count() >= ISCSI_MAX_CONNS) {
-			log_warn("too many connections, refusing one");
+		if (conn_count() >= (int)iscsi_limits.max_conns) {
+			portal_addr_str(&peer, who, sizeof(who), false);
+			refused(&refuse_total, who);
+			close(fd);
+			continue;
+		}
+		/*
+		 * One address (or subnet) must not lock the others out: once
+		 * half the slots are taken, no source gets more than its
+		 * share, so the other half is always there for the others.
+		 */
+		if (conn_count() >= (int)iscsi_limits.max_conns / 2 &&
+		    conn_count_source(&peer) >= (int)iscsi_source_max()) {
+			portal_addr_str(&peer, who, sizeof(who), false);
+			refused(&refuse_source, who);
 			close(fd);
 			continue;
 		}
@@ -182,6 +249,7 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	}
 	p->want = ss;
 	p->want_len = len;
+	loop_timer_init(&p->backoff, backoff_done);
 	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
 	if (ret) {
 		free(p);
@@ -201,6 +269,7 @@ fail:
 
 static void portal_free(struct portal *p)
 {
+	loop_timer_cancel(&p->backoff);
 	loop_del_fd(&p->lfd);
 	close(p->lfd.fd);
 	list_del(&p->node);

@@ -34,6 +34,8 @@ void task_free(struct iscsi_task *task)
 		c->nr_active--;
 	c->buf_bytes -= task->buf_len;
 	free(task->buf);
+	if (task->charged)
+		conn_mem_uncharge(c, task->charged);
 	free(task);
 }
 
@@ -362,6 +364,8 @@ void task_scsi_cmd(struct iscsi_conn *c, const uint8_t *bhs,
 		return;
 	}
 	task->conn = c;
+	task->charged = sizeof(*task);
+	conn_mem_charge(c, task->charged);
 	task->state = TASK_DATA_OUT;
 	task->itt = get_be32(h->itt);
 	task->cmdsn = get_be32(h->cmdsn);
@@ -401,13 +405,16 @@ void task_scsi_cmd(struct iscsi_conn *c, const uint8_t *bhs,
 		return;
 	}
 	if (task->edtl) {
-		if (c->buf_bytes + task->edtl > ISCSI_CONN_BUF_BUDGET ||
+		/* Data buffers come out of the connection's memory share. */
+		if (!conn_mem_fits(c, task->edtl) ||
 		    !(task->buf = malloc(task->edtl))) {
 			task_fail(task, SAM_STAT_TASK_SET_FULL, 0, 0, 0);
 			return;
 		}
 		task->buf_len = task->edtl;
 		c->buf_bytes += task->edtl;
+		task->charged += task->edtl;
+		conn_mem_charge(c, task->edtl);
 	}
 	if (!task->write) {
 		task_exec(task);

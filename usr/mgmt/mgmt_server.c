@@ -162,8 +162,21 @@ static void conn_read(struct mgmt_conn *c)
 		c->in_len += (size_t)n;
 		done = mgmt_req_complete(c->in, c->in_len);
 		if (done > 0) {
+			char extra;
+
 			/* stop reading: one request per connection */
 			loop_mod_fd(&c->lfd, 0);
+			/* Bytes after the empty line are not a request we
+			 * understood (doc/management.md): refuse it all. */
+			if ((size_t)done < c->in_len ||
+			    recv(c->lfd.fd, &extra, 1,
+				 MSG_DONTWAIT | MSG_PEEK) > 0) {
+				conn_respond(c, EINVAL,
+					     "malformed request: data after "
+					     "the terminator\n",
+					     45);
+				return;
+			}
 			conn_process(c, (size_t)done);
 			return;
 		}

@@ -41,6 +41,7 @@ static int system_show(struct mgmt_op *m)
 	strbuf_addf(m->out, "Device types:\n    disk\n    controller\n");
 	strbuf_addf(m->out, "Portals:\n");
 	iscsi_portal_show(m->out);
+	iscsi_mem_show(m->out);
 	return 0;
 }
 

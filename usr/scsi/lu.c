@@ -126,7 +126,7 @@ static void lu_free(struct scsi_lu *lu)
 	if (lu->dev_open && lu->dev.ops->close)
 		lu->dev.ops->close(&lu->dev);
 	ua_free_all(lu);
-	pr_free_all(lu);
+	pr_destroy(lu);
 	lu_notes_free(lu);
 	free(lu);
 }

@@ -71,7 +71,7 @@ static void release_reservation(struct scsi_lu *lu, const struct pr_reg *by)
 
 static void drop_reg(struct scsi_lu *lu, struct pr_reg *reg)
 {
-	list_del(&reg->node);
+	pr_unindex(lu, reg);
 	if (lu->pr_holder == reg)
 		lu->pr_holder = NULL;
 	free(reg);
@@ -97,6 +97,8 @@ static struct pr_reg *new_reg(struct scsi_lu *lu,
 
 	if (!r)
 		return NULL;
+	list_init(&r->node);
+	list_init(&r->hnode);
 	r->key = key;
 	snprintf(r->initiator_port, sizeof(r->initiator_port), "%s",
 		 nx->initiator_port);
@@ -105,7 +107,10 @@ static struct pr_reg *new_reg(struct scsi_lu *lu,
 		r->transport_id_len = nx->transport_id_len;
 	}
 	r->rel_tgt_port_id = nx->rel_tgt_port_id;
-	list_add_tail(&r->node, &lu->pr_regs);
+	if (pr_index(lu, r)) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -190,6 +195,11 @@ static void do_register(struct scsi_cmd *cmd, struct pr_reg *reg, uint64_t key,
 	}
 	if (reg) {
 		reg->key = sark;
+	} else if (pr_regs_full(lu)) {
+		/* SPC-4 5.13.7: a new registration without room for it */
+		scsi_set_sense(cmd, SK_ILLEGAL_REQUEST,
+			       ASC_INSUFFICIENT_REG_RES);
+		return;
 	} else if (!new_reg(lu, cmd->nexus, sark)) {
 		scsi_set_sense(cmd, SK_HARDWARE_ERROR,
 			       ASC_INTERNAL_TARGET_FAILURE);

@@ -107,6 +107,13 @@ struct scsi_cmd {
 
 /* ---- transport entry points ---- */
 void scsi_exec(struct scsi_cmd *cmd);
+
+/*
+ * Persistent reservation keys one LU accepts (SPC-4: INSUFFICIENT
+ * REGISTRATION RESOURCES beyond), so initiators cannot grow the list.
+ */
+#define SCSI_PR_MAX_REGS_DEFAULT 1024
+void scsi_pr_set_max_regs(unsigned n);
 /* Registers a nexus: every LU of the target reports a power-on UA to it. */
 void scsi_nexus_add(struct target *t, struct scsi_it_nexus *nx);
 /* I_T nexus loss: releases SPC-2 reservations held by it. */

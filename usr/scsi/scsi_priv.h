@@ -37,6 +37,7 @@
 #define ASC_MEDIUM_NOT_PRESENT	    0x3a00
 #define ASC_INVALID_FIELD_IU	    0x0e03
 #define ASC_INTERNAL_TARGET_FAILURE 0x4400
+#define ASC_INSUFFICIENT_REG_RES    0x5504
 #define ASC_READ_ERROR		    0x1100
 #define ASC_WRITE_ERROR		    0x0c00
 #define ASC_LUNS_CHANGED	    0x3f0e
@@ -52,8 +53,12 @@ enum pr_type {
 	PR_TYPE_EAAR = 8,
 };
 
+/* Buckets of a LU's registration index (allocated on first REGISTER). */
+#define PR_HASH_BUCKETS 1024
+
 struct pr_reg {
-	struct list_head node;
+	struct list_head node;	/* lu->pr_regs, in registration order */
+	struct list_head hnode; /* lu->pr_hash[hash of initiator_port] */
 	uint64_t key;
 	char initiator_port[TGTX_NAME_MAX + 32];
 	uint8_t transport_id[TGTX_NAME_MAX + 40];
@@ -102,7 +107,9 @@ struct scsi_lu {
 	uint64_t rsv2_nexus;
 
 	/* SPC-3 persistent reservations */
-	struct list_head pr_regs; /* struct pr_reg */
+	struct list_head pr_regs;  /* struct pr_reg */
+	struct list_head *pr_hash; /* PR_HASH_BUCKETS chains, or NULL */
+	unsigned pr_nr_regs;
 	uint32_t pr_gen;
 	uint8_t pr_type;	  /* enum pr_type, 0 when not reserved */
 	struct pr_reg *pr_holder; /* NULL for all-registrants types */
@@ -194,6 +201,12 @@ bool rsv2_conflict(const struct scsi_cmd *cmd, const struct scsi_op *op);
 bool pr_conflict(const struct scsi_cmd *cmd, const struct scsi_op *op);
 struct pr_reg *pr_find_reg(struct scsi_lu *lu, const char *port);
 void pr_free_all(struct scsi_lu *lu);
+/* Frees the registrations and their index (LU going away). */
+void pr_destroy(struct scsi_lu *lu);
+/* Adds r to the list and index (0, or -1 out of memory); removes it. */
+int pr_index(struct scsi_lu *lu, struct pr_reg *r);
+void pr_unindex(struct scsi_lu *lu, struct pr_reg *r);
+bool pr_regs_full(const struct scsi_lu *lu);
 
 /* ---- LU helpers (lu.c) ---- */
 uint64_t lu_nr_blocks(const struct scsi_lu *lu);
