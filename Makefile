@@ -29,7 +29,8 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2 \
 	-Wno-format-nonliteral
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(WARN) -I. -Iusr -pthread -MMD -MP
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(WARN) -I. -Iusr -Ibs_xorshare -pthread \
+	-MMD -MP
 LDLIBS_ALL := -luring -lssl -lcrypto -lpthread -lm
 
 ifeq ($(SAN),asan)
@@ -51,10 +52,10 @@ LDFLAGS_ALL += $(LDFLAGS)
 PROGS_SBIN := tgtxd tgtxadm tgtx-admin
 PROGS_BIN := tgtx-xorshare
 MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
-	bs_xorshare/tgtx-xorshare.c
+	bs_xorshare/codec/tgtx-xorshare.c
 
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(sort $(wildcard usr/*/*.c) \
-	$(wildcard bs_xorshare/*.c)))
+	$(wildcard bs_xorshare/*.c) $(wildcard bs_xorshare/*/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtgtx.a
 
@@ -92,7 +93,7 @@ $(BUILD)/tgtxadm: $(BUILD)/usr/tgtxadm.o $(LIB)
 $(BUILD)/tgtx-admin: $(BUILD)/usr/tgtx-admin.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/tgtx-xorshare: $(BUILD)/bs_xorshare/tgtx-xorshare.o $(LIB)
+$(BUILD)/tgtx-xorshare: $(BUILD)/bs_xorshare/codec/tgtx-xorshare.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/test/unit/%: test/unit/%.c $(LIB)
@@ -155,7 +156,7 @@ install: all
 		install -m 644 conf/targets.conf $(DESTDIR)$(SYSCONFDIR)/tgtx
 
 FORMAT_FILES = $(LIB_SRCS) $(MAIN_SRCS) $(wildcard usr/*/*.h \
-	bs_xorshare/*.h test/*/*.c test/*/*.h)
+	bs_xorshare/*.h bs_xorshare/*/*.h test/*/*.c test/*/*.h)
 
 format:
 	clang-format -i $(FORMAT_FILES)

@@ -35,7 +35,7 @@
 #include "bs_xorshare_priv.h"
 #include "core/log.h"
 #include "core/strbuf.h"
-#include "xorshare.h"
+#include "codec/xorshare.h"
 
 #define XS_DEFAULT_LOG_SIZE (1ULL << 30)
 /*

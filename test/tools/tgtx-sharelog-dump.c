@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "bs_xorshare/sharelog.h"
-#include "bs_xorshare/xorshare.h"
+#include "codec/xorshare.h"
 
 /* records never hold more than the store's 1 MiB chunk */
 #define XS_DUMP_MAX (1u << 20)

@@ -22,7 +22,7 @@
 #include "bs/bs.h"
 #include "bs_xorshare/bs_xorshare.h"
 #include "bs_xorshare/sharelog.h"
-#include "bs_xorshare/xorshare.h"
+#include "codec/xorshare.h"
 #include "bs_xorshare/xs_meta.h"
 #include "core/loop.h"
 #include "core/strbuf.h"

@@ -6,7 +6,14 @@
  *    every secret, and every k-subset rebuilds the secret;
  *  - the fast data path gives bit-identical shares to the reference for the
  *    same randomness (so the exhaustive result covers it);
- *  - linear algebra over GF(2) for every (k,n) up to XS_MAX_N.
+ *  - linear algebra over GF(2) for every (k,n) up to XS_MAX_N;
+ *  - the same exhaustive tests on the production code: xs_split (fresh
+ *    randomness, k = 2 in-place path, stripes, payload tail),
+ *    xs_split_nonce and xs_share_derive, with every random byte fed by
+ *    the test hook (xs_ctx_set_rng_hook). Each byte position ("lane") of
+ *    the pieces carries one (secret, randomness) combination, so one real
+ *    split evaluates thousands of them; every k-subset is rebuilt by the
+ *    real xs_combine.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,10 +21,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bs_xorshare/xs_internal.h"
+#include "codec/xs_internal.h"
 
 static uint64_t prng = 0x9e3779b97f4a7c15ull;
 
@@ -285,6 +293,217 @@ static void test_linear_algebra_all_k_n(void **state)
 	}
 }
 
+/* ---- the exhaustive tests on the production split/derive code ---- */
+
+enum real_path { REAL_SPLIT, REAL_SPLIT_NONCE, REAL_DERIVE };
+
+/* Lanes per real split: pieces of LANE_P bytes, the last 16 lanes carry the
+ * check in the last piece and are not used. LANE_P spans several stripes. */
+#define LANE_P	   16400u
+#define LANE_USED  (LANE_P - XS_CHECK_SIZE)
+#define LANE_RANDS ((XS_MAX_N - 1) * XS_MAX_P)
+
+struct lanes {
+	unsigned k, n, p, np, wbits;
+	uint8_t *rnd; /* random piece rp at rnd + rp * LANE_P */
+	unsigned long hook_calls;
+	bool bad_request;
+};
+
+static int lanes_hook(void *arg, uint64_t nonce, unsigned rp, size_t off,
+		      uint8_t *buf, size_t len)
+{
+	struct lanes *ln = arg;
+
+	ln->hook_calls++;
+	if (rp >= (ln->k - 1) * ln->p || off > LANE_P || len > LANE_P - off) {
+		ln->bad_request = true;
+		return -EIO;
+	}
+	memcpy(buf, ln->rnd + (size_t)rp * LANE_P + off, len);
+	return 0;
+}
+
+/* One real split (or n derives) of the combinations base.. in the lanes. */
+static void real_shares(struct xs_ctx *ctx, struct lanes *ln,
+			enum real_path path, uint8_t *secret, size_t len,
+			uint8_t *const shares[])
+{
+	unsigned i;
+
+	switch (path) {
+	case REAL_SPLIT:
+		assert_int_equal(xs_split(ctx, secret, len, shares), 0);
+		break;
+	case REAL_SPLIT_NONCE:
+		assert_int_equal(xs_split_nonce(ctx, 9, secret, len, shares),
+				 0);
+		break;
+	case REAL_DERIVE:
+		for (i = 0; i < ln->n; i++)
+			assert_int_equal(xs_share_derive(ctx, 9, secret, len, i,
+							 shares[i]),
+					 0);
+		break;
+	}
+	assert_false(ln->bad_request);
+}
+
+/*
+ * same_distribution() and exhaustive_recovery() on the production code:
+ * returns true if every c-subset of shares has the same distribution for
+ * every secret; with `recover` also rebuilds every secret from every
+ * k-subset with xs_combine.
+ */
+static bool real_same_distribution(unsigned k, unsigned n, unsigned wbits,
+				   unsigned c, enum real_path path,
+				   bool recover)
+{
+	static const uint8_t key[XS_KEY_SIZE] = {1, 2, 3};
+	unsigned p = xs_prime_for(n), np = p - 1, i, t, j, m, ns, nr;
+	unsigned sbits = wbits * np, rbits = wbits * (k - 1) * p;
+	unsigned cbits = wbits * c * np, pm = (1u << wbits) - 1;
+	static unsigned members[1024][XS_MAX_N];
+	uint32_t sets[1024], *hist, shv[XS_MAX_N], ksets[1024];
+	size_t nsec = 1u << sbits, ncode = 1u << cbits, len, b, lanes;
+	uint64_t total = (uint64_t)nsec << rbits, base, x;
+	uint8_t *secret, *shares[XS_MAX_N], *out;
+	const uint8_t *pick[XS_MAX_N];
+	size_t lens[XS_MAX_N], ssize, outlen;
+	struct lanes ln = {.k = k, .n = n, .p = p, .np = np, .wbits = wbits};
+	struct xs_ctx *ctx;
+	bool same = true;
+	unsigned nk, kidx[XS_MAX_N];
+
+	assert_true(sbits + rbits <= 22 && cbits <= 16);
+	len = (size_t)np * LANE_P - XS_CHECK_SIZE;
+	assert_int_equal(xs_piece_size(n, len), LANE_P);
+	ssize = xs_share_size(n, len);
+	ns = subsets(n, c, sets);
+	for (t = 0; t < ns; t++)
+		set_to_idx(sets[t], members[t]);
+	nk = subsets(n, k, ksets);
+	hist = calloc((size_t)ns * nsec * ncode, sizeof(*hist));
+	secret = calloc(1, len);
+	out = malloc(len);
+	ln.rnd = calloc(LANE_RANDS, LANE_P);
+	assert_non_null(hist);
+	assert_non_null(secret);
+	assert_non_null(out);
+	assert_non_null(ln.rnd);
+	for (i = 0; i < n; i++) {
+		shares[i] = malloc(ssize);
+		assert_non_null(shares[i]);
+	}
+	assert_int_equal(xs_ctx_new(&ctx, k, n, len, 0), 0);
+	assert_int_equal(xs_ctx_set_key(ctx, key), 0);
+	xs_ctx_set_rng_hook(ctx, lanes_hook, &ln);
+	nr = (k - 1) * p;
+	for (base = 0; base < total; base += LANE_USED) {
+		lanes = total - base < LANE_USED ? (size_t)(total - base)
+						 : LANE_USED;
+		for (b = 0; b < lanes; b++) {
+			x = base + b;
+			for (m = 1; m < p; m++)
+				secret[(m - 1) * LANE_P + b] =
+					(uint8_t)((x >> rbits >>
+						   (wbits * (m - 1))) &
+						  pm);
+			for (i = 0; i < nr; i++)
+				ln.rnd[(size_t)i * LANE_P + b] =
+					(uint8_t)((x >> (wbits * i)) & pm);
+		}
+		real_shares(ctx, &ln, path, secret, len, shares);
+		for (b = 0; b < lanes; b++) {
+			uint32_t sv = (uint32_t)((base + b) >> rbits);
+
+			for (i = 0; i < n; i++) {
+				shv[i] = 0;
+				for (j = 0; j < np; j++) {
+					uint8_t v = shares[i][XS_HDR_SIZE +
+							      j * LANE_P + b];
+
+					assert_true(v <= pm);
+					shv[i] |= (uint32_t)v << (j * wbits);
+				}
+			}
+			for (t = 0; t < ns; t++) {
+				uint32_t code = 0;
+
+				for (i = 0; i < c; i++)
+					code |= shv[members[t][i]]
+						<< (i * np * wbits);
+				hist[((size_t)t * nsec + sv) * ncode + code]++;
+			}
+		}
+		if (!recover)
+			continue;
+		for (t = 0; t < nk; t++) {
+			set_to_idx(ksets[t], kidx);
+			for (i = 0; i < k; i++) {
+				pick[i] = shares[kidx[i]];
+				lens[i] = ssize;
+			}
+			assert_int_equal(xs_combine(ctx, pick, lens, k, out,
+						    len, &outlen),
+					 0);
+			assert_memory_equal(out, secret, len);
+		}
+	}
+	assert_true(ln.hook_calls > 0);
+	for (t = 0; t < ns; t++) {
+		for (b = 1; b < nsec; b++) {
+			if (memcmp(&hist[(size_t)t * nsec * ncode],
+				   &hist[((size_t)t * nsec + b) * ncode],
+				   ncode * sizeof(*hist)))
+				same = false;
+		}
+	}
+	xs_ctx_free(ctx);
+	for (i = 0; i < n; i++)
+		free(shares[i]);
+	free(ln.rnd);
+	free(out);
+	free(secret);
+	free(hist);
+	return same;
+}
+
+static const char *const path_name[] = {"xs_split", "xs_split_nonce",
+					"xs_share_derive"};
+
+static void real_perfect(enum real_path path)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+		unsigned k = small[i].k, n = small[i].n, w = small[i].wbits;
+
+		print_message("%s (%u,%u) %u-bit pieces\n", path_name[path], k,
+			      n, w);
+		assert_true(real_same_distribution(k, n, w, k - 1, path, true));
+	}
+	/* k shares do depend on the secret: the test can fail */
+	assert_false(real_same_distribution(2, 3, 1, 2, path, false));
+	assert_false(real_same_distribution(3, 5, 1, 3, path, false));
+	assert_false(real_same_distribution(2, 3, 2, 2, path, false));
+}
+
+static void test_real_split_perfect(void **state)
+{
+	real_perfect(REAL_SPLIT);
+}
+
+static void test_real_split_nonce_perfect(void **state)
+{
+	real_perfect(REAL_SPLIT_NONCE);
+}
+
+static void test_real_derive_perfect(void **state)
+{
+	real_perfect(REAL_DERIVE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +512,9 @@ int main(void)
 		cmocka_unit_test(test_exhaustive_recovery),
 		cmocka_unit_test(test_fast_matches_reference),
 		cmocka_unit_test(test_linear_algebra_all_k_n),
+		cmocka_unit_test(test_real_split_perfect),
+		cmocka_unit_test(test_real_split_nonce_perfect),
+		cmocka_unit_test(test_real_derive_perfect),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,7 @@ void xs_ctx_free(struct xs_ctx *ctx)
 	if (!ctx)
 		return;
 	xs_rng_fini(&ctx->rng);
+	xs_ks_fini(&ctx->ks);
 	/* the workspace held secret bytes and the randomness that hides them */
 	if (ctx->rnd)
 		OPENSSL_cleanse(ctx->rnd,
@@ -77,6 +78,13 @@ void xs_ctx_free(struct xs_ctx *ctx)
 	free(ctx->tail);
 	free(ctx->plans);
 	free(ctx);
+}
+
+int xs_ctx_set_key(struct xs_ctx *ctx, const uint8_t key[XS_KEY_SIZE])
+{
+	if (!ctx || !key)
+		return -EINVAL;
+	return xs_ks_set_key(&ctx->ks, key);
 }
 
 const struct xs_plan *xs_ctx_plan(struct xs_ctx *ctx, const unsigned idx[])

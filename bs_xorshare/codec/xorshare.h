@@ -34,7 +34,8 @@
  *     8    1 check      integrity check of the secret (enum xs_check)
  *     9    3 reserved   zero
  *    12    4 secret_len length of the secret in bytes
- *    16    8 split_id   random, identical in all shares of one split
+ *    16    8 split_id   identical in all shares of one split: random
+ *                       (xs_split) or the nonce (xs_split_nonce)
  *    24    4 reserved   zero
  *    28    4 hdr_crc    CRC32C of bytes 0..27
  *
@@ -116,6 +117,58 @@ int xs_combine(struct xs_ctx *ctx, const uint8_t *const shares[],
 /* Parses and verifies a share header (magic, version, CRC, ranges, and
  * that len matches the size implied by n and secret_len). */
 int xs_share_parse(const void *share, size_t len, struct xs_share_info *info);
+
+/*
+ * ---- Deterministic splitting (doc/xorshare.md, section 5) ----
+ *
+ * With a per-volume key set, the randomness of a split is fixed by
+ * (key, nonce): random piece r^h_m (P = piece size bytes) is the first P
+ * bytes of the AES-128-CTR keystream with IV = nonce (64 bits, big-endian)
+ * || counter (64 bits, big-endian) starting at counter (h*p + m) *
+ * ceil(P/16). The split id in the share header is the nonce.
+ *
+ * The caller must never use one (key, nonce) pair for two different
+ * secrets (nor for two (k,n) or lengths): shares of two secrets made with
+ * the same randomness give any single share holder the XOR of the secrets
+ * (a two-time pad). Splitting the same secret again with the same nonce is
+ * harmless (same shares, bit for bit).
+ */
+#define XS_KEY_SIZE 16 /* per-volume randomness key (AES-128), secret */
+
+/* Fresh random key from getrandom(2). 0 or a negative errno. */
+int xs_key_generate(uint8_t key[XS_KEY_SIZE]);
+
+/* Sets (or replaces) the ctx's key for xs_split_nonce / xs_share_derive /
+ * xs_derive_blocks. 0, -EINVAL, -ENOMEM or -EIO (OpenSSL). */
+int xs_ctx_set_key(struct xs_ctx *ctx, const uint8_t key[XS_KEY_SIZE]);
+
+/*
+ * All n shares of secret with the randomness fixed by (key, nonce): same
+ * inputs -> same shares, bit for bit, whatever the CPU (VAES or OpenSSL).
+ * Buffers as for xs_split. -EINVAL if no key is set.
+ */
+int xs_split_nonce(struct xs_ctx *ctx, uint64_t nonce, const void *secret,
+		   size_t len, uint8_t *const shares[]);
+
+/*
+ * Share `index` (0..n-1) alone into share (xs_share_size(n, len) bytes):
+ * bit-for-bit equal to shares[index] of xs_split_nonce with the same
+ * inputs, computing only the keystream that share needs ((k-1)(p-1) of the
+ * (k-1)p random pieces). -EINVAL if no key is set.
+ */
+int xs_share_derive(struct xs_ctx *ctx, uint64_t nonce, const void *secret,
+		    size_t len, unsigned index, uint8_t *share);
+
+/*
+ * Share `index` of each of nblocks consecutive blocks: block b is
+ * data + b * block_len (block_len bytes), its nonce first_nonce + b, and its
+ * share goes to out + b * xs_share_size(n, block_len). Equal to nblocks
+ * calls of xs_share_derive, with the checks and geometry done once.
+ * The nonces must not wrap (first_nonce + nblocks - 1 <= UINT64_MAX).
+ */
+int xs_derive_blocks(struct xs_ctx *ctx, unsigned index, uint64_t first_nonce,
+		     const void *data, size_t nblocks, size_t block_len,
+		     uint8_t *out);
 
 /* Which XOR kernel the dispatcher chose ("avx2" or "portable"). */
 const char *xs_kernel_name(void);

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bs_xorshare/xs_internal.h"
+#include "codec/xs_internal.h"
 
 static const char usage_text[] =
 	"usage: tgtx-xorshare split [--sha256] -k K -n N IN OUTPREFIX\n"

@@ -115,11 +115,57 @@ struct xs_rng {
 };
 
 int xs_rng_init(struct xs_rng *r);
+/* getrandom(2) until len bytes are filled. 0 or a negative errno. */
+int xs_entropy(void *buf, size_t len);
 /* Deterministic stream for tests only: never reseeds. */
 int xs_rng_init_fixed(struct xs_rng *r, const uint8_t key[16]);
 void xs_rng_fini(struct xs_rng *r);
 /* Overwrites buf with fresh random bytes. */
 int xs_rng_fill(struct xs_rng *r, void *buf, size_t len);
+
+/* ---- keyed keystream for deterministic splits (xs_keystream.c) ---- */
+
+struct xs_ks {
+	void *evp;	 /* EVP_CIPHER_CTX keyed once, used without VAES */
+	uint8_t rk[176]; /* AES-128 round keys for the VAES path */
+	bool vaes;
+	bool set;
+};
+
+int xs_ks_set_key(struct xs_ks *ks, const uint8_t key[XS_KEY_SIZE]);
+void xs_ks_fini(struct xs_ks *ks);
+/* out = in XOR keystream from IV = nonce || ctr (in NULL: keystream only;
+ * in == out allowed). */
+int xs_ks_xor(struct xs_ks *ks, uint64_t nonce, uint64_t ctr, const uint8_t *in,
+	      uint8_t *out, size_t len);
+
+/* ---- where a split's random pieces come from (xs_source.c) ---- */
+
+/*
+ * Test-only random source: fills buf with bytes [off, off+len) of random
+ * piece rp (= h*p + m) of the split with this nonce (the split id for
+ * xs_split). When set, xs_split, xs_split_nonce, xs_share_derive and
+ * xs_derive_blocks draw every random byte from it, through the same code
+ * as in production, so the exhaustive perfectness tests cover that code.
+ */
+typedef int (*xs_rng_hook_fn)(void *arg, uint64_t nonce, unsigned rp,
+			      size_t off, uint8_t *buf, size_t len);
+void xs_ctx_set_rng_hook(struct xs_ctx *ctx, xs_rng_hook_fn fn, void *arg);
+
+struct xs_src {
+	bool keyed;	       /* (key, nonce) stream, else the CSPRNG */
+	uint64_t nonce;	       /* keyed nonce, or split id */
+	uint64_t piece_blocks; /* keyed: AES blocks per random piece */
+};
+
+/*
+ * out = in XOR bytes [off, off+len) of random piece rp (in NULL: the
+ * random bytes alone; in == out allowed). off is a multiple of 16 so a
+ * keyed stream seeks to a whole block. The CSPRNG source ignores rp/off:
+ * each call takes the next fresh bytes.
+ */
+int xs_src_piece(struct xs_ctx *ctx, const struct xs_src *src, unsigned rp,
+		 size_t off, const uint8_t *in, uint8_t *out, size_t len);
 
 /* ---- context (xs_ctx.c) ---- */
 
@@ -137,6 +183,9 @@ struct xs_ctx {
 	size_t tail_cap;
 	struct xs_plan *plans;
 	unsigned nplans, next_plan;
+	struct xs_ks ks;
+	xs_rng_hook_fn hook;
+	void *hook_arg;
 };
 
 /* Plan for k increasing share indices, from the cache or built into it. */
@@ -156,15 +205,25 @@ struct xs_geom {
 
 int xs_geom(const struct xs_ctx *ctx, size_t len, struct xs_geom *g);
 
+/*
+ * Prepares the payload of secret for a split (xs_split.c): builds the tail
+ * (secret end, check, padding) in ctx->tail and points spiece[1..p-1] at
+ * the payload pieces (spiece[0] = NULL, the zero dummy).
+ */
+int xs_payload(struct xs_ctx *ctx, const uint8_t *secret, size_t len,
+	       const struct xs_geom *g, const uint8_t *spiece[]);
+
 /* ---- AES-128-CTR with VAES (xs_aes_vaes.c) ---- */
 
 bool xs_aes_vaes_usable(void);
 void xs_aes128_expand(const uint8_t key[16], uint8_t out[176]);
-/* Keystream of IV = nonce || ctr (big-endian) into out; advances *ctr. */
+/* Keystream of IV = nonce || ctr (big-endian), XORed with in unless in is
+ * NULL, into out (in == out allowed); advances *ctr. */
 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce, uint64_t *ctr,
-			uint8_t *out, size_t len);
+			const uint8_t *in, uint8_t *out, size_t len);
 /* Forces the OpenSSL path (tests); returns the previous setting. */
 bool xs_rng_force_openssl(bool on);
+bool xs_rng_force_openssl_get(void);
 
 /* ---- checks and header (xs_check.c, xs_format.c) ---- */
 

@@ -4,7 +4,9 @@
  * OpenSSL 3.0's CTR runs one block per AES-NI instruction (~10 GB/s here)
  * and the keystream is most of a split's cost. The stream is bit-identical
  * to OpenSSL's AES-128-CTR with IV = nonce || counter (big-endian), which a
- * unit test checks. xs_rng.c uses it only when the CPU has VAES/AVX-512BW.
+ * unit test checks. With an input it encrypts (out = in XOR keystream) in the
+ * same pass, which is how a derived share piece is made in one sweep. xs_rng.c
+ * uses it only when the CPU has VAES/AVX-512BW.
  */
 #include <cpuid.h>
 #include <immintrin.h>
@@ -62,8 +64,17 @@ VAES512 static __m512i enc(__m512i b, const __m512i k[11])
 	return _mm512_aesenclast_epi128(b, k[10]);
 }
 
+/* One 64-byte chunk of output: keystream, XORed with the input if any. */
+VAES512 static void put(uint8_t *out, const uint8_t *in, __m512i ks)
+{
+	if (in)
+		ks = _mm512_xor_si512(ks, _mm512_loadu_si512(in));
+	_mm512_storeu_si512(out, ks);
+}
+
 VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
-				uint64_t *ctr, uint8_t *out, size_t len)
+				uint64_t *ctr, const uint8_t *in, uint8_t *out,
+				size_t len)
 {
 	const __m512i swap = _mm512_broadcast_i32x4(_mm_set_epi8(
 		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
@@ -85,10 +96,12 @@ VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
 	sixteen = _mm512_add_epi64(four, _mm512_add_epi64(four, four));
 	sixteen = _mm512_add_epi64(sixteen, four);
 	for (; len >= 256; len -= 256, out += 256, c += 16) {
-		_mm512_storeu_si512(out, enc(block(c0, swap), k));
-		_mm512_storeu_si512(out + 64, enc(block(c1, swap), k));
-		_mm512_storeu_si512(out + 128, enc(block(c2, swap), k));
-		_mm512_storeu_si512(out + 192, enc(block(c3, swap), k));
+		put(out, in, enc(block(c0, swap), k));
+		put(out + 64, in ? in + 64 : NULL, enc(block(c1, swap), k));
+		put(out + 128, in ? in + 128 : NULL, enc(block(c2, swap), k));
+		put(out + 192, in ? in + 192 : NULL, enc(block(c3, swap), k));
+		if (in)
+			in += 256;
 		c0 = _mm512_add_epi64(c0, sixteen);
 		c1 = _mm512_add_epi64(c1, sixteen);
 		c2 = _mm512_add_epi64(c2, sixteen);
@@ -96,11 +109,14 @@ VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
 	}
 	while (len) {
 		uint8_t tmp[64];
-		size_t n = len < 64 ? len : 64;
+		size_t n = len < 64 ? len : 64, b;
 
 		_mm512_storeu_si512(tmp, enc(block(c0, swap), k));
-		memcpy(out, tmp, n);
+		for (b = 0; b < n; b++)
+			out[b] = in ? (uint8_t)(tmp[b] ^ in[b]) : tmp[b];
 		out += n;
+		if (in)
+			in += n;
 		len -= n;
 		/* a partly used block is dropped, never reused */
 		c += (n + 15) / 16;

@@ -34,8 +34,10 @@ static void rng_register_atfork(void)
 	pthread_atfork(NULL, NULL, rng_child);
 }
 
-static int get_entropy(uint8_t *buf, size_t len)
+int xs_entropy(void *dst, size_t len)
 {
+	uint8_t *buf = dst;
+
 	while (len) {
 		ssize_t got = getrandom(buf, len, 0);
 
@@ -77,12 +79,17 @@ bool xs_rng_force_openssl(bool on)
 	return __atomic_exchange_n(&force_openssl, on, __ATOMIC_RELAXED);
 }
 
+bool xs_rng_force_openssl_get(void)
+{
+	return __atomic_load_n(&force_openssl, __ATOMIC_RELAXED);
+}
+
 static int rng_rekey(struct xs_rng *r)
 {
 	uint8_t kiv[24];
 	int ret;
 
-	ret = get_entropy(kiv, sizeof(kiv));
+	ret = xs_entropy(kiv, sizeof(kiv));
 	if (!ret)
 		ret = rng_key(r, kiv, kiv + 16);
 	OPENSSL_cleanse(kiv, sizeof(kiv));
@@ -144,7 +151,7 @@ int xs_rng_fill(struct xs_rng *r, void *buf, size_t len)
 			return ret;
 	}
 	if (r->vaes) {
-		xs_aes128_ctr_vaes(r->rk, r->nonce, &r->ctr, p, len);
+		xs_aes128_ctr_vaes(r->rk, r->nonce, &r->ctr, NULL, p, len);
 		r->since_key += len;
 		return 0;
 	}
