@@ -59,6 +59,7 @@ struct sharelog_stats {
 	uint64_t drops;	     /* peers dropped for space since open */
 	uint64_t torn_bytes; /* dropped from the tail at open */
 	uint8_t k, n;
+	uint8_t uuid[16];
 };
 
 struct sharelog_peer {

@@ -214,6 +214,7 @@ void sharelog_get_stats(struct sharelog *sl, struct sharelog_stats *st)
 	st->next_gen = sl->next_gen;
 	st->gen_reserved = sl->state.gen_reserved;
 	st->block_size = sl->block_size;
+	memcpy(st->uuid, sl->uuid, 16);
 	st->log_size = sl->cfg.log_size;
 	st->seg_size = sl->seg_size;
 	st->nr_segments = sl->nsegs;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * State of one xorshare LUN, shared by the store (bs_xorshare.c) and its
- * baseline pass (xs_baseline.c). Fields marked [W] belong to the writer
- * thread; [M] are guarded by mu, [V] by vmu; [L] belong to the event loop.
+ * State of one xorshare LUN, shared by the store's files (glue, writer,
+ * volume thread, activity log, baseline). Fields marked [W] belong to the
+ * writer thread; [M] are guarded by mu, [V] by vmu; [L] belong to the
+ * event loop; [R] are written under rmu by the writer.
  */
 #ifndef TGTX_BS_XORSHARE_PRIV_H
 #define TGTX_BS_XORSHARE_PRIV_H
@@ -13,10 +14,11 @@
 #include <stdint.h>
 
 #include "bs/bs.h"
-#include "sharelog.h"
+#include "core/loop.h"
+#include "log/sharelog.h"
+#include "log/sl_genmap.h"
+#include "xs_al.h"
 #include "xs_meta.h"
-
-struct xs_ctx;
 
 /* A volume change whose record is in the log but not yet in the volume. */
 struct xs_apply {
@@ -24,11 +26,11 @@ struct xs_apply {
 	enum sl_rec_type type;
 	uint64_t offset, len;
 	const uint8_t *src;
+	bool own_src; /* src is a private copy, freed once written */
 };
 
 /*
- * One logged batch on its way to the volume: the writer thread fills it
- * (requests, then their volume changes once the log holds them durably),
+ * One logged batch on its way to the volume: the writer thread fills it,
  * the volume thread writes it and completes the requests. A ring of these
  * hands batches over in log order.
  */
@@ -50,23 +52,28 @@ struct xs_dev {
 	struct bs_dev *dev;
 	int vol_fd;
 	uint64_t size;
+	uint32_t bs; /* block size: the unit of sharing */
 	char logdir[PATH_MAX];
 	struct xs_meta meta;
 	enum sl_full_policy full;
 	uint32_t chunk; /* largest data length of one record */
-	uint32_t max_rec;
+	uint32_t al_cap;
+	/* test switches (environment, read once at open, logged loudly) */
+	bool test_ack_before_log, test_break_al;
+	int nonce_fd; /* TGTX_TEST_XS_NONCE_LOG: (lba, gen, crc) per block */
 
 	/* [W] */
 	struct sharelog *sl;
-	struct xs_ctx *ctx;
+	struct sl_genmap *gm;
+	struct xs_al *al;
 	uint8_t *bbuf;
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
-	uint64_t applied;    /* every seq <= this is in the volume, or queued
-				for it in the ring (vol_quiesce() waits) */
-	uint64_t vol_synced; /* ... and durable there */
-	uint64_t last_ckpt_ms, last_reload_ms;
+	uint64_t last_reload_ms;
 	uint64_t base_next, base_size, base_saved_ms;
+	uint64_t *relog; /* extents to re-log after an unclean stop */
+	uint32_t nr_relog, relog_done;
+	uint64_t relog_off; /* next byte within relog[relog_done] */
 	unsigned batches;
 
 	/* [M] */
@@ -79,13 +86,14 @@ struct xs_dev {
 	struct sharelog_peer snap_peer[SL_MAX_N];
 	char snap_alert[256];
 	uint64_t snap_base_next, snap_base_size;
+	uint32_t snap_relog_left, snap_al_hot;
+	uint64_t snap_al_txns;
 	uint64_t nr_records, nr_writes;
 
-	/*
-	 * [V] guarded by vmu (not mu, which the event loop takes per request):
-	 * the ring of logged batches; [vhead, vhead + vcount) wait for the
-	 * volume thread.
-	 */
+	/* [R] held by the writer while it logs; resync readers take it */
+	pthread_mutex_t rmu;
+
+	/* [V] the ring of logged batches; [vhead, vhead+vcount) queued */
 	pthread_mutex_t vmu;
 	struct xs_vjob vjobs[XS_VQ_DEPTH];
 	unsigned vhead, vcount;
@@ -101,16 +109,34 @@ struct xs_dev {
 	struct loop_defer free_defer;
 };
 
-/* Writer thread: appends a record covering [off, off+len) of src. */
+/* ---- xs_writer.c (writer thread) ---- */
+void *xs_writer_main(void *arg);
+/* Appends records covering [off, off+len) of src (split at extents). */
 int xs_log_data(struct xs_dev *xd, struct bs_req *req, uint64_t off,
-		uint64_t len, const uint8_t *src, bool apply);
-/* Writer thread: appends an UNMAP record (range reads as zeroes). */
+		uint64_t len, const uint8_t *src, bool apply, bool own_src);
+/* Appends UNMAP records (range reads as zeroes). */
 int xs_log_zero(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 		uint64_t len, bool apply);
-/* Writer thread: one baseline step; returns true while work remains. */
-bool xs_baseline_step(struct xs_dev *xd);
-/* Writer thread: sets up the baseline at open (first protection). */
-int xs_baseline_init(struct xs_dev *xd, bool new_volume);
+/* Makes log, volume and map durable and writes an empty activity log. */
+int xs_clean_stop(struct xs_dev *xd);
+void xs_snapshot(struct xs_dev *xd);
+uint64_t xs_now_ms(void);
+
+/* ---- xs_volume.c ---- */
+void *xs_volume_main(void *arg);
+struct xs_vjob *xs_vjob_get(struct xs_dev *xd);
+void xs_vjob_publish(struct xs_dev *xd, struct xs_vjob *j, uint64_t bytes);
+/* Writer: waits until every queued batch is in the volume. */
+void xs_vol_quiesce(struct xs_dev *xd);
+void xs_vol_stop(struct xs_dev *xd);
+void xs_apply_list(struct xs_dev *xd, struct xs_apply *list, size_t nr);
+void xs_post_done(struct xs_dev *xd, struct bs_req **batch, unsigned nr);
+void xs_set_req_error(struct bs_req *req, int err);
 int xs_pread_all(int fd, void *buf, size_t len, uint64_t off);
+
+/* ---- xs_baseline.c: baseline of new ranges and re-log after a crash ---- */
+bool xs_baseline_step(struct xs_dev *xd);
+int xs_baseline_init(struct xs_dev *xd, bool new_volume, uint64_t old_size);
+bool xs_relog_step(struct xs_dev *xd);
 
 #endif
