@@ -45,7 +45,7 @@ setup_lun() {
 	tgtxadm_ctl --op new --mode target --tid 1 -T "$IQN"
 	tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 1 \
 		--bstype xorshare -b "$VOL" --params write-cache=off \
-		--bsopts "k=2;n=3;log=$LOGDIR;log_size=8G"
+		--bsopts "k=2;n=3;log=$LOGDIR;log_size=2G"
 	tgtxadm_ctl --op bind --mode target --tid 1 -I ALL
 }
 
@@ -160,7 +160,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
 	[ "$acked_round" -eq 0 ] ||
 		pass "round $round: $acked_round acknowledged ranges survived SIGKILL"
 	stop_tgtxd
-	grep -q "replayed [1-9]" "$TGTXD_LOG" &&
+	grep -q "re-logged after an unclean stop" "$TGTXD_LOG" &&
 		replayed_rounds=$((replayed_rounds + 1))
 	# the next round starts from a fresh daemon log
 	mv "$TGTXD_LOG" "$TGTXD_LOG.$round"
@@ -186,4 +186,4 @@ done <"$ACKED"
 [ "$bad" -eq 0 ] || fail "$bad of $total acknowledged ranges lost by the end"
 pass "all $total acknowledged ranges of $round rounds read back"
 stop_tgtxd
-log "rounds with a replay: $replayed_rounds, with a torn tail cut: $torn_rounds"
+log "rounds with a re-log: $replayed_rounds, with a torn tail cut: $torn_rounds"
