@@ -43,8 +43,8 @@ struct sharelog_cfg {
 struct sharelog;
 
 struct sharelog_stats {
-	uint64_t first_seq;   /* oldest record still in the log (0: none) */
-	uint64_t last_seq;    /* newest record (0: none yet) */
+	uint64_t first_seq; /* oldest record still in the log (0: none) */
+	uint64_t last_seq;  /* newest record (0: none yet) */
 	uint64_t next_seq;
 	uint64_t durable_seq; /* every record <= this is on stable storage:
 			       * the replicator sends no record above it */

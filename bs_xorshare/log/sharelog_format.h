@@ -157,14 +157,14 @@ struct xs_meta_disk {
 #define SL_KEY_BYTES 16 /* = XS_KEY_SIZE of the codec */
 
 struct sl_key_disk {
-	uint64_t magic;		  /*  0 SL_KEY_MAGIC */
-	uint16_t version;	  /*  8 SL_VERSION */
-	uint16_t hdr_len;	  /* 10 SL_KEY_SIZE */
-	uint32_t reserved0;	  /* 12 zero */
-	uint8_t uuid[16];	  /* 16 volume the key belongs to */
+	uint64_t magic;		   /*  0 SL_KEY_MAGIC */
+	uint16_t version;	   /*  8 SL_VERSION */
+	uint16_t hdr_len;	   /* 10 SL_KEY_SIZE */
+	uint32_t reserved0;	   /* 12 zero */
+	uint8_t uuid[16];	   /* 16 volume the key belongs to */
 	uint8_t key[SL_KEY_BYTES]; /* 32 */
-	uint8_t reserved1[12];	  /* 48 zero */
-	uint32_t crc;		  /* 60 CRC32C of bytes 0..59 */
+	uint8_t reserved1[12];	   /* 48 zero */
+	uint32_t crc;		   /* 60 CRC32C of bytes 0..59 */
 } __attribute__((packed));
 
 /*
@@ -179,9 +179,9 @@ struct sl_key_disk {
  * is valid for a cold extent (not in the activity log); an all-zero chunk
  * (never written) is valid too.
  */
-#define SL_GENMAP_MAGIC	       0x504d475358544754ULL /* "TGTXSGMP" */
-#define SL_GENMAP_HDR_PAGE     4096
-#define SL_GENMAP_TRAILER_PAGE 4096
+#define SL_GENMAP_MAGIC		0x504d475358544754ULL /* "TGTXSGMP" */
+#define SL_GENMAP_HDR_PAGE	4096
+#define SL_GENMAP_TRAILER_PAGE	4096
 #define SL_GENMAP_TRAILER_MAGIC 0x54474d58U /* "XMGT" */
 
 struct sl_genmap_hdr {

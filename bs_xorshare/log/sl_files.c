@@ -80,8 +80,7 @@ int sl_state_load(const char *dir, struct sl_state *st)
 	crc = le32toh(raw.crc);
 	raw.crc = 0;
 	if (le32toh(raw.magic) != SL_STATE_MAGIC ||
-	    crc != crc32c(0, &raw, sizeof(raw)) ||
-	    raw.n > SL_MAX_N)
+	    crc != crc32c(0, &raw, sizeof(raw)) || raw.n > SL_MAX_N)
 		return -EBADMSG;
 	if (le16toh(raw.version) != SL_VERSION)
 		return -EPROTONOSUPPORT;
@@ -194,7 +193,8 @@ int sl_seg_hdr_decode(const void *buf, struct sl_seg_hdr *out)
 	    out->n == 0 || out->n > SL_MAX_N || out->k == 0 ||
 	    out->k > out->n || out->first_seq == 0 ||
 	    out->seg_size < SL_SEG_HDR_SIZE || out->block_size < 512 ||
-	    out->block_size > 65536 || (out->block_size & (out->block_size - 1)))
+	    out->block_size > 65536 ||
+	    (out->block_size & (out->block_size - 1)))
 		return -EINVAL;
 	return 0;
 }

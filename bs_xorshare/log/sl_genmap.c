@@ -71,8 +71,8 @@ int sl_genmap_open(struct sl_genmap **out, const char *dir,
 	gm->block_size = block_size;
 	gm->extent_blocks = (uint32_t)(SL_EXTENT_BYTES / block_size);
 	gm->chunk = (uint64_t)gm->extent_blocks * 8 + SL_GENMAP_TRAILER_PAGE;
-	gm->buf_len = gm->extent_blocks > GM_BATCH ? gm->extent_blocks
-						   : GM_BATCH;
+	gm->buf_len =
+		gm->extent_blocks > GM_BATCH ? gm->extent_blocks : GM_BATCH;
 	gm->buf = malloc(gm->buf_len * 8);
 	snprintf(path, sizeof(path), "%s/genmap", dir);
 	gm->fd = open(path,
@@ -228,8 +228,7 @@ int sl_genmap_check(struct sl_genmap *gm, uint64_t extent)
 	if (le32toh(t.magic) == SL_GENMAP_TRAILER_MAGIC &&
 	    le32toh(t.crc) ==
 		    crc32c(0, &t, offsetof(struct sl_genmap_trailer, crc)) &&
-	    le16toh(t.version) == SL_VERSION &&
-	    le64toh(t.extent) == extent &&
+	    le16toh(t.version) == SL_VERSION && le64toh(t.extent) == extent &&
 	    le32toh(t.entries_crc) == crc32c(0, gm->buf, len))
 		return 0;
 	for (size_t i = 0; i < gm->extent_blocks && zero; i++)
@@ -286,7 +285,8 @@ int sl_key_load(const char *dir, const uint8_t uuid[16], uint8_t key[16])
 	if (ret)
 		return ret;
 	if (le64toh(d.magic) != SL_KEY_MAGIC ||
-	    le32toh(d.crc) != crc32c(0, &d, offsetof(struct sl_key_disk, crc)) ||
+	    le32toh(d.crc) !=
+		    crc32c(0, &d, offsetof(struct sl_key_disk, crc)) ||
 	    le16toh(d.version) != SL_VERSION ||
 	    le16toh(d.hdr_len) != SL_KEY_SIZE || memcmp(d.uuid, uuid, 16))
 		return -EBADMSG;

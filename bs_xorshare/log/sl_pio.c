@@ -210,8 +210,8 @@ int sl_zero_range(int fd, uint64_t off, uint64_t len)
 		int ret = 0;
 
 		for (uint64_t o = 0; o < len && !ret; o += sizeof(zero)) {
-			uint64_t n = len - o < sizeof(zero) ? len - o
-							    : sizeof(zero);
+			uint64_t n =
+				len - o < sizeof(zero) ? len - o : sizeof(zero);
 
 			ret = pwrite_full(fd, zero, n, off + o);
 		}

@@ -87,8 +87,8 @@ int sl_record_check(const void *rec, size_t avail)
 	if (ret)
 		return ret;
 	if (h.type == SL_REC_WRITE &&
-	    h.data_crc != crc32c(0, sl_record_data(rec),
-				 h.rec_len - SL_REC_HDR_SIZE))
+	    h.data_crc !=
+		    crc32c(0, sl_record_data(rec), h.rec_len - SL_REC_HDR_SIZE))
 		return -EBADMSG;
 	return 0;
 }

@@ -29,8 +29,8 @@
  * 0 or -errno.
  */
 int sl_resync_shares(struct xs_ctx *ctx, unsigned n, struct sl_genmap *gm,
-		     int vol_fd,
-		     uint32_t block_size, unsigned peer, uint64_t lba,
-		     uint32_t nblocks, uint8_t *out, uint64_t *gens);
+		     int vol_fd, uint32_t block_size, unsigned peer,
+		     uint64_t lba, uint32_t nblocks, uint8_t *out,
+		     uint64_t *gens);
 
 #endif

@@ -276,4 +276,3 @@ const char *sharelog_alert(struct sharelog *sl)
 {
 	return sl->alert;
 }
-

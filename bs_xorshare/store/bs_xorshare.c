@@ -403,8 +403,8 @@ static void read_test_switches(struct xs_dev *xd)
 			xd->dev->label);
 	xd->nonce_fd = -1;
 	if (nl && *nl) {
-		xd->nonce_fd = open(nl, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-				    0600);
+		xd->nonce_fd = open(
+			nl, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		log_warn("%s: TEST MODE: every block's generation noted in %s",
 			 xd->dev->label, nl);
 	}
@@ -436,8 +436,8 @@ static int setup_recovery(struct xs_dev *xd, uint64_t *hot, uint32_t nr_hot,
 			listed = xd->relog[i] == e;
 		if (listed || !sl_genmap_check(xd->gm, e))
 			continue;
-		uint64_t *r = realloc(xd->relog,
-				      sizeof(*r) * (xd->nr_relog + 1));
+		uint64_t *r =
+			realloc(xd->relog, sizeof(*r) * (xd->nr_relog + 1));
 
 		if (!r)
 			return -ENOMEM;
@@ -508,9 +508,9 @@ static void xs_stop(struct xs_dev *xd)
 	loop_del_fd(&xd->lfd);
 }
 
-static const char *const xs_known_opts[] = {
-	"k", "n", "log", "log_size", "full", "force", "check", "al_extents",
-	NULL};
+static const char *const xs_known_opts[] = {"k",	"n",	      "log",
+					    "log_size", "full",	      "force",
+					    "check",	"al_extents", NULL};
 
 static int parse_opts(struct xs_dev *xd, const char *opts, unsigned *k,
 		      unsigned *n, uint64_t *log_size, bool *force,

@@ -61,8 +61,8 @@ static int al_pread(int fd, void *buf, size_t len, uint64_t off)
 }
 
 /* Reads one slot; *txn 0 when it is absent or invalid. */
-static int al_load_slot(struct xs_al *al, int i, uint64_t *txn,
-			uint32_t **ents, uint32_t *count)
+static int al_load_slot(struct xs_al *al, int i, uint64_t *txn, uint32_t **ents,
+			uint32_t *count)
 {
 	struct sl_al_hdr h;
 	uint32_t n, crc;
@@ -108,8 +108,8 @@ static int al_write(struct xs_al *al, bool empty)
 	uint32_t *e;
 	int fd, ret;
 
-	ret = al_grow_buf(al, SL_AL_HDR_SIZE + 4 * (size_t)(al->hot +
-							     al->wanted));
+	ret = al_grow_buf(al,
+			  SL_AL_HDR_SIZE + 4 * (size_t)(al->hot + al->wanted));
 	if (ret)
 		return ret;
 	e = (uint32_t *)(al->buf + SL_AL_HDR_SIZE);
@@ -300,8 +300,8 @@ uint32_t xs_al_pick_victims(struct xs_al *al, uint32_t nr, uint64_t *victims)
 		for (uint64_t x = 0; x < al->nr_extents; x++) {
 			uint64_t s = al->stamp[x];
 
-			if (!s || s == al->epoch || (al->flags[x] & AL_PINNED) ||
-			    s >= best_stamp)
+			if (!s || s == al->epoch ||
+			    (al->flags[x] & AL_PINNED) || s >= best_stamp)
 				continue;
 			best = x;
 			best_stamp = s;

@@ -35,8 +35,8 @@ int xs_baseline_init(struct xs_dev *xd, bool new_volume, uint64_t old_size)
 		if (xd->base_next >= xd->base_size)
 			xd->base_next = old_size;
 		xd->base_size = xd->size;
-		log_info("xorshare %s: volume grew from %" PRIu64
-			 " to %" PRIu64 " bytes: baseline of the new range "
+		log_info("xorshare %s: volume grew from %" PRIu64 " to %" PRIu64
+			 " bytes: baseline of the new range "
 			 "scheduled",
 			 xd->logdir, old_size, xd->size);
 		return sharelog_set_baseline(xd->sl, xd->base_next,

@@ -86,8 +86,8 @@ static int make_durable(struct xs_dev *xd)
 	if (!ret)
 		ret = sl_fdatasync(xd->vol_fd);
 	if (ret)
-		log_err("%s: making log and volume durable: %s",
-			xd->dev->label, strerror(-ret));
+		log_err("%s: making log and volume durable: %s", xd->dev->label,
+			strerror(-ret));
 	return ret;
 }
 
@@ -167,9 +167,8 @@ static void nonce_note(struct xs_dev *xd, uint64_t lba, uint32_t nblocks,
 }
 
 /* Appends a record, resolving a full log per the policy. */
-static int append_record(struct xs_dev *xd, enum sl_rec_type type,
-			 uint64_t lba, uint32_t nblocks, uint64_t gen,
-			 const uint8_t *src)
+static int append_record(struct xs_dev *xd, enum sl_rec_type type, uint64_t lba,
+			 uint32_t nblocks, uint64_t gen, const uint8_t *src)
 {
 	static _Thread_local uint64_t last_alert_ms;
 	bool warned = false;

@@ -3,7 +3,7 @@
 # start tgtxd on the same volume and share log, run acknowledged writes
 # (tgtx-rwcheck, each range recorded once it got GOOD status) beside a
 # random-write load, SIGKILL the daemon at a random moment, start it again
-# (replay, torn-tail cut) and check that
+# (torn-tail cut, hot extents re-logged) and check that
 #   - every acknowledged range reads back (it is in the volume),
 #   - the volume rebuilt from the share log (after a clean stop) equals the
 #     volume file byte for byte: log and volume describe the same history.
@@ -141,7 +141,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
 			"$(cat "$TGTX_TEST_DIR/tear.txt")"
 	fi
 
-	# restart: the log is checked, its torn tail cut, its tail replayed
+	# restart: the log is checked, its torn tail cut, its hot extents re-logged
 	start_tgtxd main
 	setup_lun
 	if grep -q "torn tail dropped" "$TGTXD_LOG"; then

@@ -104,7 +104,8 @@ static int confirm(const char *dir, unsigned peer, uint64_t seq)
 }
 
 /* A codec context of the volume, with its key, for blocks of bs bytes. */
-static struct xs_ctx *volume_ctx(const char *dir, const struct sharelog_stats *st)
+static struct xs_ctx *volume_ctx(const char *dir,
+				 const struct sharelog_stats *st)
 {
 	uint8_t key[XS_KEY_SIZE];
 	struct xs_meta m;
@@ -167,8 +168,7 @@ static void combine_record(struct xs_ctx *ctx, const struct sharelog_stats *st,
 		}
 		ret = xs_combine(ctx, sp, lens, nidx, out, st->block_size,
 				 &got);
-		if (ret || got != st->block_size ||
-		    memcmp(out, block, got)) {
+		if (ret || got != st->block_size || memcmp(out, block, got)) {
 			fprintf(stderr,
 				"seq %" PRIu64 " block %" PRIu64
 				": derived shares do not rebuild the data\n",
@@ -400,8 +400,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!dir || (resync && (!vol || !out)) ||
-	    (cpdir && (!out || !nshares)))
+	if (!dir || (resync && (!vol || !out)) || (cpdir && (!out || !nshares)))
 		usage();
 	if (do_confirm)
 		return confirm(dir, cpeer, cseq);
@@ -425,8 +424,8 @@ int main(int argc, char **argv)
 			die("--shares", EINVAL);
 	if (resync || cpdir) {
 		ret = resync ? do_resync(dir, sl, rpeer, vol, out)
-			     : do_combine_peers(dir, sl, cpdir, shares,
-						nshares, out);
+			     : do_combine_peers(dir, sl, cpdir, shares, nshares,
+						out);
 		sharelog_close(sl);
 		return ret;
 	}

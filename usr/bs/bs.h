@@ -116,8 +116,7 @@ bool bs_opt_get(const char *opts, const char *key, char *val, size_t vlen);
 int bs_opt_check(const char *opts, const char *const *known, char *err,
 		 size_t errlen);
 int bs_opt_bool(const char *opts, const char *key, bool *out);
-int bs_opt_uint(const char *opts, const char *key, uint64_t max,
-		uint64_t *out);
+int bs_opt_uint(const char *opts, const char *key, uint64_t max, uint64_t *out);
 int bs_parse_size(const char *s, uint64_t *out);
 
 #define BS_REGISTER(ops)                                                       \

@@ -185,8 +185,7 @@ int bs_opt_bool(const char *opts, const char *key, bool *out)
 	return -EINVAL;
 }
 
-int bs_opt_uint(const char *opts, const char *key, uint64_t max,
-		uint64_t *out)
+int bs_opt_uint(const char *opts, const char *key, uint64_t max, uint64_t *out)
 {
 	char v[32], *end;
 	unsigned long long x;
