@@ -47,12 +47,14 @@ static void pio_init(void)
 	const char *s = getenv("TGTX_TEST_XS_POWERLOSS");
 	const char *m = getenv("TGTX_TEST_XS_POWERLOSS_MAX");
 	unsigned long max = m ? strtoul(m, NULL, 10) : 3000;
+	/* past the writes of a LUN's set-up */
+	unsigned long min = 100;
 
 	if (!s || !*s)
 		return;
 	pio_on = true;
 	pio_rand = (unsigned)strtoul(s, NULL, 10) ^ 0x9e3779b9u;
-	pio_left = 1 + pio_next_rand() % (max ? max : 1);
+	pio_left = min + pio_next_rand() % (max > min ? max - min + 1 : 1);
 	log_warn("TEST MODE: simulated power loss after %llu store writes "
 		 "(TGTX_TEST_XS_POWERLOSS=%s)",
 		 (unsigned long long)pio_left, s);

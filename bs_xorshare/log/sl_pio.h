@@ -7,7 +7,7 @@
  * With TGTX_TEST_XS_POWERLOSS=SEED in the environment (read once), each
  * write first saves the bytes it overwrites; a successful fdatasync of the
  * file forgets them (they are on stable storage). After a random number of
- * writes (1..TGTX_TEST_XS_POWERLOSS_MAX, default 3000), the process puts
+ * writes (100..TGTX_TEST_XS_POWERLOSS_MAX, default 3000), the process puts
  * back the saved pre-images of all unflushed writes, or of a random subset,
  * newest first, and _exit()s: every byte is left with a value it held
  * since its file's last flush, which is what a power cut allows.

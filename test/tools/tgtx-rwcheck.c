@@ -49,6 +49,7 @@ struct job {
 	uint64_t blocks;
 	uint64_t seed;
 	uint32_t chunk_blocks;
+	int fua; /* WRITE(16) with FUA: durable when GOOD comes back */
 };
 
 /* Reports a failed command (sense or transport error) and frees it. */
@@ -81,7 +82,7 @@ static int do_write(struct job *j, unsigned char *buf)
 				   j->lba + done + b);
 		t = iscsi_write16_sync(j->iscsi, j->lun, j->lba + done, buf,
 				       (uint32_t)(n * j->blksz), (int)j->blksz,
-				       0, 0, 0, 0, 0);
+				       0, 0, j->fua, 0, 0);
 		if (!t || t->status != SCSI_STATUS_GOOD)
 			return task_failed(j, t, "WRITE(16)", j->lba + done, n);
 		scsi_free_scsi_task(t);
@@ -154,6 +155,7 @@ static void usage(FILE *f)
 		"  --blocks N            number of blocks (default 8)\n"
 		"  --seed S              pattern seed (default 1)\n"
 		"  --verify-only         only read and compare\n"
+		"  --fua                 write with FUA (forced unit access)\n"
 		"  --login-only          only log in (and out)\n"
 		"  --initiator-name IQN  (default " TOOL_DEFAULT_INITIATOR ")\n"
 		"  --chap-user U --chap-password P\n"
@@ -183,6 +185,7 @@ int main(int argc, char **argv)
 		{"blocks", required_argument, NULL, 'n'},
 		{"seed", required_argument, NULL, 's'},
 		{"verify-only", no_argument, NULL, 'v'},
+		{"fua", no_argument, NULL, 'F'},
 		{"login-only", no_argument, NULL, 'L'},
 		{"initiator-name", required_argument, NULL, 'i'},
 		{"chap-user", required_argument, NULL, 'U'},
@@ -228,6 +231,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verify_only = 1;
+			break;
+		case 'F':
+			j.fua = 1;
 			break;
 		case 'L':
 			login_only = 1;
