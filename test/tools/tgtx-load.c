@@ -16,10 +16,12 @@
 
 #include "tool_common.h"
 
-#define PROG	    "tgtx-load"
-#define MAX_QD	    1024
-#define MAX_IO_LEN  (16U << 20)
-#define LAT_BUCKETS 200000 /* 1 us each: 200 ms */
+#define PROG	   "tgtx-load"
+#define MAX_QD	   1024
+#define MAX_IO_LEN (16U << 20)
+/* latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 10 s */
+#define LAT_FINE    10000
+#define LAT_BUCKETS (LAT_FINE + 99900)
 
 struct load;
 
@@ -48,13 +50,19 @@ struct load {
 	uint64_t errors;
 	double lat_sum_us;
 	double lat_max_us;
-	/* latency histogram: 1 us buckets, the last one collects the rest */
-	uint32_t lat_hist[LAT_BUCKETS];
+	uint32_t lat_hist[LAT_BUCKETS]; /* the last one collects the rest */
 	double last_done;
 	char first_err[512];
 };
 
-/* Smallest latency (us) that at least frac of the I/Os stayed under. */
+static unsigned lat_bucket(double us)
+{
+	double b = us < LAT_FINE ? us : LAT_FINE + (us - LAT_FINE) / 100;
+
+	return b < LAT_BUCKETS - 1 ? (unsigned)b : LAT_BUCKETS - 1;
+}
+
+/* Latency (us, bucket upper bound) at least frac of the I/Os stayed under. */
 static unsigned lat_percentile(const struct load *ld, double frac)
 {
 	uint64_t want = (uint64_t)((double)ld->ios * frac + 0.999999), seen = 0;
@@ -62,9 +70,11 @@ static unsigned lat_percentile(const struct load *ld, double frac)
 	for (unsigned i = 0; i < LAT_BUCKETS; i++) {
 		seen += ld->lat_hist[i];
 		if (seen >= want && want)
-			return i + 1;
+			return i < LAT_FINE
+				       ? i + 1
+				       : LAT_FINE + (i - LAT_FINE + 1) * 100;
 	}
-	return LAT_BUCKETS;
+	return 0;
 }
 
 static double now_s(void)
@@ -160,8 +170,7 @@ static void io_done(struct iscsi_context *iscsi, int status, void *data,
 		ld->lat_sum_us += lat;
 		if (lat > ld->lat_max_us)
 			ld->lat_max_us = lat;
-		ld->lat_hist[lat < LAT_BUCKETS - 1 ? (unsigned)lat
-						   : LAT_BUCKETS - 1]++;
+		ld->lat_hist[lat_bucket(lat)]++;
 	}
 	if (task)
 		scsi_free_scsi_task(task);
