@@ -15,7 +15,7 @@
  *                            never leaves this directory
  *   genmap                   generation of every volume block (struct
  *                            sl_genmap_hdr, then one chunk per extent)
- *   al                       the store's activity log (struct sl_al_hdr)
+ *   al.0, al.1               the store's activity log (struct sl_al_hdr)
  *
  * A segment = struct sl_seg_hdr, then records back to back, then zeroes or
  * stale records of a reused file. A record = struct sl_rec_hdr, then the
@@ -207,12 +207,11 @@ struct sl_genmap_trailer {
 } __attribute__((packed));
 
 /*
- * ---- activity log "al" (store-owned) ----
- * Two slots of slot_len bytes (a multiple of 4096) at offsets 0 and
- * slot_len, written alternately, each fdatasync'd before any write touches
- * an extent it adds: the valid slot with the higher txn is current. A slot =
- * struct sl_al_hdr, then count little-endian u32 extent numbers (the hot
- * set). A clean stop writes an empty set.
+ * ---- activity log "al.0" and "al.1" (store-owned) ----
+ * Two files written alternately (txn odd: al.1), each fdatasync'd before any
+ * write touches an extent it adds: the valid one with the higher txn is
+ * current. Content = struct sl_al_hdr, then count little-endian u32 extent
+ * numbers (the hot set). A clean stop writes an empty set.
  */
 #define SL_AL_MAGIC    0x4c415358U /* "XSAL" */
 #define SL_AL_HDR_SIZE 64

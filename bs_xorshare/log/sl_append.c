@@ -108,9 +108,12 @@ static int rotate(struct sharelog *sl)
 	if (ret)
 		return ret;
 	ret = sl_create_segment(sl, index);
-	if (ret)
-		log_err("share log %s: creating segment %" PRIu64 ": %s",
-			sl->dir, index, strerror(-ret));
+	if (ret) {
+		snprintf(sl->alert, sizeof(sl->alert),
+			 "creating segment %" PRIu64 " failed: %s", index,
+			 strerror(-ret));
+		log_err("ALERT share log %s: %s", sl->dir, sl->alert);
+	}
 	return ret;
 }
 
@@ -169,8 +172,10 @@ int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
 	ret = sl_pwritev(sl->active_fd, iov, type == SL_REC_WRITE ? 2 : 1,
 			 s->used);
 	if (ret) {
-		log_err("share log %s: append of seq %" PRIu64 ": %s", sl->dir,
-			sl->next_seq, strerror(-ret));
+		snprintf(sl->alert, sizeof(sl->alert),
+			 "append of seq %" PRIu64 " failed: %s", sl->next_seq,
+			 strerror(-ret));
+		log_err("ALERT share log %s: %s", sl->dir, sl->alert);
 		return ret;
 	}
 	if (s->last_seq < s->first_seq)

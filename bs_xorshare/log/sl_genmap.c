@@ -142,6 +142,18 @@ int sl_genmap_set(struct sl_genmap *gm, uint64_t lba, uint32_t nblocks,
 		uint32_t n = nblocks < room ? nblocks : (uint32_t)room;
 		int ret;
 
+		if (!first_gen && n == gm->extent_blocks) {
+			/* a whole extent unmapped (discard of a volume):
+			 * deallocate its generations instead of writing 0s */
+			int ret = sl_zero_range(gm->fd, entry_off(gm, lba),
+						(uint64_t)n * 8);
+
+			if (ret)
+				return ret;
+			lba += n;
+			nblocks -= n;
+			continue;
+		}
 		if (n > GM_BATCH)
 			n = GM_BATCH;
 		for (uint32_t j = 0; j < n; j++)

@@ -412,13 +412,14 @@ static void read_test_switches(struct xs_dev *xd)
 
 /*
  * After an unclean stop: the extents of the last activity-log transaction
- * (and any extent whose map chunk fails its checksum) are re-logged from the
- * volume by the writer thread; they stay hot and pinned until then.
+ * are re-logged from the volume by the writer thread, which first also
+ * checks the generation map of every other extent (xs_recovery_scan); they
+ * stay hot and pinned until re-logged. Nothing here reads more than the
+ * activity log: the event loop (other LUNs) never waits for a recovery.
  */
 static int setup_recovery(struct xs_dev *xd, uint64_t *hot, uint32_t nr_hot,
 			  char *err, size_t errlen)
 {
-	uint64_t nr_ext = (xd->size + SL_EXTENT_BYTES - 1) >> SL_EXTENT_SHIFT;
 	int ret;
 
 	xd->relog = hot;
@@ -428,25 +429,7 @@ static int setup_recovery(struct xs_dev *xd, uint64_t *hot, uint32_t nr_hot,
 	log_warn("xorshare %s: unclean stop: %u extent(s) of the activity log "
 		 "will be re-logged from the volume",
 		 xd->logdir, nr_hot);
-	/* a torn map chunk outside the set is re-logged too */
-	for (uint64_t e = 0; e < nr_ext; e++) {
-		bool listed = false;
-
-		for (uint32_t i = 0; i < xd->nr_relog && !listed; i++)
-			listed = xd->relog[i] == e;
-		if (listed || !sl_genmap_check(xd->gm, e))
-			continue;
-		uint64_t *r =
-			realloc(xd->relog, sizeof(*r) * (xd->nr_relog + 1));
-
-		if (!r)
-			return -ENOMEM;
-		xd->relog = r;
-		xd->relog[xd->nr_relog++] = e;
-		log_warn("xorshare %s: generation map of extent %" PRIu64
-			 " fails its checksum: re-logged too",
-			 xd->logdir, e);
-	}
+	xd->scan_map = true;
 	xs_al_new_epoch(xd->al);
 	for (uint32_t i = 0; i < xd->nr_relog; i++) {
 		xs_al_want(xd->al, xd->relog[i]);
@@ -731,7 +714,7 @@ int xorshare_resync_shares(struct bs_dev *dev, struct xs_ctx *ctx,
 	    (lba + nblocks) * (uint64_t)xd->bs > xd->size)
 		return -EINVAL;
 	pthread_mutex_lock(&xd->rmu);
-	if (xd->relog_done < xd->nr_relog) {
+	if (xd->scan_map || xd->relog_done < xd->nr_relog) {
 		ret = -EAGAIN; /* the map is being repaired */
 	} else {
 		xs_vol_quiesce(xd);

@@ -74,6 +74,7 @@ struct xs_dev {
 	uint64_t *relog; /* extents to re-log after an unclean stop */
 	uint32_t nr_relog, relog_done;
 	uint64_t relog_off; /* next byte within relog[relog_done] */
+	bool scan_map;	    /* unclean stop: check the map before writing */
 	unsigned batches;
 
 	/* [M] */
@@ -138,5 +139,6 @@ int xs_pread_all(int fd, void *buf, size_t len, uint64_t off);
 bool xs_baseline_step(struct xs_dev *xd);
 int xs_baseline_init(struct xs_dev *xd, bool new_volume, uint64_t old_size);
 bool xs_relog_step(struct xs_dev *xd);
+int xs_recovery_scan(struct xs_dev *xd);
 
 #endif

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bs_xorshare_priv.h"
@@ -153,4 +154,37 @@ bool xs_relog_step(struct xs_dev *xd)
 			 "stop; log and volume agree again",
 			 xd->logdir, xd->nr_relog);
 	return xd->relog_done < xd->nr_relog;
+}
+
+/*
+ * Writer thread, before its first batch after an unclean stop: a map chunk
+ * torn by the crash outside the activity log is re-logged too. Writes wait
+ * meanwhile (reads do not); the event loop never does.
+ */
+int xs_recovery_scan(struct xs_dev *xd)
+{
+	uint64_t nr_ext = (xd->size + SL_EXTENT_BYTES - 1) >> SL_EXTENT_SHIFT;
+	uint32_t added = 0;
+
+	for (uint64_t e = 0; e < nr_ext; e++) {
+		bool listed = false;
+		uint64_t *r;
+
+		for (uint32_t i = 0; i < xd->nr_relog && !listed; i++)
+			listed = xd->relog[i] == e;
+		if (listed || !sl_genmap_check(xd->gm, e))
+			continue;
+		r = realloc(xd->relog, sizeof(*r) * (xd->nr_relog + 1));
+		if (!r)
+			return -ENOMEM;
+		xd->relog = r;
+		xd->relog[xd->nr_relog++] = e;
+		xs_al_want(xd->al, e);
+		xs_al_pin(xd->al, e, true);
+		added++;
+		log_warn("xorshare %s: generation map of extent %" PRIu64
+			 " fails its checksum: re-logged too",
+			 xd->logdir, e);
+	}
+	return added ? xs_al_commit(xd->al) : 0;
 }

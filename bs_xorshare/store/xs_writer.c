@@ -504,6 +504,17 @@ void *xs_writer_main(void *arg)
 {
 	struct xs_dev *xd = arg;
 
+	if (xd->scan_map) {
+		int ret;
+
+		pthread_mutex_lock(&xd->rmu);
+		ret = xs_recovery_scan(xd);
+		if (ret)
+			log_err("%s: checking the generation map: %s",
+				xd->dev->label, strerror(-ret));
+		xd->scan_map = false;
+		pthread_mutex_unlock(&xd->rmu);
+	}
 	for (;;) {
 		struct xs_vjob *j = xs_vjob_get(xd);
 		bool relog = xd->relog_done < xd->nr_relog;
