@@ -332,19 +332,19 @@ static void vjob_take_pend(struct xs_dev *xd, struct xs_vjob *j)
  */
 static int ack_before_log(struct xs_dev *xd, struct bs_req *r)
 {
-	uint8_t *copy = malloc(r->len ? r->len : 1);
+	uint64_t off = r->offset, len = r->len; /* r is gone once posted */
+	uint8_t *copy = malloc(len ? len : 1);
 	int ret;
 
 	if (!copy)
 		return -ENOMEM;
-	memcpy(copy, r->buf, r->len);
+	memcpy(copy, r->buf, len);
 	r->bs_u64 = 0;
 	xs_post_done(xd, &r, 1);
 	usleep(2000); /* widen the window a kill can fall into */
-	ret = xs_log_data(xd, NULL, r->offset, r->len, copy, false, false);
+	ret = xs_log_data(xd, NULL, off, len, copy, false, false);
 	if (!ret)
-		ret = push_apply(xd, NULL, SL_REC_WRITE, r->offset, r->len,
-				 copy, true);
+		ret = push_apply(xd, NULL, SL_REC_WRITE, off, len, copy, true);
 	if (ret)
 		free(copy);
 	return ret;
@@ -375,9 +375,8 @@ static void process_batch(struct xs_dev *xd, struct xs_vjob *j)
 		if (r->op == BS_WRITE && xd->test_ack_before_log) {
 			ret = ack_before_log(xd, r);
 			if (ret)
-				log_err("%s: logging write at %" PRIu64 ": %s",
-					xd->dev->label, r->offset,
-					strerror(-ret));
+				log_err("%s: logging an early-acked write: %s",
+					xd->dev->label, strerror(-ret));
 			ret = 0;
 			continue; /* already completed */
 		} else if (r->op == BS_WRITE) {

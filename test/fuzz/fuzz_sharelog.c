@@ -24,7 +24,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
 static char dir[64];
-static const uint8_t uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8,
+static const uint8_t uuid[16] = {1, 2,	3,  4,	5,  6,	7,  8,
 				 9, 10, 11, 12, 13, 14, 15, 16};
 
 static void put(const char *name, const uint8_t *d, size_t n)
@@ -43,9 +43,14 @@ static void put(const char *name, const uint8_t *d, size_t n)
 
 static void clear_dir(void)
 {
-	static const char *const names[] = {
-		"seg-0000000000000001.sl", "state", "peer.0", "meta", "key",
-		"genmap", "al.0", "al.1"};
+	static const char *const names[] = {"seg-0000000000000001.sl",
+					    "state",
+					    "peer.0",
+					    "meta",
+					    "key",
+					    "genmap",
+					    "al.0",
+					    "al.1"};
 	char path[128];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -86,9 +91,9 @@ static void seg_with(const uint8_t *d, size_t n, uint32_t block)
 {
 	static uint8_t buf[1 << 16];
 	struct sl_seg_hdr h, raw;
-	size_t len = n < sizeof(buf) - SL_SEG_HDR_SIZE ? n
-						       : sizeof(buf) -
-								 SL_SEG_HDR_SIZE;
+	size_t len = n < sizeof(buf) - SL_SEG_HDR_SIZE
+			     ? n
+			     : sizeof(buf) - SL_SEG_HDR_SIZE;
 
 	memset(&h, 0, sizeof(h));
 	h.k = 2;
@@ -135,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	case 3: /* state and a cursor beside a valid empty segment */
 		seg_with(NULL, 0, 512);
 		put("state", d + 1, n - 1);
-		put("peer.0", d + 1, n - 1 < SL_CURSOR_SIZE ? n - 1
-							     : SL_CURSOR_SIZE);
+		put("peer.0", d + 1,
+		    n - 1 < SL_CURSOR_SIZE ? n - 1 : SL_CURSOR_SIZE);
 		open_and_walk();
 		break;
 	case 4: /* meta and key */
