@@ -1,14 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# tgtx build. Every .c file under usr/<area>/ and bs_xorshare/ (except the
-# program mains listed below) goes into one static library; programs link it.
-# New source files are picked up automatically.
+# tgtx build. The tree is a stack of layers (folders, see "Layers" below and
+# doc/architecture.md). Every .c file of a layer (except the program mains
+# listed below) goes into that layer's static library libtgtx-<layer>.a;
+# unit tests link only their layer and the layers below it. Programs link
+# libtgtx.a (every target-side layer). New files are picked up automatically;
+# a new folder needs a line in the layer table.
 #
 #   make            release build in build/rel
-#   make check      ASan/UBSan build in build/san + all tests (unit, system,
-#                   fuzz for a bounded time, iscsi-test-cu conformance)
+#   make check      dependency check, format check, then an ASan/UBSan build
+#                   in build/san + all tests (unit, system, fuzz for a
+#                   bounded time, iscsi-test-cu conformance)
+#   make check-deps the layer rules alone (scripts/check-deps.sh)
 #   make bench      release build + benchmarks
 #   make install    DESTDIR=... PREFIX=/usr/local
+
+# The first rule below is a library rule; plain `make` must mean `make all`.
+.DEFAULT_GOAL := all
 
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -29,8 +37,12 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2 \
 	-Wno-format-nonliteral
-CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(WARN) -I. -Iusr -Ibs_xorshare -pthread \
-	-MMD -MP
+# Project headers are named from these roots ("core/log.h",
+# "bs_xorshare/sharelog.h") or, beside the includer, by their bare name.
+# -iquote keeps <iscsi/iscsi.h> meaning libiscsi's header, not usr/iscsi/.
+INCLUDE_ROOTS := usr .
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(WARN) \
+	$(addprefix -iquote ,$(INCLUDE_ROOTS)) -pthread -MMD -MP
 LDLIBS_ALL := -luring -lssl -lcrypto -lpthread -lm
 
 ifeq ($(SAN),asan)
@@ -54,8 +66,82 @@ PROGS_BIN := tgtx-xorshare
 MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
 	bs_xorshare/codec/tgtx-xorshare.c
 
-LIB_SRCS := $(filter-out $(MAIN_SRCS),$(sort $(wildcard usr/*/*.c) \
-	$(wildcard bs_xorshare/*.c) $(wildcard bs_xorshare/*/*.c)))
+# ---- Layers ----------------------------------------------------------------
+# One line per folder that holds C files:
+#
+#   LAYER_<name> := <folder> <layers whose headers it may #include>
+#
+# A layer may always include its own folder. <layer>:<glob> grants headers
+# of that layer matching the glob only (no linking); "*" grants everything.
+# The table is the design: scripts/check-deps.sh (first step of `make check`)
+# fails on any #include it does not allow and on any folder not listed here,
+# and unit tests link exactly their layer's closure below. Keep it acyclic.
+#
+#                   folder             may include
+LAYER_core       := usr/core
+LAYER_bs         := usr/bs             core
+LAYER_scsi       := usr/scsi           core bs
+LAYER_iscsi      := usr/iscsi          core scsi
+LAYER_mgmt       := usr/mgmt           core bs scsi iscsi
+LAYER_metrics    := usr/metrics        core bs scsi iscsi
+LAYER_admin      := usr/admin          core mgmt
+LAYER_cli        := usr/cli            core mgmt admin
+LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli
+# xorshare: codec (secret sharing) < share log < store (a bs backend)
+LAYER_codec      := bs_xorshare/codec  core
+LAYER_xslog      := bs_xorshare/log    core codec
+LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
+# today's flat bs_xorshare/: codec + log + store until they move into those
+LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
+LAYER_replicator := replicator         core codec xslog
+LAYER_recovery   := recovery           core codec replicator:*format*.h
+LAYER_test       := test/*             *
+
+# System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
+# layer and of the layers above it get them).
+LDLIBS_replicator := -liscsi
+
+# Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
+TEST_LAYER_xs       := xorshare
+TEST_LAYER_sharelog := xorshare
+# test_xorshare_*: the codec alone (proves it links without the store)
+TEST_LAYER_xorshare := codec
+
+# Files directly in these folders may break the include style (not the
+# layer rules) with a warning: the xorshare move rewrites them.
+DEPS_STYLE_LEGACY := bs_xorshare
+
+# every LAYER_* variable (not from the environment)
+LAYERS := $(sort $(patsubst LAYER_%,%,$(foreach v,$(filter LAYER_%,$(.VARIABLES)), \
+	$(if $(filter-out environment%,$(origin $(v))),$(v)))))
+layer_dir = $(firstword $(LAYER_$(1)))
+# direct dependencies that link (not header-only grants, not "*")
+layer_deps = $(filter-out * %.h,$(wordlist 2,99,$(LAYER_$(1))))
+# the layer and every layer below it (breadth first: a cycle cannot hang make)
+layer_closure = $(call layer_closure_,$(1),)
+layer_closure_ = $(if $(1),$(call layer_closure_,$(filter-out $(1) $(2), \
+	$(sort $(foreach l,$(1),$(call layer_deps,$(l))))),$(sort $(1) $(2))),$(2))
+layer_srcs = $(filter-out $(MAIN_SRCS),$(sort \
+	$(wildcard $(call layer_dir,$(1))/*.c)))
+# layers that build a library: those with sources, tests excluded
+LIB_LAYERS := $(filter-out test,$(foreach l,$(LAYERS), \
+	$(if $(call layer_srcs,$(l)),$(l))))
+layer_lib = $(if $(filter $(1),$(LIB_LAYERS)),$(BUILD)/libtgtx-$(1).a)
+layer_libs = $(foreach l,$(call layer_closure,$(1)),$(call layer_lib,$(l)))
+layer_ldlibs = $(sort $(foreach l,$(call layer_closure,$(1)),$(LDLIBS_$(l))))
+
+define LIB_RULE_TEMPLATE
+$(BUILD)/libtgtx-$(1).a: $(patsubst %.c,$(BUILD)/%.o,$(call layer_srcs,$(1)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LIB_LAYERS),$(eval $(call LIB_RULE_TEMPLATE,$(l))))
+
+# libtgtx.a: every target-side layer (usr/ and bs_xorshare/), for programs.
+# replicator/ and recovery/ stay out: tgtxd links libtgtx.a whole and must not
+# need libiscsi; their programs link their own layer libraries.
+LIB_SRCS := $(sort $(foreach l,$(filter-out replicator recovery,$(LIB_LAYERS)), \
+	$(call layer_srcs,$(l))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtgtx.a
 
@@ -69,7 +155,7 @@ FUZZ_BINS := $(FUZZ_SRCS:%.c=$(BUILD)/%)
 
 BINS := $(addprefix $(BUILD)/,$(PROGS_SBIN) $(PROGS_BIN))
 
-.PHONY: format-check all check check-unit check-system check-fuzz check-conformance \
+.PHONY: check-deps format-check all check check-unit check-system check-fuzz check-conformance \
 	bench install clean format tests tools fuzzers
 
 all: $(BINS) $(TOOL_BINS)
@@ -96,10 +182,24 @@ $(BUILD)/tgtx-admin: $(BUILD)/usr/tgtx-admin.o $(LIB)
 $(BUILD)/tgtx-xorshare: $(BUILD)/bs_xorshare/codec/tgtx-xorshare.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/test/unit/%: test/unit/%.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--whole-archive $(LIB) \
-		-Wl,--no-whole-archive $(LDLIBS_ALL) -lcmocka
+# A unit test links its layer's closure whole (every object of those layers
+# must resolve below them, so a call into a higher layer fails to link) and
+# nothing else.
+unit_word = $(word 2,$(subst _, ,$(notdir $(1))))
+unit_layer = $(or $(TEST_LAYER_$(call unit_word,$(1))),$(call unit_word,$(1)))
+
+define UNIT_RULE_TEMPLATE
+$(BUILD)/$(1:.c=): $(1) $(call layer_libs,$(call unit_layer,$(1)))
+ifeq ($(filter $(call unit_layer,$(1)),$(filter-out test progs,$(LAYERS))),)
+	@echo "$(1): no layer '$(call unit_layer,$(1))': name it test_<layer>_*.c or add TEST_LAYER_$(call unit_word,$(1)) to the Makefile" >&2; exit 1
+else
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS_ALL) $$(LDFLAGS_ALL) -o $$@ $$< -Wl,--whole-archive \
+		$(call layer_libs,$(call unit_layer,$(1))) -Wl,--no-whole-archive \
+		$(call layer_ldlibs,$(call unit_layer,$(1))) $$(LDLIBS_ALL) -lcmocka
+endif
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call UNIT_RULE_TEMPLATE,$(t))))
 
 $(BUILD)/test/tools/%: test/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -116,6 +216,7 @@ fuzzers: $(FUZZ_BINS)
 
 # Everything the test suite needs, under ASan/UBSan, then every test.
 check:
+	$(MAKE) check-deps
 	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) SAN=asan tests
@@ -155,8 +256,8 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tgtx/targets.conf ] || \
 		install -m 644 conf/targets.conf $(DESTDIR)$(SYSCONFDIR)/tgtx
 
-FORMAT_FILES = $(LIB_SRCS) $(MAIN_SRCS) $(wildcard usr/*/*.h \
-	bs_xorshare/*.h bs_xorshare/*/*.h test/*/*.c test/*/*.h)
+FORMAT_FILES = $(sort $(foreach l,$(LAYERS), \
+	$(wildcard $(call layer_dir,$(l))/*.[ch])))
 
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -165,6 +266,12 @@ format:
 format-check:
 	@echo "clang-format --dry-run --Werror (all sources)"
 	@clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The layer table is the design: every #include must follow it.
+check-deps:
+	@scripts/check-deps.sh $(addprefix -r ,$(INCLUDE_ROOTS)) \
+		$(addprefix -l ,$(DEPS_STYLE_LEGACY)) \
+		$(foreach l,$(LAYERS),'$(l)=$(LAYER_$(l))')
 
 clean:
 	rm -rf build

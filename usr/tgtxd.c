@@ -17,9 +17,10 @@
 #include "bs/aio.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "core/target.h"
 #include "iscsi/iscsi.h"
 #include "mgmt/mgmt_server.h"
+#include "mgmt/mgmt_target.h"
+#include "scsi/scsi.h"
 
 #define TGTX_VERSION "0.1.0"
 #define MAX_PORTALS  32
@@ -229,10 +230,10 @@ int main(int argc, char **argv)
 	 */
 	mgmt_server_stop();
 	iscsi_exit();
-	if (!loop_drain(targets_busy, 5000))
+	if (!loop_drain(scsi_targets_busy, 5000))
 		log_warn("I/O still in flight after 5 s, exiting anyway");
 	iscsi_exit();
-	target_destroy_all();
+	mgmt_target_destroy_all();
 	aio_exit();
 	loop_del_fd(&sw.lfd);
 	close(sw.lfd.fd);

@@ -4,12 +4,13 @@
  * shifts (Kurihara, Kiyomoto, Fukushima, Tanaka, ISC 2008). The scheme, its
  * security argument and the share format are in doc/xorshare.md.
  *
- * A context holds all workspace and the CSPRNG state, so split and combine
- * allocate nothing. Contexts are thread-compatible: use one per thread.
+ * A context holds all workspace, the CSPRNG state and (for deterministic
+ * splits) the volume key, so split, derive and combine allocate nothing.
+ * Contexts are thread-compatible: use one per thread.
  * Every function returns 0 or a negative errno and never aborts:
- *   -EINVAL   bad arguments (k, n, sizes, too few distinct shares)
+ *   -EINVAL   bad arguments (k, n, sizes, too few distinct shares, no key)
  *   -EBADMSG  corrupt share, shares of different splits, failed check
- *   -ENOMEM   allocation failure (only in xs_ctx_new)
+ *   -ENOMEM   allocation failure (only in xs_ctx_new, xs_ctx_set_key)
  *   other     CSPRNG seeding failure (getrandom/OpenSSL)
  */
 #ifndef TGTX_XORSHARE_H
@@ -169,6 +170,15 @@ int xs_share_derive(struct xs_ctx *ctx, uint64_t nonce, const void *secret,
 int xs_derive_blocks(struct xs_ctx *ctx, unsigned index, uint64_t first_nonce,
 		     const void *data, size_t nblocks, size_t block_len,
 		     uint8_t *out);
+
+/*
+ * All n shares of each of nblocks consecutive blocks (as xs_derive_blocks):
+ * share i of block b goes to out[i] + b * xs_share_size(n, block_len).
+ * Equal to nblocks calls of xs_split_nonce; for all n shares it costs less
+ * than n xs_derive_blocks calls (the random pieces are computed once).
+ */
+int xs_split_blocks(struct xs_ctx *ctx, uint64_t first_nonce, const void *data,
+		    size_t nblocks, size_t block_len, uint8_t *const out[]);
 
 /* Which XOR kernel the dispatcher chose ("avx2" or "portable"). */
 const char *xs_kernel_name(void);

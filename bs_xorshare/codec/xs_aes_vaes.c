@@ -64,6 +64,14 @@ VAES512 static __m512i enc(__m512i b, const __m512i k[11])
 	return _mm512_aesenclast_epi128(b, k[10]);
 }
 
+#define ROUND4(op, key)                                                        \
+	do {                                                                   \
+		b0 = op(b0, key);                                              \
+		b1 = op(b1, key);                                              \
+		b2 = op(b2, key);                                              \
+		b3 = op(b3, key);                                              \
+	} while (0)
+
 /* One 64-byte chunk of output: keystream, XORed with the input if any. */
 VAES512 static void put(uint8_t *out, const uint8_t *in, __m512i ks)
 {
@@ -96,10 +104,26 @@ VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
 	sixteen = _mm512_add_epi64(four, _mm512_add_epi64(four, four));
 	sixteen = _mm512_add_epi64(sixteen, four);
 	for (; len >= 256; len -= 256, out += 256, c += 16) {
-		put(out, in, enc(block(c0, swap), k));
-		put(out + 64, in ? in + 64 : NULL, enc(block(c1, swap), k));
-		put(out + 128, in ? in + 128 : NULL, enc(block(c2, swap), k));
-		put(out + 192, in ? in + 192 : NULL, enc(block(c3, swap), k));
+		__m512i b0 = block(c0, swap), b1 = block(c1, swap);
+		__m512i b2 = block(c2, swap), b3 = block(c3, swap);
+
+		/* four independent chains, round by round: the AES unit's
+		 * latency is hidden only if the blocks interleave */
+		ROUND4(_mm512_xor_si512, k[0]);
+		ROUND4(_mm512_aesenc_epi128, k[1]);
+		ROUND4(_mm512_aesenc_epi128, k[2]);
+		ROUND4(_mm512_aesenc_epi128, k[3]);
+		ROUND4(_mm512_aesenc_epi128, k[4]);
+		ROUND4(_mm512_aesenc_epi128, k[5]);
+		ROUND4(_mm512_aesenc_epi128, k[6]);
+		ROUND4(_mm512_aesenc_epi128, k[7]);
+		ROUND4(_mm512_aesenc_epi128, k[8]);
+		ROUND4(_mm512_aesenc_epi128, k[9]);
+		ROUND4(_mm512_aesenclast_epi128, k[10]);
+		put(out, in, b0);
+		put(out + 64, in ? in + 64 : NULL, b1);
+		put(out + 128, in ? in + 128 : NULL, b2);
+		put(out + 192, in ? in + 192 : NULL, b3);
 		if (in)
 			in += 256;
 		c0 = _mm512_add_epi64(c0, sixteen);
@@ -108,12 +132,14 @@ VAES512 void xs_aes128_ctr_vaes(const uint8_t rk[176], uint64_t nonce,
 		c3 = _mm512_add_epi64(c3, sixteen);
 	}
 	while (len) {
-		uint8_t tmp[64];
-		size_t n = len < 64 ? len : 64, b;
+		size_t n = len < 64 ? len : 64;
+		__mmask64 mk = n == 64 ? ~0ull : (1ull << n) - 1;
+		__m512i ks = enc(block(c0, swap), k);
 
-		_mm512_storeu_si512(tmp, enc(block(c0, swap), k));
-		for (b = 0; b < n; b++)
-			out[b] = in ? (uint8_t)(tmp[b] ^ in[b]) : tmp[b];
+		if (in)
+			ks = _mm512_xor_si512(ks,
+					      _mm512_maskz_loadu_epi8(mk, in));
+		_mm512_mask_storeu_epi8(out, mk, ks);
 		out += n;
 		if (in)
 			in += n;

@@ -8,6 +8,7 @@
  * share i reads are computed, and nothing else is written.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "xs_internal.h"
@@ -15,6 +16,52 @@
 /* Bytes of a piece handled by all k-1 passes before moving on, so the
  * output stays in L1 between passes. */
 #define XS_DERIVE_STRIPE (16u << 10)
+
+/*
+ * The payload is read in place from the secret up to `ts`, from ctx->tail
+ * after it. ts is the start of the payload tail (xs_geom) moved up to the
+ * last 16-byte boundary inside the secret, so ctx->tail gets under 16 bytes
+ * of the secret plus the check and padding (no piece-sized copy), and a
+ * piece that straddles ts splits into two keystream seeks on whole blocks.
+ */
+static int derive_tail(struct xs_ctx *ctx, const uint8_t *secret, size_t len,
+		       const struct xs_geom *g, size_t *ts)
+{
+	size_t t = g->tail_start + ((len - g->tail_start) & ~(size_t)15);
+	size_t in_secret = len - t, end = (ctx->p - 1) * g->piece;
+	int ret;
+
+	memcpy(ctx->tail, secret + t, in_secret);
+	ret = xs_check_compute(ctx->check, secret, len, ctx->tail + in_secret);
+	if (ret)
+		return ret;
+	memset(ctx->tail + in_secret + XS_CHECK_SIZE, 0,
+	       end - t - in_secret - XS_CHECK_SIZE);
+	*ts = t;
+	return 0;
+}
+
+/* w[off, off+c) = payload piece starting at payload offset pstart (none:
+ * the zero dummy) XOR random piece rp, over the same range. */
+static int first_pass(struct xs_ctx *ctx, const struct xs_src *src, unsigned rp,
+		      const uint8_t *secret, size_t ts, bool dummy,
+		      size_t pstart, size_t off, uint8_t *w, size_t c)
+{
+	size_t x0 = pstart + off, cut;
+	int ret;
+
+	if (dummy)
+		return xs_src_piece(ctx, src, rp, off, NULL, w + off, c);
+	if (x0 >= ts)
+		return xs_src_piece(ctx, src, rp, off, ctx->tail + (x0 - ts),
+				    w + off, c);
+	cut = ts - x0 < c ? ts - x0 : c;
+	ret = xs_src_piece(ctx, src, rp, off, secret + x0, w + off, cut);
+	if (ret || cut == c)
+		return ret;
+	return xs_src_piece(ctx, src, rp, off + cut, ctx->tail, w + off + cut,
+			    c - cut);
+}
 
 static int derive_one(struct xs_ctx *ctx, struct xs_src *src,
 		      const struct xs_geom *g, const uint8_t *secret,
@@ -29,26 +76,25 @@ static int derive_one(struct xs_ctx *ctx, struct xs_src *src,
 		.secret_len = (uint32_t)len,
 		.split_id = src->nonce,
 	};
-	const uint8_t *spiece[XS_MAX_P], *d;
 	unsigned p = ctx->p, j, h, m;
-	size_t off, c;
+	size_t off, c, ts;
 	uint8_t *w;
 	int ret;
 
-	ret = xs_payload(ctx, secret, len, g, spiece);
+	ret = derive_tail(ctx, secret, len, g, &ts);
 	if (ret)
 		return ret;
 	xs_hdr_write(share, &info);
 	for (j = 0; j < p - 1; j++) {
 		w = share + XS_HDR_SIZE + j * g->piece;
-		m = xs_s_index(p, index, j);
-		d = spiece[m]; /* NULL for the zero dummy */
+		m = xs_s_index(p, index, j); /* 0: the zero dummy */
 		for (off = 0; off < g->piece; off += c) {
 			c = g->piece - off < XS_DERIVE_STRIPE
 				    ? g->piece - off
 				    : XS_DERIVE_STRIPE;
-			ret = xs_src_piece(ctx, src, xs_r_index(p, 0, index, j),
-					   off, d ? d + off : NULL, w + off, c);
+			ret = first_pass(ctx, src, xs_r_index(p, 0, index, j),
+					 secret, ts, m == 0,
+					 m ? (m - 1) * g->piece : 0, off, w, c);
 			for (h = 1; !ret && h + 1 < ctx->k; h++)
 				ret = xs_src_piece(
 					ctx, src,

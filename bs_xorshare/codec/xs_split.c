@@ -166,3 +166,32 @@ int xs_split_nonce(struct xs_ctx *ctx, uint64_t nonce, const void *secret,
 		return -EINVAL;
 	return split_with(ctx, &src, secret, len, shares);
 }
+
+int xs_split_blocks(struct xs_ctx *ctx, uint64_t first_nonce, const void *data,
+		    size_t nblocks, size_t block_len, uint8_t *const out[])
+{
+	uint8_t *sh[XS_MAX_N];
+	size_t b, ssize;
+	unsigned i;
+	int ret;
+
+	if (!ctx || !data || !out || !ctx->ks.set)
+		return -EINVAL;
+	if (nblocks && nblocks - 1 > UINT64_MAX - first_nonce)
+		return -EINVAL;
+	ssize = xs_share_size(ctx->n, block_len);
+	for (i = 0; i < ctx->n; i++) {
+		if (!out[i])
+			return -EINVAL;
+	}
+	for (b = 0; b < nblocks; b++) {
+		for (i = 0; i < ctx->n; i++)
+			sh[i] = out[i] + b * ssize;
+		ret = xs_split_nonce(ctx, first_nonce + b,
+				     (const uint8_t *)data + b * block_len,
+				     block_len, sh);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

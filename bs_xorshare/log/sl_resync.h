@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "codec/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 #include "sl_genmap.h"
 
 /*

@@ -26,11 +26,11 @@
 #include "bs/aio.h"
 #include "bs_xorshare.h"
 #include "bs_xorshare_priv.h"
-#include "codec/xorshare.h"
+#include "bs_xorshare/codec/xorshare.h"
 #include "core/log.h"
 #include "core/strbuf.h"
-#include "log/sl_pio.h"
-#include "log/sl_resync.h"
+#include "bs_xorshare/log/sl_pio.h"
+#include "bs_xorshare/log/sl_resync.h"
 
 #define XS_DEFAULT_LOG_SIZE (1ULL << 30)
 /* Data per record: one pwritev of up to 1 MiB, the request's own buffer. */

@@ -15,8 +15,8 @@
 
 #include "bs/bs.h"
 #include "core/loop.h"
-#include "log/sharelog.h"
-#include "log/sl_genmap.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/log/sl_genmap.h"
 #include "xs_al.h"
 #include "xs_meta.h"
 

@@ -15,9 +15,9 @@
 #include "core/crc32c.h"
 #include "core/fileio.h"
 #include "core/log.h"
-#include "log/sharelog_format.h"
-#include "log/sl_genmap.h"
-#include "log/sl_pio.h"
+#include "bs_xorshare/log/sharelog_format.h"
+#include "bs_xorshare/log/sl_genmap.h"
+#include "bs_xorshare/log/sl_pio.h"
 #include "xs_al.h"
 
 #define AL_WANTED 0x1

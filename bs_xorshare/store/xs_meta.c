@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "core/crc32c.h"
-#include "log/sharelog.h"
+#include "bs_xorshare/log/sharelog.h"
 #include "xs_meta.h"
 
 int xs_meta_new(struct xs_meta *m, uint8_t k, uint8_t n, uint32_t block_size,

@@ -14,7 +14,7 @@
 #include "bs_xorshare_priv.h"
 #include "core/fileio.h"
 #include "core/log.h"
-#include "log/sl_pio.h"
+#include "bs_xorshare/log/sl_pio.h"
 
 /* Smaller batches are written by the writer itself when the ring is empty. */
 #define XS_INLINE_BYTES (256U << 10)

@@ -18,7 +18,7 @@
 #include "bs_xorshare_priv.h"
 #include "core/crc32c.h"
 #include "core/log.h"
-#include "log/sl_pio.h"
+#include "bs_xorshare/log/sl_pio.h"
 
 #define XS_BATCH_BYTES	      (1U << 20)
 #define XS_RELOAD_INTERVAL_MS 1000

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log/sharelog.h"
-#include "log/sharelog_priv.h"
-#include "log/sl_genmap.h"
-#include "store/xs_al.h"
-#include "store/xs_meta.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/log/sharelog_priv.h"
+#include "bs_xorshare/log/sl_genmap.h"
+#include "bs_xorshare/store/xs_al.h"
+#include "bs_xorshare/store/xs_meta.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 

@@ -35,11 +35,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "codec/xorshare.h"
-#include "log/sharelog.h"
-#include "log/sl_genmap.h"
-#include "log/sl_resync.h"
-#include "store/xs_meta.h"
+#include "bs_xorshare/codec/xorshare.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/log/sl_genmap.h"
+#include "bs_xorshare/log/sl_resync.h"
+#include "bs_xorshare/store/xs_meta.h"
 
 static void usage(void)
 {

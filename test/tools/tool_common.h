@@ -16,12 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Absolute paths: the build passes -Iusr, so <iscsi/iscsi.h> would pick our
- * own usr/iscsi/iscsi.h instead of libiscsi's.
- */
-#include </usr/include/iscsi/iscsi.h>
-#include </usr/include/iscsi/scsi-lowlevel.h>
+/* libiscsi's: the build names our headers with -iquote, never -I */
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
 
 /* Exit codes shared by all tools; system tests depend on them. */
 enum tool_exit {

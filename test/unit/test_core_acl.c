@@ -164,7 +164,7 @@ static void test_permits(void **state)
 	assert_int_equal(target_acl_del(t, ACL_NAME, "iqn.1994-05.com.a:b"),
 			 -ENOENT);
 	assert_true(target_acl_permits(t, (struct sockaddr *)&a, "iqn.x"));
-	assert_int_equal(target_destroy(7, false, err, sizeof(err)), 0);
+	assert_int_equal(target_destroy(7, err, sizeof(err)), 0);
 }
 
 int main(void)

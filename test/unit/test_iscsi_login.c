@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/target.h"
 #include "iscsi/chap.h"
+#include "iscsi/iscsi.h"
 #include "iscsi/login.h"
 #include "iscsi/text.h"
 
@@ -164,14 +165,13 @@ static int setup(void **state)
 	assert_int_equal(target_param_set(t, "MaxBurstLength", "1048576", err,
 					  sizeof(err)),
 			 0);
-	/* bad overrides are refused with a message */
+	/* bad overrides are refused with a message (management checks) */
 	assert_int_equal(
-		target_param_set(t, "MaxBurstLength", "12", err, sizeof(err)),
+		iscsi_param_check("MaxBurstLength", "12", err, sizeof(err)),
 		-EINVAL);
 	assert_non_null(strstr(err, "MaxBurstLength"));
-	assert_int_equal(
-		target_param_set(t, "NoSuchKey", "1", err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(iscsi_param_check("NoSuchKey", "1", err, sizeof(err)),
+			 -EINVAL);
 
 	target_create(6, TN_OFF, err, sizeof(err));
 	target_acl_add(target_find_tid(6), ACL_ADDR, "ALL", err, sizeof(err));

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log/sharelog.h"
-#include "log/sl_genmap.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/log/sl_genmap.h"
 
 #define NBLK	 6 /* blocks of 512 bytes per test record */
 #define DATA_LEN (NBLK * 512)

@@ -12,7 +12,7 @@
  *    other shares; the header's split id is the nonce;
  *  - every k-subset of derived shares rebuilds the secret (all subsets for
  *    n <= 9, a sample beyond);
- *  - the batch helper equals one call per block; argument errors.
+ *  - the batch helpers equal one call per block; argument errors.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +26,7 @@
 
 #include <openssl/evp.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 static uint64_t prng = 0x452821e638d01377ull;
 
@@ -196,7 +196,7 @@ static void test_model_and_both_keystreams(void **state)
 {
 	static const unsigned kn[][2] = {{2, 2},  {2, 3},  {3, 5},  {4, 7},
 					 {5, 11}, {2, 16}, {16, 16}};
-	static const size_t lens[] = {1, 33, 4096, 10000 + 3};
+	static const size_t lens[] = {1, 33, 4096, 10000 + 3, 40000 + 3};
 	unsigned t, l, i;
 	uint64_t nonce;
 
@@ -350,6 +350,26 @@ static void test_derive_blocks(void **state)
 					    s.ssize);
 		}
 	}
+	/* all n shares of every block: share i of block b == derived one */
+	{
+		uint8_t *all[3];
+
+		for (i = 0; i < 3; i++)
+			all[i] = test_malloc(NB * s.ssize);
+		assert_int_equal(
+			xs_split_blocks(s.ctx, 1000, data, NB, BL, all), 0);
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(xs_derive_blocks(s.ctx, i, 1000, data,
+							  NB, BL, batch),
+					 0);
+			assert_memory_equal(all[i], batch, NB * s.ssize);
+			test_free(all[i]);
+		}
+	}
+	assert_int_equal(
+		xs_split_blocks(s.ctx, UINT64_MAX, data, 2, BL,
+				(uint8_t *const[]){batch, batch, batch}),
+		-EINVAL);
 	/* zero blocks is a no-op; a nonce run that would wrap is refused */
 	assert_int_equal(xs_derive_blocks(s.ctx, 0, 5, data, 0, BL, batch), 0);
 	assert_int_equal(
@@ -376,6 +396,8 @@ static void test_errors(void **state)
 	assert_int_equal(xs_share_derive(ctx, 1, s.secret, 100, 0, s.one),
 			 -EINVAL);
 	assert_int_equal(xs_derive_blocks(ctx, 0, 1, s.secret, 1, 100, s.one),
+			 -EINVAL);
+	assert_int_equal(xs_split_blocks(ctx, 1, s.secret, 1, 100, s.all),
 			 -EINVAL);
 	xs_ctx_free(ctx);
 	assert_int_equal(xs_ctx_set_key(NULL, key1), -EINVAL);

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 #define LEN 1000
 #define K   3

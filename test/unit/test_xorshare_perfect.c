@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 static uint64_t prng = 0x9e3779b97f4a7c15ull;
 
@@ -297,9 +297,10 @@ static void test_linear_algebra_all_k_n(void **state)
 
 enum real_path { REAL_SPLIT, REAL_SPLIT_NONCE, REAL_DERIVE };
 
-/* Lanes per real split: pieces of LANE_P bytes, the last 16 lanes carry the
- * check in the last piece and are not used. LANE_P spans several stripes. */
-#define LANE_P	   16400u
+/* Lanes per real split: pieces of LANE_P bytes (two derive stripes and more),
+ * the last 16 lanes carry the check in the last piece and are not used. LANE_P
+ * spans several stripes. */
+#define LANE_P	   32784u
 #define LANE_USED  (LANE_P - XS_CHECK_SIZE)
 #define LANE_RANDS ((XS_MAX_N - 1) * XS_MAX_P)
 

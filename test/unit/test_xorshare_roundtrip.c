@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/xs_internal.h"
+#include "bs_xorshare/codec/xs_internal.h"
 
 static uint64_t prng = 0x243f6a8885a308d3ull;
 

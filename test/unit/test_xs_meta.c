@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "core/crc32c.h"
-#include "log/sharelog.h"
-#include "store/xs_meta.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/store/xs_meta.h"
 
 static void test_meta_roundtrip(void **state)
 {

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/list.h"
+#include "core/list.h"
 
 /* Hostile-input bounds: anything larger is refused with an error. */
 #define CONF_LINE_MAX	    65536 /* one logical line, continuations joined */

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/strbuf.h"
-#include "../mgmt/mgmt_client.h"
-#include "../mgmt/mgmt_proto.h"
+#include "core/strbuf.h"
+#include "mgmt/mgmt_client.h"
+#include "mgmt/mgmt_proto.h"
 
 #define CMD_MAX_ARGS 16
 

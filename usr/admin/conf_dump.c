@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/strbuf.h"
-#include "../mgmt/mgmt_client.h"
-#include "../mgmt/mgmt_proto.h"
+#include "core/strbuf.h"
+#include "mgmt/mgmt_client.h"
+#include "mgmt/mgmt_proto.h"
 #include "conf_apply.h"
 
 int admin_request(const struct admin_opts *o, const char *const *kv,

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/target.h"
+#include "core/target.h"
 
 #define MAX_ARGS 64
 

@@ -22,8 +22,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../core/log.h"
-#include "../core/loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #define AIO_RING_ENTRIES 256
 #define AIO_REAP_BATCH	 64

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/list.h"
+#include "core/list.h"
 
 enum aio_op {
 	AIO_OP_READ,

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/loop.h"
+#include "core/loop.h"
 
 struct strbuf;
 struct bs_dev;

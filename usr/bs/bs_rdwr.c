@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "aio.h"
-#include "../core/log.h"
-#include "../core/strbuf.h"
+#include "core/log.h"
+#include "core/strbuf.h"
 
 /* Memory alignment for O_DIRECT buffers: a page satisfies every device. */
 #define RDWR_DIO_MEM_ALIGN 4096

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../iscsi/iscsi.h"
-#include "../scsi/scsi.h"
 #include "log.h"
 
 static LIST_HEAD(targets);
@@ -125,28 +123,12 @@ static void free_list_kv(struct list_head *head)
 	}
 }
 
-bool target_busy(const struct target *t)
-{
-	const struct list_head *pos;
-
-	for (pos = t->luns.next; pos != &t->luns; pos = pos->next)
-		/* struct scsi_lu starts with its `node` (see target_find_lu) */
-		if (scsi_lu_busy((const struct scsi_lu *)pos))
-			return true;
-	return false;
-}
-
-bool targets_busy(void)
-{
-	const struct target *t;
-
-	list_for_each_entry (t, &targets, node)
-		if (target_busy(t))
-			return true;
-	return false;
-}
-
-int target_destroy(int tid, bool force, char *err, size_t errlen)
+/*
+ * Frees the configuration of a target. Its sessions and logical units belong
+ * to the layers above, which end them first (mgmt_target_destroy): core only
+ * refuses to free a target that still links LUs it cannot free itself.
+ */
+int target_destroy(int tid, char *err, size_t errlen)
 {
 	struct target *t = target_find_tid(tid);
 	struct acl_entry *a, *an;
@@ -155,22 +137,10 @@ int target_destroy(int tid, bool force, char *err, size_t errlen)
 		set_err(err, errlen, "can't find the target");
 		return -ENOENT;
 	}
-	if (iscsi_target_nr_sessions(t) > 0) {
-		if (!force) {
-			set_err(err, errlen, "this target is still active");
-			return -EBUSY;
-		}
-		iscsi_target_close_sessions(t);
-	}
-	/*
-	 * Commands still in flight hold their LU; freeing it under them would
-	 * be a use-after-free once the backing store completes.
-	 */
-	if (target_busy(t)) {
-		set_err(err, errlen, "this logical unit is still active");
+	if (!list_empty(&t->luns)) {
+		set_err(err, errlen, "this target still has logical units");
 		return -EBUSY;
 	}
-	scsi_lu_destroy_all(t);
 	list_for_each_entry_safe (a, an, &t->acls, node) {
 		list_del(&a->node);
 		free(a);
@@ -190,7 +160,7 @@ void target_destroy_all(void)
 	char err[128];
 
 	list_for_each_entry_safe (t, n, &targets, node)
-		if (target_destroy(t->tid, true, err, sizeof(err)))
+		if (target_destroy(t->tid, err, sizeof(err)))
 			log_warn("target %d not destroyed: %s", t->tid, err);
 	list_for_each_entry_safe (acc, an, &accounts, node) {
 		list_del(&acc->node);
@@ -464,24 +434,29 @@ static struct kv *param_find(const struct target *t, const char *key)
 	return NULL;
 }
 
-int target_param_set(struct target *t, const char *key, const char *value,
-		     char *err, size_t errlen)
+int target_param_check(const char *key, const char *value, char *err,
+		       size_t errlen)
 {
-	struct kv *kv;
-	int ret;
-
 	if (!key || !value || !*key) {
 		set_err(err, errlen, "invalid request");
 		return -EINVAL;
 	}
-	if (strlen(key) >= sizeof(kv->key) ||
-	    strlen(value) >= sizeof(kv->value)) {
+	if (strlen(key) >= sizeof(((struct kv *)0)->key) ||
+	    strlen(value) >= sizeof(((struct kv *)0)->value)) {
 		set_err(err, errlen, "parameter name or value too long");
 		return -EINVAL;
 	}
-	ret = iscsi_param_check(key, value, err, errlen);
+	return 0;
+}
+
+int target_param_set(struct target *t, const char *key, const char *value,
+		     char *err, size_t errlen)
+{
+	struct kv *kv;
+	int ret = target_param_check(key, value, err, errlen);
+
 	if (ret)
-		return ret < 0 ? ret : -EINVAL;
+		return ret;
 	kv = param_find(t, key);
 	if (!kv) {
 		kv = calloc(1, sizeof(*kv));
@@ -504,24 +479,4 @@ const char *target_param_get(const struct target *t, const char *key)
 		return NULL;
 	kv = param_find(t, key);
 	return kv ? kv->value : NULL;
-}
-
-/* ---- logical units ---- */
-
-/*
- * struct scsi_lu is private to the SCSI layer, but its first member is the
- * `node` linking it into t->luns (a documented contract in scsi_priv.h), so
- * the list node's address is the LU's address.
- */
-struct scsi_lu *target_find_lu(const struct target *t, uint64_t lun)
-{
-	struct list_head *pos;
-
-	for (pos = t->luns.next; pos != &t->luns; pos = pos->next) {
-		struct scsi_lu *lu = (struct scsi_lu *)pos;
-
-		if (scsi_lu_number(lu) == lun)
-			return lu;
-	}
-	return NULL;
 }

@@ -13,7 +13,6 @@
 
 #include "list.h"
 
-struct scsi_lu;
 struct strbuf;
 
 #define TGTX_NAME_MAX	224 /* iSCSI names are at most 223 bytes (RFC 7143) */
@@ -48,7 +47,7 @@ struct target {
 	int tid;
 	char name[TGTX_NAME_MAX];
 	enum target_state state;
-	struct list_head luns;		/* struct scsi_lu, sorted by LUN */
+	struct list_head luns;		/* owned by the SCSI layer (scsi.h) */
 	struct list_head acls;		/* struct acl_entry */
 	struct list_head in_users;	/* struct kv: key = account user name */
 	char out_user[TGTX_SECRET_MAX]; /* "" when no outgoing account */
@@ -62,12 +61,14 @@ struct list_head *target_list(void); /* sorted by tid */
 struct target *target_find_tid(int tid);
 struct target *target_find_name(const char *name);
 int target_create(int tid, const char *name, char *err, size_t errlen);
-/* Fails with -EBUSY when sessions exist unless force. Frees its LUNs. */
-int target_destroy(int tid, bool force, char *err, size_t errlen);
+/*
+ * Frees the target's configuration. Its sessions and logical units are the
+ * upper layers' to end first (mgmt_target_destroy); -EBUSY while t->luns is
+ * not empty.
+ */
+int target_destroy(int tid, char *err, size_t errlen);
+/* Every target without LUs (the others are logged), then every account. */
 void target_destroy_all(void);
-/* Commands are in flight on a LU of t (of any target). */
-bool target_busy(const struct target *t);
-bool targets_busy(void);
 
 /* ---- ACLs ---- */
 int target_acl_add(struct target *t, enum acl_kind kind, const char *pattern,
@@ -100,12 +101,16 @@ const char *target_in_secret(const struct target *t, const char *user);
 /* Outgoing (mutual CHAP) account of t, NULL when none. */
 const struct account *target_out_account(const struct target *t);
 
-/* ---- per-target iSCSI parameters ---- */
+/*
+ * ---- per-target iSCSI parameters ----
+ * Core stores them as opaque key/value pairs; the iSCSI layer owns their
+ * meaning, so management validates with iscsi_param_check() first.
+ */
+/* Only what storing needs: a key and a value that fit. */
+int target_param_check(const char *key, const char *value, char *err,
+		       size_t errlen);
 int target_param_set(struct target *t, const char *key, const char *value,
 		     char *err, size_t errlen);
 const char *target_param_get(const struct target *t, const char *key);
-
-/* ---- logical units (objects owned by the SCSI layer) ---- */
-struct scsi_lu *target_find_lu(const struct target *t, uint64_t lun);
 
 #endif

@@ -16,7 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 
 static const EVP_MD *chap_md(int alg)
 {

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/strbuf.h"
-#include "../core/target.h"
+#include "core/strbuf.h"
+#include "core/target.h"
 #include "login.h"
 #include "text.h"
 

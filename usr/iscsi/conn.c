@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 
 #define RXBUF_SIZE (64 * 1024)
 #define TX_IOV_MAX 64

@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../core/list.h"
-#include "../core/loop.h"
-#include "../core/strbuf.h"
-#include "../scsi/scsi.h"
+#include "core/list.h"
+#include "core/loop.h"
+#include "core/strbuf.h"
+#include "scsi/scsi.h"
 #include "login.h"
 #include "pdu.h"
 #include "session.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 /* The initiator's MaxRecvDataSegmentLength is 8192 during login. */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 /* A text exchange larger than this is not a legitimate discovery. */

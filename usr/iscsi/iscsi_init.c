@@ -2,7 +2,7 @@
 /* iSCSI layer entry points for the daemon and management (iscsi.h). */
 #include "iscsi.h"
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 #include "portal.h"
 

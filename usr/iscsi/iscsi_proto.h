@@ -11,7 +11,7 @@
 #include <assert.h>
 #include <stdint.h>
 
-#include "../core/byteorder.h"
+#include "core/byteorder.h"
 
 #define ISCSI_BHS_LEN	   48
 #define ISCSI_DIGEST_LEN   4

@@ -2,7 +2,7 @@
 /* The sessions under "I_T nexus information:", as tgt prints them. */
 #include <netinet/in.h>
 
-#include "../core/strbuf.h"
+#include "core/strbuf.h"
 #include "conn.h"
 #include "iscsi.h"
 #include "portal.h"

@@ -21,7 +21,7 @@
 
 #include <openssl/crypto.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "chap.h"
 #include "params.h"
 #include "text.h"

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "../core/crc32c.h"
-#include "../core/strbuf.h"
-#include "../core/target.h"
+#include "core/crc32c.h"
+#include "core/strbuf.h"
+#include "core/target.h"
 #include "iscsi_proto.h"
 
 /* Default and limit values we offer (RFC 7143 section 13) */

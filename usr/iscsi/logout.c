@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 void logout_handle(struct iscsi_conn *c, const uint8_t *bhs)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 void nop_out_handle(struct iscsi_conn *c, const uint8_t *bhs,

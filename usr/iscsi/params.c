@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "iscsi.h"
 #include "text.h"
 

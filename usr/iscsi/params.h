@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/strbuf.h"
-#include "../core/target.h"
+#include "core/strbuf.h"
+#include "core/target.h"
 #include "login.h"
 
 /* RFC 7143 range of the length keys: 512 to 2^24 - 1 */

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "../core/list.h"
+#include "core/list.h"
 #include "iscsi_proto.h"
 
 /* TotalAHSLength is one byte of 4-byte words. */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/log.h"
-#include "../core/strbuf.h"
+#include "core/log.h"
+#include "core/strbuf.h"
 #include "conn.h"
 #include "iscsi.h"
 #include "portal.h"

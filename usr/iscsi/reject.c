@@ -2,7 +2,7 @@
 /* Reject PDUs (RFC 7143 11.17): the offending header goes back as data. */
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 void reject_send(struct iscsi_conn *c, const uint8_t *bhs, uint8_t reason)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 static LIST_HEAD(sessions);

@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/list.h"
-#include "../scsi/scsi.h"
+#include "core/list.h"
+#include "scsi/scsi.h"
 #include "login.h"
 
 /* Commands the initiator may have outstanding (MaxCmdSN - ExpCmdSN + 1). */

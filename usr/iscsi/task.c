@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "conn.h"
 
 #define ISCSI_AHS_EXT_CDB 1

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/strbuf.h"
+#include "core/strbuf.h"
 
 #define ISCSI_KEY_MAX	63  /* bytes in a key name */
 #define ISCSI_VALUE_MAX 255 /* bytes in a simple value */

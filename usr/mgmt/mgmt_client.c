@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../core/strbuf.h"
+#include "core/strbuf.h"
 #include "mgmt_proto.h"
 
 /* Long enough for a target deletion that waits on nothing but the loop. */

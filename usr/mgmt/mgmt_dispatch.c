@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "mgmt_priv.h"
 
 static bool shutdown_requested;

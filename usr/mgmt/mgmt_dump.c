@@ -6,15 +6,15 @@
  */
 #include <stdio.h>
 
-#include "../iscsi/iscsi.h"
-#include "../scsi/scsi.h"
+#include "iscsi/iscsi.h"
+#include "scsi/scsi.h"
 #include "mgmt_priv.h"
 
 static void dump_target(struct target *t, struct strbuf *out, bool internal)
 {
 	const struct account *acc;
 	struct acl_entry *a;
-	struct list_head *pos;
+	struct scsi_lu *lu;
 	struct kv *kv;
 
 	strbuf_addf(out, "<target %s>\n", t->name);
@@ -23,9 +23,8 @@ static void dump_target(struct target *t, struct strbuf *out, bool internal)
 		strbuf_addf(out, "\tactive-sessions %d\n",
 			    iscsi_target_nr_sessions(t));
 	}
-	/* struct scsi_lu begins with its list node (see target_find_lu) */
-	for (pos = t->luns.next; pos != &t->luns; pos = pos->next)
-		scsi_lu_dump((struct scsi_lu *)pos, out);
+	for (lu = scsi_lu_next(t, NULL); lu; lu = scsi_lu_next(t, lu))
+		scsi_lu_dump(lu, out);
 	list_for_each_entry (a, &t->acls, node)
 		strbuf_addf(out, "\t%s %s\n",
 			    a->kind == ACL_ADDR ? "initiator-address"

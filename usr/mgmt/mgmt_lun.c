@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../scsi/scsi.h"
+#include "scsi/scsi.h"
 #include "mgmt_priv.h"
 
 /* bsopts are "k=v;k=v" (bs.h); room for the flags appended to them */
@@ -93,7 +93,7 @@ static int lun_new(struct mgmt_op *m)
 			   bsopts, sizeof(bsopts));
 	if (ret)
 		return ret;
-	lu = target_find_lu(t, lun);
+	lu = scsi_lu_lookup(t, lun);
 	if (lu && lun == 0 && scsi_lu_is_controller(lu) && !scsi_lu_busy(lu)) {
 		/* LUN 0 is a placeholder controller until storage claims it */
 		ret = scsi_lu_destroy(t, 0, err, sizeof(err));
@@ -110,7 +110,7 @@ static int lun_new(struct mgmt_op *m)
 					: "can't create the logical unit");
 	if (!params)
 		return 0;
-	lu = target_find_lu(t, lun);
+	lu = scsi_lu_lookup(t, lun);
 	if (!lu)
 		return mgmt_fail(m, EIO,
 				 "logical unit vanished after creation");
@@ -131,7 +131,7 @@ static int lun_delete(struct mgmt_op *m)
 	ret = target_and_lun(m, &t, &lun);
 	if (ret)
 		return ret;
-	if (!target_find_lu(t, lun))
+	if (!scsi_lu_lookup(t, lun))
 		return mgmt_fail(m, ENOENT, "can't find the logical unit");
 	ret = scsi_lu_destroy(t, lun, err, sizeof(err));
 	if (ret)
@@ -150,7 +150,7 @@ static int lun_find(struct mgmt_op *m, struct scsi_lu **lu)
 	ret = target_and_lun(m, &t, &lun);
 	if (ret)
 		return ret;
-	*lu = target_find_lu(t, lun);
+	*lu = scsi_lu_lookup(t, lun);
 	if (!*lu)
 		return mgmt_fail(m, ENOENT, "can't find the logical unit");
 	return 0;

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../iscsi/iscsi.h"
+#include "iscsi/iscsi.h"
 #include "mgmt_priv.h"
 
 static const char *portal_spec(struct mgmt_op *m)

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/strbuf.h"
-#include "../core/target.h"
+#include "core/strbuf.h"
+#include "core/target.h"
 #include "mgmt_proto.h"
 
 struct mgmt_op {

@@ -16,9 +16,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "../core/log.h"
-#include "../core/loop.h"
-#include "../core/strbuf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/strbuf.h"
 #include "mgmt_priv.h"
 #include "mgmt_proto.h"
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../iscsi/iscsi.h"
+#include "iscsi/iscsi.h"
 #include "mgmt_priv.h"
 
 int mgmt_mode_session(struct mgmt_op *m)

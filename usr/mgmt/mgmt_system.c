@@ -5,9 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../bs/bs.h"
-#include "../core/log.h"
-#include "../iscsi/iscsi.h"
+#include "bs/bs.h"
+#include "core/log.h"
+#include "iscsi/iscsi.h"
 #include "mgmt_priv.h"
 
 static bool system_offline;

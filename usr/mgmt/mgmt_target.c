@@ -5,9 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../iscsi/iscsi.h"
-#include "../scsi/scsi.h"
+#include "core/log.h"
+#include "iscsi/iscsi.h"
 #include "mgmt_priv.h"
+#include "mgmt_target.h"
+#include "scsi/scsi.h"
 
 #define IND1 "    "
 #define IND2 "        "
@@ -39,7 +41,7 @@ static void show_acls(struct target *t, struct strbuf *out)
 
 void mgmt_show_target(struct target *t, struct strbuf *out)
 {
-	struct list_head *pos;
+	struct scsi_lu *lu;
 
 	strbuf_addf(out, "Target %d: %s\n", t->tid, t->name);
 	strbuf_addf(out, IND1 "System information:\n");
@@ -49,9 +51,8 @@ void mgmt_show_target(struct target *t, struct strbuf *out)
 	strbuf_addf(out, IND1 "I_T nexus information:\n");
 	iscsi_target_show_sessions(t, out, IND2);
 	strbuf_addf(out, IND1 "LUN information:\n");
-	/* struct scsi_lu begins with its list node (see target_find_lu) */
-	for (pos = t->luns.next; pos != &t->luns; pos = pos->next)
-		scsi_lu_show((struct scsi_lu *)pos, out, IND2);
+	for (lu = scsi_lu_next(t, NULL); lu; lu = scsi_lu_next(t, lu))
+		scsi_lu_show(lu, out, IND2);
 	show_accounts(t, out);
 	show_acls(t, out);
 }
@@ -80,9 +81,52 @@ static int target_new(struct mgmt_op *m)
 	if (ret) {
 		char ignored[64];
 
-		target_destroy(tid, true, ignored, sizeof(ignored));
+		target_destroy(tid, ignored, sizeof(ignored));
 	}
 	return ret;
+}
+
+/*
+ * Deleting a target spans three layers, so it lives here, above all of them:
+ * sessions (iSCSI), then LUs (SCSI), then the configuration (core).
+ */
+int mgmt_target_destroy(int tid, bool force, char *err, size_t errlen)
+{
+	struct target *t = target_find_tid(tid);
+
+	if (!t) {
+		snprintf(err, errlen, "can't find the target");
+		return -ENOENT;
+	}
+	if (iscsi_target_nr_sessions(t) > 0) {
+		if (!force) {
+			snprintf(err, errlen, "this target is still active");
+			return -EBUSY;
+		}
+		iscsi_target_close_sessions(t);
+	}
+	/*
+	 * Commands still in flight hold their LU; freeing it under them would
+	 * be a use-after-free once the backing store completes.
+	 */
+	if (scsi_target_busy(t)) {
+		snprintf(err, errlen, "this logical unit is still active");
+		return -EBUSY;
+	}
+	scsi_lu_destroy_all(t);
+	return target_destroy(tid, err, errlen);
+}
+
+void mgmt_target_destroy_all(void)
+{
+	struct target *t, *n;
+	char err[128];
+
+	list_for_each_entry_safe (t, n, target_list(), node)
+		if (mgmt_target_destroy(t->tid, true, err, sizeof(err)))
+			log_warn("target %d not destroyed: %s", t->tid, err);
+	/* the accounts; targets left busy above stay (and were logged) */
+	target_destroy_all();
 }
 
 static int target_delete(struct mgmt_op *m)
@@ -91,8 +135,8 @@ static int target_delete(struct mgmt_op *m)
 
 	if (ret)
 		return ret;
-	return target_destroy(tid, mgmt_flag(m, "force"), m->err,
-			      sizeof(m->err));
+	return mgmt_target_destroy(tid, mgmt_flag(m, "force"), m->err,
+				   sizeof(m->err));
 }
 
 static int target_show(struct mgmt_op *m)
@@ -171,8 +215,16 @@ static int update_one(struct mgmt_op *m, const char *k, const char *v,
 {
 	struct target *t = arg;
 
+	int ret;
+
 	if (!strcasecmp(k, "state"))
 		return set_state(m, t, v);
+	/* core stores any key; which keys mean something is iSCSI's to say */
+	ret = target_param_check(k, v, m->err, sizeof(m->err));
+	if (!ret)
+		ret = iscsi_param_check(k, v, m->err, sizeof(m->err));
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
 	return target_param_set(t, k, v, m->err, sizeof(m->err));
 }
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/log.h"
-#include "../core/strbuf.h"
+#include "core/log.h"
+#include "core/strbuf.h"
 #include "scsi_priv.h"
 
 /* Flat space addressing reaches LUN 16383. */
@@ -24,6 +24,35 @@ struct scsi_lu *scsi_lu_lookup(const struct target *t, uint64_t lun)
 		if (lu->lun == lun)
 			return lu;
 	return NULL;
+}
+
+struct scsi_lu *scsi_lu_next(const struct target *t, const struct scsi_lu *prev)
+{
+	const struct list_head *pos = prev ? prev->node.next : t->luns.next;
+
+	if (pos == &t->luns)
+		return NULL;
+	return list_entry(pos, struct scsi_lu, node);
+}
+
+bool scsi_target_busy(const struct target *t)
+{
+	const struct scsi_lu *lu;
+
+	list_for_each_entry (lu, &t->luns, node)
+		if (scsi_lu_busy(lu))
+			return true;
+	return false;
+}
+
+bool scsi_targets_busy(void)
+{
+	const struct target *t;
+
+	list_for_each_entry (t, target_list(), node)
+		if (scsi_target_busy(t))
+			return true;
+	return false;
 }
 
 uint64_t scsi_lu_number(const struct scsi_lu *lu)

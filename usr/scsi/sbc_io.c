@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "scsi_priv.h"
 
 /* Largest transfer one command may move (also VPD B0h). */

@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../bs/bs.h"
-#include "../core/list.h"
-#include "../core/target.h"
+#include "bs/bs.h"
+#include "core/list.h"
+#include "core/target.h"
 
 struct strbuf;
 
@@ -146,10 +146,22 @@ int scsi_lu_set_param(struct scsi_lu *lu, const char *key, const char *value,
 void scsi_lu_show(struct scsi_lu *lu, struct strbuf *out, const char *indent);
 /* Writes the LU as targets.conf lines (for tgtx-admin --dump). */
 void scsi_lu_dump(struct scsi_lu *lu, struct strbuf *out);
+/* The LU numbered lun of t, or NULL. */
+struct scsi_lu *scsi_lu_lookup(const struct target *t, uint64_t lun);
+/*
+ * Walks t's LUs in LUN order: prev NULL gives the first, NULL ends. The
+ * list may not change during the walk.
+ */
+struct scsi_lu *scsi_lu_next(const struct target *t,
+			     const struct scsi_lu *prev);
 uint64_t scsi_lu_number(const struct scsi_lu *lu);
 bool scsi_lu_is_controller(const struct scsi_lu *lu);
 /* Pending commands prevent destroying an LU (-EBUSY). */
 bool scsi_lu_busy(const struct scsi_lu *lu);
+/* Commands are in flight on a LU of t. */
+bool scsi_target_busy(const struct target *t);
+/* ... on a LU of any target (daemon shutdown drains until false). */
+bool scsi_targets_busy(void);
 /* Destroys every LU of t (target deletion); none may be busy. */
 void scsi_lu_destroy_all(struct target *t);
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "scsi_priv.h"
 
 uint64_t scsi_lun_decode(const uint8_t raw[8])

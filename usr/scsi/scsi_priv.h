@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/byteorder.h"
+#include "core/byteorder.h"
 #include "scsi.h"
 
 /* ---- additional sense codes (ASC << 8 | ASCQ) ---- */
@@ -67,7 +67,6 @@ struct ua_entry {
 };
 
 struct scsi_lu {
-	/* Must stay first: target.c walks t->luns casting nodes to LUs. */
 	struct list_head node; /* in target->luns, sorted by lun */
 	struct target *target;
 	uint64_t lun;
@@ -183,7 +182,6 @@ struct pr_reg *pr_find_reg(struct scsi_lu *lu, const char *port);
 void pr_free_all(struct scsi_lu *lu);
 
 /* ---- LU helpers (lu.c) ---- */
-struct scsi_lu *scsi_lu_lookup(const struct target *t, uint64_t lun);
 uint64_t lu_nr_blocks(const struct scsi_lu *lu);
 uint32_t lu_block_size(const struct scsi_lu *lu);
 bool lu_can_unmap(const struct scsi_lu *lu);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/log.h"
+#include "core/log.h"
 #include "scsi_priv.h"
 
 static bool is_reset(uint16_t asc)
