@@ -59,6 +59,12 @@ static void clear_dir(void)
 	}
 }
 
+static void remove_dir(void)
+{
+	clear_dir();
+	rmdir(dir);
+}
+
 /* A read-only open and a full walk, as the replicator does. */
 static void open_and_walk(void)
 {
@@ -120,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		snprintf(dir, sizeof(dir), "/tmp/fuzz-sharelog.XXXXXX");
 		if (!mkdtemp(dir))
 			abort();
+		atexit(remove_dir);
 	}
 	if (!n)
 		return 0;
