@@ -69,7 +69,7 @@ struct xs_dev {
 	uint8_t *bbuf;
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
-	uint64_t last_reload_ms;
+	uint64_t last_reload_ms, last_req_ms;
 	uint64_t base_next, base_size, base_saved_ms;
 	uint64_t *relog; /* extents to re-log after an unclean stop */
 	uint32_t nr_relog, relog_done;

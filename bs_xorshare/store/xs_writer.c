@@ -443,10 +443,14 @@ static void housekeeping(struct xs_dev *xd, bool idle)
 	if (now - xd->last_reload_ms >= XS_RELOAD_INTERVAL_MS) {
 		sharelog_reload_cursors(xd->sl);
 		xd->last_reload_ms = now;
-		/* idle: let the replicator's durable point catch up */
-		if (idle)
-			sharelog_sync(xd->sl);
 	}
+	/*
+	 * Idle for a while: let the replicator's durable point catch up. Only
+	 * then: a flush on the writer thread while writes keep coming would
+	 * stall them behind the disk.
+	 */
+	if (idle && now - xd->last_req_ms >= XS_IDLE_SYNC_MS)
+		sharelog_sync(xd->sl);
 	xs_snapshot(xd);
 }
 
@@ -522,6 +526,7 @@ void *xs_writer_main(void *arg)
 		uint64_t bytes = take_requests(xd, j, !work, &stop);
 
 		if (j->nr) {
+			xd->last_req_ms = xs_now_ms();
 			pthread_mutex_lock(&xd->rmu);
 			process_batch(xd, j);
 			xs_vjob_publish(xd, j, bytes);

@@ -7,7 +7,8 @@
 # target after the other. Per run it reports throughput, average/p50/p99
 # latency (tgtx-load) and the bytes the disk wrote per byte the client wrote
 # (/proc/diskstats of the device under the repository, counted over the run
-# and a `sync` right after it, so the run's write-back is included).
+# and a `sync` right after it, so the run's write-back is included; and, not
+# counting other processes, write_bytes of tgtxd's /proc/PID/io).
 #
 #   test/bench/run-disk-bench.sh [BUILD]      (default build/rel)
 #
@@ -58,6 +59,11 @@ echo "disk benchmark: files in $DIR on $dev ($(findmnt -no FSTYPE -T "$top")," \
 	"/proc/diskstats: $devname), ${SECS} s per run, load average" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# Bytes tgtxd caused to be written (its own writeback, not other processes').
+proc_write_bytes() {
+	awk '$1 == "write_bytes:" { print $2 }' "/proc/$TGTXD_PID/io"
+}
+
 sectors_written() {
 	awk -v d="$devname" '$3 == d { print $10 }' /proc/diskstats
 }
@@ -85,20 +91,22 @@ declare -A URL=(
 	[rdwr]=$(lun_url iqn.2026-11.org.tgtx:disk-rdwr 1 "$PORT")
 	[xorshare]=$(lun_url iqn.2026-11.org.tgtx:disk-xs 1 "$PORT")
 )
-declare -A RES P50 P99 AVG DBYTES
+declare -A RES P50 P99 AVG DBYTES PBYTES
 
 # run_one TARGET WORKLOAD REP
 run_one() {
-	local t=$1 w=$2 r=$3 out s0 s1 ios val bytes
+	local t=$1 w=$2 r=$3 out s0 s1 p0 p1 ios val bytes
 
 	sync
 	s0=$(sectors_written)
+	p0=$(proc_write_bytes)
 	# shellcheck disable=SC2086
 	out=$("$LOAD" --url "${URL[$t]}" ${W_ARGS[$w]} --seconds "$SECS" \
 		--seed "$RANDOM" 2>&1 | grep '^iops=') ||
 		fail "$t $w: tgtx-load failed: $out"
 	sync
 	s1=$(sectors_written)
+	p1=$(proc_write_bytes)
 	ios=$(sed -n 's/.* ios=\([0-9]*\).*/\1/p' <<<"$out")
 	case $w in
 	seq*) val=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<<"$out") ;;
@@ -114,7 +122,10 @@ run_one() {
 		'BEGIN { if (b > 0) printf "%.2f", s * 512 / b; else print "-" }') ;;
 	*) DBYTES[$t,$w,$r]=- ;;
 	esac
-	echo "  $t $w #$r: $out disk_bytes_per_client_byte=${DBYTES[$t,$w,$r]}"
+	PBYTES[$t,$w,$r]=$(awk -v p=$((p1 - p0)) -v b="$bytes" \
+		'BEGIN { if (b > 0) printf "%.2f", p / b; else print "-" }')
+	echo "  $t $w #$r: $out disk_bytes_per_client_byte=${DBYTES[$t,$w,$r]}" \
+		"tgtxd_write_bytes_per_client_byte=${PBYTES[$t,$w,$r]}"
 }
 
 for w in $WORKLOADS; do
@@ -128,10 +139,12 @@ stop_tgtxd
 
 echo
 echo "Disk results ($dev; ${SECS} s per run; MB/s = 10^6 bytes/s; latency in us;"
-echo "disk = bytes written to $devname per byte written by the client)"
+echo "disk = bytes written to $devname per byte written by the client; tgtxd ="
+echo "write_bytes of tgtxd's /proc/PID/io per client byte: its own share, other"
+echo "processes' writes excluded)"
 echo
-echo "| workload | rdwr | xorshare | ratio | rdwr avg/p50/p99 | xorshare avg/p50/p99 | disk rdwr | disk xorshare |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| workload | rdwr | xorshare | ratio | rdwr avg/p50/p99 | xorshare avg/p50/p99 | disk rdwr | disk xorshare | tgtxd rdwr | tgtxd xorshare |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for w in $WORKLOADS; do
 	for r in $(seq 1 "$REPEAT"); do
 		unit=IOPS
@@ -141,7 +154,8 @@ for w in $WORKLOADS; do
 		echo "| ${W_LABEL[$w]} | ${RES[rdwr,$w,$r]} $unit | ${RES[xorshare,$w,$r]} $unit | $ratio |" \
 			"${AVG[rdwr,$w,$r]}/${P50[rdwr,$w,$r]}/${P99[rdwr,$w,$r]} |" \
 			"${AVG[xorshare,$w,$r]}/${P50[xorshare,$w,$r]}/${P99[xorshare,$w,$r]} |" \
-			"${DBYTES[rdwr,$w,$r]} | ${DBYTES[xorshare,$w,$r]} |"
+			"${DBYTES[rdwr,$w,$r]} | ${DBYTES[xorshare,$w,$r]} |" \
+			"${PBYTES[rdwr,$w,$r]} | ${PBYTES[xorshare,$w,$r]} |"
 	done
 done
 echo
