@@ -61,10 +61,10 @@ CFLAGS_ALL += $(CFLAGS)
 LDFLAGS_ALL += $(LDFLAGS)
 
 # Program mains (not part of the library)
-PROGS_SBIN := tgtxd tgtxadm tgtx-admin
+PROGS_SBIN := tgtxd tgtxadm tgtx-admin tgtxcli
 PROGS_BIN := tgtx-xorshare
 MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
-	bs_xorshare/codec/tgtx-xorshare.c
+	bs_xorshare/codec/tgtx-xorshare.c usr/tgtxcli.c
 
 # ---- Layers ----------------------------------------------------------------
 # One line per folder that holds C files:
@@ -93,13 +93,21 @@ LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # today's flat bs_xorshare/: codec + log + store until they move into those
 LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
-LAYER_replicator := replicator         core codec xslog
-LAYER_recovery   := recovery           core codec replicator:*format*.h
+# share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
+LAYER_gossip     := replicator/gossip  core
+LAYER_replicator := replicator         core codec xslog gossip
+LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
 LAYER_test       := test/*             *
 
 # System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
 # layer and of the layers above it get them).
 LDLIBS_replicator := -liscsi
+# tgtxcli: JSON and line editing (its layer stays out of libtgtx.a)
+LDLIBS_cli := -ljansson -ledit
+
+# Gossip/recovery programs (issue 12) link their layer libraries, never
+# libtgtx.a; their rules are in the "gossip and recovery" block below.
+MAIN_SRCS += recovery/tgtx-recover.c
 
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xorshare
@@ -139,8 +147,9 @@ $(foreach l,$(LIB_LAYERS),$(eval $(call LIB_RULE_TEMPLATE,$(l))))
 
 # libtgtx.a: every target-side layer (usr/ and bs_xorshare/), for programs.
 # replicator/ and recovery/ stay out: tgtxd links libtgtx.a whole and must not
-# need libiscsi; their programs link their own layer libraries.
-LIB_SRCS := $(sort $(foreach l,$(filter-out replicator recovery,$(LIB_LAYERS)), \
+# need libiscsi; their programs link their own layer libraries. So does cli/
+# (tgtxcli alone needs jansson and libedit).
+LIB_SRCS := $(sort $(foreach l,$(filter-out replicator recovery gossip cli,$(LIB_LAYERS)), \
 	$(call layer_srcs,$(l))))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libtgtx.a
@@ -182,6 +191,15 @@ $(BUILD)/tgtx-admin: $(BUILD)/usr/tgtx-admin.o $(LIB)
 $(BUILD)/tgtx-xorshare: $(BUILD)/bs_xorshare/codec/tgtx-xorshare.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/tgtxcli: $(BUILD)/usr/tgtxcli.o $(call layer_lib,cli) $(LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(LDLIBS_cli)
+
+$(BUILD)/test/fuzz/fuzz_saveconfig: test/fuzz/fuzz_saveconfig.c \
+		$(call layer_lib,cli) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(call layer_lib,cli) \
+		$(LIB) $(LDLIBS_ALL) $(LDLIBS_cli)
+
 # A unit test links its layer's closure whole (every object of those layers
 # must resolve below them, so a call into a higher layer fails to link) and
 # nothing else.
@@ -209,6 +227,32 @@ $(BUILD)/test/fuzz/%: test/fuzz/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--whole-archive $(LIB) \
 		-Wl,--no-whole-archive $(LDLIBS_ALL)
+
+# ---- gossip and recovery (issue 12) ------------------------------------------
+# tgtx-recover, the gossip test tools and the fuzzers of the gossip/kit
+# parsers link the recovery layer's closure (recovery, gossip, core).
+RECOVERY_LIBS = $(call layer_libs,recovery)
+GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim \
+	tgtx-gossip-seeds)
+GOSSIP_FUZZ := $(addprefix $(BUILD)/test/fuzz/,fuzz_slt fuzz_gossip fuzz_kit)
+$(BUILD)/tgtx-recover: $(BUILD)/recovery/tgtx-recover.o $(RECOVERY_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(RECOVERY_LIBS) \
+		-Wl,--end-group $(LDLIBS_ALL)
+$(GOSSIP_TOOLS) $(GOSSIP_FUZZ): $(BUILD)/test/%: test/%.c $(RECOVERY_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(RECOVERY_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+.PHONY: gossip-sim-bench install-recover
+all: $(BUILD)/tgtx-recover
+tests: $(BUILD)/tgtx-recover
+install: install-recover
+install-recover: $(BUILD)/tgtx-recover
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 $(BUILD)/tgtx-recover $(DESTDIR)$(SBINDIR)
+# the 1,000-node simulation of doc/gossip.md
+gossip-sim-bench: $(BUILD)/test/tools/tgtx-gossip-sim
+	$(BUILD)/test/tools/tgtx-gossip-sim --nodes 1000 --volumes 200 \
+		--churn 2 --partition 20:60 --seed 1
 
 tests: $(BINS) $(UNIT_BINS) $(TOOL_BINS)
 tools: $(TOOL_BINS)

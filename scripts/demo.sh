@@ -21,6 +21,7 @@ adm() { "$B/tgtxadm" --control-socket "$work/ctl.sock" --lld iscsi "$@"; }
 
 echo "== starting tgtxd on 127.0.0.1:$port"
 "$B/tgtxd" -f --iscsi portal=127.0.0.1:"$port" --control-socket "$work/ctl.sock" \
+	--state-dir "$work/state" \
 	2>"$work/tgtxd.log" &
 pid=$!
 for _ in $(seq 100); do adm --op show --mode system >/dev/null 2>&1 && break; sleep 0.1; done

@@ -15,9 +15,12 @@
 #include <unistd.h>
 
 #include "bs/aio.h"
+#include "core/daemon.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/node_id.h"
 #include "iscsi/iscsi.h"
+#include "metrics/metrics.h"
 #include "mgmt/mgmt_server.h"
 #include "mgmt/mgmt_target.h"
 #include "scsi/scsi.h"
@@ -43,6 +46,9 @@ static void usage(FILE *f)
 		"                              [::]:3260)\n"
 		"  -C, --control-port N        management socket /run/tgtx/socket.N\n"
 		"      --control-socket PATH   management socket at PATH instead\n"
+		"      --state-dir DIR         node id and other state (default\n"
+		"                              $TGTX_STATE_DIR or /var/lib/tgtx)\n"
+		"      --metrics ADDR:PORT     Prometheus metrics on GET /metrics\n"
 		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
 		"  -V, --version               print the version and exit\n"
 		"  -h, --help                  this help\n\n"
@@ -77,30 +83,6 @@ static int watch_signals(struct signal_watch *sw)
 	return loop_add_fd(&sw->lfd, fd, EPOLLIN, on_signal);
 }
 
-static int daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		_exit(0);
-	if (setsid() < 0)
-		return -errno;
-	if (chdir("/") < 0)
-		return -errno;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -109,6 +91,8 @@ int main(int argc, char **argv)
 		{"control-port", required_argument, NULL, 'C'},
 		{"control-socket", required_argument, NULL, 'S'},
 		{"debug", required_argument, NULL, 'd'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"metrics", required_argument, NULL, 'm'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -116,6 +100,8 @@ int main(int argc, char **argv)
 	const char *portals[MAX_PORTALS];
 	int nr_portals = 0, control_port = 0, foreground = 0, level = 2;
 	const char *sock_path = NULL;
+	const char *state_dir = getenv(NODE_ID_STATE_DIR_ENV);
+	const char *metrics_addr = NULL;
 	struct signal_watch sw;
 	char err[256] = "";
 	int c, i, ret;
@@ -161,6 +147,12 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'm':
+			metrics_addr = optarg;
+			break;
 		case 'V':
 			printf("tgtxd %s\n", TGTX_VERSION);
 			return 0;
@@ -182,6 +174,23 @@ int main(int argc, char **argv)
 
 	log_open("tgtxd", !foreground, (enum log_level)level);
 	signal(SIGPIPE, SIG_IGN);
+	/* Detach first: the shell waits until start-up succeeds or fails. */
+	if (!foreground) {
+		log_errors_to_stderr(1);
+		ret = daemon_detach();
+		if (ret) {
+			log_err("cannot daemonize: %s", strerror(-ret));
+			return 1;
+		}
+	}
+	if (!state_dir || !*state_dir)
+		state_dir = NODE_ID_DEFAULT_DIR;
+	ret = node_id_load(state_dir, err, sizeof(err));
+	if (ret) {
+		log_err("%s", err);
+		return 1;
+	}
+	daemon_test_delay();
 
 	ret = loop_init();
 	if (ret) {
@@ -214,14 +223,23 @@ int main(int argc, char **argv)
 		log_err("management socket %s: %s", sock_path, err);
 		return 1;
 	}
-	if (!foreground && daemonize()) {
-		log_err("cannot daemonize: %s", strerror(errno));
-		return 1;
+	if (metrics_addr) {
+		ret = metrics_start(metrics_addr, TGTX_VERSION, err,
+				    sizeof(err));
+		if (ret) {
+			log_err("metrics %s: %s", metrics_addr, err);
+			return 1;
+		}
 	}
 	log_info("tgtxd %s ready, management socket %s", TGTX_VERSION,
 		 sock_path);
+	snprintf(err, sizeof(err), "ready, %d portal(s), management socket %s",
+		 nr_portals, sock_path);
+	daemon_ready(err);
+	log_errors_to_stderr(0);
 
 	ret = loop_run();
+	daemon_stopping();
 
 	/*
 	 * Stop taking work, let the commands already handed to the backing
@@ -229,6 +247,7 @@ int main(int argc, char **argv)
 	 * free everything.
 	 */
 	mgmt_server_stop();
+	metrics_stop();
 	iscsi_exit();
 	if (!loop_drain(scsi_targets_busy, 5000))
 		log_warn("I/O still in flight after 5 s, exiting anyway");

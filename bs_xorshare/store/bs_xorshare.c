@@ -792,6 +792,65 @@ static void xs_show(struct bs_dev *dev, struct strbuf *out, const char *ind)
 			    : (alert[0] ? alert : "none"));
 }
 
+/* Share-log figures for the metrics exporter, from the writer's snapshot. */
+static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
+{
+	struct xs_dev *xd = dev->priv;
+	struct sharelog_stats st;
+	struct sharelog_peer pp[SL_MAX_N];
+	bool blocked;
+	char peer[8];
+
+	if (!xd)
+		return;
+	pthread_mutex_lock(&xd->mu);
+	st = xd->snap;
+	memcpy(pp, xd->snap_peer, sizeof(pp));
+	blocked = xd->blocked;
+	pthread_mutex_unlock(&xd->mu);
+
+	emit(arg, &(struct bs_metric){"xorshare_log_used_bytes",
+				      "Bytes of live share-log segments", false,
+				      NULL, NULL, (double)st.used_bytes});
+	emit(arg, &(struct bs_metric){"xorshare_log_size_bytes",
+				      "Share-log size bound", false, NULL, NULL,
+				      (double)st.log_size});
+	emit(arg, &(struct bs_metric){
+			  "xorshare_log_records", "Records in the share log",
+			  false, NULL, NULL,
+			  st.last_seq && st.first_seq
+				  ? (double)(st.last_seq - st.first_seq + 1)
+				  : 0.0});
+	emit(arg, &(struct bs_metric){"xorshare_log_drops_total",
+				      "Peers dropped to free log space", true,
+				      NULL, NULL, (double)st.drops});
+	emit(arg, &(struct bs_metric){"xorshare_writes_blocked",
+				      "1 while writes wait for log space",
+				      false, NULL, NULL, blocked ? 1.0 : 0.0});
+	for (unsigned i = 0; i < st.n && i < SL_MAX_N; i++) {
+		snprintf(peer, sizeof(peer), "%u", i);
+		emit(arg, &(struct bs_metric){"xorshare_peer_lag_records",
+					      "Records the peer has not "
+					      "confirmed",
+					      false, "peer", peer,
+					      (double)pp[i].lag_records});
+		emit(arg, &(struct bs_metric){
+				  "xorshare_peer_lag_bytes",
+				  "Bytes the peer has not confirmed", false,
+				  "peer", peer, (double)pp[i].lag_bytes});
+		emit(arg, &(struct bs_metric){"xorshare_peer_lag_seconds",
+					      "Age of the oldest record the "
+					      "peer has not confirmed",
+					      false, "peer", peer,
+					      pp[i].lag_seconds});
+		emit(arg, &(struct bs_metric){"xorshare_peer_needs_resync",
+					      "1 when the peer was dropped and "
+					      "needs a resync",
+					      false, "peer", peer,
+					      pp[i].needs_resync ? 1.0 : 0.0});
+	}
+}
+
 static size_t xs_vpd(struct bs_dev *dev, uint8_t page, uint8_t *buf, size_t len)
 {
 	struct xs_dev *xd = dev->priv;
@@ -828,6 +887,7 @@ static const struct bs_ops xorshare_ops = {
 	.vpd_page = xs_vpd,
 	.vpd_pages = xs_vpd_list,
 	.nr_vpd_pages = sizeof(xs_vpd_list),
+	.metrics = xs_metrics,
 };
 
 BS_REGISTER(xorshare_ops)

@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
 # libiscsi's iscsi-test-cu against one tgtxd LUN backed by a 1 GiB file,
-# compared test by test with stock tgt 1.0.85's outcome
-# (../shared/conformance/tgt-1.0.85-classified.txt).
+# classified test by test (test/conformance/cu-classify.py: a test cut off
+# by a crash or the timeout is a failure) and compared with
+#   - tgtxd's own recorded result (test/conformance/tgtxd-classified.txt):
+#     every test that passed there must still pass,
+#   - stock tgt 1.0.85's result (tgt-1.0.85-classified.txt, copied from
+#     ../shared/conformance): every test that passes on stock tgt must pass,
+#     and as many tests in total.
+# Fails as well when the suite did not run to its end, when the daemon died,
+# or when tgtxd, stopped with SIGTERM after the run, does not exit 0 or its
+# log holds a sanitizer report.
 #
-# Fails when a test that passes on stock tgt does not pass here, or when fewer
-# tests pass in total. TGTX_CONFORMANCE_KEEP=DIR keeps the raw output,
-# the per-test list and the daemon log. `--stock` runs the suite against stock tgtd instead (to
-# refresh the yardstick). Prints the counts and the per-test differences.
+#   run-conformance.sh                    check tgtxd (TGTX_BUILD, default
+#                                         build/san)
+#   run-conformance.sh --update-baseline  check, then record this run as
+#                                         tgtxd's result (commit the file)
+#   run-conformance.sh --stock            run against stock tgtd instead (to
+#                                         refresh the yardstick)
+#
+# Takes several minutes (TGTX_CONFORMANCE_TIMEOUT, default 2400 s, cuts the
+# suite short). TGTX_CONFORMANCE_KEEP=DIR keeps the raw output, the
+# per-test list and the daemon log; TGTX_CONFORMANCE_DIR=DIR reads the stock
+# yardstick from DIR. Prints the counts and the per-test differences.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 B=${TGTX_BUILD:-build/san}
-ref_dir=${TGTX_CONFORMANCE_DIR:-$top/../shared/conformance}
+here=$top/test/conformance
+ref_dir=${TGTX_CONFORMANCE_DIR:-$here}
 ref=$ref_dir/tgt-1.0.85-classified.txt
-classify=$ref_dir/cu-classify.py
+baseline=$here/tgtxd-classified.txt
+classify=$here/cu-classify.py
+# what a sanitizer prints (the same as test/system/lib.sh looks for)
+san_pattern='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|AddressSanitizer:DEADLYSIGNAL'
 stock=0
-[ "${1:-}" = "--stock" ] && stock=1
+update=0
+case "${1:-}" in
+--stock) stock=1 ;;
+--update-baseline) update=1 ;;
+"") ;;
+*)
+	echo "usage: $0 [--stock|--update-baseline]"
+	exit 1
+	;;
+esac
 
 for f in "$ref" "$classify"; do
-	[ -r "$f" ] || { echo "missing $f (shared/conformance beside the repo)"; exit 1; }
+	[ -r "$f" ] || { echo "missing $f"; exit 1; }
 done
+if [ $stock -eq 0 ] && [ $update -eq 0 ] && [ ! -r "$baseline" ]; then
+	echo "missing $baseline (record it with --update-baseline)"
+	exit 1
+fi
 command -v iscsi-test-cu >/dev/null || { echo "iscsi-test-cu not installed (libiscsi-bin)"; exit 1; }
 
 work=$(mktemp -d /tmp/tgtx-conf.XXXXXX)
@@ -45,7 +77,8 @@ if [ $stock -eq 1 ]; then
 	adm() { tgtadm -C "$cport" --lld iscsi "$@"; }
 else
 	"$B/tgtxd" -f -d 1 --iscsi portal=127.0.0.1:"$port" \
-		--control-socket "$work/ctl.sock" >"$work/daemon.log" 2>&1 &
+		--control-socket "$work/ctl.sock" --state-dir "$work/state" \
+		>"$work/daemon.log" 2>&1 &
 	pid=$!
 	adm() { "$B/tgtxadm" --control-socket "$work/ctl.sock" --lld iscsi "$@"; }
 fi
@@ -58,16 +91,60 @@ adm --op new --mode logicalunit --tid 1 --lun 1 -b "$work/lun1.img"
 adm --op bind --mode target --tid 1 -I ALL
 
 echo "iscsi-test-cu -d -v iscsi://127.0.0.1:$port/$iqn/1"
-timeout 2400 iscsi-test-cu -d -v "iscsi://127.0.0.1:$port/$iqn/1" \
-	>"$work/cu.txt" 2>&1 || true
+# line-buffered, so a suite cut short still shows where it stopped
+timeout "${TGTX_CONFORMANCE_TIMEOUT:-2400}" stdbuf -oL -eL iscsi-test-cu -d -v \
+	"iscsi://127.0.0.1:$port/$iqn/1" >"$work/cu.txt" 2>&1 || true
+status=0
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "FAIL: the daemon died during the suite"
 	tail -50 "$work/daemon.log"
 	exit 1
 fi
+if ! grep -q "^Tests completed with return value" "$work/cu.txt"; then
+	echo "FAIL: iscsi-test-cu did not run to its end (crash or timeout):"
+	tail -5 "$work/cu.txt" | sed 's/^/  /'
+	status=1
+fi
+if [ $stock -eq 0 ]; then
+	# a clean stop, then leak checks: exit 0 and a clean log
+	kill -TERM "$pid"
+	rc=0
+	for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "FAIL: tgtxd ignored SIGTERM for 30 s"
+		status=1
+	else
+		wait "$pid" || rc=$?
+		pid=""
+		[ "$rc" -eq 0 ] || { echo "FAIL: tgtxd exited with status $rc"; status=1; }
+	fi
+	if grep -Eq "$san_pattern" "$work/daemon.log"; then
+		echo "FAIL: sanitizer report in the daemon log:"
+		grep -E -A30 "$san_pattern" "$work/daemon.log" | head -60
+		status=1
+	fi
+fi
 
 python3 "$classify" "$work/cu.txt" --list | grep -v '^pass [0-9]' | sort -k2 >"$work/ours.txt"
 sort -k2 "$ref" | grep -v '^pass [0-9]' >"$work/ref.txt"
+if [ $stock -eq 0 ] && [ -r "$baseline" ]; then
+	# tgtxd's own record: a test that passed there and does not now (or
+	# never ran) is a regression, whether or not stock tgt passes it
+	sort -k2 "$baseline" | grep -v '^pass [0-9]' >"$work/base.txt"
+	lost=$(join -a 1 -e none -o 0,1.1,2.1 -1 2 -2 2 "$work/base.txt" \
+		"$work/ours.txt" | awk '$2 == "pass" && $3 != "pass"')
+	if [ -n "$lost" ]; then
+		echo "REGRESSIONS against tgtxd's recorded result (test recorded now):"
+		echo "$lost" | sed 's/^/  /'
+		status=1
+	fi
+	won=$(join -1 2 -2 2 "$work/base.txt" "$work/ours.txt" |
+		awk '$2 != "pass" && $3 == "pass"')
+	[ -z "$won" ] || {
+		echo "passing now, not in the record (update it with --update-baseline):"
+		echo "$won" | sed 's/^/  /'
+	}
+fi
 if [ -n "${TGTX_CONFORMANCE_KEEP:-}" ]; then
 	mkdir -p "$TGTX_CONFORMANCE_KEEP"
 	cp "$work/cu.txt" "$work/ours.txt" "$work/daemon.log" "$TGTX_CONFORMANCE_KEEP/"
@@ -87,7 +164,6 @@ echo "$label: pass $ours_pass fail $ours_fail skip $ours_skip of $((ours_pass + 
 echo "stock tgt 1.0.85: pass $ref_pass"
 [ -n "$gained" ] && { echo "passing here, not on stock tgt:"; echo "$gained" | sed 's/^/  /'; }
 grep '^fail ' "$work/ours.txt" | sed 's/^/  failing: /' || true
-status=0
 if [ -n "$regress" ] || [ -n "$missing" ]; then
 	echo "REGRESSIONS against stock tgt (test stock ours):"
 	echo "$regress" "$missing" | sed 's/^/  /'
@@ -100,5 +176,11 @@ fi
 if [ $status -ne 0 ]; then
 	echo "--- daemon log tail"
 	tail -30 "$work/daemon.log"
+elif [ $update -eq 1 ]; then
+	{
+		cat "$work/ours.txt"
+		python3 "$classify" "$work/cu.txt" | tail -n1
+	} >"$baseline"
+	echo "recorded in $baseline"
 fi
 exit $status

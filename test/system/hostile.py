@@ -5,6 +5,9 @@ oversized data segments, out-of-window CmdSNs and protocol violations to a
 target on loopback. Exits 0 when every probe behaved as the RFC allows (the
 target answered, rejected or closed the connection, but never hung or died);
 the caller checks separately that the daemon still serves other sessions.
+"Never hung" is enforced: a target that neither answers nor closes within
+HANG seconds (longer than tgtxd's 30 s login deadline) fails the probe, and
+a silence is never taken for a close.
 
 usage: hostile.py HOST PORT TARGET_IQN"""
 import os
@@ -16,19 +19,28 @@ from iscsi_raw import Conn, bhs, pad
 
 HOST, PORT, IQN = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 TIMEOUT = 5.0
+HANG = 35.0
 failures = []
+
+
+class Hung(Exception):
+    pass
 
 
 def conn():
     return Conn(HOST, PORT, timeout=TIMEOUT)
 
 
-def recv_pdu(c):
-    """(bhs, data), or None when the target closed the connection."""
+def recv_pdu(c, limit=HANG):
+    """(bhs, data), or None when the target closed the connection; raises
+    Hung when it did neither within `limit` seconds."""
+    c.s.settimeout(limit)
     try:
         return c.recv()
-    except (EOFError, socket.timeout, ConnectionResetError):
+    except (EOFError, ConnectionResetError):
         return None
+    except socket.timeout:
+        raise Hung(f"no answer and no close within {limit:.0f} s") from None
 
 
 def login(c):
@@ -46,14 +58,18 @@ def nop(c, cmdsn, itt=0x1234):
 
 
 def expect_alive_nop(c, cmdsn, what):
+    """Sends a NOP-Out and returns the PDUs that came before its NOP-In
+    (None when the connection was lost)."""
     nop(c, cmdsn, itt=0x77)
+    before = []
     while True:
         r = recv_pdu(c)
         if r is None:
             failures.append(f"{what}: connection lost, NOP-Out unanswered")
-            return
+            return None
         if r[0][0] & 0x3f == 0x20 and struct.unpack(">I", r[0][16:20])[0] == 0x77:
-            return
+            return before
+        before.append(r)
 
 
 def expect_closed_or_reject(c, what):
@@ -72,6 +88,8 @@ def probe(name, fn):
         fn()
     except (ConnectionResetError, BrokenPipeError):
         pass  # the target dropping a hostile connection is allowed
+    except Hung as e:
+        failures.append(f"{name}: hung: {e}")
     except socket.timeout:
         failures.append(f"{name}: timed out")
     except Exception as e:  # noqa: BLE001
@@ -126,10 +144,16 @@ def out_of_window():
         failures.append("out of window: login failed")
         return
     # TEST UNIT READY far ahead and behind the window: must be ignored
+    # (RFC 7143 3.2.2.1), so nothing may answer ITT 9 before the NOP-In
+    # that answers the in-window NOP-Out sent after them
     for sn in (cmdsn + 100000, cmdsn - 5000):
         rest = struct.pack(">III", 0, sn & 0xffffffff, 0) + b"\0" * 16
         c.s.sendall(bhs(0x01, 0x80, lun=b"\0\1" + b"\0" * 6, itt=9, rest=rest))
-    expect_alive_nop(c, cmdsn, "out of window")
+    before = expect_alive_nop(c, cmdsn, "out of window")
+    for r in before or []:
+        if struct.unpack(">I", r[0][16:20])[0] == 9:
+            failures.append(f"out of window: the command was answered "
+                            f"(opcode {r[0][0] & 0x3f:#x})")
     c.close()
 
 

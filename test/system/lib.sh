@@ -14,7 +14,11 @@
 # Everything started through these helpers is stopped when the script exits,
 # however it exits (EXIT trap; plus a watchdog for a SIGKILLed script), and
 # the temporary directory is removed. A sanitizer report in a tgtxd log
-# fails the test.
+# fails the test, and so does a tgtxd that has to be SIGKILLed because it
+# ignored SIGTERM, or that exits non-zero when stopped.
+#
+# Outcome (exit status): 0 passed, 77 skipped (skip MSG; test/run-checks.sh
+# counts it as a skip, never as a pass), anything else failed.
 #
 # Variables set: B (build dir), TGTXADM, RWCHECK, LOAD, TGTX_TEST_DIR;
 # after start_tgtxd NAME: PORT, CTL, TGTXD_PID, TGTXD_DIR, TGTXD_LOG and the
@@ -27,6 +31,8 @@ TGTX_TEST_PID=$$
 TGTX_PASSED=0
 TGTX_FAILED=0
 TGTX_WATCHDOG=""
+TGTX_SKIP_EXIT=77
+TGTX_SKIPPED=""
 TGTX_SAN_PATTERN='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|AddressSanitizer:DEADLYSIGNAL'
 
 # Echoes the build directory holding tgtxd, tgtxadm and test/tools.
@@ -66,10 +72,12 @@ fail() {
 	exit 1
 }
 
-# skip MSG: the test cannot run here (missing tool...); counts as success.
+# skip MSG: the test cannot run here (missing tool...); ends the test with
+# exit status 77, which test/run-checks.sh counts as skipped, not passed.
 skip() {
+	TGTX_SKIPPED=$*
 	echo "SKIP: $*"
-	exit 0
+	exit "$TGTX_SKIP_EXIT"
 }
 
 # tmpdir [NAME]: echoes a fresh directory under the test's temp dir.
@@ -136,10 +144,12 @@ proc_start() {
 	echo "${f[19]:-0}"
 }
 
-# track_proc PID GRACE: records a process just started with `&` so that it
-# is stopped at exit (SIGTERM, GRACE seconds, SIGKILL).
+# track_proc PID GRACE [strict]: records a process just started with `&` so
+# that it is stopped at exit (SIGTERM, GRACE seconds, SIGKILL). A strict
+# process (tgtxd) must stop on SIGTERM within GRACE and exit 0, or the test
+# fails.
 track_proc() {
-	echo "$1 $2 $(proc_start "$1")" >>"$TGTX_TEST_DIR/.procs"
+	echo "$1 $2 $(proc_start "$1") ${3:-lax}" >>"$TGTX_TEST_DIR/.procs"
 	start_watchdog
 }
 
@@ -162,11 +172,13 @@ proc_is() {
 }
 
 # stop_proc PID: SIGTERM, up to its GRACE seconds, then SIGKILL. Only
-# processes recorded by track_proc are touched.
+# processes recorded by track_proc are touched. Returns 1 (and records why
+# in .strict-failures) when a strict process had to be SIGKILLed or exited
+# non-zero.
 stop_proc() {
-	local pid=$1 p grace start i
+	local pid=$1 p grace start kind i st=0 why=""
 
-	while read -r p grace start; do
+	while read -r p grace start kind; do
 		[ "$p" = "$pid" ] && break
 	done <"$TGTX_TEST_DIR/.procs"
 	[ "$p" = "$pid" ] || return 0
@@ -179,8 +191,17 @@ stop_proc() {
 	if proc_is "$pid" "$start"; then
 		echo "# pid $pid ignored SIGTERM for $grace s: SIGKILL" >&2
 		kill -KILL "$pid" 2>/dev/null || true
+		why="pid $pid ignored SIGTERM for $grace s and was SIGKILLed"
 	fi
-	wait "$pid" 2>/dev/null || true
+	# 127: not our child (started in a subshell), status unknown
+	wait "$pid" 2>/dev/null || st=$?
+	if [ -z "$why" ] && [ "$st" -ne 0 ] && [ "$st" -ne 127 ]; then
+		why="pid $pid exited with status $st after SIGTERM"
+	fi
+	[ -n "$why" ] && [ "$kind" = strict ] || return 0
+	echo "$why" >>"$TGTX_TEST_DIR/.strict-failures"
+	echo "# $why" >&2
+	return 1
 }
 
 # A watchdog outlives a SIGKILLed test script just long enough to stop its
@@ -192,7 +213,7 @@ start_watchdog() {
 		while kill -0 "$TGTX_TEST_PID" 2>/dev/null; do
 			sleep 1
 		done
-		while read -r pid grace start; do
+		while read -r pid grace start _; do
 			if proc_is "$pid" "$start"; then
 				kill -KILL "$pid" 2>/dev/null
 			fi
@@ -220,14 +241,22 @@ check_san_log() {
 }
 
 stop_all() {
-	local rc=$? pid grace start log path cp san_bad=0
+	local rc=$? pid grace start log path cp san_bad=0 skipped=0
 
 	trap - EXIT INT TERM HUP
 	set +e
+	if [ "$rc" -eq "$TGTX_SKIP_EXIT" ]; then
+		# 77 from anything but skip() must not read as a skip
+		[ -n "$TGTX_SKIPPED" ] && skipped=1 || rc=1
+	fi
 	if [ -f "$TGTX_TEST_DIR/.procs" ]; then
-		while read -r pid grace start; do
+		while read -r pid grace start _; do
 			stop_proc "$pid"
 		done < <(cat "$TGTX_TEST_DIR/.procs")
+		if [ -s "$TGTX_TEST_DIR/.strict-failures" ]; then
+			sed 's/^/FAIL: /' "$TGTX_TEST_DIR/.strict-failures" >&2
+			san_bad=1
+		fi
 		for log in "$TGTX_TEST_DIR"/*/tgtxd.log; do
 			[ -f "$log" ] || continue
 			check_san_log "$log" || san_bad=1
@@ -248,7 +277,7 @@ stop_all() {
 	if [ "$rc" -ne 0 ] && [ -n "${TGTX_KEEP_LOGS:-}" ]; then
 		echo "logs kept in $TGTX_TEST_DIR" >&2
 	else
-		if [ "$rc" -ne 0 ]; then
+		if [ "$rc" -ne 0 ] && [ "$skipped" -eq 0 ]; then
 			for log in "$TGTX_TEST_DIR"/*/*.log; do
 				[ -f "$log" ] || continue
 				echo "--- last lines of $log" >&2
@@ -259,7 +288,12 @@ stop_all() {
 	fi
 	if [ "$san_bad" -ne 0 ]; then
 		TGTX_FAILED=$((TGTX_FAILED + 1))
-		[ "$rc" -ne 0 ] || rc=1
+		[ "$rc" -ne 0 ] && [ "$skipped" -eq 0 ] || rc=1
+		skipped=0
+	fi
+	if [ "$skipped" -eq 1 ]; then
+		echo "$TGTX_TEST_NAME: skipped ($TGTX_SKIPPED)"
+		exit "$rc"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$TGTX_FAILED" -eq 0 ]; then
 		# set -e stopped the script without fail(): count it too.
@@ -306,11 +340,13 @@ start_tgtxd() {
 		TGTXD_DIR=$dir
 		TGTXD_NAME=$name
 		TGTXD_LOG=$dir/tgtxd.log
+		# Its own node id (state dir), kept across restarts.
 		"$B/tgtxd" -f --iscsi "portal=127.0.0.1:$PORT" \
-			--control-socket "$CTL" "$@" >>"$TGTXD_LOG" 2>&1 &
+			--control-socket "$CTL" --state-dir "$dir/state" \
+			"$@" >>"$TGTXD_LOG" 2>&1 &
 		TGTXD_PID=$!
 		# Sanitizer leak checks at exit can take a while.
-		track_proc "$TGTXD_PID" 10
+		track_proc "$TGTXD_PID" 10 strict
 		if wait_daemon "$TGTXD_PID" 15 tgtxd_ready; then
 			export PORT CTL TGTXD_PID TGTXD_DIR TGTXD_LOG TGTXD_NAME
 			set_named "$name" PORT CTL
@@ -319,7 +355,7 @@ start_tgtxd() {
 			return 0
 		fi
 		if proc_alive "$TGTXD_PID"; then
-			stop_proc "$TGTXD_PID"
+			stop_proc "$TGTXD_PID" || true # failing below anyway
 			break
 		fi
 		# Someone may have taken the port between probe and bind.
@@ -348,11 +384,16 @@ tgtxadm_ctl() {
 }
 
 # stop_tgtxd [PID]: stops one tgtxd now (default: the last started) and
-# fails the test on a sanitizer report in its log.
+# fails the test on a sanitizer report in its log, or when it ignored
+# SIGTERM or exited non-zero.
 stop_tgtxd() {
 	local pid=${1:-$TGTXD_PID} log
 
-	stop_proc "$pid"
+	if ! stop_proc "$pid"; then
+		log=$(tail -n1 "$TGTX_TEST_DIR/.strict-failures")
+		: >"$TGTX_TEST_DIR/.strict-failures" # reported here, not again
+		fail "tgtxd did not stop cleanly: $log"
+	fi
 	for log in "$TGTX_TEST_DIR"/*/tgtxd.log; do
 		check_san_log "$log" || fail "sanitizer report in $log"
 	done

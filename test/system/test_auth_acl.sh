@@ -42,9 +42,20 @@ tgtxadm_ctl --op unbind --mode target --tid 1 -I 127.0.0.1
 tgtxadm_ctl --op bind --mode target --tid 1 -I 127.0.0.2
 rc=0; "$RW" --url "$URL" --login-only || rc=$?
 [ $rc -eq 2 ] && pass "ACL refuses an unlisted address" || fail "address ACL: exit $rc"
-iscsi-ls -s "iscsi://127.0.0.1:$PORT" >"$TGTX_TEST_DIR/ls.txt" 2>&1 || true
-grep -q "$IQN" "$TGTX_TEST_DIR/ls.txt" && fail "SendTargets shows a target the ACL hides" ||
-	pass "SendTargets hides targets the ACL refuses"
+# Discovery: a second target open to all is the positive control, so an
+# iscsi-ls that fails for any other reason cannot pass for "hidden".
+VISIBLE=iqn.2026-11.org.tgtx:auth-visible
+truncate -s 1M "$TGTX_TEST_DIR/v.img"
+tgtxadm_ctl --op new --mode target --tid 2 -T "$VISIBLE"
+tgtxadm_ctl --op new --mode logicalunit --tid 2 --lun 1 -b "$TGTX_TEST_DIR/v.img"
+tgtxadm_ctl --op bind --mode target --tid 2 -I ALL
+iscsi-ls -s "iscsi://127.0.0.1:$PORT" >"$TGTX_TEST_DIR/ls.txt" 2>&1 ||
+	fail "discovery failed: $(cat "$TGTX_TEST_DIR/ls.txt")"
+grep -q "Target:$VISIBLE " "$TGTX_TEST_DIR/ls.txt" ||
+	fail "SendTargets does not show the open target: $(cat "$TGTX_TEST_DIR/ls.txt")"
+grep -q "$IQN " "$TGTX_TEST_DIR/ls.txt" && fail "SendTargets shows a target the ACL hides" ||
+	pass "SendTargets shows the open target and hides the one the ACL refuses"
+tgtxadm_ctl --op delete --mode target --tid 2 --force
 
 # ACL by CIDR + initiator name
 tgtxadm_ctl --op bind --mode target --tid 1 -I 127.0.0.0/8

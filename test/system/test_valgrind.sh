@@ -21,7 +21,7 @@ TGTX_AIO=threads valgrind --leak-check=full --show-leak-kinds=definite,indirect 
 	--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 	--log-file="$dir/valgrind.txt" "$REL/tgtxd" -f -d 1 \
 	--iscsi "portal=127.0.0.1:$PORT" --control-socket "$CTL" \
-	>"$dir/tgtxd.log" 2>&1 &
+	--state-dir "$dir/state" >"$dir/tgtxd.log" 2>&1 &
 vpid=$!
 track_proc "$vpid" 30
 wait_daemon "$vpid" 60 tgtxd_ready || fail "tgtxd under valgrind did not start"

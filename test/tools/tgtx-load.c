@@ -9,6 +9,12 @@
  *
  * mbps is 10^6 bytes per second. Exit status: 0 ok, 1 usage, 2 login
  * failed, 3 I/O error (the line is still printed, with errors > 0).
+ *
+ * --ack-log FILE (writes) makes the data checkable after a crash: every
+ * command writes self-describing blocks (tool_block_fill) with its own
+ * write id (--id-base, +1 per command), no two commands in flight overlap,
+ * and each command is appended to FILE the moment it gets GOOD status, for
+ * tgtx-rwcheck --verify-acks.
  */
 #include <getopt.h>
 #include <poll.h>
@@ -30,6 +36,9 @@ struct slot {
 	unsigned char *buf;
 	struct scsi_iovec iov; /* libiscsi keeps a pointer to it */
 	double t0;
+	int busy;
+	uint64_t lba;
+	uint64_t id;
 };
 
 struct load {
@@ -53,6 +62,10 @@ struct load {
 	uint32_t lat_hist[LAT_BUCKETS]; /* the last one collects the rest */
 	double last_done;
 	char first_err[512];
+	int ack_fd; /* -1: no ack log */
+	uint64_t next_id;
+	struct slot *slots;
+	long qd;
 };
 
 static unsigned lat_bucket(double us)
@@ -96,12 +109,28 @@ static uint64_t xorshift64(uint64_t *s)
 	return x;
 }
 
+/* Is an I/O at @lba still in flight? (All I/Os are one size, aligned.) */
+static int in_flight(const struct load *ld, uint64_t lba)
+{
+	for (long i = 0; i < ld->qd; i++)
+		if (ld->slots[i].busy && ld->slots[i].lba == lba)
+			return 1;
+	return 0;
+}
+
 static uint64_t next_lba(struct load *ld)
 {
 	uint64_t pos;
 
 	if (ld->random) {
-		pos = xorshift64(&ld->rng) % ld->nr_pos;
+		/*
+		 * Overlapping writes in flight end in either order, so with an
+		 * ack log the latest write per block must be unambiguous.
+		 */
+		do
+			pos = xorshift64(&ld->rng) % ld->nr_pos;
+		while (ld->ack_fd >= 0 &&
+		       in_flight(ld, pos * ld->blocks_per_io));
 	} else {
 		pos = ld->next_pos++;
 		if (ld->next_pos >= ld->nr_pos)
@@ -120,6 +149,13 @@ static int submit(struct slot *s)
 	uint64_t lba = next_lba(ld);
 
 	s->t0 = now_s();
+	s->lba = lba;
+	if (ld->write && ld->ack_fd >= 0) {
+		s->id = ld->next_id++;
+		for (uint32_t b = 0; b < ld->blocks_per_io; b++)
+			tool_block_fill(s->buf + (size_t)b * ld->blksz,
+					ld->blksz, s->id, lba + b);
+	}
 	if (ld->write) {
 		t = iscsi_write16_task(ld->iscsi, ld->lun, lba, s->buf,
 				       ld->io_len, (int)ld->blksz, 0, 0, 0, 0,
@@ -140,6 +176,7 @@ static int submit(struct slot *s)
 		ld->stop = 1;
 		return -1;
 	}
+	s->busy = 1;
 	ld->inflight++;
 	return 0;
 }
@@ -154,6 +191,12 @@ static void io_done(struct iscsi_context *iscsi, int status, void *data,
 
 	ld->inflight--;
 	ld->last_done = t;
+	s->busy = 0;
+	if (status == SCSI_STATUS_GOOD && ld->write &&
+	    tool_ack_log(PROG, ld->ack_fd, s->lba, ld->blocks_per_io, s->id)) {
+		ld->errors++;
+		ld->stop = 1;
+	}
 	if (status != SCSI_STATUS_GOOD) {
 		ld->errors++;
 		if (!ld->first_err[0]) {
@@ -231,6 +274,11 @@ static void usage(FILE *f)
 		"  --seconds S           run time (default 10)\n"
 		"  --span BYTES          use only the first BYTES of the LUN\n"
 		"  --seed N              seed of the random pattern\n"
+		"  --ack-log FILE        writes: checkable data, one line "
+		"'LBA BLOCKS ID'\n"
+		"                        per command as soon as it gets GOOD\n"
+		"  --id-base N           write id of the first command "
+		"(default 1)\n"
 		"  --initiator-name IQN  (default " TOOL_DEFAULT_INITIATOR ")\n"
 		"  --chap-user U --chap-password P\n"
 		"  --target-user U --target-password P   mutual CHAP\n"
@@ -253,6 +301,8 @@ int main(int argc, char **argv)
 		{"seconds", required_argument, NULL, 's'},
 		{"span", required_argument, NULL, 'S'},
 		{"seed", required_argument, NULL, 'x'},
+		{"ack-log", required_argument, NULL, 'A'},
+		{"id-base", required_argument, NULL, 'I'},
 		{"initiator-name", required_argument, NULL, 'i'},
 		{"chap-user", required_argument, NULL, 'U'},
 		{"chap-password", required_argument, NULL, 'P'},
@@ -264,7 +314,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct tool_conn_opts co = {.timeout_s = 30};
-	struct load ld = {.rng = 0x9e3779b97f4a7c15ULL};
+	struct load ld = {
+		.rng = 0x9e3779b97f4a7c15ULL, .ack_fd = -1, .next_id = 1};
+	const char *ack_log = NULL;
 	uint64_t bs = 4096, span = 0, nr_blocks, v;
 	long qd = 32;
 	double seconds = 10, start, elapsed;
@@ -341,6 +393,18 @@ int main(int argc, char **argv)
 			}
 			ld.rng = v ? v : 1; /* xorshift must not start at 0 */
 			break;
+		case 'A':
+			ack_log = optarg;
+			break;
+		case 'I':
+			errno = 0;
+			ld.next_id = strtoull(optarg, &end, 0);
+			if (errno || *end || *optarg == '-') {
+				fprintf(stderr, PROG ": bad --id-base '%s'\n",
+					optarg);
+				return TOOL_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return TOOL_EXIT_OK;
@@ -356,10 +420,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (!co.url || optind != argc) {
+	if (!co.url || optind != argc || (ack_log && !ld.write)) {
 		usage(stderr);
 		return TOOL_EXIT_USAGE;
 	}
+	if (ack_log) {
+		ld.ack_fd = tool_ack_open(PROG, ack_log);
+		if (ld.ack_fd < 0)
+			return TOOL_EXIT_USAGE;
+	}
+	ld.qd = qd;
 
 	ld.iscsi = tool_connect(PROG, &co, &ld.lun);
 	if (!ld.iscsi)
@@ -381,6 +451,15 @@ int main(int argc, char **argv)
 	if (span && span / ld.blksz < nr_blocks)
 		nr_blocks = span / ld.blksz;
 	ld.nr_pos = nr_blocks / ld.blocks_per_io;
+	if (ack_log &&
+	    (ld.blksz < TOOL_BLK_MIN_LEN || ld.nr_pos <= (uint64_t)qd)) {
+		fprintf(stderr,
+			PROG ": --ack-log needs blocks of at least %d bytes "
+			     "and more than --qd I/O positions in the span\n",
+			TOOL_BLK_MIN_LEN);
+		ret = TOOL_EXIT_USAGE;
+		goto out_logout;
+	}
 	if (ld.nr_pos == 0) {
 		fprintf(stderr,
 			PROG ": LUN %d has %" PRIu64
@@ -397,6 +476,7 @@ int main(int argc, char **argv)
 		ret = TOOL_EXIT_IO;
 		goto out_logout;
 	}
+	ld.slots = slots;
 	for (i = 0; i < qd; i++) {
 		uint64_t fill = 0x1234567887654321ULL + (uint64_t)i;
 
@@ -447,5 +527,7 @@ out_logout:
 	if (ret == TOOL_EXIT_OK)
 		iscsi_logout_sync(ld.iscsi);
 	iscsi_destroy_context(ld.iscsi);
+	if (ld.ack_fd >= 0)
+		close(ld.ack_fd);
 	return ret;
 }

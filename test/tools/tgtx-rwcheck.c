@@ -6,6 +6,12 @@
  * and compares. The pattern depends only on (seed, LBA), so --verify-only can
  * check data written by an earlier run, e.g. across a daemon restart.
  *
+ * Blocks are self-describing (tool_block_fill): --ack-log FILE records each
+ * WRITE command the moment it gets GOOD status, and --verify-acks FILE later
+ * checks every block such logs name (from this tool or tgtx-load): it must
+ * hold the latest acknowledged write of that block, or a later write that
+ * was still in flight when the log ended, never an older or torn one.
+ *
  * Exit status: 0 ok, 1 usage, 2 login failed, 3 I/O error, 4 data mismatch.
  */
 #include <getopt.h>
@@ -16,40 +22,17 @@
 #define DEFAULT_CHUNK	 (256U << 10)
 #define MAX_REPORTED_BAD 5
 
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* Fills one block with the bytes expected at @lba for @seed. */
-static void fill_block(unsigned char *p, uint32_t len, uint64_t seed,
-		       uint64_t lba)
-{
-	uint64_t st = splitmix64(seed ^ splitmix64(lba));
-	uint32_t off;
-
-	for (off = 0; off < len; off += 8) {
-		uint64_t v;
-		uint32_t n = len - off < 8 ? len - off : 8;
-
-		st = splitmix64(st);
-		v = st;
-		memcpy(p + off, &v, n);
-	}
-}
-
 struct job {
 	struct iscsi_context *iscsi;
 	int lun;
 	uint32_t blksz;
+	uint64_t nr_blocks;
 	uint64_t lba;
 	uint64_t blocks;
 	uint64_t seed;
 	uint32_t chunk_blocks;
-	int fua; /* WRITE(16) with FUA: durable when GOOD comes back */
+	int fua;    /* WRITE(16) with FUA: durable when GOOD comes back */
+	int ack_fd; /* -1: no ack log */
 };
 
 /* Reports a failed command (sense or transport error) and frees it. */
@@ -78,14 +61,16 @@ static int do_write(struct job *j, unsigned char *buf)
 		if (n > j->chunk_blocks)
 			n = j->chunk_blocks;
 		for (b = 0; b < n; b++)
-			fill_block(buf + b * j->blksz, j->blksz, j->seed,
-				   j->lba + done + b);
+			tool_block_fill(buf + b * j->blksz, j->blksz, j->seed,
+					j->lba + done + b);
 		t = iscsi_write16_sync(j->iscsi, j->lun, j->lba + done, buf,
 				       (uint32_t)(n * j->blksz), (int)j->blksz,
 				       0, 0, j->fua, 0, 0);
 		if (!t || t->status != SCSI_STATUS_GOOD)
 			return task_failed(j, t, "WRITE(16)", j->lba + done, n);
 		scsi_free_scsi_task(t);
+		if (tool_ack_log(PROG, j->ack_fd, j->lba + done, n, j->seed))
+			return TOOL_EXIT_IO;
 		done += n;
 	}
 	return TOOL_EXIT_OK;
@@ -120,8 +105,8 @@ static int do_verify(struct job *j, unsigned char *expect)
 				t->datain.data + b * j->blksz;
 			uint32_t off;
 
-			fill_block(expect, j->blksz, j->seed,
-				   j->lba + done + b);
+			tool_block_fill(expect, j->blksz, j->seed,
+					j->lba + done + b);
 			if (!memcmp(got, expect, j->blksz))
 				continue;
 			if (bad++ >= MAX_REPORTED_BAD)
@@ -147,6 +132,218 @@ static int do_verify(struct job *j, unsigned char *expect)
 	return TOOL_EXIT_OK;
 }
 
+/* LBA -> latest acknowledged write id, open addressing (key LBA + 1). */
+struct ack_map {
+	uint64_t *key;
+	uint64_t *id;
+	size_t cap, n;
+};
+
+static int ack_map_grow(struct ack_map *m)
+{
+	struct ack_map g = {.cap = m->cap ? m->cap * 2 : 1024};
+	size_t i;
+
+	g.key = calloc(g.cap, sizeof(*g.key));
+	g.id = calloc(g.cap, sizeof(*g.id));
+	if (!g.key || !g.id) {
+		free(g.key);
+		free(g.id);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->cap; i++) {
+		size_t h;
+
+		if (!m->key[i])
+			continue;
+		h = tool_splitmix64(m->key[i]) & (g.cap - 1);
+		while (g.key[h])
+			h = (h + 1) & (g.cap - 1);
+		g.key[h] = m->key[i];
+		g.id[h] = m->id[i];
+	}
+	g.n = m->n;
+	free(m->key);
+	free(m->id);
+	*m = g;
+	return 0;
+}
+
+/* Records a write of @id to @lba; the highest id per block wins. */
+static int ack_map_put(struct ack_map *m, uint64_t lba, uint64_t id)
+{
+	size_t h;
+
+	if ((m->n + 1) * 2 > m->cap && ack_map_grow(m))
+		return -ENOMEM;
+	h = tool_splitmix64(lba + 1) & (m->cap - 1);
+	while (m->key[h] && m->key[h] != lba + 1)
+		h = (h + 1) & (m->cap - 1);
+	if (!m->key[h]) {
+		m->key[h] = lba + 1;
+		m->id[h] = id;
+		m->n++;
+	} else if (id > m->id[h]) {
+		m->id[h] = id;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Reads an ack log into @m. Returns the number of lines, or -1. */
+static long read_ack_log(const char *path, struct ack_map *m)
+{
+	FILE *f = fopen(path, "r");
+	char line[128];
+	long nr = 0;
+
+	if (!f) {
+		fprintf(stderr, PROG ": ack log %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t lba, blocks, id, b;
+		char end;
+
+		nr++;
+		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 "%c", &lba,
+			   &blocks, &id, &end) != 4 ||
+		    end != '\n' || !blocks || blocks > (1U << 24)) {
+			fprintf(stderr, PROG ": %s line %ld: bad entry '%s'\n",
+				path, nr, line);
+			fclose(f);
+			return -1;
+		}
+		for (b = 0; b < blocks; b++) {
+			if (ack_map_put(m, lba + b, id)) {
+				fprintf(stderr, PROG ": out of memory\n");
+				fclose(f);
+				return -1;
+			}
+		}
+	}
+	fclose(f);
+	return nr;
+}
+
+/* One block read back against the latest acknowledged write @want. */
+static int check_acked_block(struct job *j, const unsigned char *got,
+			     uint64_t lba, uint64_t want, unsigned char *tmp,
+			     uint64_t *bad, uint64_t *newer)
+{
+	uint64_t id;
+
+	if (!tool_block_id(got, j->blksz, lba, &id, tmp) && id >= want) {
+		*newer += id > want;
+		return 0;
+	}
+	if ((*bad)++ >= MAX_REPORTED_BAD)
+		return -1;
+	if (tool_block_id(got, j->blksz, lba, &id, tmp))
+		fprintf(stderr,
+			PROG ": LBA %" PRIu64 ": not a whole block of this LBA "
+			     "(torn, misplaced or never written); last "
+			     "acknowledged write id %" PRIu64 "\n",
+			lba, want);
+	else
+		fprintf(stderr,
+			PROG ": LBA %" PRIu64 ": stale, holds write id %" PRIu64
+			     ", last acknowledged write id %" PRIu64 "\n",
+			lba, id, want);
+	return -1;
+}
+
+/*
+ * --verify-acks: every block an ack log names must hold its latest
+ * acknowledged write or a later one (in flight when the log ended).
+ */
+static int verify_acks(struct job *j, const char *path)
+{
+	struct ack_map m = {0};
+	uint64_t *lbas = NULL, bad = 0, newer = 0;
+	unsigned char *tmp = NULL;
+	size_t i, n = 0;
+	long lines;
+	int ret = TOOL_EXIT_IO;
+
+	lines = read_ack_log(path, &m);
+	if (lines < 0) {
+		ret = TOOL_EXIT_USAGE;
+		goto out;
+	}
+	lbas = malloc((m.n ? m.n : 1) * sizeof(*lbas));
+	tmp = malloc(j->blksz);
+	if (!lbas || !tmp) {
+		fprintf(stderr, PROG ": out of memory\n");
+		goto out;
+	}
+	for (i = 0; i < m.cap; i++)
+		if (m.key[i])
+			lbas[n++] = m.key[i] - 1;
+	qsort(lbas, n, sizeof(*lbas), cmp_u64);
+	if (n && lbas[n - 1] >= j->nr_blocks) {
+		fprintf(stderr,
+			PROG ": %s names LBA %" PRIu64
+			     ", beyond the end of LUN %d\n",
+			path, lbas[n - 1], j->lun);
+		ret = TOOL_EXIT_USAGE;
+		goto out;
+	}
+	for (i = 0; i < n;) {
+		size_t run = 1, b;
+		struct scsi_task *t;
+
+		while (i + run < n && run < j->chunk_blocks &&
+		       lbas[i + run] == lbas[i] + run)
+			run++;
+		t = iscsi_read16_sync(j->iscsi, j->lun, lbas[i],
+				      (uint32_t)(run * j->blksz), (int)j->blksz,
+				      0, 0, 0, 0, 0);
+		if (!t || t->status != SCSI_STATUS_GOOD) {
+			ret = task_failed(j, t, "READ(16)", lbas[i], run);
+			goto out;
+		}
+		if ((uint64_t)t->datain.size != run * j->blksz) {
+			fprintf(stderr,
+				PROG ": READ(16) LUN %d LBA %" PRIu64
+				     ": got %d bytes, expected %zu\n",
+				j->lun, lbas[i], t->datain.size,
+				run * j->blksz);
+			scsi_free_scsi_task(t);
+			goto out;
+		}
+		for (b = 0; b < run; b++) {
+			uint64_t lba = lbas[i + b], want;
+			size_t h = tool_splitmix64(lba + 1) & (m.cap - 1);
+
+			while (m.key[h] != lba + 1)
+				h = (h + 1) & (m.cap - 1);
+			want = m.id[h];
+			check_acked_block(j, t->datain.data + b * j->blksz, lba,
+					  want, tmp, &bad, &newer);
+		}
+		scsi_free_scsi_task(t);
+		i += run;
+	}
+	printf("%s: %zu acknowledged blocks (%ld log lines): %" PRIu64
+	       " bad, %" PRIu64 " hold a later unacknowledged write\n",
+	       bad ? "FAIL" : "ok", n, lines, bad, newer);
+	ret = bad ? TOOL_EXIT_MISMATCH : TOOL_EXIT_OK;
+out:
+	free(lbas);
+	free(tmp);
+	free(m.key);
+	free(m.id);
+	return ret;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -156,6 +353,11 @@ static void usage(FILE *f)
 		"  --seed S              pattern seed (default 1)\n"
 		"  --verify-only         only read and compare\n"
 		"  --fua                 write with FUA (forced unit access)\n"
+		"  --ack-log FILE        append 'LBA BLOCKS SEED' per WRITE "
+		"command\n"
+		"                        as soon as it gets GOOD status\n"
+		"  --verify-acks FILE    check every block named in ack logs\n"
+		"                        (latest acknowledged write wins)\n"
 		"  --login-only          only log in (and out)\n"
 		"  --initiator-name IQN  (default " TOOL_DEFAULT_INITIATOR ")\n"
 		"  --chap-user U --chap-password P\n"
@@ -186,6 +388,8 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 's'},
 		{"verify-only", no_argument, NULL, 'v'},
 		{"fua", no_argument, NULL, 'F'},
+		{"ack-log", required_argument, NULL, 'A'},
+		{"verify-acks", required_argument, NULL, 'V'},
 		{"login-only", no_argument, NULL, 'L'},
 		{"initiator-name", required_argument, NULL, 'i'},
 		{"chap-user", required_argument, NULL, 'U'},
@@ -198,9 +402,9 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct tool_conn_opts co = {.timeout_s = 30};
-	struct job j = {.blocks = 8, .seed = 1};
+	struct job j = {.blocks = 8, .seed = 1, .ack_fd = -1};
 	int c, verify_only = 0, login_only = 0, ret;
-	uint64_t nr_blocks;
+	const char *ack_log = NULL, *verify_log = NULL;
 	unsigned char *buf;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -238,6 +442,12 @@ int main(int argc, char **argv)
 		case 'L':
 			login_only = 1;
 			break;
+		case 'A':
+			ack_log = optarg;
+			break;
+		case 'V':
+			verify_log = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return TOOL_EXIT_OK;
@@ -253,9 +463,16 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (!co.url || optind != argc || (verify_only && login_only)) {
+	if (!co.url || optind != argc ||
+	    verify_only + login_only + !!verify_log > 1 ||
+	    (ack_log && (verify_only || login_only || verify_log))) {
 		usage(stderr);
 		return TOOL_EXIT_USAGE;
+	}
+	if (ack_log) {
+		j.ack_fd = tool_ack_open(PROG, ack_log);
+		if (j.ack_fd < 0)
+			return TOOL_EXIT_USAGE;
 	}
 
 	j.iscsi = tool_connect(PROG, &co, &j.lun);
@@ -266,20 +483,30 @@ int main(int argc, char **argv)
 		ret = TOOL_EXIT_OK;
 		goto out;
 	}
-	if (tool_read_capacity(PROG, j.iscsi, j.lun, &j.blksz, &nr_blocks)) {
+	if (tool_read_capacity(PROG, j.iscsi, j.lun, &j.blksz, &j.nr_blocks)) {
 		ret = TOOL_EXIT_IO;
 		goto out;
 	}
-	if (j.lba >= nr_blocks || j.blocks > nr_blocks - j.lba) {
-		fprintf(stderr,
-			PROG ": LBA %" PRIu64 " + %" PRIu64
-			     " blocks is beyond the end of LUN %d (%" PRIu64
-			     " blocks of %u bytes)\n",
-			j.lba, j.blocks, j.lun, nr_blocks, j.blksz);
+	if (j.blksz < TOOL_BLK_MIN_LEN) {
+		fprintf(stderr, PROG ": LUN %d blocks of %u bytes: too small\n",
+			j.lun, j.blksz);
 		ret = TOOL_EXIT_USAGE;
 		goto out;
 	}
 	j.chunk_blocks = DEFAULT_CHUNK / j.blksz ? DEFAULT_CHUNK / j.blksz : 1;
+	if (verify_log) {
+		ret = verify_acks(&j, verify_log);
+		goto out;
+	}
+	if (j.lba >= j.nr_blocks || j.blocks > j.nr_blocks - j.lba) {
+		fprintf(stderr,
+			PROG ": LBA %" PRIu64 " + %" PRIu64
+			     " blocks is beyond the end of LUN %d (%" PRIu64
+			     " blocks of %u bytes)\n",
+			j.lba, j.blocks, j.lun, j.nr_blocks, j.blksz);
+		ret = TOOL_EXIT_USAGE;
+		goto out;
+	}
 	buf = malloc((size_t)j.chunk_blocks * j.blksz);
 	if (!buf) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -299,5 +526,7 @@ out:
 	if (ret != TOOL_EXIT_IO)
 		iscsi_logout_sync(j.iscsi);
 	iscsi_destroy_context(j.iscsi);
+	if (j.ack_fd >= 0)
+		close(j.ack_fd);
 	return ret;
 }

@@ -10,11 +10,13 @@
 #define TGTX_TEST_TOOL_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* libiscsi's: the build names our headers with -iquote, never -I */
 #include <iscsi/iscsi.h>
@@ -267,6 +269,115 @@ static inline int tool_read_capacity(const char *prog,
 	*block_size = rc->block_length;
 	*nr_blocks = rc->returned_lba + 1;
 	scsi_free_scsi_task(task);
+	return 0;
+}
+
+static inline uint64_t tool_splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static inline void tool_put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static inline uint64_t tool_get_le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Self-describing blocks, so that a reader can tell which write a block
+ * holds and a stale, misplaced or torn block never passes for a good one:
+ *
+ *   bytes  0..7   "TGTXBLK1"
+ *          8..15  LBA, little-endian
+ *         16..23  write id (a tool's --seed), little-endian
+ *         24..    a splitmix64 stream derived from (write id, LBA)
+ *
+ * The tail depends on the header, so a block is checked by regenerating
+ * it from its own header; that is stronger than a checksum.
+ */
+#define TOOL_BLK_MAGIC	 "TGTXBLK1"
+#define TOOL_BLK_HDR	 24
+#define TOOL_BLK_MIN_LEN 64
+
+static inline void tool_block_fill(unsigned char *p, uint32_t len, uint64_t id,
+				   uint64_t lba)
+{
+	uint64_t st = tool_splitmix64(id ^ tool_splitmix64(lba));
+	uint32_t off;
+
+	memcpy(p, TOOL_BLK_MAGIC, 8);
+	tool_put_le64(p + 8, lba);
+	tool_put_le64(p + 16, id);
+	for (off = TOOL_BLK_HDR; off < len; off += 8) {
+		unsigned char v[8];
+		uint32_t n = len - off < 8 ? len - off : 8;
+
+		st = tool_splitmix64(st);
+		tool_put_le64(v, st);
+		memcpy(p + off, v, n);
+	}
+}
+
+/*
+ * Which write block @p (of @len bytes, read at @lba) holds: 0 with *id set
+ * when it is a whole block written for @lba, -1 when it is not (never
+ * written, torn, misplaced or corrupt). @scratch holds @len bytes.
+ */
+static inline int tool_block_id(const unsigned char *p, uint32_t len,
+				uint64_t lba, uint64_t *id,
+				unsigned char *scratch)
+{
+	if (len < TOOL_BLK_MIN_LEN || memcmp(p, TOOL_BLK_MAGIC, 8) ||
+	    tool_get_le64(p + 8) != lba)
+		return -1;
+	*id = tool_get_le64(p + 16);
+	tool_block_fill(scratch, len, *id, lba);
+	return memcmp(p, scratch, len) ? -1 : 0;
+}
+
+/*
+ * Acknowledgement log: one line "LBA BLOCKS ID" per WRITE command, appended
+ * with a single write(2) the moment its GOOD status arrives, so that the
+ * log names every acknowledged write even when the target dies right after
+ * (a tool that exits early loses nothing already acknowledged).
+ */
+static inline int tool_ack_open(const char *prog, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		fprintf(stderr, "%s: ack log %s: %s\n", prog, path,
+			strerror(errno));
+	return fd;
+}
+
+static inline int tool_ack_log(const char *prog, int fd, uint64_t lba,
+			       uint64_t blocks, uint64_t id)
+{
+	char line[96];
+	int n;
+
+	if (fd < 0)
+		return 0;
+	n = snprintf(line, sizeof(line),
+		     "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", lba, blocks, id);
+	if (write(fd, line, (size_t)n) != n) {
+		fprintf(stderr, "%s: writing the ack log: %s\n", prog,
+			strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

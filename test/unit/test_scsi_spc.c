@@ -73,12 +73,13 @@ static void test_inquiry_vpd_pages(void **state)
 	c = h_run(&NX1, 1, cdb, 6, NULL, 0, 255);
 	assert_int_equal(C_in[5], 0xe4);
 
-	/* Device identification starts with an NAA 6 designator */
+	/* Device identification starts with an NAA 3 (local) designator */
 	cdb[2] = 0x83;
 	c = h_run(&NX1, 1, cdb, 6, NULL, 0, 255);
 	assert_int_equal(c->status, SAM_STAT_GOOD);
 	assert_int_equal(C_in[5] & 0x0f, 3);
-	assert_int_equal(C_in[8] >> 4, 6);
+	assert_int_equal(C_in[7], 8);
+	assert_int_equal(C_in[8] >> 4, 3);
 	assert_int_equal(c->data_in_len, 4 + get_be16(C_in + 2));
 
 	/* Serial number */

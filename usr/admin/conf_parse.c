@@ -500,6 +500,9 @@ static int lu_directive(struct parser *p, const char *d, int argc, char **argv,
 	size_t i;
 	int yn;
 
+	/* tgtxcli's notes in daemon dumps (doc/tgtxcli.md): not managed here */
+	if (!strcasecmp(d, "backstore") || !strncasecmp(d, "share-peer.", 11))
+		return 0;
 	for (i = 0; i < sizeof(lu_directives) / sizeof(lu_directives[0]); i++)
 		if (!strcasecmp(d, lu_directives[i].directive))
 			return lu_param(p, lu_directives[i].param, value);

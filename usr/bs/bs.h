@@ -57,6 +57,23 @@ struct bs_dev {
 	char label[96];
 };
 
+/*
+ * One figure a store reports for monitoring (bs_ops.metrics). The exporter
+ * adds the "tgtx_" prefix and the LUN's labels (target, lun). name and help
+ * must be static strings (they are kept until the page is written);
+ * label_value is copied (at most 31 bytes).
+ */
+struct bs_metric {
+	const char *name;	 /* e.g. "xorshare_log_used_bytes" */
+	const char *help;	 /* one line */
+	bool counter;		 /* only ever grows; else a gauge */
+	const char *label;	 /* one extra label name ("peer"), or NULL */
+	const char *label_value; /* its value */
+	double value;
+};
+
+typedef void (*bs_metric_emit)(void *arg, const struct bs_metric *m);
+
 struct bs_ops {
 	const char *name;
 	/*
@@ -85,6 +102,11 @@ struct bs_ops {
 	/* Optional: pages listed in VPD 0x00 when vpd_page is set. */
 	const uint8_t *vpd_pages;
 	size_t nr_vpd_pages;
+	/*
+	 * Optional: the store's own figures for `tgtxd --metrics`, one
+	 * emit() call each. Runs on the loop thread: must not block.
+	 */
+	void (*metrics)(struct bs_dev *dev, bs_metric_emit emit, void *arg);
 };
 
 void bs_register(const struct bs_ops *ops);

@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 ssize_t pread_upto(int fd, void *buf, size_t len, uint64_t off)
@@ -55,5 +58,41 @@ int fsync_dir(const char *dir)
 	if (fsync(fd) < 0)
 		ret = -errno;
 	close(fd);
+	return ret;
+}
+
+int write_file_atomic(const char *dir, const char *name, const void *buf,
+		      size_t len, mode_t mode, bool exclusive)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	int fd, ret;
+
+	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, name) >=
+		    sizeof(dst) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp.%ld", dir, name,
+			     (long)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* a leftover of a crashed writer with our pid is ours to replace */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	/* the umask must not widen or narrow what the caller asked for */
+	ret = fchmod(fd, mode) < 0 ? -errno : 0;
+	if (!ret)
+		ret = pwrite_full(fd, buf, len, 0);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	if (close(fd) < 0 && !ret)
+		ret = -errno;
+	if (!ret) {
+		if (exclusive)
+			ret = link(tmp, dst) < 0 ? -errno : 0;
+		else
+			ret = rename(tmp, dst) < 0 ? -errno : 0;
+	}
+	unlink(tmp);
+	if (!ret)
+		ret = fsync_dir(dir);
 	return ret;
 }

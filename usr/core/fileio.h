@@ -3,6 +3,7 @@
 #ifndef TGTX_FILEIO_H
 #define TGTX_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,5 +17,14 @@ ssize_t pread_upto(int fd, void *buf, size_t len, uint64_t off);
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 /* Makes a rename/create in dir durable; 0 or -errno. */
 int fsync_dir(const char *dir);
+/*
+ * Writes dir/name so that a crash leaves the old or the new content, never
+ * a mix: a temporary file in dir created with `mode`, fsync, rename, fsync
+ * of dir. exclusive: create only, -EEXIST when name already exists (the
+ * rename is then a link, so two racing creators cannot both win).
+ * 0 or -errno.
+ */
+int write_file_atomic(const char *dir, const char *name, const void *buf,
+		      size_t len, mode_t mode, bool exclusive);
 
 #endif

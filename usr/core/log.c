@@ -7,6 +7,7 @@
 #include <time.h>
 
 static int log_syslog;
+static int log_stderr_too;
 static enum log_level log_level = LOG_LVL_INFO;
 static const char *log_ident = "tgtx";
 
@@ -17,6 +18,11 @@ void log_open(const char *ident, int use_syslog, enum log_level level)
 	log_level = level;
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_errors_to_stderr(int on)
+{
+	log_stderr_too = on;
 }
 
 void log_set_level(enum log_level level)
@@ -38,6 +44,15 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (level > log_level)
 		return;
 	va_start(ap, fmt);
+	if (log_syslog && log_stderr_too && level <= LOG_LVL_WARN) {
+		va_list ap2;
+
+		va_copy(ap2, ap);
+		fprintf(stderr, "%s: %s: ", log_ident, tag[level]);
+		vfprintf(stderr, fmt, ap2);
+		fputc('\n', stderr);
+		va_end(ap2);
+	}
 	if (log_syslog) {
 		vsyslog(prio[level], fmt, ap);
 	} else {

@@ -6,6 +6,8 @@
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_open(const char *ident, int use_syslog, enum log_level level);
+/* With syslog: errors and warnings go to stderr as well (start-up). */
+void log_errors_to_stderr(int on);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 struct target;
 struct strbuf;
@@ -20,6 +21,12 @@ void iscsi_exit(void);
  */
 int iscsi_portal_add(const char *spec, char *err, size_t errlen);
 int iscsi_portal_del(const char *spec, char *err, size_t errlen);
+/*
+ * Parses an address as portals take it (":PORT" is the IPv6 any address,
+ * which also takes IPv4); the port defaults to 3260. 0 or -EINVAL.
+ */
+int iscsi_addr_parse(const char *spec, struct sockaddr_storage *ss,
+		     socklen_t *len);
 /* One "Portal: ADDR:PORT,TPGT" line per portal. */
 void iscsi_portal_show(struct strbuf *out);
 

@@ -284,3 +284,11 @@ void portal_close_all(void)
 	while (!list_empty(&portals))
 		portal_free(list_first_entry(&portals, struct portal, node));
 }
+
+int iscsi_addr_parse(const char *spec, struct sockaddr_storage *ss,
+		     socklen_t *len)
+{
+	bool dual;
+
+	return parse_spec(spec, ss, len, &dual);
+}

@@ -10,7 +10,9 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "core/node_id.h"
 #include "core/strbuf.h"
+#include "lu_ident.h"
 #include "scsi_priv.h"
 
 /* Flat space addressing reaches LUN 16383. */
@@ -90,21 +92,10 @@ bool lu_write_protected(const struct scsi_lu *lu)
 	return lu->readonly || lu->swp || lu->dev.read_only;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (uint8_t)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-/* Derived from the SCSI ID so the designator follows an explicit scsi_id. */
+/* The designator follows the SCSI ID, default or explicit (lu_ident.h). */
 static void lu_derive_naa(struct scsi_lu *lu)
 {
-	lu->naa_low = fnv1a(lu->scsi_id);
+	lu->naa = lu_ident_naa(lu->scsi_id);
 }
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -112,16 +103,18 @@ static void copy_field(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src);
 }
 
-static void lu_defaults(struct scsi_lu *lu, int tid)
+static void lu_defaults(struct scsi_lu *lu, const struct target *t)
 {
+	char ident[LU_IDENT_HEX_LEN + 1];
+
 	copy_field(lu->vendor_id, sizeof(lu->vendor_id), "TGTX");
 	copy_field(lu->product_id, sizeof(lu->product_id),
 		   lu->controller ? "Controller" : "VIRTUAL-DISK");
 	copy_field(lu->product_rev, sizeof(lu->product_rev), "0001");
-	snprintf(lu->scsi_id, sizeof(lu->scsi_id), "tgtx-%d-%llu", tid,
-		 (unsigned long long)lu->lun);
-	snprintf(lu->scsi_sn, sizeof(lu->scsi_sn), "tgtx%04x%05llu",
-		 (unsigned int)tid & 0xffff, (unsigned long long)lu->lun);
+	/* unique across hosts, stable for this IQN and LUN (lu_ident.h) */
+	lu_ident_default(node_id_get(), t->name, lu->lun, ident);
+	copy_field(lu->scsi_id, sizeof(lu->scsi_id), ident);
+	copy_field(lu->scsi_sn, sizeof(lu->scsi_sn), ident);
 	lu_derive_naa(lu);
 	lu->online = true;
 	lu->dev.wce = true;
@@ -134,6 +127,7 @@ static void lu_free(struct scsi_lu *lu)
 		lu->dev.ops->close(&lu->dev);
 	ua_free_all(lu);
 	pr_free_all(lu);
+	lu_notes_free(lu);
 	free(lu);
 }
 
@@ -196,7 +190,8 @@ int scsi_lu_create(struct target *t, uint64_t lun, const char *bstype,
 	list_init(&lu->ua);
 	list_init(&lu->pr_regs);
 	list_init(&lu->wait);
-	lu_defaults(lu, t->tid);
+	list_init(&lu->notes);
+	lu_defaults(lu, t);
 	snprintf(lu->dev.label, sizeof(lu->dev.label), "tid %d lun %llu",
 		 t->tid, (unsigned long long)lun);
 	if (bsopts)
@@ -323,6 +318,8 @@ int scsi_lu_set_param(struct scsi_lu *lu, const char *key, const char *value,
 {
 	bool b;
 
+	if (lu_note_key(key))
+		return lu_note_set(lu, key, value, err, errlen);
 	if (!strcmp(key, "vendor_id"))
 		return set_text(lu->vendor_id, sizeof(lu->vendor_id), key,
 				value, err, errlen);
@@ -416,6 +413,7 @@ void scsi_lu_show(struct scsi_lu *lu, struct strbuf *out, const char *indent)
 		snprintf(sub, sizeof(sub), "%s    ", indent);
 		lu->dev.ops->show(&lu->dev, out, sub);
 	}
+	lu_notes_show(lu, out, indent);
 }
 
 void scsi_lu_dump(struct scsi_lu *lu, struct strbuf *out)
@@ -439,5 +437,6 @@ void scsi_lu_dump(struct scsi_lu *lu, struct strbuf *out)
 	strbuf_addf(out, "\t\tsense-format %d\n", lu->sense_format);
 	strbuf_addf(out, "\t\twrite-cache %s\n", lu->dev.wce ? "on" : "off");
 	strbuf_addf(out, "\t\tthin-provisioning %s\n", lu->thin ? "on" : "off");
+	lu_notes_dump(lu, out);
 	strbuf_addf(out, "\t</backing-store>\n");
 }

@@ -102,6 +102,7 @@ struct scsi_cmd {
 	uint64_t lba;
 	uint32_t nr_blocks;
 	int stage;
+	uint64_t start_ns; /* CLOCK_MONOTONIC at scsi_exec, for lu_stats */
 };
 
 /* ---- transport entry points ---- */

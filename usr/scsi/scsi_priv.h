@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/byteorder.h"
+#include "lu_stats.h"
 #include "scsi.h"
 
 /* ---- additional sense codes (ASC << 8 | ASCQ) ---- */
@@ -82,7 +83,7 @@ struct scsi_lu {
 	char product_rev[5];
 	char scsi_id[64];
 	char scsi_sn[64];
-	uint64_t naa_low; /* low 64 bits of the NAA designator */
+	uint64_t naa; /* NAA 3 designator value (lu_ident.h) */
 	bool removable;
 	bool readonly;
 	bool swp; /* control mode page software write protect */
@@ -93,7 +94,8 @@ struct scsi_lu {
 	uint8_t sense_format; /* 0 fixed, 1 descriptor (D_SENSE) */
 
 	unsigned int pending; /* commands handed to handlers */
-	struct list_head ua;  /* struct ua_entry */
+	struct lu_stats stats;
+	struct list_head ua; /* struct ua_entry */
 
 	/* SPC-2 RESERVE/RELEASE */
 	bool rsv2_held;
@@ -109,7 +111,17 @@ struct scsi_lu {
 	unsigned int writers;
 	bool excl;
 	struct list_head wait; /* struct scsi_cmd waiting for the lock */
+
+	struct list_head notes; /* tgtxcli's LU parameters (lu_notes.c) */
 };
+
+/* ---- notes: backstore name, share peers (lu_notes.c) ---- */
+bool lu_note_key(const char *key);
+int lu_note_set(struct scsi_lu *lu, const char *key, const char *value,
+		char *err, size_t errlen);
+void lu_notes_free(struct scsi_lu *lu);
+void lu_notes_show(struct scsi_lu *lu, struct strbuf *out, const char *ind);
+void lu_notes_dump(struct scsi_lu *lu, struct strbuf *out);
 
 /* ---- opcode table ---- */
 enum scsi_dir { DIR_NONE, DIR_IN, DIR_OUT };
@@ -143,6 +155,8 @@ bool scsi_op_has_sa(uint8_t opcode);
 const struct scsi_op *scsi_op_table(size_t *nr);
 
 /* ---- completion and sense (sense.c) ---- */
+/* CLOCK_MONOTONIC in nanoseconds (scsi_exec.c). */
+uint64_t scsi_now_ns(void);
 void scsi_finish(struct scsi_cmd *cmd);
 void scsi_set_sense(struct scsi_cmd *cmd, uint8_t key, uint16_t asc);
 void scsi_set_sense_info(struct scsi_cmd *cmd, uint8_t key, uint16_t asc,

@@ -122,6 +122,35 @@ void scsi_data_in(struct scsi_cmd *cmd, const void *buf, uint32_t len,
 	cmd->data_in_len = n;
 }
 
+/* Per-LU counters (lu_stats.h) for the metrics exporter. */
+static void account(const struct scsi_cmd *cmd, struct scsi_lu *lu)
+{
+	enum lu_stat_op op = lu_stat_classify(cmd->cdb[0]);
+	bool ok = cmd->status == SAM_STAT_GOOD ||
+		  cmd->status == SAM_STAT_CONDITION_MET;
+	uint64_t bytes = 0;
+	uint64_t now = scsi_now_ns();
+
+	if (op == LU_OP_READ)
+		bytes = cmd->data_in_len;
+	else if (op == LU_OP_WRITE)
+		bytes = cmd->data_out_len < cmd->xfer_len ? cmd->data_out_len
+							  : cmd->xfer_len;
+	/*
+	 * A unit attention is a notice to the initiator, not a failure, and
+	 * the command did not run: it is retried and counted then.
+	 */
+	if (!ok && cmd->sense_len > 2 &&
+	    ((cmd->sense[0] & 0x7f) >= 0x72
+		     ? cmd->sense[1] & 0x0f
+		     : cmd->sense[2] & 0x0f) == SK_UNIT_ATTENTION) {
+		lu->stats.unit_attentions++;
+		return;
+	}
+	lu_stats_account(&lu->stats, op, bytes, !ok,
+			 now > cmd->start_ns ? now - cmd->start_ns : 0);
+}
+
 void scsi_finish(struct scsi_cmd *cmd)
 {
 	struct scsi_lu *lu = cmd->lu;
@@ -134,6 +163,7 @@ void scsi_finish(struct scsi_cmd *cmd)
 	    cmd->status != SAM_STAT_CONDITION_MET)
 		cmd->data_in_len = 0;
 	if (lu) {
+		account(cmd, lu);
 		if (cmd->stage & STAGE_LOCKED) {
 			lu_unlock(cmd);
 			wake = true;

@@ -10,7 +10,6 @@
 
 #define INQ_STD_LEN 96
 #define VPD_MAX	    1024
-#define IEEE_OUI    0x000000 /* NAA 6 designators carry no registered OUI */
 
 /* Version descriptors (SPC-4 table 142) */
 #define VD_SAM5	 0x00a0
@@ -121,19 +120,15 @@ static size_t vpd_devid(const struct scsi_cmd *cmd, const struct scsi_lu *lu,
 				: 1;
 	char port_sfx[24];
 
-	/* NAA IEEE Registered Extended (NAA 6), binary, LU association */
+	/*
+	 * NAA Locally Assigned (NAA 3), binary, LU association: NAA 5/6 need
+	 * an IEEE company id of our own, which tgtx does not have.
+	 */
 	d[0] = 0x01;
 	d[1] = 0x03;
-	d[3] = 16;
-	d[4] = 0x60 | (uint8_t)((IEEE_OUI >> 20) & 0x0f);
-	d[5] = (uint8_t)(IEEE_OUI >> 12);
-	d[6] = (uint8_t)(IEEE_OUI >> 4);
-	d[7] = (uint8_t)((IEEE_OUI & 0x0f) << 4) |
-	       (uint8_t)((lu->naa_low >> 32) & 0x0f);
-	put_be32(d + 8, (uint32_t)lu->naa_low);
-	put_be64(d + 12,
-		 (uint64_t)(lu->target ? lu->target->tid : 0) << 32 | lu->lun);
-	d += 20;
+	d[3] = 8;
+	put_be64(d + 4, lu->naa);
+	d += 12;
 
 	/* T10 vendor ID based, ASCII, LU association */
 	if (idlen > 64)

@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtx-gossip: a daemon-less driver of the gossip layer for tests (the glue
+ * into tgtx-replicd comes later). Makes node keys and signed tables, serves
+ * gossip over TLS and pulls from a node. See --help.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "replicator/gossip/gfile.h"
+#include "replicator/gossip/gossip.h"
+#include "replicator/gossip/gossip_tls.h"
+#include "replicator/gossip/slt.h"
+
+#define MAX_PEERS 32
+#define MAX_PUB	  32
+
+static const char usage_text[] =
+	"usage: tgtx-gossip keygen --key FILE\n"
+	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
+	"               --version N [--k K] --share PORTAL,IQN,LUN... --out "
+	"FILE\n"
+	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT\n"
+	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
+	"               [--publish TABLE]... [--interval-ms MS] "
+	"[--pinned-only]\n"
+	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub "
+	"PUBHEX\n"
+	"       tgtx-gossip dump --state FILE\n"
+	"keygen makes (or loads) a node key and prints its id and public key;\n"
+	"mktable signs a share-location table with the key; serve gossips "
+	"over\n"
+	"TLS 1.3 with the given peers (keys pinned) until SIGTERM, persisting\n"
+	"what it learns in --state; pull asks one node for all its tables and\n"
+	"prints them; dump prints a state file. Exit: 0 ok, 1 usage, 2 error,\n"
+	"3 refused (TLS authentication).\n";
+
+struct peer {
+	uint8_t pub[SLT_PUB_SIZE], id[SLT_ID_SIZE];
+	char host[64];
+	uint16_t port;
+};
+
+static struct {
+	const char *key, *state, *listen, *from, *peer_pub, *uuid, *name, *out;
+	uint64_t version;
+	unsigned k, interval_ms;
+	bool pinned_only;
+	struct peer peers[MAX_PEERS];
+	unsigned npeers;
+	uint8_t pins[MAX_PUB][SLT_PUB_SIZE];
+	unsigned npins;
+	const char *publish[MAX_PUB];
+	unsigned npublish;
+	const char *shares[SLT_MAX_N];
+	unsigned nshares;
+} o = {.k = 2, .interval_ms = 300};
+
+static volatile sig_atomic_t stop;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void lock(void *a)
+{
+	pthread_mutex_lock(&mu);
+}
+
+static void unlock(void *a)
+{
+	pthread_mutex_unlock(&mu);
+}
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int parse_addr(const char *s, char *host, size_t hl, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n;
+	long p;
+
+	if (!colon)
+		return -1;
+	n = (size_t)(colon - s);
+	if (s[0] == '[' && n >= 2 && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= hl)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = 0;
+	p = strtol(colon + 1, NULL, 10);
+	if (p <= 0 || p > 65535)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void print_table(const uint8_t *tbl, size_t len)
+{
+	struct slt t;
+	char u[37], owner[17];
+
+	if (slt_parse(tbl, len, &t, NULL))
+		return;
+	slt_uuid_str(t.uuid, u);
+	hex_encode(t.owner_id, 8, owner);
+	printf("%s version=%" PRIu64 " owner=%s name=%s k=%u n=%u\n", u,
+	       t.version, owner, t.name, t.k, t.n);
+}
+
+static int load_key(struct nodekey *k)
+{
+	bool created;
+	int ret = nodekey_load_or_create(o.key, k, &created);
+
+	if (ret)
+		fprintf(stderr, "tgtx-gossip: key %s: %s\n", o.key,
+			strerror(-ret));
+	return ret;
+}
+
+static int cmd_keygen(void)
+{
+	struct nodekey k;
+	char hex[65];
+
+	if (!o.key || load_key(&k))
+		return o.key ? 2 : 1;
+	hex_encode(k.id, 32, hex);
+	printf("id %s\n", hex);
+	hex_encode(k.pub, 32, hex);
+	printf("pub %s\n", hex);
+	nodekey_free(&k);
+	return 0;
+}
+
+static int cmd_mktable(void)
+{
+	uint8_t buf[SLT_MAX_SIZE];
+	const char *why = NULL;
+	struct nodekey k;
+	struct slt t;
+	size_t len;
+	int ret;
+
+	if (!o.key || !o.uuid || !o.name || !o.out || !o.version || !o.nshares)
+		return 1;
+	memset(&t, 0, sizeof(t));
+	if (slt_uuid_parse(o.uuid, t.uuid)) {
+		fprintf(stderr, "tgtx-gossip: bad uuid %s\n", o.uuid);
+		return 1;
+	}
+	t.version = o.version;
+	t.size = 64ULL << 20;
+	t.block_size = 4096;
+	t.n = (uint8_t)o.nshares;
+	t.k = (uint8_t)o.k;
+	t.signed_at_ms = gtls_now_ms(NULL);
+	snprintf(t.name, sizeof(t.name), "%s", o.name);
+	for (unsigned i = 0; i < o.nshares; i++) {
+		char portal[SLT_MAX_PORTAL + 1], iqn[SLT_MAX_IQN + 1];
+		unsigned lun;
+
+		/* a longer string stops the scan short: refused */
+		if (sscanf(o.shares[i], "%64[^,],%223[^,],%u", portal, iqn,
+			   &lun) != 3) {
+			fprintf(stderr, "tgtx-gossip: bad --share %s\n",
+				o.shares[i]);
+			return 1;
+		}
+		memcpy(t.shares[i].portal, portal, sizeof(portal));
+		memcpy(t.shares[i].iqn, iqn, sizeof(iqn));
+		t.shares[i].lun = (uint16_t)lun;
+	}
+	if (load_key(&k))
+		return 2;
+	ret = slt_encode_sign(&t, &k, buf, sizeof(buf), &len, &why);
+	nodekey_free(&k);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: table: %s\n",
+			why ? why : strerror(-ret));
+		return 2;
+	}
+	ret = gfile_write_atomic(o.out, buf, len, 0644);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.out, strerror(-ret));
+		return 2;
+	}
+	return 0;
+}
+
+struct node {
+	struct nodekey key;
+	struct gossip *g;
+	struct gtls *tls;
+	struct gtls_pending pending;
+	struct gossip_cfg cfg;
+	int lfd;
+};
+
+static struct gossip *new_gossip(struct node *n)
+{
+	struct gossip_io io = {.ctx = &n->pending,
+			       .send = gtls_gossip_send,
+			       .now_ms = gtls_now_ms};
+	uint64_t seed;
+
+	memcpy(&seed, n->key.id, sizeof(seed));
+	gossip_cfg_default(&n->cfg);
+	n->cfg.pinned_only = o.pinned_only;
+	n->cfg.max_rx_per_round = 64;
+	return gossip_new(&n->cfg, &io, n->key.id, seed ^ (uint64_t)getpid());
+}
+
+static void save_if_dirty(struct node *n)
+{
+	int ret;
+
+	if (!o.state || !gossip_dirty(n->g))
+		return;
+	ret = gossip_save(n->g, o.state);
+	if (ret)
+		fprintf(stderr, "tgtx-gossip: save %s: %s\n", o.state,
+			strerror(-ret));
+}
+
+static void log_verdicts(struct node *n, const char *what)
+{
+	const struct gossip_stats *st = gossip_stats(n->g);
+
+	fprintf(stderr,
+		"tgtx-gossip: %s: tables %zu accepted %" PRIu64
+		" forged %" PRIu64 " bad-signature %" PRIu64
+		" untrusted %" PRIu64 "\n",
+		what, gossip_count(n->g), st->verdicts[GOSSIP_ACCEPTED],
+		st->verdicts[GOSSIP_FORGED], st->verdicts[GOSSIP_BAD_SIG],
+		st->verdicts[GOSSIP_UNTRUSTED]);
+}
+
+static void *serve_thread(void *arg)
+{
+	struct node *n = arg;
+
+	while (!stop) {
+		struct pollfd p = {.fd = n->lfd, .events = POLLIN};
+		struct gconn *c;
+		char err[256];
+		int ret;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		ret = gtls_accept(n->tls, n->lfd, gtls_clock_ms() + 3000, &c,
+				  err, sizeof(err));
+		if (ret) {
+			if (ret != -EAGAIN)
+				fprintf(stderr, "tgtx-gossip: refused: %s\n",
+					err);
+			continue;
+		}
+		ret = gtls_dialog(n->g, c, false, NULL, 0, n->cfg.max_msg,
+				  gtls_clock_ms() + 5000, lock, unlock, NULL,
+				  err, sizeof(err));
+		if (ret)
+			fprintf(stderr, "tgtx-gossip: serving: %s\n", err);
+		gconn_close(c);
+		lock(NULL);
+		save_if_dirty(n);
+		unlock(NULL);
+	}
+	return NULL;
+}
+
+static const struct peer *peer_by_id(const uint8_t *id)
+{
+	for (unsigned i = 0; i < o.npeers; i++)
+		if (!memcmp(o.peers[i].id, id, SLT_ID_SIZE))
+			return &o.peers[i];
+	return NULL;
+}
+
+static int listen_on(const char *addr)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	char host[64];
+	uint16_t port;
+	int fd, one = 1;
+
+	if (parse_addr(addr, host, sizeof(host), &port) ||
+	    inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -EINVAL;
+	sa.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static int cmd_serve(void)
+{
+	struct node n = {0};
+	struct sigaction sa = {.sa_handler = on_signal};
+	pthread_t th;
+	char err[256];
+	int ret;
+
+	if (!o.key || !o.state || !o.listen)
+		return 1;
+	if (load_key(&n.key))
+		return 2;
+	n.g = new_gossip(&n);
+	n.tls = gtls_new(&n.key, err, sizeof(err));
+	if (!n.g || !n.tls) {
+		fprintf(stderr, "tgtx-gossip: %s\n", n.tls ? "gossip" : err);
+		return 2;
+	}
+	for (unsigned i = 0; i < o.npeers; i++) {
+		gossip_pin(n.g, o.peers[i].pub, true);
+		gtls_pin(n.tls, o.peers[i].pub);
+	}
+	for (unsigned i = 0; i < o.npins; i++) {
+		gossip_pin(n.g, o.pins[i], false);
+		/* a pinned node may connect (e.g. a recovery tool) */
+		gtls_pin(n.tls, o.pins[i]);
+	}
+	ret = gossip_load(n.g, o.state);
+	if (ret && ret != -ENOENT)
+		fprintf(stderr, "tgtx-gossip: state %s: %s (starting empty)\n",
+			o.state, strerror(-ret));
+	for (unsigned i = 0; i < o.npublish; i++) {
+		void *buf;
+		size_t len;
+
+		ret = gfile_read(o.publish[i], SLT_MAX_SIZE, &buf, &len, NULL);
+		if (ret) {
+			fprintf(stderr, "tgtx-gossip: %s: %s\n", o.publish[i],
+				strerror(-ret));
+			return 2;
+		}
+		fprintf(stderr, "tgtx-gossip: publish %s: %s\n", o.publish[i],
+			gossip_verdict_name(gossip_offer(n.g, buf, len)));
+		free(buf);
+	}
+	save_if_dirty(&n);
+	n.lfd = listen_on(o.listen);
+	if (n.lfd < 0) {
+		fprintf(stderr, "tgtx-gossip: listen %s: %s\n", o.listen,
+			strerror(-n.lfd));
+		return 2;
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&th, NULL, serve_thread, &n))
+		return 2;
+	printf("listening %s\n", o.listen);
+	fflush(stdout);
+	while (!stop) {
+		struct timespec ts = {.tv_sec = o.interval_ms / 1000,
+				      .tv_nsec = (o.interval_ms % 1000) *
+						 1000000L};
+
+		nanosleep(&ts, NULL);
+		lock(NULL);
+		gossip_tick(n.g);
+		unlock(NULL);
+		for (size_t i = 0; i < n.pending.count && !stop; i++) {
+			const struct peer *p = peer_by_id(n.pending.c[i].to);
+			struct gconn *c;
+
+			if (!p)
+				continue;
+			ret = gtls_connect(n.tls, p->host, p->port, p->pub,
+					   gtls_clock_ms() + 3000, &c, err,
+					   sizeof(err));
+			if (ret) {
+				fprintf(stderr, "tgtx-gossip: %s\n", err);
+				continue;
+			}
+			ret = gtls_dialog(n.g, c, true, n.pending.c[i].msg,
+					  n.pending.c[i].len, n.cfg.max_msg,
+					  gtls_clock_ms() + 5000, lock, unlock,
+					  NULL, err, sizeof(err));
+			if (ret)
+				fprintf(stderr, "tgtx-gossip: %s\n", err);
+			gconn_close(c);
+		}
+		gtls_pending_clear(&n.pending);
+		lock(NULL);
+		save_if_dirty(&n);
+		unlock(NULL);
+	}
+	pthread_join(th, NULL);
+	lock(NULL);
+	save_if_dirty(&n);
+	log_verdicts(&n, "stopping");
+	unlock(NULL);
+	close(n.lfd);
+	gtls_free(n.tls);
+	gossip_free(n.g);
+	nodekey_free(&n.key);
+	return 0;
+}
+
+static int cmd_pull(void)
+{
+	struct node n = {0};
+	uint8_t pub[SLT_PUB_SIZE];
+	struct gconn *c;
+	char host[64], err[256];
+	uint16_t port;
+	size_t before;
+	int ret, rc = 0;
+
+	if (!o.key || !o.from || !o.peer_pub ||
+	    parse_addr(o.from, host, sizeof(host), &port) ||
+	    hex_decode(o.peer_pub, pub, sizeof(pub)))
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (load_key(&n.key))
+		return 2;
+	n.g = new_gossip(&n);
+	n.tls = gtls_new(&n.key, err, sizeof(err));
+	if (!n.g || !n.tls)
+		return 2;
+	gossip_pin(n.g, pub, true);
+	gtls_pin(n.tls, pub);
+	/* each conversation pulls up to max_pull tables: repeat while useful */
+	for (int i = 0; i < 64; i++) {
+		before = gossip_count(n.g);
+		ret = gtls_connect(n.tls, host, port, pub,
+				   gtls_clock_ms() + 5000, &c, err,
+				   sizeof(err));
+		if (ret) {
+			fprintf(stderr, "tgtx-gossip: %s\n", err);
+			rc = ret == -EACCES ? 3 : 2;
+			break;
+		}
+		ret = gtls_dialog(n.g, c, true, NULL, 0, n.cfg.max_msg,
+				  gtls_clock_ms() + 10000, NULL, NULL, NULL,
+				  err, sizeof(err));
+		gconn_close(c);
+		if (ret) {
+			fprintf(stderr, "tgtx-gossip: %s\n", err);
+			rc = 2;
+			break;
+		}
+		if (gossip_count(n.g) == before)
+			break;
+	}
+	for (size_t i = 0; !rc && i < gossip_count(n.g); i++) {
+		size_t len;
+		const uint8_t *t = gossip_table(n.g, i, &len);
+
+		print_table(t, len);
+	}
+	if (!rc)
+		log_verdicts(&n, "pulled");
+	gtls_free(n.tls);
+	gossip_free(n.g);
+	nodekey_free(&n.key);
+	return rc;
+}
+
+static int cmd_dump(void)
+{
+	struct node n = {0};
+	uint8_t id[SLT_ID_SIZE] = {0};
+	struct gossip_io io = {.send = gtls_gossip_send, .now_ms = gtls_now_ms};
+	int ret;
+
+	if (!o.state)
+		return 1;
+	gossip_cfg_default(&n.cfg);
+	n.g = gossip_new(&n.cfg, &io, id, 1);
+	if (!n.g)
+		return 2;
+	ret = gossip_load(n.g, o.state);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.state,
+			strerror(-ret));
+		gossip_free(n.g);
+		return 2;
+	}
+	for (size_t i = 0; i < gossip_count(n.g); i++) {
+		size_t len;
+		const uint8_t *t = gossip_table(n.g, i, &len);
+
+		print_table(t, len);
+	}
+	gossip_free(n.g);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"key", 1, 0, 'K'},	    {"state", 1, 0, 's'},
+		{"listen", 1, 0, 'l'},	    {"peer", 1, 0, 'p'},
+		{"pin", 1, 0, 'P'},	    {"publish", 1, 0, 'b'},
+		{"interval-ms", 1, 0, 'i'}, {"pinned-only", 0, 0, 'O'},
+		{"from", 1, 0, 'f'},	    {"peer-pub", 1, 0, 'k'},
+		{"uuid", 1, 0, 'u'},	    {"name", 1, 0, 'n'},
+		{"version", 1, 0, 'V'},	    {"share", 1, 0, 'S'},
+		{"out", 1, 0, 'o'},	    {"k", 1, 0, 'x'},
+		{"help", 0, 0, 'h'},	    {0, 0, 0, 0},
+	};
+	const char *cmd;
+	int c, rc;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'K':
+			o.key = optarg;
+			break;
+		case 's':
+			o.state = optarg;
+			break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'p': {
+			struct peer *p = &o.peers[o.npeers];
+			char hex[65];
+			const char *at = strchr(optarg, '@');
+
+			if (o.npeers >= MAX_PEERS || !at || at - optarg != 64)
+				goto usage;
+			memcpy(hex, optarg, 64);
+			hex[64] = 0;
+			if (hex_decode(hex, p->pub, SLT_PUB_SIZE) ||
+			    parse_addr(at + 1, p->host, sizeof(p->host),
+				       &p->port))
+				goto usage;
+			nodekey_id_of(p->pub, p->id);
+			o.npeers++;
+			break;
+		}
+		case 'P':
+			if (o.npins >= MAX_PUB ||
+			    hex_decode(optarg, o.pins[o.npins], SLT_PUB_SIZE))
+				goto usage;
+			o.npins++;
+			break;
+		case 'b':
+			if (o.npublish >= MAX_PUB)
+				goto usage;
+			o.publish[o.npublish++] = optarg;
+			break;
+		case 'i':
+			o.interval_ms = (unsigned)strtoul(optarg, NULL, 0);
+			if (!o.interval_ms)
+				goto usage;
+			break;
+		case 'O':
+			o.pinned_only = true;
+			break;
+		case 'f':
+			o.from = optarg;
+			break;
+		case 'k':
+			o.peer_pub = optarg;
+			break;
+		case 'u':
+			o.uuid = optarg;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'V':
+			o.version = strtoull(optarg, NULL, 0);
+			break;
+		case 'S':
+			if (o.nshares >= SLT_MAX_N)
+				goto usage;
+			o.shares[o.nshares++] = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'x':
+			o.k = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (!strcmp(cmd, "keygen"))
+		rc = cmd_keygen();
+	else if (!strcmp(cmd, "mktable"))
+		rc = cmd_mktable();
+	else if (!strcmp(cmd, "serve"))
+		rc = cmd_serve();
+	else if (!strcmp(cmd, "pull"))
+		rc = cmd_pull();
+	else if (!strcmp(cmd, "dump"))
+		rc = cmd_dump();
+	else
+		goto usage;
+	if (rc == 1)
+		goto usage;
+	return rc;
+usage:
+	fputs(usage_text, stderr);
+	return 1;
+}
