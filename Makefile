@@ -95,7 +95,7 @@ LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
 LAYER_gossip     := replicator/gossip  core
-LAYER_replicator := replicator         core codec xslog gossip
+LAYER_replicator := replicator         core codec xslog gossip xorshare:bs_xorshare.h
 LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
 LAYER_test       := test/*             *
 
@@ -112,6 +112,8 @@ MAIN_SRCS += recovery/tgtx-recover.c
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xorshare
 TEST_LAYER_sharelog := xorshare
+TEST_LAYER_sv       := replicator
+TEST_LAYER_peer     := replicator
 # test_xorshare_*: the codec alone (proves it links without the store)
 TEST_LAYER_xorshare := codec
 
@@ -302,6 +304,23 @@ install: all
 
 FORMAT_FILES = $(sort $(foreach l,$(LAYERS), \
 	$(wildcard $(call layer_dir,$(l))/*.[ch])))
+
+# ---- replicator (issue 11): its test driver and fuzzer link the
+# replicator layer (and what it needs) instead of libtgtx.a.
+$(BUILD)/test/tools/tgtx-sharevol: test/tools/tgtx-sharevol.c \
+		$(call layer_libs,replicator)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+
+$(BUILD)/test/fuzz/fuzz_share_volume: test/fuzz/fuzz_share_volume.c \
+		$(call layer_libs,replicator)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+# ---- end replicator
 
 format:
 	clang-format -i $(FORMAT_FILES)

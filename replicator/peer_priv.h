@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* State of one peer, shared by the session and command halves. */
+#ifndef TGTX_PEER_PRIV_H
+#define TGTX_PEER_PRIV_H
+
+#include <stdint.h>
+
+/* libiscsi (-iquote keeps these from meaning usr/iscsi/) */
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
+#include "peer.h"
+
+enum pop_type { POP_READ, POP_WRITE, POP_SYNC };
+
+struct pop {
+	struct peer *p;
+	enum pop_type type;
+	uint64_t off;
+	size_t len;
+	uint8_t *buf; /* caller's */
+	sv_io_cb cb;
+	void *arg;
+	uint64_t deadline_ns;
+	struct scsi_task *task;
+	struct pop *next; /* queue / in-flight list */
+	struct pop *prev;
+};
+
+struct peer {
+	struct peer_cfg cfg;
+	char *url, *name, *password;
+	char target[256], portal[256], user[256];
+	int lun;
+	char tuser[256], tpassword[256];
+	struct iscsi_context *iscsi;
+	bool connected;
+	struct sv_dev dev;
+	uint64_t capacity;
+	uint32_t block_size;
+	struct pop *queue_head, *queue_tail; /* not yet submitted */
+	struct pop *flight;		     /* submitted */
+	unsigned nflight;
+	struct peer_bucket bucket;
+	unsigned fails;
+	uint64_t next_attempt_ns;
+	uint32_t rng;
+	int break_err; /* why the session is being torn down */
+	int rate_wait_ms;
+	struct peer_stats stats;
+};
+
+uint64_t peer_now_ns(void);
+/* Runs libiscsi for up to timeout_ms; < 0 when the session broke. */
+int peer_service(struct peer *p, int timeout_ms);
+/* Scrubs the password out of a libiscsi message. */
+const char *peer_scrub(struct peer *p, const char *msg, char *buf, size_t cap);
+
+extern const struct sv_dev_ops peer_dev_ops;
+
+#endif

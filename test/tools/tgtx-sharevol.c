@@ -1,0 +1,640 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtx-sharevol: test driver of the replicator groundwork. Stands in for
+ * the daemon's glue (log -> derive -> share batch -> peer writer) with a
+ * deterministic history of block writes, one thread per peer, and for
+ * tgtx-recover's reading side.
+ *
+ *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
+ *   tgtx-sharevol verify [opts] --peer URL ...
+ *   tgtx-sharevol info --peer URL [--index I]
+ *
+ * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
+ * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bs_xorshare/codec/xorshare.h"
+#include "replicator/peer.h"
+#include "replicator/sv.h"
+#include "replicator/sv_writer.h"
+
+#define MAXB 16
+
+enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
+
+struct rec {
+	unsigned nb;
+	uint64_t lba;
+	int zero;
+	uint64_t first_gen; /* block j has generation first_gen + j */
+};
+
+static struct {
+	unsigned k, n;
+	uint32_t bs;
+	uint64_t nblocks, records, upto, seed, journal, rate;
+	int op_timeout_ms, timeout_s, index;
+	uint64_t ckpt_every;
+	const char *urls[SV_MAX_N];
+	unsigned npeers;
+	uint8_t uuid[16];
+	struct rec *rec;
+	size_t share_size;
+	_Atomic uint64_t acked[SV_MAX_N];
+	_Atomic int done[SV_MAX_N];
+	_Atomic int abort; /* a peer was refused: everyone stops */
+	time_t deadline;
+} g = {.k = 2,
+       .n = 3,
+       .bs = 512,
+       .nblocks = 2048,
+       .records = 500,
+       .seed = 1,
+       .journal = 4 << 20,
+       .op_timeout_ms = 3000,
+       .timeout_s = 90,
+       .index = -1};
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The data of block j of record seq: self-describing (seq, lba) + noise. */
+static void block_data(uint64_t seq, uint64_t lba, uint8_t *out)
+{
+	uint64_t s = g.seed * 0x9e3779b97f4a7c15ULL + seq * 131 + lba + 1;
+	uint32_t i;
+
+	for (i = 0; i < g.bs; i += 8) {
+		uint64_t v = rnd(&s);
+
+		memcpy(out + i, &v, 8);
+	}
+	memcpy(out, &seq, 8);
+	memcpy(out + 8, &lba, 8);
+}
+
+static void gen_history(void)
+{
+	uint64_t s = g.seed | 1, seq, gen = 1;
+
+	g.rec = calloc(g.records + 1, sizeof(*g.rec));
+	for (seq = 1; seq <= g.records; seq++) {
+		struct rec *r = &g.rec[seq];
+
+		r->nb = 1 + (unsigned)(rnd(&s) % MAXB);
+		r->lba = rnd(&s) % (g.nblocks - r->nb + 1);
+		r->zero = rnd(&s) % 13 == 0;
+		r->first_gen = gen;
+		gen += r->nb;
+	}
+	for (seq = 0; seq < 16; seq++)
+		g.uuid[seq] = (uint8_t)(g.seed * 37 + seq * 11);
+}
+
+/* Volume after seq, into vol (nblocks * bs). */
+static void expected(uint64_t upto, uint8_t *vol)
+{
+	uint64_t seq;
+	unsigned j;
+
+	memset(vol, 0, g.nblocks * g.bs);
+	for (seq = 1; seq <= upto; seq++)
+		for (j = 0; j < g.rec[seq].nb; j++) {
+			uint64_t lba = g.rec[seq].lba + j;
+
+			if (g.rec[seq].zero)
+				memset(vol + lba * g.bs, 0, g.bs);
+			else
+				block_data(seq, lba, vol + lba * g.bs);
+		}
+}
+
+/*
+ * What the daemon will do per peer: derive share i of each block of a log
+ * record from the volume key and the block's generation (= the share's
+ * split id), never holding the other shares.
+ */
+static struct xs_ctx *derive_ctx(void)
+{
+	uint8_t key[XS_KEY_SIZE];
+	struct xs_ctx *ctx;
+	unsigned i;
+
+	for (i = 0; i < XS_KEY_SIZE; i++)
+		key[i] = (uint8_t)(g.seed * 131 + i * 7);
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0))
+		return NULL;
+	if (xs_ctx_set_key(ctx, key)) {
+		xs_ctx_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+static void msg(unsigned i, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void msg(unsigned i, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	printf("peer %u: %s\n", i, buf);
+	fflush(stdout);
+}
+
+static uint64_t min_acked(void)
+{
+	uint64_t m = UINT64_MAX;
+	unsigned i;
+
+	for (i = 0; i < g.n; i++)
+		if (atomic_load(&g.acked[i]) < m)
+			m = atomic_load(&g.acked[i]);
+	return m;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
+{
+	struct peer_cfg cfg = {.url = g.urls[i],
+			       .op_timeout_ms = g.op_timeout_ms,
+			       .connect_timeout_ms = g.op_timeout_ms,
+			       .rate = g.rate,
+			       .backoff_min_ms = 100,
+			       .backoff_max_ms = 2000};
+
+	return peer_new(p, &cfg, st);
+}
+
+/* Connects with backoff until the deadline; EX_* code. */
+static bool running(void)
+{
+	return time(NULL) < g.deadline && !atomic_load(&g.abort);
+}
+
+static int connect_loop(unsigned i, struct peer *p)
+{
+	struct sv_status st = {0};
+
+	while (running()) {
+		int wait = peer_backoff_ms(p);
+
+		if (wait)
+			usleep((useconds_t)wait * 1000);
+		if (!peer_connect(p, &st))
+			return EX_OK;
+		msg(i, "%s: %s", sv_err_name(st.code), st.msg);
+		if (st.code == SV_E_REFUSED) {
+			atomic_store(&g.abort, 1);
+			return EX_REFUSED;
+		}
+	}
+	return EX_CONNECT;
+}
+
+static int append_next(unsigned i, struct sv_writer *w, struct xs_ctx *ctx,
+		       struct sv_status *st)
+{
+	static _Thread_local uint8_t data[MAXB * 4096], out[MAXB * 8192];
+	uint64_t seq = sv_writer_last(w) + 1;
+	struct sv_share_ent ents[MAXB];
+	struct rec *r = &g.rec[seq];
+	unsigned j;
+
+	for (j = 0; j < r->nb && !r->zero; j++)
+		block_data(seq, r->lba + j, data + (size_t)j * g.bs);
+	if (!r->zero &&
+	    xs_derive_blocks(ctx, i, r->first_gen, data, r->nb, g.bs, out))
+		return sv_fail(st, SV_E_SHARE, -EIO, "derive failed");
+	for (j = 0; j < r->nb; j++)
+		ents[j] = (struct sv_share_ent){
+			r->lba + j, r->zero ? 0 : r->first_gen + j,
+			r->zero ? NULL : out + (size_t)j * g.share_size};
+	return sv_writer_append(
+		w, &(struct sv_batch){seq, 1000000 + seq, r->nb, ents}, st);
+}
+
+static void *writer_thread(void *arg)
+{
+	unsigned i = (unsigned)(uintptr_t)arg;
+	struct sv_writer_cfg cfg = {0};
+	struct sv_writer *w = NULL;
+	struct sv_status st = {0};
+	struct xs_ctx *ctx = derive_ctx();
+	struct peer *p;
+	uint64_t last_ckpt = 0;
+	int rc = EX_IO, ret;
+
+	if (!ctx || peer_cfg_new(i, &p, &st)) {
+		msg(i, "%s", ctx ? st.msg : "no codec context");
+		xs_ctx_free(ctx);
+		return (void *)(uintptr_t)EX_USAGE;
+	}
+	cfg.params.k = g.k;
+	cfg.params.n = g.n;
+	cfg.params.index = i;
+	cfg.params.block_size = g.bs;
+	cfg.params.nblocks = g.nblocks;
+	cfg.params.journal_len = g.journal;
+	memcpy(cfg.params.uuid, g.uuid, 16);
+	cfg.format = cfg.zeroed = true;
+	cfg.chunk = 256 << 10;
+	while (running()) {
+		rc = connect_loop(i, p);
+		if (rc)
+			break;
+		rc = EX_IO;
+		if (!w) {
+			ret = sv_writer_open(&w, peer_dev(p), &cfg, &st);
+			if (ret && peer_connected(p)) {
+				msg(i, "%s: %s", sv_err_name(st.code), st.msg);
+				rc = EX_FORMAT;
+				break;
+			}
+		} else {
+			ret = sv_writer_resume(w, &st);
+			if (ret && peer_connected(p)) {
+				msg(i, "%s: %s", sv_err_name(st.code), st.msg);
+				rc = EX_FORMAT;
+				break;
+			}
+		}
+		if (ret)
+			continue;
+		msg(i, "connected to %s, holds seq %" PRIu64, peer_name(p),
+		    sv_writer_acked(w, NULL));
+		while (running()) {
+			ret = 0;
+			while (!ret && sv_writer_last(w) < g.upto)
+				ret = append_next(i, w, ctx, &st);
+			if (ret && ret != -EAGAIN && ret != -ENOSPC)
+				break;
+			ret = sv_writer_pump(w, 50, &st);
+			if (ret)
+				break;
+			atomic_store(&g.acked[i], sv_writer_acked(w, NULL));
+			if (sv_writer_acked(w, NULL) == g.upto &&
+			    !atomic_load(&g.done[i])) {
+				msg(i, "acked %" PRIu64, g.upto);
+				atomic_store(&g.done[i], 1);
+			}
+			if (min_acked() >= last_ckpt + g.ckpt_every ||
+			    (atomic_load(&g.done[i]) &&
+			     min_acked() > last_ckpt)) {
+				ret = sv_writer_checkpoint(w, min_acked(),
+							   now_ns(), &st);
+				if (ret)
+					break;
+				last_ckpt = sv_writer_info(w)->ckpt_seq;
+			}
+			if (sv_writer_acked(w, NULL) == sv_writer_last(w))
+				usleep(20000); /* idle: wait for the others */
+			if (last_ckpt == g.upto) {
+				msg(i, "checkpoint %" PRIu64, last_ckpt);
+				rc = EX_OK;
+				goto out;
+			}
+		}
+		if (!running())
+			break;
+		msg(i, "%s: %s; reconnecting", sv_err_name(st.code), st.msg);
+		peer_disconnect(p, -ECONNRESET);
+	}
+	if (rc == EX_IO)
+		msg(i,
+		    "gave up at the deadline or on a refusal (acked %" PRIu64
+		    ")",
+		    w ? sv_writer_acked(w, NULL) : 0);
+out : {
+	struct peer_stats ps;
+
+	peer_get_stats(p, &ps);
+	msg(i,
+	    "stats: written %" PRIu64 " read %" PRIu64 " commands %" PRIu64
+	    " timeouts %" PRIu64 " connects %" PRIu64
+	    " failed connects %" PRIu64,
+	    ps.bytes_written, ps.bytes_read, ps.commands, ps.timeouts,
+	    ps.connects, ps.connect_failures);
+}
+	sv_writer_free(w);
+	peer_free(p);
+	xs_ctx_free(ctx);
+	return (void *)(uintptr_t)rc;
+}
+
+static int do_write(void)
+{
+	pthread_t t[SV_MAX_N];
+	unsigned i;
+	int rc = EX_OK;
+	void *r;
+
+	for (i = 0; i < g.n; i++)
+		pthread_create(&t[i], NULL, writer_thread,
+			       (void *)(uintptr_t)i);
+	for (i = 0; i < g.n; i++) {
+		pthread_join(t[i], &r);
+		if ((int)(uintptr_t)r > rc)
+			rc = (int)(uintptr_t)r;
+	}
+	return rc;
+}
+
+struct vpeer {
+	struct peer *p;
+	struct sv_reader *r;
+	struct sv_range rg;
+};
+
+static int open_reader(unsigned i, struct vpeer *v, int index)
+{
+	struct sv_status st = {0};
+	struct sv_read_io io;
+	struct sv_expect exp = {index >= 0 ? g.uuid : NULL, index};
+	int rc;
+
+	if (peer_cfg_new(i, &v->p, &st)) {
+		msg(i, "%s", st.msg);
+		return EX_USAGE;
+	}
+	rc = connect_loop(i, v->p);
+	if (rc)
+		return rc;
+	io = (struct sv_read_io){peer_read_sync, v->p,
+				 peer_dev(v->p)->capacity};
+	if (sv_reader_open(&v->r, &io, &exp, &st)) {
+		msg(i, "share volume invalid: %s: %s", sv_err_name(st.code),
+		    st.msg);
+		return EX_FORMAT;
+	}
+	sv_reader_range(v->r, &v->rg);
+	msg(i,
+	    "share %u of k=%u n=%u, %" PRIu64 " blocks of %u, seqs [%" PRIu64
+	    ", %" PRIu64 "], epoch %" PRIu64 "%s",
+	    sv_reader_info(v->r)->index, sv_reader_info(v->r)->k,
+	    sv_reader_info(v->r)->n, sv_reader_info(v->r)->nblocks,
+	    sv_reader_info(v->r)->block_size, v->rg.s_min, v->rg.s_max,
+	    v->rg.epoch, v->rg.usable ? "" : " (resync running)");
+	return EX_OK;
+}
+
+static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
+			struct xs_ctx *ctx)
+{
+	struct sv_range rg[SV_MAX_N];
+	struct sv_reader *rd[SV_MAX_N];
+	uint8_t *sh[SV_MAX_N], out[4096];
+	size_t lens[SV_MAX_N], outlen;
+	struct sv_status st = {0};
+	unsigned i, c = 0;
+	uint64_t S, lba;
+	uint32_t m;
+
+	for (i = 0; i < g.n; i++)
+		if (mask & (1u << i)) {
+			rg[c] = v[i].rg;
+			rd[c] = v[i].r;
+			sh[c] = malloc(g.share_size);
+			lens[c++] = g.share_size;
+		}
+	if (sv_common_seq(rg, c, g.k, 0, &S, &m, &st)) {
+		printf("subset %#x: %s\n", mask, st.msg);
+		return EX_MISMATCH;
+	}
+	if (S != g.records) {
+		printf("subset %#x: newest common seq %" PRIu64
+		       ", expected %" PRIu64 "\n",
+		       mask, S, g.records);
+		return EX_MISMATCH;
+	}
+	for (lba = 0; lba < g.nblocks; lba++) {
+		unsigned zero = 0;
+
+		for (i = 0; i < c; i++) {
+			enum sv_slot_kind kind;
+			uint64_t gen;
+
+			if (sv_reader_block(rd[i], lba, S, sh[i], &kind, &gen,
+					    &st)) {
+				printf("subset %#x block %" PRIu64 ": %s: %s\n",
+				       mask, lba, sv_err_name(st.code), st.msg);
+				return EX_FORMAT;
+			}
+			zero += kind != SV_SLOT_SHARE;
+		}
+		if (zero == c)
+			memset(out, 0, g.bs);
+		else if (zero ||
+			 xs_combine(ctx, (const uint8_t *const *)sh, lens, c,
+				    out, sizeof(out), &outlen)) {
+			printf("subset %#x block %" PRIu64
+			       ": shares do not combine\n",
+			       mask, lba);
+			return EX_MISMATCH;
+		}
+		if (memcmp(out, vol + lba * g.bs, g.bs)) {
+			printf("subset %#x block %" PRIu64
+			       ": differs from the volume after seq %" PRIu64
+			       "\n",
+			       mask, lba, S);
+			return EX_MISMATCH;
+		}
+	}
+	for (i = 0; i < c; i++)
+		free(sh[i]);
+	printf("subset %#x: seq %" PRIu64 ", %" PRIu64 " blocks identical\n",
+	       mask, S, g.nblocks);
+	return EX_OK;
+}
+
+static int do_verify(void)
+{
+	struct vpeer v[SV_MAX_N] = {{0}};
+	struct xs_ctx *ctx;
+	uint8_t *vol = malloc(g.nblocks * g.bs);
+	unsigned i, mask;
+	int rc = EX_OK, r;
+
+	for (i = 0; i < g.n && !rc; i++)
+		rc = open_reader(i, &v[i], (int)i);
+	if (rc)
+		goto out;
+	expected(g.records, vol);
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
+		rc = EX_IO;
+		goto out;
+	}
+	g.share_size = xs_share_size(g.n, g.bs);
+	for (mask = 0; mask < (1u << g.n); mask++) {
+		if ((unsigned)__builtin_popcount(mask) != g.k)
+			continue;
+		r = check_subset(v, mask, vol, ctx);
+		if (r > rc)
+			rc = r;
+	}
+	xs_ctx_free(ctx);
+out:
+	for (i = 0; i < g.n; i++) {
+		sv_reader_free(v[i].r);
+		peer_free(v[i].p);
+	}
+	free(vol);
+	return rc;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: tgtx-sharevol write|verify|info [options] --peer URL "
+		"...\n"
+		"  --k K --n N          threshold and shares (2, 3)\n"
+		"  --block-size B       volume block size (512)\n"
+		"  --blocks NB          volume blocks (2048)\n"
+		"  --records R          history length (500)\n"
+		"  --upto U             write: stop after seq U (R)\n"
+		"  --seed S             history seed (1)\n"
+		"  --journal BYTES      journal ring size (4 MiB)\n"
+		"  --rate BYTES         per-peer bytes/s (unlimited)\n"
+		"  --op-timeout MS      per command (3000)\n"
+		"  --timeout S          overall (90)\n"
+		"  --index I            info: expected share index\n"
+		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
+		"Peers are given in share order: the first holds share 0.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"k", 1, NULL, 'k'},
+					     {"n", 1, NULL, 'n'},
+					     {"block-size", 1, NULL, 'b'},
+					     {"blocks", 1, NULL, 'B'},
+					     {"records", 1, NULL, 'r'},
+					     {"upto", 1, NULL, 'u'},
+					     {"seed", 1, NULL, 's'},
+					     {"journal", 1, NULL, 'j'},
+					     {"rate", 1, NULL, 'R'},
+					     {"op-timeout", 1, NULL, 'o'},
+					     {"timeout", 1, NULL, 't'},
+					     {"peer", 1, NULL, 'p'},
+					     {"index", 1, NULL, 'i'},
+					     {"checkpoint-every", 1, NULL, 'c'},
+					     {"help", 0, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *cmd;
+	int c, rc;
+
+	if (argc < 2) {
+		usage();
+		return EX_USAGE;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			g.k = (unsigned)atoi(optarg);
+			break;
+		case 'n':
+			g.n = (unsigned)atoi(optarg);
+			break;
+		case 'b':
+			g.bs = (uint32_t)atoi(optarg);
+			break;
+		case 'B':
+			g.nblocks = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			g.records = strtoull(optarg, NULL, 0);
+			break;
+		case 'u':
+			g.upto = strtoull(optarg, NULL, 0);
+			break;
+		case 's':
+			g.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'j':
+			g.journal = strtoull(optarg, NULL, 0);
+			break;
+		case 'R':
+			g.rate = strtoull(optarg, NULL, 0);
+			break;
+		case 'o':
+			g.op_timeout_ms = atoi(optarg);
+			break;
+		case 't':
+			g.timeout_s = atoi(optarg);
+			break;
+		case 'i':
+			g.index = atoi(optarg);
+			break;
+		case 'c':
+			g.ckpt_every = strtoull(optarg, NULL, 0);
+			break;
+		case 'p':
+			if (g.npeers == SV_MAX_N) {
+				usage();
+				return EX_USAGE;
+			}
+			g.urls[g.npeers++] = optarg;
+			break;
+		default:
+			usage();
+			return EX_USAGE;
+		}
+	}
+	if (!g.upto || g.upto > g.records)
+		g.upto = g.records;
+	if ((g.bs != 512 && g.bs != 4096) || g.nblocks < MAXB || !g.records ||
+	    g.k < 2 || g.n < g.k || g.n > SV_MAX_N) {
+		usage();
+		return EX_USAGE;
+	}
+	g.deadline = time(NULL) + g.timeout_s;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g.share_size = xs_share_size(g.n, g.bs);
+	gen_history();
+	if (!strcmp(cmd, "info") && g.npeers == 1) {
+		struct vpeer v = {0};
+
+		g.n = 1;
+		rc = open_reader(0, &v, g.index);
+		sv_reader_free(v.r);
+		peer_free(v.p);
+	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
+		rc = do_write();
+	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
+		rc = do_verify();
+	} else {
+		usage();
+		rc = EX_USAGE;
+	}
+	printf("tgtx-sharevol %s: exit %d\n", cmd, rc);
+	return rc;
+}
