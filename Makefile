@@ -95,7 +95,7 @@ LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
 LAYER_gossip     := replicator/gossip  core
-LAYER_replicator := replicator         core codec xslog gossip xorshare:bs_xorshare.h
+LAYER_replicator := replicator         core codec xslog gossip xsstore:bs_xorshare.h
 LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
 LAYER_test       := test/*             *
 

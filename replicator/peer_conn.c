@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "peer_priv.h"
-#include "bs_xorshare/bs_xorshare.h"
+#include "bs_xorshare/store/bs_xorshare.h"
 
 #define DEFAULT_INITIATOR "iqn.2026-11.org.tgtx:replicd"
 

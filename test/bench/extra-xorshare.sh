@@ -7,9 +7,8 @@
 # the "tgtxd" rows directly (issue target: writes >= 0.8x, reads 1.0x).
 #
 # The log is bounded (BENCH_XS_LOG_SIZE, default 2G) and no replicator
-# runs: once it is full the peers are dropped (drop-lagging) and space comes
-# back through volume checkpoints, the steady state of a LUN whose partners
-# are away. The baseline pass over the pre-filled volume runs (and is
+# runs: once it is full the peers are dropped (drop-lagging) and its
+# segments are reused, the steady state of a LUN whose partners are away. The baseline pass over the pre-filled volume runs (and is
 # waited for) before any measurement.
 #
 # Environment: BENCH_NO_XORSHARE=1 skips these rows.

@@ -19,6 +19,10 @@
 #                      (read workloads only; default 1)
 #   BENCH_NO_TGT       1 = skip stock tgtd
 #   BENCH_LUN_SIZE     LUN size (default 1G)
+#   BENCH_DISK         0 = skip the disk column (test/bench/run-disk-bench.sh:
+#                      rdwr and xorshare LUNs on the repository's own file
+#                      system, latency percentiles, disk bytes per client
+#                      byte; default 1)
 #
 # More rows: any test/bench/extra-*.sh is sourced after the two main targets
 # are set up; it can start daemons with the test/system/lib.sh helpers and
@@ -279,6 +283,13 @@ if [ -x "$B/tgtx-xorshare" ]; then
 		BENCH_ERRORS=$((BENCH_ERRORS + 1))
 	}
 	echo
+fi
+
+if [ "${BENCH_DISK:-1}" != 0 ]; then
+	test/bench/run-disk-bench.sh "$BUILD" || {
+		echo "disk benchmark failed" >&2
+		BENCH_ERRORS=$((BENCH_ERRORS + 1))
+	}
 fi
 
 [ "$BENCH_ERRORS" -eq 0 ] || fail "$BENCH_ERRORS benchmark run(s) failed"

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Fakes what a crash in the middle of a share-log append leaves behind, for
 the kill -9 test: finds the end of the valid record chain in the newest
-segment of a share log (formats: bs_xorshare/sharelog_format.h) and writes
-there a record that was never acknowledged:
+segment of a share log (formats: bs_xorshare/log/sharelog_format.h) and
+writes there a record that was never made durable:
 
-  partial  a valid header for the next seq, then only part of its shares
+  partial  a valid header for the next seq, then only part of its data
   badcrc   a complete record whose payload checksum does not match
   garbage  random bytes
 
@@ -17,7 +17,7 @@ import os
 import struct
 import sys
 
-REC_MAGIC = 0x31525358
+REC_MAGIC = 0x32525358
 SEG_HDR = 64
 REC_HDR = 64
 
@@ -43,10 +43,10 @@ TABLE = make_table()
 
 
 def walk(f, size, first_seq):
-    """Returns (end offset of the valid chain, next seq, k, n). Header CRCs
+    """Returns (end offset of the valid chain, next seq). Header CRCs
     are checked on the first and the last record only: pure Python is slow
     and a SIGKILLed append can only leave its damage at the end."""
-    off, seq, k, n, last = SEG_HDR, first_seq, None, None, None
+    off, seq, first, last = SEG_HDR, first_seq, True, None
     while off + REC_HDR <= size:
         f.seek(off)
         h = f.read(REC_HDR)
@@ -56,14 +56,14 @@ def walk(f, size, first_seq):
         if magic != REC_MAGIC or rseq != seq or rec_len < REC_HDR or \
                 off + rec_len > size:
             break
-        if k is None and not hdr_ok(h):
+        if first and not hdr_ok(h):
             break
-        k, n, last = h[8], h[9], (off, h)
+        first, last = False, (off, h)
         off += rec_len
         seq += 1
     if last and not hdr_ok(last[1]):
         off, seq = last[0], seq - 1
-    return off, seq, k, n
+    return off, seq
 
 
 def hdr_ok(h):
@@ -87,18 +87,15 @@ def main():
             print(f"xs_tear: {path} has no segment header", file=sys.stderr)
             return 1
         first_seq = struct.unpack_from("<Q", seg, 24)[0]
-        end, seq, k, n = walk(f, size, first_seq)
-        if k is None:
-            # a segment just rotated in holds no record yet: k and n come
-            # from its header, the torn record is its first one
-            k, n = seg[12], seg[13]
-        length = 4096
-        share_len = length + 64  # about a codec share; never combined
-        rec_len = (REC_HDR + n * share_len + 7) & ~7
-        payload = os.urandom(n * share_len)
-        hdr = struct.pack("<IHBBBBHIQQQQIII", REC_MAGIC, 1, 1, 0, k, n,
-                          REC_HDR, rec_len, seq, 0, 0, length, share_len,
-                          crc32c(payload[:512]) ^ 1, 0)
+        end, seq = walk(f, size, first_seq)
+        # (a segment just rotated in holds no record: the torn one is first)
+        block = struct.unpack_from("<I", seg, 56)[0]
+        nblocks = 4096 // block if block <= 4096 else 1
+        payload = os.urandom(nblocks * block)
+        rec_len = REC_HDR + len(payload)
+        hdr = struct.pack("<IHBBIIQQQQIII", REC_MAGIC, 2, 1, 0, nblocks,
+                          rec_len, seq, 0, 0, 1 << 62,
+                          crc32c(payload[:512]) ^ 1, block, 0)
         hdr += struct.pack("<I", crc32c(hdr))
         if mode == "partial":
             blob = hdr + payload[:len(payload) // 2]
@@ -108,7 +105,6 @@ def main():
             blob = os.urandom(1000)
         f.seek(end)
         f.write(blob)
-        f.truncate(end + len(blob))
     print(f"seq={seq} offset={end} bytes={len(blob)} file={path}")
     return 0
 

@@ -4,7 +4,8 @@
  * flight on one session with libiscsi's asynchronous API for --seconds and
  * prints one machine-readable result line:
  *
- *   iops=... mbps=... ios=... errors=... lat_avg_us=... lat_max_us=... secs=...
+ *   iops=... mbps=... ios=... errors=... lat_avg_us=... lat_max_us=...
+ *   lat_p50_us=... lat_p99_us=... secs=...
  *
  * mbps is 10^6 bytes per second. Exit status: 0 ok, 1 usage, 2 login
  * failed, 3 I/O error (the line is still printed, with errors > 0).
@@ -24,6 +25,9 @@
 #define PROG	   "tgtx-load"
 #define MAX_QD	   1024
 #define MAX_IO_LEN (16U << 20)
+/* latency histogram: 1 us buckets to 10 ms, then 100 us buckets to 10 s */
+#define LAT_FINE    10000
+#define LAT_BUCKETS (LAT_FINE + 99900)
 
 struct load;
 
@@ -55,6 +59,7 @@ struct load {
 	uint64_t errors;
 	double lat_sum_us;
 	double lat_max_us;
+	uint32_t lat_hist[LAT_BUCKETS]; /* the last one collects the rest */
 	double last_done;
 	char first_err[512];
 	int ack_fd; /* -1: no ack log */
@@ -62,6 +67,28 @@ struct load {
 	struct slot *slots;
 	long qd;
 };
+
+static unsigned lat_bucket(double us)
+{
+	double b = us < LAT_FINE ? us : LAT_FINE + (us - LAT_FINE) / 100;
+
+	return b < LAT_BUCKETS - 1 ? (unsigned)b : LAT_BUCKETS - 1;
+}
+
+/* Latency (us, bucket upper bound) at least frac of the I/Os stayed under. */
+static unsigned lat_percentile(const struct load *ld, double frac)
+{
+	uint64_t want = (uint64_t)((double)ld->ios * frac + 0.999999), seen = 0;
+
+	for (unsigned i = 0; i < LAT_BUCKETS; i++) {
+		seen += ld->lat_hist[i];
+		if (seen >= want && want)
+			return i < LAT_FINE
+				       ? i + 1
+				       : LAT_FINE + (i - LAT_FINE + 1) * 100;
+	}
+	return 0;
+}
 
 static double now_s(void)
 {
@@ -186,6 +213,7 @@ static void io_done(struct iscsi_context *iscsi, int status, void *data,
 		ld->lat_sum_us += lat;
 		if (lat > ld->lat_max_us)
 			ld->lat_max_us = lat;
+		ld->lat_hist[lat_bucket(lat)]++;
 	}
 	if (task)
 		scsi_free_scsi_task(task);
@@ -258,7 +286,7 @@ static void usage(FILE *f)
 		"  --timeout S           give up on a silent target (default "
 		"30)\n"
 		"Prints: iops= mbps= ios= errors= lat_avg_us= lat_max_us= "
-		"secs=\n"
+		"lat_p50_us= lat_p99_us= secs=\n"
 		"Exit: 0 ok, 1 usage, 2 login failed, 3 I/O error.\n");
 }
 
@@ -477,11 +505,12 @@ int main(int argc, char **argv)
 		elapsed = 1e-9;
 
 	printf("iops=%.0f mbps=%.1f ios=%" PRIu64 " errors=%" PRIu64
-	       " lat_avg_us=%.0f lat_max_us=%.0f secs=%.2f\n",
+	       " lat_avg_us=%.0f lat_max_us=%.0f lat_p50_us=%u lat_p99_us=%u"
+	       " secs=%.2f\n",
 	       (double)ld.ios / elapsed,
 	       (double)ld.ios * ld.io_len / elapsed / 1e6, ld.ios, ld.errors,
 	       ld.ios ? ld.lat_sum_us / (double)ld.ios : 0.0, ld.lat_max_us,
-	       elapsed);
+	       lat_percentile(&ld, 0.5), lat_percentile(&ld, 0.99), elapsed);
 	fflush(stdout);
 	if (ld.errors) {
 		fprintf(stderr, PROG ": %" PRIu64 " error(s); first: %s\n",

@@ -31,6 +31,7 @@ struct job {
 	uint64_t blocks;
 	uint64_t seed;
 	uint32_t chunk_blocks;
+	int fua;    /* WRITE(16) with FUA: durable when GOOD comes back */
 	int ack_fd; /* -1: no ack log */
 };
 
@@ -64,7 +65,7 @@ static int do_write(struct job *j, unsigned char *buf)
 					j->lba + done + b);
 		t = iscsi_write16_sync(j->iscsi, j->lun, j->lba + done, buf,
 				       (uint32_t)(n * j->blksz), (int)j->blksz,
-				       0, 0, 0, 0, 0);
+				       0, 0, j->fua, 0, 0);
 		if (!t || t->status != SCSI_STATUS_GOOD)
 			return task_failed(j, t, "WRITE(16)", j->lba + done, n);
 		scsi_free_scsi_task(t);
@@ -351,6 +352,7 @@ static void usage(FILE *f)
 		"  --blocks N            number of blocks (default 8)\n"
 		"  --seed S              pattern seed (default 1)\n"
 		"  --verify-only         only read and compare\n"
+		"  --fua                 write with FUA (forced unit access)\n"
 		"  --ack-log FILE        append 'LBA BLOCKS SEED' per WRITE "
 		"command\n"
 		"                        as soon as it gets GOOD status\n"
@@ -385,6 +387,7 @@ int main(int argc, char **argv)
 		{"blocks", required_argument, NULL, 'n'},
 		{"seed", required_argument, NULL, 's'},
 		{"verify-only", no_argument, NULL, 'v'},
+		{"fua", no_argument, NULL, 'F'},
 		{"ack-log", required_argument, NULL, 'A'},
 		{"verify-acks", required_argument, NULL, 'V'},
 		{"login-only", no_argument, NULL, 'L'},
@@ -432,6 +435,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verify_only = 1;
+			break;
+		case 'F':
+			j.fua = 1;
 			break;
 		case 'L':
 			login_only = 1;

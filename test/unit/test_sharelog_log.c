@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Share log: append and replay, reopen, torn tails, segment rotation and
- * reclaim, the two log-full policies, and cursor persistence.
+ * Share log: append and read back, reopen, torn tails, segment rotation and
+ * reclaim, the two log-full policies, cursor persistence, generations that
+ * never repeat across restarts, the generation map, old formats refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,9 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bs_xorshare/sharelog.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/log/sl_genmap.h"
 
-#define SHARE_LEN 1000
+#define NBLK	 6 /* blocks of 512 bytes per test record */
+#define DATA_LEN (NBLK * 512)
 
 struct fx {
 	char dir[64];
@@ -46,7 +49,8 @@ static int setup(void **state)
 	f->cfg.dir = f->dir;
 	f->cfg.k = 2;
 	f->cfg.n = 3;
-	f->cfg.max_rec_len = sl_record_size(3, SHARE_LEN);
+	f->cfg.block_size = 512;
+	f->cfg.max_rec_len = (uint32_t)sl_record_size(SL_REC_WRITE, NBLK, 512);
 	/*
 	 * Segments are at least two records (rounded to 4 KiB): 8 KiB here,
 	 * so 8 segments of two records each.
@@ -89,14 +93,12 @@ static void reopen(struct fx *f)
 	do_open(f);
 }
 
-/* Record whose shares are filled with a pattern derived from tag. */
+/* Record at LBA tag whose data is a pattern derived from tag. */
 static int append_tagged(struct fx *f, uint64_t tag, uint64_t *seq)
 {
-	sl_record_init(f->rec, SL_REC_WRITE, 2, 3, tag * 512, 512, SHARE_LEN);
-	for (unsigned i = 0; i < 3; i++)
-		memset(sl_record_share(f->rec, i, SHARE_LEN),
-		       (int)(tag * 3 + i), SHARE_LEN);
-	return sharelog_append(f->sl, f->rec, seq);
+	memset(f->rec, (int)(tag * 3 + 1), DATA_LEN);
+	return sharelog_append(f->sl, SL_REC_WRITE, tag, NBLK, 1000 + tag,
+			       f->rec, seq);
 }
 
 static uint64_t count_records(struct fx *f, uint64_t from, uint64_t *first,
@@ -119,11 +121,13 @@ static uint64_t count_records(struct fx *f, uint64_t from, uint64_t *first,
 		prev = h.seq;
 		if (h.type == SL_REC_WRITE) {
 			/* the record carries what was appended for its tag */
-			uint64_t tag = h.offset / 512;
-			const uint8_t *s = (const uint8_t *)rec +
-					   SL_REC_HDR_SIZE + SHARE_LEN;
+			uint64_t tag = h.lba;
+			const uint8_t *s = sl_record_data(rec);
 
 			assert_int_equal(s[0], (uint8_t)(tag * 3 + 1));
+			assert_int_equal(s[DATA_LEN - 1],
+					 (uint8_t)(tag * 3 + 1));
+			assert_int_equal(h.first_gen, 1000 + tag);
 		}
 		n++;
 	}
@@ -145,8 +149,9 @@ static void test_append_replay(void **state)
 		assert_int_equal(append_tagged(f, i, &seq), 0);
 		assert_int_equal(seq, i);
 	}
-	sl_record_init(f->rec, SL_REC_UNMAP, 2, 3, 0, 1 << 20, 0);
-	assert_int_equal(sharelog_append(f->sl, f->rec, &seq), 0);
+	assert_int_equal(
+		sharelog_append(f->sl, SL_REC_UNMAP, 0, 2048, 0, NULL, &seq),
+		0);
 	assert_int_equal(seq, 6);
 	assert_int_equal(sharelog_sync(f->sl), 0);
 	assert_int_equal(count_records(f, 1, &first, &last), 6);
@@ -192,8 +197,9 @@ static void test_torn_tail(void **state)
 {
 	struct fx *f = *state;
 	struct sharelog_stats st;
-	uint64_t seq;
-	off_t good;
+	uint64_t seq, rec_len = sl_record_size(SL_REC_WRITE, NBLK, 512);
+	uint64_t good = SL_SEG_HDR_SIZE + rec_len; /* end of record 3 */
+	static const uint8_t zero[4096];
 	char *seg;
 	int fd;
 
@@ -205,14 +211,9 @@ static void test_torn_tail(void **state)
 	/* records 1-2 fill segment 1; 3 opens segment 2 */
 	seg = active_segment(f);
 	assert_non_null(strstr(seg, "seg-0000000000000002.sl"));
-	/* the open active segment is preallocated: a clean close trims it */
-	assert_true(file_size(seg) > 0);
-	sharelog_close(f->sl);
-	f->sl = NULL;
-	good = file_size(seg);
-	/* a crash leaves the zeroed preallocated tail: free, not torn */
-	assert_int_equal(truncate(seg, good + 65536), 0);
-	do_open(f);
+	/* preallocated once at full size: the zeroes after are free space */
+	assert_true(file_size(seg) >= 8192);
+	reopen(f);
 	sharelog_get_stats(f->sl, &st);
 	assert_int_equal(st.last_seq, 3);
 	assert_int_equal(st.torn_bytes, 0);
@@ -221,25 +222,28 @@ static void test_torn_tail(void **state)
 	sharelog_close(f->sl);
 	f->sl = NULL;
 
-	/* cut the last record in half: as if the crash hit mid-write */
-	assert_int_equal(truncate(seg, good + 300), 0);
+	/* only the header and part of the data of record 4 reached the disk */
+	fd = open(seg, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, zero, rec_len - 300, good + 300),
+			 (ssize_t)(rec_len - 300));
+	close(fd);
 	do_open(f);
 	sharelog_get_stats(f->sl, &st);
 	assert_int_equal(st.last_seq, 3);
-	assert_int_equal(st.torn_bytes, 300);
+	assert_int_equal(st.torn_bytes, rec_len);
 	assert_string_not_equal(sharelog_alert(f->sl), "");
-	/* the lost seq is handed out again: it was never acknowledged */
+	/* the lost seq is handed out again: it was never durable */
 	assert_int_equal(append_tagged(f, 4, &seq), 0);
 	assert_int_equal(seq, 4);
 	assert_int_equal(sharelog_sync(f->sl), 0);
 	sharelog_close(f->sl);
 	f->sl = NULL;
-	assert_true(file_size(seg) > good);
 
-	/* a complete-looking last record with a flipped payload byte */
+	/* a complete-looking last record with a flipped data byte */
 	fd = open(seg, O_RDWR);
 	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "\xff", 1, file_size(seg) - 100), 1);
+	assert_int_equal(pwrite(fd, "\xff", 1, good + rec_len - 100), 1);
 	close(fd);
 	do_open(f);
 	sharelog_get_stats(f->sl, &st);
@@ -250,13 +254,19 @@ static void test_torn_tail(void **state)
 	/* garbage after the last record */
 	sharelog_close(f->sl);
 	f->sl = NULL;
-	fd = open(seg, O_WRONLY | O_APPEND);
-	assert_int_equal(write(fd, "garbage!garbage!", 16), 16);
+	fd = open(seg, O_RDWR);
+	assert_int_equal(pwrite(fd, "garbage!garbage!", 16, good), 16);
 	close(fd);
 	do_open(f);
 	sharelog_get_stats(f->sl, &st);
 	assert_int_equal(st.last_seq, 3);
-	assert_int_equal(st.torn_bytes, 16);
+	assert_true(st.torn_bytes > 0);
+	/* the rest of the segment was cleared: no stale record comes back */
+	assert_int_equal(append_tagged(f, 4, &seq), 0);
+	reopen(f);
+	sharelog_get_stats(f->sl, &st);
+	assert_int_equal(st.last_seq, 4);
+	assert_int_equal(st.torn_bytes, 0);
 }
 
 static void test_corrupt_middle_refused(void **state)
@@ -299,8 +309,7 @@ static void test_rotation_and_reclaim(void **state)
 	assert_true(st.nr_segments >= 2);
 	uint32_t before = st.nr_segments;
 
-	/* nothing is freed while the checkpoint or any peer lags */
-	assert_int_equal(sharelog_set_checkpoint(f->sl, 6), 0);
+	/* nothing is freed while any peer lags */
 	assert_int_equal(sharelog_peer_confirm(f->sl, 0, 6), 0);
 	assert_int_equal(sharelog_peer_confirm(f->sl, 1, 6), 0);
 	sharelog_get_stats(f->sl, &st);
@@ -314,14 +323,13 @@ static void test_rotation_and_reclaim(void **state)
 	assert_int_equal(nrec, 6 - first + 1);
 	/* confirming beyond the log is refused */
 	assert_int_equal(sharelog_peer_confirm(f->sl, 2, 99), -ERANGE);
-	assert_int_equal(sharelog_set_checkpoint(f->sl, 99), -ERANGE);
 
 	/* after reopen the same records are there */
 	reopen(f);
 	sharelog_get_stats(f->sl, &st);
 	assert_int_equal(st.first_seq, first);
 	assert_int_equal(st.last_seq, 6);
-	assert_int_equal(st.checkpoint, 6);
+	assert_int_equal(st.durable_seq, 6);
 }
 
 static void fill_until(struct fx *f, int want, uint64_t *last)
@@ -333,29 +341,40 @@ static void fill_until(struct fx *f, int want, uint64_t *last)
 		if (ret == want)
 			return;
 		assert_int_equal(ret, 0);
-		/* the volume keeps up: only peers hold space */
-		if (want != -EAGAIN)
-			assert_int_equal(sharelog_set_checkpoint(f->sl, *last),
-					 0);
 	}
 	fail_msg("log never reported %d", want);
 }
 
-static void test_full_checkpoint(void **state)
+/*
+ * Generations are reserved ahead durably: whatever a crash loses, the next
+ * start never hands out one that may have been used.
+ */
+static void test_gen_reservation(void **state)
 {
 	struct fx *f = *state;
-	uint64_t last = 0, seq;
+	struct sharelog_stats st;
+	uint64_t first, first2;
 
 	do_open(f);
-	for (unsigned p = 0; p < 3; p++)
-		assert_int_equal(sharelog_peer_confirm(f->sl, p, 0), 0);
-	fill_until(f, -EAGAIN, &last);
-	/* peers are fine; only the volume: checkpoint and go on */
-	for (unsigned p = 0; p < 3; p++)
-		assert_int_equal(sharelog_peer_confirm(f->sl, p, last), 0);
-	assert_int_equal(sharelog_set_checkpoint(f->sl, last), 0);
-	assert_int_equal(append_tagged(f, 1, &seq), 0);
-	assert_int_equal(seq, last + 1);
+	assert_int_equal(sharelog_gen_take(f->sl, 5, &first), 0);
+	assert_true(first >= 1);
+	assert_int_equal(sharelog_gen_take(f->sl, 3, &first2), 0);
+	assert_int_equal(first2, first + 5);
+	sharelog_get_stats(f->sl, &st);
+	assert_true(st.gen_reserved >= first2 + 3);
+	/* "crash": no record says which generations were used */
+	reopen(f);
+	sharelog_get_stats(f->sl, &st);
+	assert_true(st.next_gen >= first2 + 3);
+	assert_int_equal(sharelog_gen_take(f->sl, 1, &first), 0);
+	assert_true(first >= first2 + 3);
+	/* past the reservation: it moves ahead first */
+	assert_int_equal(sharelog_gen_take(f->sl, 1ULL << 25, &first), 0);
+	sharelog_get_stats(f->sl, &st);
+	assert_true(st.gen_reserved >= first + (1ULL << 25));
+	reopen(f);
+	assert_int_equal(sharelog_gen_take(f->sl, 1, &first2), 0);
+	assert_true(first2 >= first + (1ULL << 25));
 }
 
 static void test_full_block(void **state)
@@ -391,7 +410,6 @@ static void test_full_drop_lagging(void **state)
 	/* peers 0 and 2 keep up, peer 1 stalls at seq 2 */
 	for (uint64_t i = 1; i <= 40; i++) {
 		assert_int_equal(append_tagged(f, i, &seq), 0);
-		assert_int_equal(sharelog_set_checkpoint(f->sl, seq), 0);
 		assert_int_equal(sharelog_peer_confirm(f->sl, 0, seq), 0);
 		assert_int_equal(sharelog_peer_confirm(f->sl, 2, seq), 0);
 		if (seq <= 2)
@@ -506,6 +524,91 @@ static void test_wrong_volume_refused(void **state)
 	assert_int_equal(sharelog_open(&sl, &f->cfg, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "too small"));
+	f->cfg.log_size = 8 * 8192;
+	f->cfg.block_size = 4096;
+	f->cfg.max_rec_len = (uint32_t)sl_record_size(SL_REC_WRITE, 2, 4096);
+	assert_int_equal(sharelog_open(&sl, &f->cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "block"));
+}
+
+/* A directory of the first format (n shares per record) is refused. */
+static void test_old_format_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t meta[64] = "TGTXXSMD";
+	char err[512], path[128];
+	int fd;
+
+	do_open(f);
+	sharelog_close(f->sl);
+	f->sl = NULL;
+	meta[8] = 2; /* version 2 */
+	snprintf(path, sizeof(path), "%s/meta", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, meta, sizeof(meta)), (ssize_t)sizeof(meta));
+	close(fd);
+	assert_int_equal(sharelog_open(&f->sl, &f->cfg, err, sizeof(err)),
+			 -EPROTONOSUPPORT);
+	assert_non_null(strstr(err, "move the directory aside"));
+	assert_null(f->sl);
+}
+
+/* The generation map: set/get, sealed chunks checked, a torn one seen. */
+static void test_genmap(void **state)
+{
+	struct fx *f = *state;
+	struct sl_genmap *gm;
+	uint64_t gens[16], ext_blocks;
+	char err[256], path[128];
+	int fd;
+
+	do_open(f);
+	assert_int_equal(sl_genmap_open(&gm, f->dir, f->cfg.uuid, 512, false,
+					err, sizeof(err)),
+			 0);
+	ext_blocks = sl_genmap_extent_blocks(gm);
+	assert_int_equal(ext_blocks, SL_EXTENT_BYTES / 512);
+	/* never written: all zero, and consistent */
+	assert_int_equal(sl_genmap_get(gm, 5, 4, gens), 0);
+	assert_int_equal(gens[0] | gens[3], 0);
+	assert_int_equal(sl_genmap_check(gm, 3), 0);
+	/* a range across two extents */
+	assert_int_equal(sl_genmap_set(gm, ext_blocks - 2, 4, 77), 0);
+	assert_int_equal(sl_genmap_get(gm, ext_blocks - 3, 6, gens), 0);
+	assert_int_equal(gens[0], 0);
+	assert_int_equal(gens[1], 77);
+	assert_int_equal(gens[4], 80);
+	assert_int_equal(gens[5], 0);
+	/* unsealed after a change, sealed again */
+	assert_int_equal(sl_genmap_check(gm, 1), -EBADMSG);
+	assert_int_equal(sl_genmap_seal(gm, 0), 0);
+	assert_int_equal(sl_genmap_seal(gm, 1), 0);
+	assert_int_equal(sl_genmap_check(gm, 0), 0);
+	assert_int_equal(sl_genmap_check(gm, 1), 0);
+	assert_int_equal(sl_genmap_set(gm, 0, 1, 0), 0); /* unmapped: gen 0 */
+	assert_int_equal(sl_genmap_get(gm, 0, 1, gens), 0);
+	assert_int_equal(gens[0], 0);
+	assert_int_equal(sl_genmap_sync(gm), 0);
+	sl_genmap_close(gm);
+	/* a torn entry in a sealed chunk */
+	snprintf(path, sizeof(path), "%s/genmap", f->dir);
+	fd = open(path, O_RDWR);
+	assert_int_equal(
+		pwrite(fd, "\x01", 1,
+		       SL_GENMAP_HDR_PAGE + ext_blocks * 8 + 4096 + 8 * 10),
+		1);
+	close(fd);
+	assert_int_equal(sl_genmap_open(&gm, f->dir, f->cfg.uuid, 512, true,
+					err, sizeof(err)),
+			 0);
+	assert_int_equal(sl_genmap_check(gm, 1), -EBADMSG);
+	assert_int_equal(sl_genmap_check(gm, 0), 0); /* its neighbour: fine */
+	sl_genmap_close(gm);
+	/* another block size is not this map */
+	assert_int_equal(sl_genmap_open(&gm, f->dir, f->cfg.uuid, 4096, false,
+					err, sizeof(err)),
+			 -EBADMSG);
 }
 
 static void test_read_only(void **state)
@@ -529,7 +632,9 @@ static void test_read_only(void **state)
 	assert_int_equal(st.k, 2);
 	assert_int_equal(st.n, 3);
 	assert_int_equal(st.last_seq, 3);
-	assert_int_equal(sharelog_append(sl, f->rec, &seq), -EROFS);
+	assert_int_equal(
+		sharelog_append(sl, SL_REC_WRITE, 0, 1, 1, f->rec, &seq),
+		-EROFS);
 	sharelog_close(sl);
 }
 
@@ -568,7 +673,6 @@ static void test_segment_reuse(void **state)
 	/* many laps around the bounded log, everyone keeping up */
 	for (uint64_t i = 1; i <= 101; i++) {
 		assert_int_equal(append_tagged(f, i, &seq), 0);
-		assert_int_equal(sharelog_set_checkpoint(f->sl, seq), 0);
 		for (unsigned p = 0; p < 3; p++)
 			assert_int_equal(sharelog_peer_confirm(f->sl, p, seq),
 					 0);
@@ -603,8 +707,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_and_reclaim,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_checkpoint, setup,
+		cmocka_unit_test_setup_teardown(test_gen_reservation, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_old_format_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_genmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_block, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full_drop_lagging, setup,

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bs_xorshare/sharelog.h"
 #include "core/crc32c.h"
-#include "bs_xorshare/xs_meta.h"
+#include "bs_xorshare/log/sharelog.h"
+#include "bs_xorshare/store/xs_meta.h"
 
 static void test_meta_roundtrip(void **state)
 {
@@ -51,7 +51,8 @@ static void test_meta_roundtrip(void **state)
 		close(fd);
 		assert_int_equal(xs_meta_load(dir, &b), -EBADMSG);
 	}
-	/* version 1 (no check byte) reads as crc; check is persisted */
+	/* the check is persisted; versions 1 and 2 (n shares per record)
+	 * are refused */
 	{
 		struct xs_meta_disk d;
 
@@ -62,14 +63,21 @@ static void test_meta_roundtrip(void **state)
 		fd = open(path, O_RDWR);
 		assert_int_equal(pread(fd, &d, sizeof(d), 0), sizeof(d));
 		assert_int_equal(le16toh(d.version), XS_META_VERSION);
-		d.version = htole16(1);
-		d.check = 0;
-		d.crc = htole32(
-			crc32c(0, &d, offsetof(struct xs_meta_disk, crc)));
-		assert_int_equal(pwrite(fd, &d, sizeof(d), 0), sizeof(d));
-		assert_int_equal(xs_meta_load(dir, &b), 0);
-		assert_int_equal(b.check, XS_META_CHECK_CRC);
-		/* version 2 with an unknown check value is refused */
+		for (uint16_t v = 1; v <= 2; v++) {
+			char err[512];
+
+			d.version = htole16(v);
+			d.crc = htole32(crc32c(
+				0, &d, offsetof(struct xs_meta_disk, crc)));
+			assert_int_equal(pwrite(fd, &d, sizeof(d), 0),
+					 sizeof(d));
+			assert_int_equal(xs_meta_load(dir, &b), -EBADMSG);
+			assert_int_equal(
+				sl_check_format_version(dir, err, sizeof(err)),
+				-EPROTONOSUPPORT);
+			assert_non_null(strstr(err, "aside"));
+		}
+		/* an unknown check value is refused */
 		d.version = htole16(XS_META_VERSION);
 		d.check = 9;
 		d.crc = htole32(
@@ -102,36 +110,45 @@ static void test_crc32c(void **state)
 
 static void test_record_encoding(void **state)
 {
-	uint32_t len = sl_record_size(3, 100);
-	uint8_t *rec = malloc(len);
+	uint8_t data[1024], rec[64];
 	const uint8_t *b = rec;
 	struct sl_rec_hdr h;
 
-	assert_int_equal(len, 64 + 304);
-	sl_record_init(rec, SL_REC_WRITE, 2, 3, 0x1122334455667788ULL, 4096,
-		       100);
-	for (unsigned i = 0; i < 3; i++)
-		memset(sl_record_share(rec, i, 100), (int)i + 1, 100);
-	/* not sealed yet: the header CRC is zero */
-	assert_int_equal(sl_record_check(rec, len), -EBADMSG);
+	memset(data, 0x5a, sizeof(data));
+	assert_int_equal(sl_record_size(SL_REC_WRITE, 2, 512), 64 + 1024);
+	assert_int_equal(sl_record_size(SL_REC_UNMAP, 2048, 512), 64);
+	memset(&h, 0, sizeof(h));
+	h.type = SL_REC_WRITE;
+	h.nblocks = 2;
+	h.seq = 7;
+	h.lba = 0x1122334455667788ULL;
+	h.first_gen = 0x0102030405060708ULL;
+	h.block_size = 512;
+	sl_record_encode(rec, &h, data);
 	/* little-endian fields at their documented offsets */
 	assert_int_equal(b[0], 'X');
-	assert_int_equal(b[3], '1');
+	assert_int_equal(b[3], '2');
+	assert_int_equal(b[4], SL_VERSION);
 	assert_int_equal(b[6], SL_REC_WRITE);
 	assert_int_equal(b[8], 2);
-	assert_int_equal(b[9], 3);
-	assert_int_equal(b[12] | b[13] << 8, len);
+	assert_int_equal(b[12] | b[13] << 8, 64 + 1024);
+	assert_int_equal(b[16], 7);
 	assert_int_equal(b[32], 0x88);
 	assert_int_equal(b[39], 0x11);
-	assert_int_equal(b[48], 100);
+	assert_int_equal(b[40], 0x08);
+	assert_int_equal(b[52] | b[53] << 8, 512);
+	assert_int_equal(sl_record_check_hdr(rec, sizeof(rec) + 1024, &h), 0);
+	assert_int_equal(h.lba, 0x1122334455667788ULL);
+	assert_int_equal(h.first_gen, 0x0102030405060708ULL);
+	assert_int_equal(h.nblocks, 2);
+	/* the header alone is not the whole record */
+	assert_int_equal(sl_record_check_hdr(rec, sizeof(rec), &h), -EBADMSG);
+	/* a WRITE without generation, an UNMAP with one: refused */
+	h.first_gen = 0;
+	sl_record_encode(rec, &h, data);
 	sl_record_decode(rec, &h);
-	assert_int_equal(h.offset, 0x1122334455667788ULL);
-	assert_int_equal(h.length, 4096);
-	assert_int_equal(h.share_len, 100);
-	free(rec);
-
-	/* UNMAP records carry no shares */
-	assert_int_equal(sl_record_size(0, 0), 64);
+	assert_int_equal(h.first_gen, 0);
+	assert_int_equal(sl_record_check_hdr(rec, 2000, &h), -EINVAL);
 }
 
 int main(void)

@@ -130,12 +130,15 @@ bool bs_opt_get(const char *opts, const char *key, char *val, size_t vlen);
  * key that is not in the NULL-terminated `known` list, else 0.
  * bs_opt_bool: absent leaves *out unchanged; "1/yes/on/true" and
  * "0/no/off/false" (or a bare "key") set it; anything else is -EINVAL.
+ * bs_opt_uint: absent leaves *out unchanged; a decimal number <= max sets
+ * it; anything else is -EINVAL.
  * bs_parse_size: "4096", "512K", "10M", "2G", "1T" (binary multiples, an
  * optional trailing 'B' or 'iB') into bytes; -EINVAL or -ERANGE on error.
  */
 int bs_opt_check(const char *opts, const char *const *known, char *err,
 		 size_t errlen);
 int bs_opt_bool(const char *opts, const char *key, bool *out);
+int bs_opt_uint(const char *opts, const char *key, uint64_t max, uint64_t *out);
 int bs_parse_size(const char *s, uint64_t *out);
 
 #define BS_REGISTER(ops)                                                       \

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -182,6 +183,21 @@ int bs_opt_bool(const char *opts, const char *key, bool *out)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int bs_opt_uint(const char *opts, const char *key, uint64_t max, uint64_t *out)
+{
+	char v[32], *end;
+	unsigned long long x;
+
+	if (!bs_opt_get(opts, key, v, sizeof(v)))
+		return 0;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || *end || errno || x > max)
+		return -EINVAL;
+	*out = x;
+	return 0;
 }
 
 int bs_parse_size(const char *s, uint64_t *out)

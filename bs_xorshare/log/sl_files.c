@@ -6,6 +6,9 @@
  * the old or the new version, never a mix; their CRC catches anything else.
  */
 #include <endian.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../usr/core/fileio.h"
+#include "core/crc32c.h"
+#include "core/fileio.h"
 #include "sharelog_priv.h"
-#include "../usr/core/crc32c.h"
 
 uint64_t sl_now_ns(void)
 {
@@ -77,14 +80,15 @@ int sl_state_load(const char *dir, struct sl_state *st)
 	crc = le32toh(raw.crc);
 	raw.crc = 0;
 	if (le32toh(raw.magic) != SL_STATE_MAGIC ||
-	    crc != crc32c(0, &raw, sizeof(raw)) ||
-	    le16toh(raw.version) != SL_VERSION || raw.n > SL_MAX_N)
+	    crc != crc32c(0, &raw, sizeof(raw)) || raw.n > SL_MAX_N)
 		return -EBADMSG;
+	if (le16toh(raw.version) != SL_VERSION)
+		return -EPROTONOSUPPORT;
 	memset(st, 0, sizeof(*st));
 	st->magic = SL_STATE_MAGIC;
 	st->version = SL_VERSION;
 	st->n = raw.n;
-	st->checkpoint = le64toh(raw.checkpoint);
+	st->gen_reserved = le64toh(raw.gen_reserved);
 	st->next_seq = le64toh(raw.next_seq);
 	st->resync_mask = le32toh(raw.resync_mask);
 	st->baseline_next = le64toh(raw.baseline_next);
@@ -102,7 +106,7 @@ int sl_state_store(const char *dir, const struct sl_state *st)
 	raw.magic = htole32(SL_STATE_MAGIC);
 	raw.version = htole16(SL_VERSION);
 	raw.n = st->n;
-	raw.checkpoint = htole64(st->checkpoint);
+	raw.gen_reserved = htole64(st->gen_reserved);
 	raw.next_seq = htole64(st->next_seq);
 	raw.resync_mask = htole32(st->resync_mask);
 	raw.baseline_next = htole64(st->baseline_next);
@@ -165,6 +169,7 @@ void sl_seg_hdr_encode(struct sl_seg_hdr *out, const struct sl_seg_hdr *in)
 	out->first_seq = htole64(in->first_seq);
 	memcpy(out->uuid, in->uuid, sizeof(out->uuid));
 	out->seg_size = htole64(in->seg_size);
+	out->block_size = htole32(in->block_size);
 	out->crc = htole32(crc32c(0, out, offsetof(struct sl_seg_hdr, crc)));
 }
 
@@ -181,10 +186,83 @@ int sl_seg_hdr_decode(const void *buf, struct sl_seg_hdr *out)
 	out->index = le64toh(out->index);
 	out->first_seq = le64toh(out->first_seq);
 	out->seg_size = le64toh(out->seg_size);
+	out->block_size = le32toh(out->block_size);
+	if (out->version == SL_OLD_VERSION)
+		return -EPROTONOSUPPORT;
 	if (out->version != SL_VERSION || out->hdr_len != SL_SEG_HDR_SIZE ||
 	    out->n == 0 || out->n > SL_MAX_N || out->k == 0 ||
 	    out->k > out->n || out->first_seq == 0 ||
-	    out->seg_size < SL_SEG_HDR_SIZE)
+	    out->seg_size < SL_SEG_HDR_SIZE || out->block_size < 512 ||
+	    out->block_size > 65536 ||
+	    (out->block_size & (out->block_size - 1)))
 		return -EINVAL;
 	return 0;
+}
+
+int sl_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	ssize_t n = pread_upto(fd, buf, len, off);
+
+	if (n < 0)
+		return (int)n;
+	return (size_t)n == len ? 0 : -EBADMSG;
+}
+
+void sl_seg_path(const struct sharelog *sl, uint64_t index, char *buf,
+		 size_t len)
+{
+	snprintf(buf, len, "%s/seg-%016" PRIx64 ".sl", sl->dir, index);
+}
+
+void sl_spare_path(const struct sharelog *sl, uint64_t index, char *buf,
+		   size_t len)
+{
+	snprintf(buf, len, "%s/spare-%016" PRIx64 ".sl", sl->dir, index);
+}
+
+int sl_mkdir_p(const char *dir)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	memcpy(tmp, dir, len + 1);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * A directory written by the first design (n shares per record) has
+ * version 1 in its meta and segment headers. It is refused as a whole:
+ * nothing is deployed, so there is no converter, only advice.
+ */
+int sl_check_format_version(const char *dir, char *err, size_t errlen)
+{
+	uint8_t buf[12];
+	uint16_t v;
+	int ret = read_small(dir, "meta", buf, sizeof(buf));
+
+	if (ret)
+		return 0; /* absent or unreadable: the caller reports it */
+	memcpy(&v, buf + 8, 2);
+	v = le16toh(v);
+	if (v >= 3)
+		return 0;
+	snprintf(err, errlen,
+		 "xorshare %s: share log format version %u (n shares per "
+		 "record) is no longer supported; move the directory aside "
+		 "(mv %s %s.v%u) and start again: a new log, key and baseline "
+		 "are created and every peer must be resynchronised",
+		 dir, v, dir, dir, v);
+	return -EPROTONOSUPPORT;
 }

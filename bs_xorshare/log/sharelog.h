@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The share log: a bounded, segmented, append-only log of records, each
- * holding the n shares of one write (format in sharelog_format.h, design in
- * doc/sharelog.md). Synchronous and NOT thread-safe: one owner thread calls
- * everything (the xorshare store's I/O thread, or a tool).
+ * holding one write's data once, in the clear, with the generation of every
+ * block (format in sharelog_format.h, design in doc/sharelog.md). The n
+ * shares of a record are derived from it when they are sent
+ * (xs_share_derive with nonce = generation), never stored.
+ *
+ * Synchronous and NOT thread-safe: one owner thread calls everything (the
+ * xorshare store's writer thread, or a tool). This folder links only core
+ * and the codec: the replicator and the recovery tool use it without any
+ * store header.
  */
 #ifndef TGTX_SHARELOG_H
 #define TGTX_SHARELOG_H
@@ -23,6 +29,7 @@ struct sharelog_cfg {
 	const char *dir;      /* created if missing */
 	uint64_t log_size;    /* bound on all segments' bytes */
 	uint32_t max_rec_len; /* largest record the caller will append */
+	uint32_t block_size;  /* 0 with read_only: taken from the log */
 	uint8_t k, n;	      /* 0/0 with read_only: taken from the log */
 	uint8_t uuid[16];     /* all zero with read_only: not checked */
 	enum sl_full_policy full;
@@ -31,8 +38,6 @@ struct sharelog_cfg {
 	 * sharelog_peer_confirm() writes (a cursor file, atomically).
 	 */
 	bool read_only;
-	/* Append with write() instead of mapping the active segment. */
-	bool no_map;
 };
 
 struct sharelog;
@@ -41,15 +46,20 @@ struct sharelog_stats {
 	uint64_t first_seq; /* oldest record still in the log (0: none) */
 	uint64_t last_seq;  /* newest record (0: none yet) */
 	uint64_t next_seq;
-	uint64_t checkpoint;
-	uint64_t used_bytes; /* bytes of all live segments */
+	uint64_t durable_seq; /* every record <= this is on stable storage:
+			       * the replicator sends no record above it */
+	uint64_t next_gen;    /* next generation handed out */
+	uint64_t gen_reserved;
+	uint64_t used_bytes; /* bytes of records in all live segments */
 	uint64_t log_size;
 	uint64_t seg_size;
 	uint32_t nr_segments, max_segments;
 	uint32_t resync_mask;
+	uint32_t block_size;
 	uint64_t drops;	     /* peers dropped for space since open */
 	uint64_t torn_bytes; /* dropped from the tail at open */
 	uint8_t k, n;
+	uint8_t uuid[16];
 };
 
 struct sharelog_peer {
@@ -67,51 +77,52 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 		  char *err, size_t errlen);
 void sharelog_close(struct sharelog *sl);
 
-/* Bytes a record with n shares of share_len bytes takes. */
-uint32_t sl_record_size(unsigned n, uint32_t share_len);
-/* Fills the header of a record buffer of sl_record_size() bytes. */
-void sl_record_init(void *rec, enum sl_rec_type type, uint8_t k, uint8_t n,
-		    uint64_t offset, uint64_t length, uint32_t share_len);
-static inline uint8_t *sl_record_share(void *rec, unsigned i,
-				       uint32_t share_len)
+/* Bytes a record takes (header + data). */
+static inline uint64_t sl_record_size(enum sl_rec_type type, uint32_t nblocks,
+				      uint32_t block_size)
 {
-	return (uint8_t *)rec + SL_REC_HDR_SIZE + (size_t)i * share_len;
+	return SL_REC_HDR_SIZE +
+	       (type == SL_REC_WRITE ? (uint64_t)nblocks * block_size : 0);
+}
+/* The data of a checked WRITE record. */
+static inline const uint8_t *sl_record_data(const void *rec)
+{
+	return (const uint8_t *)rec + SL_REC_HDR_SIZE;
 }
 /*
- * Checks a record read from somewhere: header CRC, sizes against avail,
- * payload CRC. Returns 0 or -EBADMSG / -EINVAL.
+ * Checks a record read from somewhere: header CRC, fields, sizes against
+ * avail, data CRC. Returns 0 or -EBADMSG / -EINVAL.
  */
 int sl_record_check(const void *rec, size_t avail);
-/* Decoded header fields (host byte order). */
+/* Header only (h in host order); 0, -EBADMSG (CRC, short) or -EINVAL. */
+int sl_record_check_hdr(const void *rec, size_t avail, struct sl_rec_hdr *h);
+/* Decoded header fields (host byte order), no checks. */
 void sl_record_decode(const void *rec, struct sl_rec_hdr *out);
+/* Builds a sealed header (host order in h: type, nblocks, lba, first_gen,
+ * block_size, seq, time_ns; the CRCs are computed here). */
+void sl_record_encode(void *out, const struct sl_rec_hdr *h, const void *data);
 
 /*
- * Appends a record built with sl_record_init (+ shares): assigns seq and
- * time, seals the checksums, writes it (not yet durable: sharelog_sync).
- * Returns 0 and sets *seq, or:
+ * Hands out nr consecutive generations (*first .. *first + nr - 1). Before
+ * it hands out one at or above the durable reservation, the reservation is
+ * moved ahead and made durable (state file), so that no generation is ever
+ * used twice, whatever crash or power loss comes. 0 or -errno.
+ */
+int sharelog_gen_take(struct sharelog *sl, uint64_t nr, uint64_t *first);
+
+/*
+ * Appends one record (data: nblocks * block_size bytes for WRITE, NULL for
+ * UNMAP), not yet durable (sharelog_sync). Returns 0 and sets *seq, or:
  *   -ENOSPC  log full and the policy (block) or the peers prevent freeing
- *   -EAGAIN  log full and only the volume checkpoint holds the oldest
- *            segment: make the volume durable, sharelog_set_checkpoint(),
- *            retry
  *   -EMSGSIZE record larger than max_rec_len, other -errno on I/O error
  * With drop-lagging, a full log drops the most lagging peer (alert logged).
  */
-int sharelog_append(struct sharelog *sl, void *rec, uint64_t *seq);
-/*
- * Zero-copy append in two steps: sharelog_reserve() makes room for a record
- * of rec_len bytes (rotating segments, same errors as sharelog_append) and
- * points *rec at where to build it, normally inside the mapped active
- * segment; the caller fills it (sl_record_init + shares) and then
- * sharelog_commit() seals and appends it. No other sharelog call may come
- * between the two; a reservation that is never committed is simply reused.
- */
-int sharelog_reserve(struct sharelog *sl, uint32_t rec_len, void **rec);
-int sharelog_commit(struct sharelog *sl, uint64_t *seq);
-/* Makes every appended record durable (group commit: one fdatasync). */
+int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
+		    uint32_t nblocks, uint64_t first_gen, const void *data,
+		    uint64_t *seq);
+/* Makes every appended record durable (one fdatasync). */
 int sharelog_sync(struct sharelog *sl);
 
-/* Every record <= seq is durable in the local volume; frees space. */
-int sharelog_set_checkpoint(struct sharelog *sl, uint64_t seq);
 /* Peer i confirmed every record <= seq: persists peer.<i>, frees space. */
 int sharelog_peer_confirm(struct sharelog *sl, unsigned peer, uint64_t seq);
 /* Re-reads the peer.<i> files (written by an external replicator). */
@@ -120,7 +131,7 @@ int sharelog_reload_cursors(struct sharelog *sl);
 int sharelog_peer_resync_done(struct sharelog *sl, unsigned peer, uint64_t seq);
 /* Marks the most lagging live peer needs-resync; -ENOENT if none. */
 int sharelog_drop_lagging(struct sharelog *sl, unsigned *peer);
-/* Frees every segment all live peers and the checkpoint have passed. */
+/* Frees every segment all live peers have passed. */
 void sharelog_reclaim(struct sharelog *sl);
 
 /* Baseline progress, persisted in the state file. */
@@ -146,8 +157,15 @@ void sharelog_iter_close(struct sl_iter *it);
 
 /* mkdir -p with mode 0700. 0 or -errno. */
 int sl_mkdir_p(const char *dir);
-/* Atomic small-file replacement: write tmp, fsync, rename, fsync dir. */
+/* Atomic small-file replacement (0600): write tmp, fsync, rename, fsync dir */
 int sl_write_file_atomic(const char *dir, const char *name, const void *buf,
 			 size_t len);
+uint64_t sl_now_ns(void);
+
+/*
+ * Why a log directory cannot be opened when it holds an older format:
+ * fills err with what to do and returns -EPROTONOSUPPORT, else 0.
+ */
+int sl_check_format_version(const char *dir, char *err, size_t errlen);
 
 #endif

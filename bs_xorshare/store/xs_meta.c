@@ -8,9 +8,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "sharelog.h"
-#include "sharelog_priv.h"
-#include "../usr/core/crc32c.h"
+#include "core/crc32c.h"
+#include "bs_xorshare/log/sharelog.h"
 #include "xs_meta.h"
 
 int xs_meta_new(struct xs_meta *m, uint8_t k, uint8_t n, uint32_t block_size,
@@ -59,13 +58,10 @@ int xs_meta_load(const char *dir, struct xs_meta *m)
 	if (r != sizeof(d) || le64toh(d.magic) != XS_META_MAGIC ||
 	    le32toh(d.crc) !=
 		    crc32c(0, &d, offsetof(struct xs_meta_disk, crc)) ||
-	    (le16toh(d.version) != SL_VERSION &&
-	     le16toh(d.version) != XS_META_VERSION) ||
+	    le16toh(d.version) != XS_META_VERSION ||
 	    le16toh(d.hdr_len) != XS_META_SIZE || d.k == 0 || d.k > d.n ||
 	    d.n > SL_MAX_N)
 		return -EBADMSG;
-	if (le16toh(d.version) == SL_VERSION)
-		d.check = XS_META_CHECK_CRC; /* v1: no check byte */
 	if (d.check != XS_META_CHECK_CRC && d.check != XS_META_CHECK_SHA256)
 		return -EBADMSG;
 	memset(m, 0, sizeof(*m));

@@ -27,6 +27,20 @@
 #define XS_VPD_MARKER  "TGTX-XORSHARE"
 #define XS_VPD_VERSION 1
 
+struct bs_dev;
+struct xs_ctx;
+
+/*
+ * For the replicator's resync of a lost peer: share `peer` of the current
+ * content of blocks [lba, lba+nblocks) of an open xorshare LUN, derived from
+ * the local volume and generation map (log/sl_resync.h), with writes held
+ * off meanwhile. ctx: (k, n) of the LUN with the volume key set. -EAGAIN
+ * while the store still re-logs extents after an unclean stop.
+ */
+int xorshare_resync_shares(struct bs_dev *dev, struct xs_ctx *ctx,
+			   unsigned peer, uint64_t lba, uint32_t nblocks,
+			   uint8_t *out, uint64_t *gens);
+
 /* True if page (a VPD 0xC0 response of len bytes) is an xorshare LUN's. */
 bool xorshare_vpd_is_xorshare(const uint8_t *page, size_t len);
 

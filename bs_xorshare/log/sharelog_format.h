@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * On-disk formats of an xorshare log directory, defined here and nowhere
+ * else. Every integer is little-endian with the size given; every header
+ * carries a CRC32C (Castagnoli) so a torn or stale write is detected instead
+ * of trusted, and a version. doc/sharelog.md explains the design.
+ *
+ * Log directory (bsopts log=DIR), every file mode 0600:
+ *   seg-<16 hex digits>.sl   segments, named by their index (never reused)
+ *   spare-<16 hex>.sl        freed segments kept for reuse
+ *   state                    generation reservation, resync marks, baseline
+ *   peer.<i>                 cursor of peer i (0..n-1): last confirmed seq
+ *   meta                     the volume's identity (struct xs_meta_disk)
+ *   key                      the volume's secret key (struct sl_key_disk):
+ *                            never leaves this directory
+ *   genmap                   generation of every volume block (struct
+ *                            sl_genmap_hdr, then one chunk per extent)
+ *   al.0, al.1               the store's activity log (struct sl_al_hdr)
+ *
+ * A segment = struct sl_seg_hdr, then records back to back, then zeroes or
+ * stale records of a reused file. A record = struct sl_rec_hdr, then the
+ * written data in the clear (nblocks * block_size bytes; none for UNMAP).
+ * Block j of a WRITE record has generation first_gen + j: the nonce from
+ * which, with the volume key, its n shares are derived when they are sent.
+ * A record never spans two segments.
+ *
+ * Version 1 (n shares per record, no generations) is refused at open.
+ */
+#ifndef TGTX_SHARELOG_FORMAT_H
+#define TGTX_SHARELOG_FORMAT_H
+
+#include <stdint.h>
+
+#define SL_VERSION     2
+#define SL_OLD_VERSION 1 /* recognised only to refuse it with advice */
+#define SL_MAX_N       16
+
+/* ---- segment header: 64 bytes at offset 0 of each segment file ---- */
+#define SL_SEG_MAGIC	0x474f4c5358544754ULL /* "TGTXSLOG" */
+#define SL_SEG_HDR_SIZE 64
+
+struct sl_seg_hdr {
+	uint64_t magic;	     /*  0 SL_SEG_MAGIC */
+	uint16_t version;    /*  8 SL_VERSION */
+	uint16_t hdr_len;    /* 10 SL_SEG_HDR_SIZE */
+	uint8_t k;	     /* 12 */
+	uint8_t n;	     /* 13 */
+	uint16_t reserved0;  /* 14 zero */
+	uint64_t index;	     /* 16 segment number, monotonic */
+	uint64_t first_seq;  /* 24 seq the first record of this segment gets */
+	uint8_t uuid[16];    /* 32 volume UUID: a segment of another volume is
+			      *    refused */
+	uint64_t seg_size;   /* 48 capacity this segment was created with */
+	uint32_t block_size; /* 56 volume block size (the unit of sharing) */
+	uint32_t crc;	     /* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+/* ---- record header: 64 bytes ---- */
+#define SL_REC_MAGIC	0x32525358U /* "XSR2" */
+#define SL_REC_HDR_SIZE 64
+
+enum sl_rec_type {
+	SL_REC_WRITE = 1, /* blocks [lba, lba+nblocks) now hold the data that
+			   * follows; block j has generation first_gen + j */
+	SL_REC_UNMAP = 2, /* blocks [lba, lba+nblocks) now read as zeroes
+			   * (generation 0: peers unmap them); no data */
+};
+
+struct sl_rec_hdr {
+	uint32_t magic;	     /*  0 SL_REC_MAGIC */
+	uint16_t version;    /*  4 SL_VERSION */
+	uint8_t type;	     /*  6 enum sl_rec_type */
+	uint8_t flags;	     /*  7 zero */
+	uint32_t nblocks;    /*  8 blocks the record covers (>= 1) */
+	uint32_t rec_len;    /* 12 header + data */
+	uint64_t seq;	     /* 16 monotonic, starts at 1 */
+	uint64_t time_ns;    /* 24 CLOCK_REALTIME when appended */
+	uint64_t lba;	     /* 32 first block, in block_size units */
+	uint64_t first_gen;  /* 40 generation of the first block (0: UNMAP) */
+	uint32_t data_crc;   /* 48 CRC32C of the data (0 for UNMAP) */
+	uint32_t block_size; /* 52 bytes per block (512..65536, power of 2) */
+	uint32_t reserved;   /* 56 zero */
+	uint32_t hdr_crc;    /* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+/* ---- state file "state": 64 + 8 * SL_MAX_N bytes, written by the store --- */
+#define SL_STATE_MAGIC 0x54535358U /* "XSST" */
+#define SL_STATE_SIZE  (64 + 8 * SL_MAX_N)
+
+struct sl_state {
+	uint32_t magic;	   /*  0 SL_STATE_MAGIC */
+	uint16_t version;  /*  4 SL_VERSION */
+	uint8_t n;	   /*  6 */
+	uint8_t reserved0; /*  7 zero */
+	/*
+	 * Every generation below this may have been handed out already: the
+	 * next start hands out from here. Made durable BEFORE any generation
+	 * at or above the previous value is used.
+	 */
+	uint64_t gen_reserved;	/*  8 */
+	uint64_t next_seq;	/* 16 lower bound for the next seq */
+	uint32_t resync_mask;	/* 24 bit i: peer i needs a full resync */
+	uint32_t crc;		/* 28 CRC32C of all SL_STATE_SIZE bytes,
+				 *    computed with this field zero */
+	uint64_t baseline_next; /* 32 next volume byte the baseline pass
+				 *    logs; == baseline_size when complete */
+	uint64_t baseline_size; /* 40 volume size the baseline covers; 0 = no
+				 *    baseline ever started */
+	uint64_t reserved2[2];	/* 48 zero */
+	/* 64: seq from which peer i was dropped (valid when its bit is set) */
+	uint64_t resync_seq[SL_MAX_N];
+} __attribute__((packed));
+
+/* ---- cursor file "peer.<i>": 32 bytes, written by the replicator ---- */
+#define SL_CURSOR_MAGIC 0x55435358U /* "XSCU" */
+#define SL_CURSOR_SIZE	32
+
+struct sl_cursor {
+	uint32_t magic;	    /*  0 SL_CURSOR_MAGIC */
+	uint16_t version;   /*  4 SL_VERSION */
+	uint8_t peer;	    /*  6 peer index */
+	uint8_t reserved0;  /*  7 zero */
+	uint64_t seq;	    /*  8 every record with seq <= this is on peer i */
+	uint64_t time_ns;   /* 16 CLOCK_REALTIME of the confirmation */
+	uint32_t reserved1; /* 24 zero */
+	uint32_t crc;	    /* 28 CRC32C of bytes 0..27 */
+} __attribute__((packed));
+
+/* ---- volume metadata file "meta": 64 bytes ---- */
+#define XS_META_MAGIC 0x444d535858544754ULL /* "TGTXXSMD" */
+#define XS_META_SIZE  64
+/* 3: logged once + generations. 1 and 2 (n shares per record) refused. */
+#define XS_META_VERSION	     3
+#define XS_META_CHECK_CRC    1 /* = XS_CHECK_CRC4 of xorshare.h */
+#define XS_META_CHECK_SHA256 2 /* = XS_CHECK_SHA256 */
+
+struct xs_meta_disk {
+	uint64_t magic;	     /*  0 XS_META_MAGIC */
+	uint16_t version;    /*  8 XS_META_VERSION */
+	uint16_t hdr_len;    /* 10 XS_META_SIZE */
+	uint8_t k;	     /* 12 */
+	uint8_t n;	     /* 13 */
+	uint8_t check;	     /* 14 XS_META_CHECK_* of derived shares */
+	uint8_t reserved0;   /* 15 zero */
+	uint8_t uuid[16];    /* 16 volume identity, random (RFC 4122 v4) */
+	uint32_t block_size; /* 32 logical block size = unit of sharing */
+	uint32_t reserved1;  /* 36 zero */
+	uint64_t size;	     /* 40 volume bytes protected so far */
+	uint64_t created_ns; /* 48 CLOCK_REALTIME at creation */
+	uint32_t reserved2;  /* 56 zero */
+	uint32_t crc;	     /* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+/* ---- secret key file "key": 64 bytes, mode 0600, never sent ---- */
+#define SL_KEY_MAGIC 0x59454b5358544754ULL /* "TGTXSKEY" */
+#define SL_KEY_SIZE  64
+#define SL_KEY_BYTES 16 /* = XS_KEY_SIZE of the codec */
+
+struct sl_key_disk {
+	uint64_t magic;		   /*  0 SL_KEY_MAGIC */
+	uint16_t version;	   /*  8 SL_VERSION */
+	uint16_t hdr_len;	   /* 10 SL_KEY_SIZE */
+	uint32_t reserved0;	   /* 12 zero */
+	uint8_t uuid[16];	   /* 16 volume the key belongs to */
+	uint8_t key[SL_KEY_BYTES]; /* 32 */
+	uint8_t reserved1[12];	   /* 48 zero */
+	uint32_t crc;		   /* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+/*
+ * ---- generation map "genmap" ----
+ * A 4096-byte header page (struct sl_genmap_hdr, rest zero), then one chunk
+ * per extent of extent_blocks blocks: extent e at
+ *   SL_GENMAP_HDR_PAGE + e * (extent_blocks * 8 + SL_GENMAP_TRAILER_PAGE)
+ * = extent_blocks little-endian u64 generations (0: the block reads as
+ * zeroes and peers hold it unmapped), then a 4096-byte trailer page (struct
+ * sl_genmap_trailer, rest zero). Chunks are page aligned, so writing the
+ * generations of one extent never touches another's page. The trailer's CRC
+ * is valid for a cold extent (not in the activity log); an all-zero chunk
+ * (never written) is valid too.
+ */
+#define SL_GENMAP_MAGIC		0x504d475358544754ULL /* "TGTXSGMP" */
+#define SL_GENMAP_HDR_PAGE	4096
+#define SL_GENMAP_TRAILER_PAGE	4096
+#define SL_GENMAP_TRAILER_MAGIC 0x54474d58U /* "XMGT" */
+
+struct sl_genmap_hdr {
+	uint64_t magic;		/*  0 SL_GENMAP_MAGIC */
+	uint16_t version;	/*  8 SL_VERSION */
+	uint16_t hdr_len;	/* 10 sizeof(struct sl_genmap_hdr) = 64 */
+	uint32_t extent_blocks; /* 12 blocks per extent chunk */
+	uint8_t uuid[16];	/* 16 */
+	uint32_t block_size;	/* 32 */
+	uint8_t reserved[24];	/* 36 zero */
+	uint32_t crc;		/* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+struct sl_genmap_trailer {
+	uint32_t magic;	      /*  0 SL_GENMAP_TRAILER_MAGIC */
+	uint16_t version;     /*  4 SL_VERSION */
+	uint16_t reserved0;   /*  6 zero */
+	uint64_t extent;      /*  8 extent number */
+	uint32_t entries_crc; /* 16 CRC32C of the extent's generations */
+	uint32_t reserved1;   /* 20 zero */
+	uint32_t reserved2;   /* 24 zero */
+	uint32_t crc;	      /* 28 CRC32C of bytes 0..27 */
+} __attribute__((packed));
+
+/*
+ * ---- activity log "al.0" and "al.1" (store-owned) ----
+ * Two files written alternately (txn odd: al.1), each fdatasync'd before any
+ * write touches an extent it adds: the valid one with the higher txn is
+ * current. Content = struct sl_al_hdr, then count little-endian u32 extent
+ * numbers (the hot set). A clean stop writes an empty set.
+ */
+#define SL_AL_MAGIC    0x4c415358U /* "XSAL" */
+#define SL_AL_HDR_SIZE 64
+
+struct sl_al_hdr {
+	uint32_t magic;	       /*  0 SL_AL_MAGIC */
+	uint16_t version;      /*  4 SL_VERSION */
+	uint16_t hdr_len;      /*  6 SL_AL_HDR_SIZE */
+	uint32_t count;	       /*  8 extents that follow */
+	uint32_t capacity;     /* 12 largest count of this file */
+	uint64_t txn;	       /* 16 transaction number, +1 per write */
+	uint8_t uuid[16];      /* 24 volume */
+	uint32_t extent_shift; /* 40 log2(extent bytes) */
+	uint8_t reserved[16];  /* 44 zero */
+	uint32_t crc;	       /* 60 CRC32C of bytes 0..59 and the entries */
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct xs_meta_disk) == XS_META_SIZE, "meta");
+_Static_assert(sizeof(struct sl_seg_hdr) == SL_SEG_HDR_SIZE, "seg hdr");
+_Static_assert(sizeof(struct sl_rec_hdr) == SL_REC_HDR_SIZE, "rec hdr");
+_Static_assert(sizeof(struct sl_state) == SL_STATE_SIZE, "state");
+_Static_assert(sizeof(struct sl_cursor) == SL_CURSOR_SIZE, "cursor");
+_Static_assert(sizeof(struct sl_key_disk) == SL_KEY_SIZE, "key");
+_Static_assert(sizeof(struct sl_genmap_hdr) == 64, "genmap hdr");
+_Static_assert(sizeof(struct sl_genmap_trailer) == 32, "genmap trailer");
+_Static_assert(sizeof(struct sl_al_hdr) == SL_AL_HDR_SIZE, "al hdr");
+
+#endif
