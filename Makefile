@@ -38,7 +38,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wformat=2 \
 	-Wno-format-nonliteral
 # Project headers are named from these roots ("core/log.h",
-# "bs_xorshare/sharelog.h") or, beside the includer, by their bare name.
+# "bs_xorshare/log/sharelog.h") or, beside the includer, by their bare name.
 # -iquote keeps <iscsi/iscsi.h> meaning libiscsi's header, not usr/iscsi/.
 INCLUDE_ROOTS := usr .
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -g $(WARN) \
@@ -91,8 +91,6 @@ LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli
 LAYER_codec      := bs_xorshare/codec  core
 LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
-# today's flat bs_xorshare/: codec + log + store until they move into those
-LAYER_xorshare   := bs_xorshare        core bs scsi codec xslog xsstore
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
 LAYER_gossip     := replicator/gossip  core
 LAYER_replicator := replicator         core codec xslog gossip xsstore:bs_xorshare.h
@@ -110,16 +108,12 @@ LDLIBS_cli := -ljansson -ledit
 MAIN_SRCS += recovery/tgtx-recover.c
 
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
-TEST_LAYER_xs       := xorshare
-TEST_LAYER_sharelog := xorshare
+TEST_LAYER_xs       := xsstore
+TEST_LAYER_sharelog := xsstore
 TEST_LAYER_sv       := replicator
 TEST_LAYER_peer     := replicator
 # test_xorshare_*: the codec alone (proves it links without the store)
 TEST_LAYER_xorshare := codec
-
-# Files directly in these folders may break the include style (not the
-# layer rules) with a warning: the xorshare move rewrites them.
-DEPS_STYLE_LEGACY := bs_xorshare
 
 # every LAYER_* variable (not from the environment)
 LAYERS := $(sort $(patsubst LAYER_%,%,$(foreach v,$(filter LAYER_%,$(.VARIABLES)), \
@@ -333,7 +327,6 @@ format-check:
 # The layer table is the design: every #include must follow it.
 check-deps:
 	@scripts/check-deps.sh $(addprefix -r ,$(INCLUDE_ROOTS)) \
-		$(addprefix -l ,$(DEPS_STYLE_LEGACY)) \
 		$(foreach l,$(LAYERS),'$(l)=$(LAYER_$(l))')
 
 clean:
