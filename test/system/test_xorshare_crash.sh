@@ -25,6 +25,7 @@
 # before they are logged) this test must fail.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xs_rebuild_lib.sh"
 
 # What the store logs once it re-logged the hot extents after an unclean
 # stop (one place, so a change of wording is a one-line change here).
@@ -70,23 +71,11 @@ setup_lun() {
 	tgtxadm_ctl --op bind --mode target --tid 1 -I ALL
 }
 
-# summary FIELD: a field of the dump's summary line.
-summary() {
-	grep -o "\b$1=[0-9]*" "$TGTX_TEST_DIR/dump.txt" | head -n1 | cut -d= -f2
-}
-
-# rebuild: applies the records of the last round to the rebuilt image.
-next_seq=1
-rebuild() {
-	"$DUMP" --quiet --from "$next_seq" --combine "$IMG" "$LOGDIR" \
-		>"$TGTX_TEST_DIR/dump.txt" 2>&1 ||
-		fail "round $1: combine: $(cat "$TGTX_TEST_DIR/dump.txt")"
-	[ "$(summary first_seq)" = 1 ] ||
-		fail "round $1: the log lost its oldest records (log_size too" \
-			"small for this run): $(cat "$TGTX_TEST_DIR/dump.txt")"
+# rebuild_clean ROUND: rebuild, after a clean stop (no torn tail allowed).
+rebuild_clean() {
+	rebuild "$1"
 	[ "$(summary torn_bytes)" = 0 ] ||
 		fail "round $1: a clean stop left a torn tail"
-	next_seq=$(($(summary last_seq) + 1))
 }
 
 # verify_acks WHEN: every acknowledged write so far reads back.
@@ -213,7 +202,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
 	# the next round starts from a fresh daemon log
 	mv "$TGTXD_LOG" "$TGTXD_LOG.$round"
 
-	rebuild "$round"
+	rebuild_clean "$round"
 	cmp "$IMG" "$VOL" ||
 		fail "round $round: volume rebuilt from the log differs from the volume"
 	pass "round $round: log and volume agree (seq 1..$((next_seq - 1)))"

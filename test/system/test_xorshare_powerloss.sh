@@ -21,6 +21,7 @@
 # (TGTX_TEST_XS_BREAK_AL=1): the test must then fail.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xs_rebuild_lib.sh"
 
 DUMP=$B/test/tools/tgtx-sharelog-dump
 NONCE_CHECK=$TGTX_TOP/test/system/xs_nonce_check.py
@@ -57,25 +58,11 @@ setup_lun() {
 	tgtxadm_ctl --op bind --mode target --tid 1 -I ALL
 }
 
-summary() {
-	grep -o "\b$1=[0-9]*" "$TGTX_TEST_DIR/dump.txt" | head -n1 | cut -d= -f2
-}
-
 # wait_relog: the store has re-logged every hot extent of the last crash.
 wait_relog() {
 	wait_until 60 bash -c "'$TGTXADM' --control-socket '$CTL' --op show \
 		--mode target | grep -q 're-log pending=0'" ||
 		fail "round $1: re-log did not finish"
-}
-
-next_seq=1
-rebuild() {
-	"$DUMP" --quiet --from "$next_seq" --combine "$IMG" "$LOGDIR" \
-		>"$TGTX_TEST_DIR/dump.txt" 2>&1 ||
-		fail "round $1: combine: $(cat "$TGTX_TEST_DIR/dump.txt")"
-	[ "$(summary first_seq)" = 1 ] ||
-		fail "round $1: the log lost its oldest records"
-	next_seq=$(($(summary last_seq) + 1))
 }
 
 # the first start logs the baseline of the empty volume; then a clean stop
