@@ -31,12 +31,8 @@
 set -euo pipefail
 # shellcheck disable=SC2153 # TGTXD_PID, TGT_PORT... are set by lib.sh
 
-BUILD=${1:-build/rel}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-export TGTX_BUILD=$BUILD
-# shellcheck source=test/system/lib.sh
-. test/system/lib.sh
+# shellcheck source=test/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 
 SECS=${BENCH_SECONDS:-10}
 LUN_SIZE=${BENCH_LUN_SIZE:-1G}
@@ -45,19 +41,7 @@ IQN_X=iqn.2026-11.org.tgtx:bench
 IQN_T=iqn.2026-11.org.tgtx:bench-stock
 CLK_TCK=$(getconf CLK_TCK)
 
-# workload -> tgtx-load arguments, label and unit of its headline number
-declare -A W_ARGS=(
-	[seqread]="--bs 1M --qd 32 --pattern seq --rw read"
-	[seqwrite]="--bs 1M --qd 32 --pattern seq --rw write"
-	[randread]="--bs 4K --qd 32 --pattern rand --rw read"
-	[randwrite]="--bs 4K --qd 32 --pattern rand --rw write"
-)
-declare -A W_LABEL=(
-	[seqread]="1 MiB seq read QD32"
-	[seqwrite]="1 MiB seq write QD32"
-	[randread]="4 KiB rand read QD32"
-	[randwrite]="4 KiB rand write QD32"
-)
+# unit of each workload's headline number
 declare -A W_UNIT=([seqread]=MB/s [seqwrite]=MB/s [randread]=IOPS
 	[randwrite]=IOPS)
 

@@ -19,31 +19,15 @@
 # as upper bounds.
 set -euo pipefail
 
-BUILD=${1:-build/rel}
-top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
-export TGTX_BUILD=$BUILD
-# shellcheck source=test/system/lib.sh
-. test/system/lib.sh
+# shellcheck source=test/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh"
 
 SECS=${BENCH_SECONDS:-8}
 SIZE=${BENCH_DISK_LUN_SIZE:-1G}
 REPEAT=${BENCH_DISK_REPEAT:-1}
 WORKLOADS=${BENCH_DISK_WORKLOADS:-seqwrite randwrite randwrite1 seqread randread}
-declare -A W_ARGS=(
-	[seqread]="--bs 1M --qd 32 --pattern seq --rw read"
-	[seqwrite]="--bs 1M --qd 32 --pattern seq --rw write"
-	[randread]="--bs 4K --qd 32 --pattern rand --rw read"
-	[randwrite]="--bs 4K --qd 32 --pattern rand --rw write"
-	[randwrite1]="--bs 4K --qd 1 --pattern rand --rw write"
-)
-declare -A W_LABEL=(
-	[seqread]="1 MiB seq read QD32"
-	[seqwrite]="1 MiB seq write QD32"
-	[randread]="4 KiB rand read QD32"
-	[randwrite]="4 KiB rand write QD32"
-	[randwrite1]="4 KiB rand write QD1"
-)
+W_ARGS[randwrite1]="--bs 4K --qd 1 --pattern rand --rw write"
+W_LABEL[randwrite1]="4 KiB rand write QD1"
 declare -A W_BS=([seqread]=1048576 [seqwrite]=1048576 [randread]=4096
 	[randwrite]=4096 [randwrite1]=4096)
 
