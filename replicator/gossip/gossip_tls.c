@@ -380,13 +380,16 @@ const uint8_t *gconn_peer_pub(const struct gconn *c)
 	return c->peer_pub;
 }
 
-static int conn_write(struct gconn *c, const void *buf, size_t len,
-		      uint64_t deadline)
+/* conn_xfer: moves all LEN bytes through SSL_write (wr) or SSL_read, waiting
+ * (up to DEADLINE) whenever TLS wants the socket. */
+static int conn_xfer(struct gconn *c, bool wr, void *buf, size_t len,
+		     uint64_t deadline)
 {
-	const uint8_t *p = buf;
+	uint8_t *p = buf;
 
 	while (len) {
-		int n = SSL_write(c->ssl, p, (int)len);
+		int n = wr ? SSL_write(c->ssl, p, (int)len)
+			   : SSL_read(c->ssl, p, (int)len);
 		int ret;
 
 		if (n > 0) {
@@ -401,24 +404,16 @@ static int conn_write(struct gconn *c, const void *buf, size_t len,
 	return 0;
 }
 
+static int conn_write(struct gconn *c, const void *buf, size_t len,
+		      uint64_t deadline)
+{
+	/* SSL_write only reads the buffer: the cast drops no real const */
+	return conn_xfer(c, true, (void *)buf, len, deadline);
+}
+
 static int conn_read(struct gconn *c, void *buf, size_t len, uint64_t deadline)
 {
-	uint8_t *p = buf;
-
-	while (len) {
-		int n = SSL_read(c->ssl, p, (int)len);
-		int ret;
-
-		if (n > 0) {
-			p += n;
-			len -= (size_t)n;
-			continue;
-		}
-		ret = conn_wait(c, n, deadline);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return conn_xfer(c, false, buf, len, deadline);
 }
 
 void gtls_gossip_send(void *ctx, const uint8_t to[SLT_ID_SIZE],
