@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "core/crc32c.h"
+#include "core/hex.h"
 #include "gfile.h"
 #include "gossip_format.h"
 #include "nodekey.h"
@@ -198,23 +199,13 @@ void hex_encode(const uint8_t *b, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int hex_decode(const char *s, uint8_t *out, size_t n)
 {
 	if (strlen(s) != 2 * n)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval(s[2 * i]), l = hexval(s[2 * i + 1]);
+		int h = hex_digit_val(s[2 * i]),
+		    l = hex_digit_val(s[2 * i + 1]);
 
 		if (h < 0 || l < 0)
 			return -EINVAL;

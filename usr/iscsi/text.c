@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
+
 static const char *const text_errors[] = {
 	[TEXT_OK] = "ok",
 	[TEXT_ENOMEM] = "out of memory",
@@ -147,17 +149,6 @@ void text_add_u32(struct strbuf *sb, const char *key, uint32_t v)
 	text_add(sb, key, num);
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int b64_val(char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -181,7 +172,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t max)
 		return -1;
 	/* an odd digit count means an implied leading zero */
 	if (n % 2) {
-		int v = hex_val(s[0]);
+		int v = hex_digit_val(s[0]);
 
 		if (v < 0)
 			return -1;
@@ -189,7 +180,7 @@ static int hex_decode(const char *s, uint8_t *out, size_t max)
 		i = 1;
 	}
 	for (; i < n; i += 2) {
-		int hi = hex_val(s[i]), lo = hex_val(s[i + 1]);
+		int hi = hex_digit_val(s[i]), lo = hex_digit_val(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -273,7 +264,7 @@ int text_parse_u64(const char *value, uint64_t *out)
 		if (!*p || strlen(p) > 16)
 			return -1;
 		for (; *p; p++) {
-			int d = hex_val(*p);
+			int d = hex_digit_val(*p);
 
 			if (d < 0)
 				return -1;
