@@ -37,9 +37,9 @@ struct rd_peer_conf {
 
 /* One xorshare LUN of tgtxd with at least one share peer. */
 struct rd_lun_conf {
-	char *name;	/* "TARGET/LUN" for logs and metrics */
-	char *path;	/* the volume (backing store) */
-	char *log_dir;	/* bsopts log= */
+	char *name;	 /* "TARGET/LUN" for logs and metrics */
+	char *path;	 /* the volume (backing store) */
+	char *log_dir;	 /* bsopts log= */
 	unsigned npeers; /* highest configured index + 1 */
 	struct rd_peer_conf peers[RD_PEERS_MAX];
 };
@@ -112,10 +112,10 @@ struct rd_peer {
 	bool started;
 	atomic_int stop;
 	/* shared with the engine */
-	_Atomic uint64_t acked;	     /* newest seq durable on the peer */
-	atomic_bool live;	     /* counts for the checkpoint floor */
-	_Atomic uint64_t blob_gen;   /* location blob written */
-	pthread_mutex_t mu;	     /* guards st */
+	_Atomic uint64_t acked;	   /* newest seq durable on the peer */
+	atomic_bool live;	   /* counts for the checkpoint floor */
+	_Atomic uint64_t blob_gen; /* location blob written */
+	pthread_mutex_t mu;	   /* guards st */
 	struct rd_peer_state st;
 };
 

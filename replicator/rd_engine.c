@@ -116,8 +116,7 @@ static int engine_identity(struct rd_engine *e, char *err, size_t errlen)
 	}
 	ret = sl_key_load(e->log_dir, e->uuid, e->key);
 	if (ret)
-		snprintf(err, errlen, "%s/key: %s", e->log_dir,
-			 strerror(-ret));
+		snprintf(err, errlen, "%s/key: %s", e->log_dir, strerror(-ret));
 	return ret;
 }
 
@@ -133,8 +132,8 @@ static void start_peers(struct rd_engine *e, const struct rd_lun_conf *lc)
 			continue;
 		}
 		if (rd_peer_start(e, i, &lc->peers[i]))
-			log_err("%s: peer %u: cannot start its thread",
-				e->name, i);
+			log_err("%s: peer %u: cannot start its thread", e->name,
+				i);
 	}
 }
 
@@ -190,8 +189,8 @@ void rd_engine_update(struct rd_engine *e, const struct rd_lun_conf *lc)
 			e->peers[i] = NULL;
 		}
 		if (pc && rd_peer_start(e, i, pc))
-			log_err("%s: peer %u: cannot start its thread",
-				e->name, i);
+			log_err("%s: peer %u: cannot start its thread", e->name,
+				i);
 	}
 }
 

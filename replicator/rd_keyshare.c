@@ -70,8 +70,8 @@ static int ks_load(struct rd_engine *e, const char *name, size_t slen)
 		memcpy(&len, buf + 12, 4);
 		if (le32toh(len) == slen) {
 			for (unsigned i = 0; i < e->n; i++)
-				memcpy(e->key_shares[i], buf + KS_HDR + i * slen,
-				       slen);
+				memcpy(e->key_shares[i],
+				       buf + KS_HDR + i * slen, slen);
 			ret = 0;
 		}
 	}
@@ -123,8 +123,9 @@ int rd_keyshares_init(struct rd_engine *e, char *err, size_t errlen)
 	if (!ret)
 		return 0;
 	if (ret != -ENOENT)
-		fprintf(stderr, "tgtx-replicd: %s/%s: unreadable (%s), "
-				"splitting the key again\n",
+		fprintf(stderr,
+			"tgtx-replicd: %s/%s: unreadable (%s), "
+			"splitting the key again\n",
 			rd_opts.state_dir, name, strerror(-ret));
 	ret = xs_ctx_new(&ctx, e->k, e->n, sizeof(e->key), 0);
 	if (!ret)
@@ -135,7 +136,7 @@ int rd_keyshares_init(struct rd_engine *e, char *err, size_t errlen)
 	if (!ret)
 		ret = ks_store(e, name, slen);
 	if (ret)
-		snprintf(err, errlen, "key shares in %s: %s",
-			 rd_opts.state_dir, strerror(-ret));
+		snprintf(err, errlen, "key shares in %s: %s", rd_opts.state_dir,
+			 strerror(-ret));
 	return ret;
 }

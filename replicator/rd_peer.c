@@ -100,8 +100,9 @@ int rd_record_batch(struct rd_pctx *c, const void *rec, struct sv_batch *b)
 	grow(c, h.nblocks);
 	if (!c->buf || !c->ents)
 		return sv_fail(&c->st, SV_E_NOMEM, -ENOMEM, "share buffer");
-	if (wr && xs_derive_blocks(c->xs, c->i, h.first_gen, sl_record_data(rec),
-				   h.nblocks, h.block_size, c->buf))
+	if (wr &&
+	    xs_derive_blocks(c->xs, c->i, h.first_gen, sl_record_data(rec),
+			     h.nblocks, h.block_size, c->buf))
 		return sv_fail(&c->st, SV_E_SHARE, -EIO,
 			       "deriving share %u of seq %" PRIu64 " failed",
 			       c->i, h.seq);
@@ -188,7 +189,8 @@ static int blobs(struct rd_pctx *c)
 		size_t len = 0;
 
 		pthread_mutex_lock(&e->blob_mu);
-		if (e->loc_blob && (copy = malloc(e->loc_len ? e->loc_len : 1))) {
+		if (e->loc_blob &&
+		    (copy = malloc(e->loc_len ? e->loc_len : 1))) {
 			memcpy(copy, e->loc_blob, e->loc_len);
 			len = e->loc_len;
 		}
@@ -457,7 +459,8 @@ static void run(struct rd_pctx *c)
 		}
 	}
 	/* a clean stop: what is queued gets a last chance */
-	if (c->w && peer_connected(c->pr) && !sv_writer_drain(c->w, 2000, &c->st))
+	if (c->w && peer_connected(c->pr) &&
+	    !sv_writer_drain(c->w, 2000, &c->st))
 		note_acked(c);
 }
 
