@@ -359,8 +359,11 @@ static void *pump_main(void *arg)
 		pfd[2] = (struct pollfd){t->stop_fd, POLLIN, 0};
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			break;
-		if (pfd[2].revents)
+		if (pfd[2].revents) {
+			/* our side closes: say so, best effort */
+			(void)SSL_shutdown(t->ssl);
 			break;
+		}
 		if ((pfd[1].revents & (POLLHUP | POLLERR)) && !pev)
 			plain_hup = true;
 		if ((pfd[0].revents & (POLLHUP | POLLERR)) && !nev) {

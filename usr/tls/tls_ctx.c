@@ -119,7 +119,10 @@ SSL_CTX *tls_ctx_new(const struct nodekey *key, bool server, char *err,
 			   verify_cb);
 	/* resumption would skip verify_cb: every connection proves its key */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	/* iSCSI frames its own PDUs: a cut stream cannot pass for a whole
+	 * one, so a hang-up without close_notify is an ordinary end */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+					 SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	/* the pumps write from buffers that move and fill in pieces */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
