@@ -13,7 +13,8 @@
  *       exactly FILE (the primary's volume) at their newest common seq
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
- * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
+ * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named),
+ * 7 TLS refused (a pin does not match, or the peer is no TLS server).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,7 +36,16 @@
 
 #define MAXB 16
 
-enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
+enum {
+	EX_OK,
+	EX_USAGE,
+	EX_CONNECT,
+	EX_IO,
+	EX_MISMATCH,
+	EX_REFUSED,
+	EX_FORMAT,
+	EX_TLS
+};
 
 struct rec {
 	unsigned nb;
@@ -52,6 +62,9 @@ static struct {
 	uint64_t ckpt_every;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
+	int transport;
+	const char *key_file, *pins[SV_MAX_N];
+	unsigned npins;
 	uint8_t uuid[16];
 	struct rec *rec;
 	size_t share_size;
@@ -193,7 +206,13 @@ static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
 			       .connect_timeout_ms = g.op_timeout_ms,
 			       .rate = g.rate,
 			       .backoff_min_ms = 100,
-			       .backoff_max_ms = 2000};
+			       .backoff_max_ms = 2000,
+			       .transport = g.transport,
+			       .tls_key_file = g.key_file};
+
+	/* the i-th --pin is peer i's; the last one serves the rest */
+	if (g.npins)
+		cfg.tls_pin = g.pins[i < g.npins ? i : g.npins - 1];
 
 	return peer_new(p, &cfg, st);
 }
@@ -219,6 +238,10 @@ static int connect_loop(unsigned i, struct peer *p)
 		if (st.code == SV_E_REFUSED) {
 			atomic_store(&g.abort, 1);
 			return EX_REFUSED;
+		}
+		if (st.code == SV_E_TLS) {
+			atomic_store(&g.abort, 1);
+			return EX_TLS;
 		}
 	}
 	return EX_CONNECT;
@@ -600,6 +623,12 @@ static void usage(void)
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
 		"  --image FILE         image: the volume to compare with\n"
 		"  --min-seq S          image: the common seq must be >= S\n"
+		"  --transport T        plain (default), ipsec or tls\n"
+		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
+		"  --pin HEX            tls: the server key's pin "
+		"(repeatable:\n"
+		"                       the i-th is peer i's, the last serves\n"
+		"                       the rest)\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -621,6 +650,9 @@ int main(int argc, char **argv)
 					     {"checkpoint-every", 1, NULL, 'c'},
 					     {"image", 1, NULL, 'I'},
 					     {"min-seq", 1, NULL, 'M'},
+					     {"transport", 1, NULL, 'T'},
+					     {"key", 1, NULL, 'K'},
+					     {"pin", 1, NULL, 'P'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -678,6 +710,23 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			g.transport = peer_transport_parse(optarg);
+			if (g.transport < 0) {
+				usage();
+				return EX_USAGE;
+			}
+			break;
+		case 'K':
+			g.key_file = optarg;
+			break;
+		case 'P':
+			if (g.npins == SV_MAX_N) {
+				usage();
+				return EX_USAGE;
+			}
+			g.pins[g.npins++] = optarg;
 			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
