@@ -66,10 +66,11 @@ int rd_parse_bytes(const char *s, uint64_t *out);
 
 /* Daemon-wide settings (the command line). */
 struct rd_opts {
-	const char *state_dir;
+	const char *state_dir; /* the node's (node.key), tgtxd's by default */
+	char *share_dir;       /* STATE_DIR/replicd: key shares */
 	int checkpoint_ms;
 	int op_timeout_ms;
-	const char *key_file; /* our node key for TLS, NULL: none */
+	char *key_file; /* STATE_DIR/node.key: our TLS identity */
 };
 extern struct rd_opts rd_opts;
 /* Set by SIGTERM/SIGINT: every thread winds down. */

@@ -359,16 +359,15 @@ static int open_writer(struct rd_pctx *c)
 	return sv_writer_open(&c->w, peer_dev(c->pr), &cfg, &c->st);
 }
 
-static bool transport_ok(struct rd_pctx *c, struct peer_cfg *cfg)
+/* Never in the clear unless the configuration says so: tls is the
+ * default, and it needs the peer's pin and our node key. */
+static void transport(struct rd_pctx *c, struct peer_cfg *cfg)
 {
-	(void)cfg;
-	if (c->p->conf.transport == RD_TRANSPORT_TLS) {
-		rd_peer_set_error(c->p, "transport=tls is not available in "
-					"this build: declare transport=ipsec "
-					"or transport=plain");
-		return false;
+	cfg->transport = c->p->conf.transport;
+	if (cfg->transport == PEER_TRANSPORT_TLS) {
+		cfg->tls_pin = c->p->conf.pin;
+		cfg->tls_key_file = rd_opts.key_file;
 	}
-	return true;
 }
 
 static int setup(struct rd_pctx *c)
@@ -383,8 +382,7 @@ static int setup(struct rd_pctx *c)
 	int ret;
 
 	c->share_size = xs_share_size(c->e->n, c->e->block_size);
-	if (!transport_ok(c, &cfg))
-		return -EPERM;
+	transport(c, &cfg);
 	ret = xs_ctx_new(&c->xs, c->e->k, c->e->n, c->e->block_size,
 			 c->e->sha256 ? XS_F_CHECK_SHA256 : 0);
 	if (!ret)
@@ -395,7 +393,8 @@ static int setup(struct rd_pctx *c)
 	}
 	ret = peer_new(&c->pr, &cfg, &c->st);
 	if (ret) {
-		rd_peer_set_error(c->p, "%s", c->st.msg);
+		rd_peer_set_error(c->p, "%s: %s", sv_err_name(c->st.code),
+				  c->st.msg);
 		return ret;
 	}
 	ret = rd_log_open(&c->log, c->e->log_dir, err, sizeof(err));
