@@ -16,6 +16,13 @@
 #include "rd.h"
 #include "rd_log.h"
 
+struct rd_opts rd_opts = {
+	.state_dir = "/var/lib/tgtx",
+	.checkpoint_ms = 5000,
+	.op_timeout_ms = 15000,
+};
+atomic_int rd_stopping;
+
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rd_engine *reg_head;
 

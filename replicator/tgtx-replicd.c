@@ -25,12 +25,6 @@
 #include "tls/nodekey.h"
 #include "rd.h"
 
-struct rd_opts rd_opts = {
-	.state_dir = "/var/lib/tgtx",
-	.checkpoint_ms = 5000,
-	.op_timeout_ms = 15000,
-};
-atomic_int rd_stopping;
 
 static struct {
 	const char *sock;
