@@ -8,9 +8,13 @@
  *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
+ *   tgtx-sharevol image --image FILE [--k K --n N] --peer URL ... : every
+ *       k-subset of the share volumes (written by tgtx-replicd) rebuilds
+ *       exactly FILE (the primary's volume) at their newest common seq
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
- * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
+ * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named),
+ * 7 TLS refused (a pin does not match, or the peer is no TLS server).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +36,16 @@
 
 #define MAXB 16
 
-enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
+enum {
+	EX_OK,
+	EX_USAGE,
+	EX_CONNECT,
+	EX_IO,
+	EX_MISMATCH,
+	EX_REFUSED,
+	EX_FORMAT,
+	EX_TLS
+};
 
 struct rec {
 	unsigned nb;
@@ -49,6 +62,9 @@ static struct {
 	uint64_t ckpt_every;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
+	int transport;
+	const char *key_file, *pins[SV_MAX_N];
+	unsigned npins;
 	uint8_t uuid[16];
 	struct rec *rec;
 	size_t share_size;
@@ -56,6 +72,8 @@ static struct {
 	_Atomic int done[SV_MAX_N];
 	_Atomic int abort; /* a peer was refused: everyone stops */
 	time_t deadline;
+	const char *image; /* image mode: compare with this file */
+	uint64_t min_seq;  /* image mode: the common seq must reach this */
 } g = {.k = 2,
        .n = 3,
        .bs = 512,
@@ -188,7 +206,13 @@ static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
 			       .connect_timeout_ms = g.op_timeout_ms,
 			       .rate = g.rate,
 			       .backoff_min_ms = 100,
-			       .backoff_max_ms = 2000};
+			       .backoff_max_ms = 2000,
+			       .transport = g.transport,
+			       .tls_key_file = g.key_file};
+
+	/* the i-th --pin is peer i's; the last one serves the rest */
+	if (g.npins)
+		cfg.tls_pin = g.pins[i < g.npins ? i : g.npins - 1];
 
 	return peer_new(p, &cfg, st);
 }
@@ -214,6 +238,10 @@ static int connect_loop(unsigned i, struct peer *p)
 		if (st.code == SV_E_REFUSED) {
 			atomic_store(&g.abort, 1);
 			return EX_REFUSED;
+		}
+		if (st.code == SV_E_TLS) {
+			atomic_store(&g.abort, 1);
+			return EX_TLS;
 		}
 	}
 	return EX_CONNECT;
@@ -377,7 +405,7 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 {
 	struct sv_status st = {0};
 	struct sv_read_io io;
-	struct sv_expect exp = {index >= 0 ? g.uuid : NULL, index};
+	struct sv_expect exp = {index >= 0 && !g.image ? g.uuid : NULL, index};
 	int rc;
 
 	if (peer_cfg_new(i, &v->p, &st)) {
@@ -428,7 +456,13 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 		printf("subset %#x: %s\n", mask, st.msg);
 		return EX_MISMATCH;
 	}
-	if (S != g.records) {
+	if (g.image && S < g.min_seq) {
+		printf("subset %#x: newest common seq %" PRIu64
+		       ", expected at least %" PRIu64 "\n",
+		       mask, S, g.min_seq);
+		return EX_MISMATCH;
+	}
+	if (!g.image && S != g.records) {
 		printf("subset %#x: newest common seq %" PRIu64
 		       ", expected %" PRIu64 "\n",
 		       mask, S, g.records);
@@ -509,6 +543,67 @@ out:
 	return rc;
 }
 
+/* Image mode: the volume is a file, geometry from the share volumes. */
+static int do_image(void)
+{
+	struct vpeer v[SV_MAX_N] = {{0}};
+	struct xs_ctx *ctx = NULL;
+	uint8_t *vol = NULL;
+	unsigned i, mask;
+	int rc = EX_OK, r;
+	FILE *f;
+
+	for (i = 0; i < g.n && !rc; i++)
+		rc = open_reader(i, &v[i], (int)i);
+	if (rc)
+		goto out;
+	for (i = 1; i < g.n; i++)
+		if (memcmp(sv_reader_info(v[i].r)->uuid,
+			   sv_reader_info(v[0].r)->uuid, 16)) {
+			printf("peer %u holds a share of another volume\n", i);
+			rc = EX_FORMAT;
+			goto out;
+		}
+	g.bs = sv_reader_info(v[0].r)->block_size;
+	g.nblocks = sv_reader_info(v[0].r)->nblocks;
+	if (sv_reader_info(v[0].r)->k != g.k) {
+		printf("share volumes say k=%u\n", sv_reader_info(v[0].r)->k);
+		rc = EX_MISMATCH;
+		goto out;
+	}
+	vol = calloc(g.nblocks, g.bs);
+	f = fopen(g.image, "rb");
+	if (!vol || !f || fread(vol, g.bs, g.nblocks, f) != g.nblocks) {
+		printf("cannot read %" PRIu64 " blocks of %u from %s\n",
+		       g.nblocks, g.bs, g.image);
+		if (f)
+			fclose(f);
+		rc = EX_IO;
+		goto out;
+	}
+	fclose(f);
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
+		rc = EX_IO;
+		goto out;
+	}
+	g.share_size = xs_share_size(g.n, g.bs);
+	for (mask = 0; mask < (1u << g.n); mask++) {
+		if ((unsigned)__builtin_popcount(mask) != g.k)
+			continue;
+		r = check_subset(v, mask, vol, ctx);
+		if (r > rc)
+			rc = r;
+	}
+	xs_ctx_free(ctx);
+out:
+	for (i = 0; i < g.n; i++) {
+		sv_reader_free(v[i].r);
+		peer_free(v[i].p);
+	}
+	free(vol);
+	return rc;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -526,6 +621,14 @@ static void usage(void)
 		"  --timeout S          overall (90)\n"
 		"  --index I            info: expected share index\n"
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
+		"  --image FILE         image: the volume to compare with\n"
+		"  --min-seq S          image: the common seq must be >= S\n"
+		"  --transport T        plain (default), ipsec or tls\n"
+		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
+		"  --pin HEX            tls: the server key's pin "
+		"(repeatable:\n"
+		"                       the i-th is peer i's, the last serves\n"
+		"                       the rest)\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -545,6 +648,11 @@ int main(int argc, char **argv)
 					     {"peer", 1, NULL, 'p'},
 					     {"index", 1, NULL, 'i'},
 					     {"checkpoint-every", 1, NULL, 'c'},
+					     {"image", 1, NULL, 'I'},
+					     {"min-seq", 1, NULL, 'M'},
+					     {"transport", 1, NULL, 'T'},
+					     {"key", 1, NULL, 'K'},
+					     {"pin", 1, NULL, 'P'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -594,8 +702,31 @@ int main(int argc, char **argv)
 		case 'i':
 			g.index = atoi(optarg);
 			break;
+		case 'I':
+			g.image = optarg;
+			break;
+		case 'M':
+			g.min_seq = strtoull(optarg, NULL, 0);
+			break;
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			g.transport = peer_transport_parse(optarg);
+			if (g.transport < 0) {
+				usage();
+				return EX_USAGE;
+			}
+			break;
+		case 'K':
+			g.key_file = optarg;
+			break;
+		case 'P':
+			if (g.npins == SV_MAX_N) {
+				usage();
+				return EX_USAGE;
+			}
+			g.pins[g.npins++] = optarg;
 			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
@@ -629,6 +760,8 @@ int main(int argc, char **argv)
 		peer_free(v.p);
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
 		rc = do_write();
+	} else if (!strcmp(cmd, "image") && g.image && g.npeers == g.n) {
+		rc = do_image();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
 	} else {
