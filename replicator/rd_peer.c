@@ -356,6 +356,7 @@ static int open_writer(struct rd_pctx *c)
 	cfg.zeroed = false;
 	cfg.op_timeout_ms = rd_opts.op_timeout_ms * 2;
 	c->key_blob_done = false;
+	atomic_store(&c->p->blob_gen, 0); /* a new volume gets the table */
 	return sv_writer_open(&c->w, peer_dev(c->pr), &cfg, &c->st);
 }
 
