@@ -123,6 +123,22 @@ static void drop_engine(unsigned i)
 	m.eng[i] = m.eng[--m.neng];
 }
 
+/* Once per LUN and message: a LUN that cannot start is retried at every
+ * poll, its log line is not. */
+static bool warned_before(const char *name, const char *err)
+{
+	static char seen[64][320];
+	static unsigned next;
+	char key[320];
+
+	snprintf(key, sizeof(key), "%.120s\t%.190s", name, err);
+	for (unsigned i = 0; i < 64; i++)
+		if (!strcmp(seen[i], key))
+			return true;
+	snprintf(seen[next++ % 64], sizeof(seen[0]), "%s", key);
+	return false;
+}
+
 /* Starts, updates and stops engines to match tgtxd's configuration. */
 static void reconcile(void)
 {
@@ -159,7 +175,7 @@ static void reconcile(void)
 		if (m.neng == sizeof(m.eng) / sizeof(m.eng[0]))
 			break;
 		ret = rd_engine_start(&c.luns[j], &e, err, sizeof(err));
-		if (ret)
+		if (ret && !warned_before(c.luns[j].name, err))
 			log_warn("%s: not replicated yet: %s", c.luns[j].name,
 				 err);
 		else {

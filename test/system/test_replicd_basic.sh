@@ -153,4 +153,5 @@ pass "every pair's key-share blobs give back the volume key"
 [ "$(grep -c 'location table blob of [1-9]' "$out")" -eq 3 ] ||
 	fail "a peer has no location table blob"
 pass "every peer holds the signed location table blob"
+grep -E "filling|fill done|resync|error|warn" "$RDLOG" | head -20 || true
 check_san_log "$RDLOG" || fail "sanitizer report in $RDLOG"
