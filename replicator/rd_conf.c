@@ -90,7 +90,7 @@ static int set_transport(struct rd_peer_conf *p, const char *v)
 	else if (!strcmp(v, "ipsec"))
 		p->transport = RD_TRANSPORT_IPSEC;
 	else if (!strcmp(v, "plain"))
-		p->transport = RD_TRANSPORT_TLS;
+		p->transport = RD_TRANSPORT_PLAIN;
 	else
 		return -EINVAL;
 	return 0;

@@ -75,6 +75,8 @@ static void test_options(void **state)
 		"00112233445566778899aabbccddeeff00112233445566778899aabbccddee"
 		"ff"
 		" rate=10M retain=2h\n"
+		"\t\tshare-peer 2 iscsi://h/iqn.2026-11.org.p:2/1 "
+		"transport=plain\n"
 		"\t</backing-store>\n"
 		"</target>\n";
 	struct rd_conf c;
@@ -89,6 +91,7 @@ static void test_options(void **state)
 	assert_non_null(c.luns[0].peers[1].pin);
 	assert_int_equal(c.luns[0].peers[1].rate, 10ULL << 20);
 	assert_int_equal(c.luns[0].peers[1].retain, 7200);
+	assert_int_equal(c.luns[0].peers[2].transport, RD_TRANSPORT_PLAIN);
 	other = c.luns[0].peers[1];
 	assert_true(rd_peer_conf_equal(&c.luns[0].peers[1], &other));
 	other.rate = 1;
