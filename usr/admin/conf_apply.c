@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/share_peer.h"
 #include "core/strbuf.h"
 #include "mgmt/mgmt_client.h"
 #include "mgmt/mgmt_proto.h"
@@ -254,6 +255,62 @@ static const char *const lu_keys_in_order[] = {
 	NULL,
 };
 
+/*
+ * Brings share peer i of a LUN from have (NULL: none) to want (NULL: none)
+ * with one update request, so a peer never runs with half its options.
+ */
+static void peer_sync(struct apply *a, int tid, long lun, unsigned i,
+		      const struct conf_peer *want,
+		      const struct conf_peer *have)
+{
+	struct strbuf params = STRBUF_INIT;
+	struct cmd c;
+	int o;
+
+	if (!want || !want->url) {
+		if (have && have->url)
+			strbuf_addf(&params, "share-peer.%u=", i);
+	} else {
+		bool url_changed = !have || !same_str(want->url, have->url);
+
+		if (url_changed)
+			strbuf_addf(&params, "share-peer.%u=%s", i, want->url);
+		for (o = SP_TRANSPORT; o < SP_NOPTS; o++) {
+			const char *w = conf_peer_opt(want, o);
+			const char *h = have ? conf_peer_opt(have, o) : NULL;
+
+			/* a new URL keeps the old options: restate them */
+			if (same_str(w, h) && !(url_changed && w))
+				continue;
+			strbuf_addf(&params, "%sshare-peer.%u.%s=%s",
+				    params.len ? "," : "", i,
+				    share_peer_opt_names[o], w ? w : "");
+		}
+	}
+	if (params.len && !params.oom) {
+		cmd_init(&c, "update", "logicalunit");
+		cmd_argi(&c, "tid", tid);
+		cmd_argi(&c, "lun", lun);
+		cmd_arg(&c, "params", strbuf_str(&params));
+		cmd_run(a, &c);
+	}
+	strbuf_free(&params);
+}
+
+static void peers_sync(struct apply *a, int tid, const struct conf_lun *l,
+		       const struct conf_lun *hl)
+{
+	unsigned i;
+
+	for (i = 0; i < CONF_PEERS_MAX; i++) {
+		/* -e never removes: a peer the file lacks stays */
+		if (!l->peers[i].url && a->mode != APPLY_UPDATE)
+			continue;
+		peer_sync(a, tid, l->lun, i, &l->peers[i],
+			  hl ? &hl->peers[i] : NULL);
+	}
+}
+
 static void lun_create(struct apply *a, const struct conf_target *t, int tid,
 		       const struct conf_lun *l)
 {
@@ -284,7 +341,8 @@ static void lun_create(struct apply *a, const struct conf_target *t, int tid,
 	}
 	if (params[0])
 		cmd_arg(&c, "params", params);
-	cmd_run(a, &c);
+	if (!cmd_run(a, &c) || a->o->pretend)
+		peers_sync(a, tid, l, NULL);
 }
 
 static void lun_delete(struct apply *a, int tid, long lun)
@@ -325,6 +383,7 @@ static void lun_update(struct apply *a, const struct conf_target *t,
 		cmd_arg(&c, "params", kv);
 		cmd_run(a, &c);
 	}
+	peers_sync(a, tid, l, hl);
 }
 
 static void sync_luns(struct apply *a, const struct conf_target *t,
