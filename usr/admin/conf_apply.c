@@ -94,7 +94,43 @@ static void print_word(struct strbuf *sb, const char *w)
 	strbuf_add(sb, "'", 1);
 }
 
-static void cmd_text(const struct cmd *c, struct strbuf *sb)
+/* params with every share-peer URL masked (share_peer_mask_url) */
+static void mask_params(const char *params, struct strbuf *out)
+{
+	char masked[SHARE_PEER_URL_MAX + 64];
+	const char *p = params;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), k = strcspn(p, "=");
+		unsigned i;
+		enum share_peer_opt o;
+		char key[40], err[8];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(k < n ? k : n), p);
+		if (k < n &&
+		    !share_peer_key_parse(key, &i, &o, err, sizeof(err)) &&
+		    o == SP_URL) {
+			char url[SHARE_PEER_URL_MAX + 1];
+
+			snprintf(url, sizeof(url), "%.*s", (int)(n - k - 1),
+				 p + k + 1);
+			share_peer_mask_url(url, masked, sizeof(masked));
+			strbuf_addf(out, "%s=%s", key, masked);
+		} else {
+			strbuf_add(out, p, n);
+		}
+		p += n;
+		if (*p)
+			strbuf_add(out, p++, 1);
+	}
+}
+
+/*
+ * The command as a tgtxadm line. Secrets (CHAP passwords, share-peer
+ * URLs) are masked unless it is printed to be run (--pretend): error
+ * and -v lines end up in the journal when the unit runs tgtx-admin.
+ */
+static void cmd_text(const struct cmd *c, struct strbuf *sb, bool secrets)
 {
 	int i;
 
@@ -104,8 +140,18 @@ static void cmd_text(const struct cmd *c, struct strbuf *sb)
 			    !strcmp(c->key[i], "outgoing");
 
 		strbuf_addf(sb, " --%s", c->key[i]);
-		if (!flag) {
-			strbuf_add(sb, " ", 1);
+		if (flag)
+			continue;
+		strbuf_add(sb, " ", 1);
+		if (!secrets && !strcmp(c->key[i], "password")) {
+			strbuf_addf(sb, "***");
+		} else if (!secrets && !strcmp(c->key[i], "params")) {
+			struct strbuf m = STRBUF_INIT;
+
+			mask_params(c->val[i], &m);
+			print_word(sb, strbuf_str(&m));
+			strbuf_free(&m);
+		} else {
 			print_word(sb, c->val[i]);
 		}
 	}
@@ -122,7 +168,7 @@ static int cmd_run(struct apply *a, struct cmd *c)
 		cmd_free(c);
 		return -1;
 	}
-	cmd_text(c, &text);
+	cmd_text(c, &text, a->o->pretend);
 	if (a->o->pretend || a->o->verbose)
 		printf("%s\n", strbuf_str(&text));
 	if (a->o->pretend)
