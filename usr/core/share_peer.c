@@ -318,7 +318,9 @@ void share_peer_mask_url(const char *url, char *out, size_t outlen)
 {
 	const char *scheme = strstr(url, "://");
 	const char *start = scheme ? scheme + 3 : url;
-	const char *end = start + strcspn(start, "/?#");
+	/* the authority ends at the first '/', as check_url reads it: a
+	 * password may hold '?' or '#' */
+	const char *end = start + strcspn(start, "/");
 	const char *at = NULL, *p, *q;
 	size_t used = 0;
 
