@@ -247,6 +247,8 @@ static int check_url(const char *u, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "bad share-peer URL: LUN must be 0..16383 "
 			    "(iscsi://HOST[:PORT]/IQN/LUN)");
+	if (*q && !q[1])
+		return fail(err, errlen, "bad share-peer URL: empty arguments");
 	if (*q)
 		return check_query(q + 1, err, errlen);
 	return 0;
