@@ -141,7 +141,8 @@ pass "TLS to a stock tgtd: 'peer does not speak TLS: declare transport=ipsec or 
 # 6. idle handshakes count against --max-conns 8 (a 9th is refused at
 # once); they and a slowloris client are dropped at the handshake deadline
 exec 7> >($CLIENT idle 127.0.0.1 "$TPORT" 9 >"$D/idle.txt" 2>&1)
-wait_until 60 test "$(wc -l <"$D/idle.txt")" -ge 9 ||
+idle_done() { [ "$(wc -l <"$D/idle.txt")" -ge 9 ]; }
+wait_until 60 idle_done ||
 	fail "idle clients: $(cat "$D/idle.txt")"
 held=$(grep -c held "$D/idle.txt" || true)
 refused=$(grep -c refused "$D/idle.txt" || true)
