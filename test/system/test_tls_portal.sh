@@ -175,21 +175,21 @@ secs=$(sed -n 's/dropped after \([0-9]*\)\..*/\1/p' "$D/slow.txt")
 grep -q "handshake not finished in time" "$TGTXD_LOG" || fail "no deadline log"
 pass "slowloris dropped after ${secs} s (handshake deadline 10 s)"
 
-# 7. a TLS client that asks for 128 MiB of READs and never reads: tgtxd
-# holds what its budget allows (64M; this connection's share 16M) plus the
-# pump's fixed buffers; the iSCSI connection goes at its keepalive
-# deadline (NOP-In every 5 s here, unanswered) and the TLS connection
-# within the 5 s close deadline after it, with a reset the client sees
+# 7. a TLS client that streams up to 1024 READs of 1 MiB and never reads:
+# tgtxd holds what its budget allows (64M; this connection's share 16M)
+# plus the pump's fixed buffers, then stops reading the client; the iSCSI
+# connection goes at its keepalive deadline (NOP-In every 5 s here,
+# unanswered) and the TLS connection within the 5 s close deadline after
+# it, with a reset the client sees
 tgtxadm_ctl --op update --mode target --tid 1 --name nop_interval --value 5
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SRV_PID/status"; }
 factor=1
 nm "$B/tgtxd" 2>/dev/null | grep -q ' __asan_init' && factor=2
 rss0=$(rss)
-$CLIENT stall 127.0.0.1 "$TPORT" "$IQN" "$D/py.crt" "$D/py.key" 128 2048 \
+$CLIENT stall 127.0.0.1 "$TPORT" "$IQN" "$D/py.crt" "$D/py.key" 1024 2048 \
 	>"$D/stall.txt" 2>&1 &
 stall=$!
 track_proc "$stall" 1
-wait_until 60 grep -q sent "$D/stall.txt" || fail "stall client: $(cat "$D/stall.txt")"
 peak=$rss0
 while proc_alive "$stall"; do
 	r=$(rss)
@@ -198,6 +198,7 @@ while proc_alive "$stall"; do
 done
 wait "$stall" || fail "stalled TLS reader not dropped: $(cat "$D/stall.txt")"
 cat "$D/stall.txt"
+grep -q "^sent [0-9]" "$D/stall.txt" || fail "stall client did not log in"
 grow=$(((peak - rss0) / 1024))
 log "RSS $((rss0 / 1024)) MiB, peak +$grow MiB (limit $((48 * factor)))"
 [ "$grow" -le $((48 * factor)) ] ||

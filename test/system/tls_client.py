@@ -11,8 +11,9 @@
       each whether the server closed it ("refused") or holds it ("held");
       keeps them open until stdin closes.
   tls_client.py stall HOST PORT IQN CERT KEY COUNT BLOCKS
-      logs in through TLS with CERT/KEY (PEM, Ed25519), sends COUNT
-      READ(10) of BLOCKS blocks of LUN 1 ("sent") and never reads a byte;
+      logs in through TLS with CERT/KEY (PEM, Ed25519), sends up to COUNT
+      READ(10) of BLOCKS blocks of LUN 1 until the target stops taking
+      them ("sent N"), never reads a byte;
       prints "dropped after N.N s" once the target hangs up (exit 0), exit
       1 if it has not after 180 s.
 """
@@ -86,15 +87,25 @@ def stall(host, port, iqn, cert, key, count, blocks):
     c.hd = c.dd = False
     c.itt, c.cmdsn, c.statsn, c.tsih = 1, 0, 0, 0
     c.login(iqn)
-    for _ in range(count):
-        c.itt += 1
-        hdr = bytes([0x01, 0xC0, 0, 0, 0, 0, 0, 0]) + \
-            iscsi_raw.lun_field(1) + \
-            struct.pack(">IIII", c.itt, blocks * 512, c.cmdsn, c.statsn) + \
-            iscsi_raw.rw10(0x28, 0, blocks).ljust(16, b"\0")
-        c.cmdsn += 1
-        c.send(hdr)
-    print("sent", flush=True)
+    # as many as the target takes: one that stops reading us blocks the
+    # sends (5 s without progress ends them), one that buffers without
+    # bound takes them all
+    c.s.settimeout(5)
+    sent = 0
+    try:
+        for _ in range(count):
+            c.itt += 1
+            hdr = bytes([0x01, 0xC0, 0, 0, 0, 0, 0, 0]) + \
+                iscsi_raw.lun_field(1) + \
+                struct.pack(">IIII", c.itt, blocks * 512, c.cmdsn,
+                            c.statsn) + \
+                iscsi_raw.rw10(0x28, 0, blocks).ljust(16, b"\0")
+            c.cmdsn += 1
+            c.send(hdr)
+            sent += 1
+    except (socket.timeout, TimeoutError, ssl.SSLError, OSError):
+        pass
+    print("sent %d" % sent, flush=True)
     t0 = time.time()
     p = select.poll()
     p.register(c.s.fileno(), select.POLLRDHUP)
