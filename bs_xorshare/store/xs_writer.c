@@ -103,9 +103,12 @@ static void throttle(struct xs_dev *xd)
 		us = xs_throttle_delay_us(st.used_bytes, st.log_size,
 					  xd->throttle_pct);
 	}
-	pthread_mutex_lock(&xd->mu);
-	xd->throttle_us = us;
-	pthread_mutex_unlock(&xd->mu);
+	if (us != xd->throttle_us_w) { /* the lock only on a change */
+		xd->throttle_us_w = us;
+		pthread_mutex_lock(&xd->mu);
+		xd->throttle_us = us;
+		pthread_mutex_unlock(&xd->mu);
+	}
 	if (!us)
 		return;
 	if (!xd->last_throttle_alert_ms ||
