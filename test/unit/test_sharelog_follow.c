@@ -255,6 +255,64 @@ static void test_follow_reused_under_reader(void **state)
 	}
 }
 
+/*
+ * tgtxd restarts after a crash: a torn tail is cut and its seqs are handed
+ * out again, with other sizes. The reader must drop its old view (new run
+ * id), not go on scanning from where the old records ended.
+ */
+static void test_follow_store_restart(void **state)
+{
+	struct fx *f = *state;
+	struct sharelog_stats st;
+	char path[160], err[256];
+	uint64_t seq, gen, last;
+	uint8_t b = 0x55;
+	int fd;
+
+	for (int i = 0; i < 3; i++)
+		append(f, (uint64_t)i);
+	open_reader(f);
+	assert_int_equal(read_all(f->r, 1, NULL), 3);
+	/* record 3 (first of segment 2) never reached the disk whole */
+	sharelog_close(f->w);
+	f->w = NULL;
+	snprintf(path, sizeof(path), "%s/seg-%016x.sl", f->dir, 2);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &b, 1, SL_SEG_HDR_SIZE + 100), 1);
+	close(fd);
+	if (sharelog_open(&f->w, &f->cfg, err, sizeof(err)))
+		fail_msg("reopen writer: %s", err);
+	assert_int_equal(sharelog_last_seq(f->w), 2);
+	/* seq 3 again, one block this time, then seq 4 */
+	memset(f->rec, 0x77, sizeof(f->rec));
+	assert_int_equal(sharelog_gen_take(f->w, 1, &gen), 0);
+	assert_int_equal(
+		sharelog_append(f->w, SL_REC_WRITE, 40, 1, gen, f->rec, &seq),
+		0);
+	assert_int_equal(seq, 3);
+	append(f, 41);
+	assert_int_equal(sharelog_sync(f->w), 0);
+	assert_int_equal(sharelog_publish_progress(f->w, true), 0);
+	assert_int_equal(sharelog_refresh(f->r), 0);
+	sharelog_get_stats(f->r, &st);
+	assert_int_equal(st.last_seq, 4);
+	assert_int_equal(read_all(f->r, 1, &last), 4);
+	assert_int_equal(last, 4);
+	{
+		struct sl_iter *it;
+		const void *rec;
+		struct sl_rec_hdr h;
+
+		assert_int_equal(sharelog_iter_open(f->r, 3, &it), 0);
+		assert_int_equal(sharelog_iter_next(it, &rec), 1);
+		sl_record_decode(rec, &h);
+		assert_int_equal(h.lba, 40); /* the new record 3 */
+		assert_int_equal(h.nblocks, 1);
+		sharelog_iter_close(it);
+	}
+}
+
 static void test_state_drop_epoch_seen(void **state)
 {
 	struct fx *f = *state;
@@ -684,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_follow_rotation_reclaim,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_reused_under_reader,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_store_restart,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_drop_epoch_seen,
 						setup, teardown),
