@@ -124,13 +124,14 @@ int kit_peers_from_conf(struct kit *k, const struct rd_conf *c,
 							timeout_ms, kp->pub,
 							why, sizeof(why));
 				if (ret) {
-					snprintf(err, errlen,
-						 "LUN %s share %u: cannot learn "
-						 "the key of pin %.16s... from "
-						 "%s (%s); give it with --peer "
-						 "PUBHEX,ADDR,URL",
-						 lc->name, i, pc->pin, host,
-						 why);
+					snprintf(
+						err, errlen,
+						"LUN %s share %u: cannot learn "
+						"the key of pin %.16s... from "
+						"%s (%s); give it with --peer "
+						"PUBHEX,ADDR,URL",
+						lc->name, i, pc->pin, host,
+						why);
 					break;
 				}
 			}
