@@ -87,6 +87,19 @@ if ! wait_until 90 all_in_sync 1; then
 	fail "the peers did not become in-sync after the fill"
 fi
 pass "3 peers filled from the local volume and in-sync"
+# tgtxd's show reads the status files the replicator writes every second
+show_in_sync() {
+	tgtxadm_ctl --op show --mode target >"$TGTX_TEST_DIR/show.txt" &&
+		[ "$(grep -Ec 'Peer [0-2]: state=in-sync .*transport=plain' \
+			"$TGTX_TEST_DIR/show.txt")" -eq 3 ]
+}
+CTL=$CTL_main
+wait_until 10 show_in_sync || {
+	cat "$TGTX_TEST_DIR/show.txt"
+	fail "show does not say in-sync (transport=plain) for 3 peers"
+}
+grep -E 'Peer [0-2]:' "$TGTX_TEST_DIR/show.txt"
+pass "show: Peer 0..2 state=in-sync transport=plain"
 
 # writes while it runs: a few overwrites and a minute amount of load
 expect_rc 0 "overwrite 64 blocks at LBA 5100 while replicating" \
@@ -127,10 +140,18 @@ pass "SIGTERM: clean stop"
 out=$TGTX_TEST_DIR/image.txt
 rc=0
 "$SV" image --image "$VOL" --min-seq "$last" --k 2 --n 3 \
+	--volume-key "$LOGDIR/key" \
 	--peer "$URL0" --peer "$URL1" --peer "$URL2" >"$out" 2>&1 || rc=$?
 cat "$out"
 [ "$rc" -eq 0 ] || fail "rebuild from the peers: exit $rc"
 [ "$(grep -c 'blocks identical' "$out")" -eq 3 ] ||
 	fail "not all 3 pairs rebuilt the volume"
 pass "every pair of peers rebuilds exactly the primary's volume"
+[ "$(grep -c 'key blobs give back the volume key' "$out")" -eq 3 ] ||
+	fail "the key-share blobs of some pair do not give the volume key back"
+pass "every pair's key-share blobs give back the volume key"
+[ "$(grep -c 'location table blob of [1-9]' "$out")" -eq 3 ] ||
+	fail "a peer has no location table blob"
+pass "every peer holds the signed location table blob"
+grep -E "filling|fill done|resync|error|warn" "$RDLOG" | head -20 || true
 check_san_log "$RDLOG" || fail "sanitizer report in $RDLOG"
