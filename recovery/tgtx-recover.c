@@ -461,8 +461,8 @@ int main(int argc, char **argv)
 		{"passphrase-file", 1, 0, 'P'},
 		{"kdf-log2n", 1, 0, 'N'},
 		{"from", 1, 0, 'f'},
-		{"state-dir", 1, 0, 'D'},
-		{"control-socket", 1, 0, 'C'},
+		{"state-dir", 1, 0, 'd'},
+		{"control-socket", 1, 0, 'c'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -518,10 +518,10 @@ int main(int argc, char **argv)
 		case 'f':
 			o.from = optarg;
 			break;
-		case 'D':
+		case 'd':
 			o.state_dir = optarg;
 			break;
-		case 'C':
+		case 'c':
 			o.ctl_sock = optarg;
 			break;
 		case 'h':
