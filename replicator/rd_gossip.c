@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "gossip/gfile.h"
-#include "gossip/gossip_node.h"
-#include "gossip/gossip_tls.h"
-#include "gossip/nodekey.h"
-#include "gossip/slt.h"
+#include "replicator/gossip/gfile.h"
+#include "replicator/gossip/gossip_node.h"
+#include "replicator/gossip/gossip_tls.h"
+#include "replicator/gossip/nodekey.h"
+#include "replicator/gossip/slt.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
