@@ -436,6 +436,12 @@ static int setup(struct rd_pctx *c)
 
 	c->share_size = xs_share_size(c->e->n, c->e->block_size);
 	transport(c, &cfg);
+	if (cfg.transport == PEER_TRANSPORT_TLS && !cfg.tls_pin) {
+		/* the status file keeps 63 bytes: the advice comes first */
+		rd_peer_set_error(c->p, "tls needs pin=; else declare "
+					"transport=ipsec or plain");
+		return -EINVAL;
+	}
 	ret = xs_ctx_new(&c->xs, c->e->k, c->e->n, c->e->block_size,
 			 c->e->sha256 ? XS_F_CHECK_SHA256 : 0);
 	if (!ret)
