@@ -55,6 +55,27 @@ int peer_backoff_delay(int min_ms, int max_ms, unsigned fails, uint32_t r)
 	return (int)(d / 2 + (d / 2) * (r % 1000) / 1000);
 }
 
+/*
+ * Mutual CHAP travels as libiscsi's ?target_password=P argument: its value
+ * becomes *** in place. The result is never longer than the input, so it
+ * fits the caller's buffer (a value of 1-3 characters keeps its length).
+ */
+static void redact_arg(char *s, const char *key)
+{
+	char *v = strstr(s, key), *end;
+
+	if (!v)
+		return;
+	v += strlen(key);
+	end = v + strcspn(v, "&#");
+	if (end - v <= 3) {
+		memset(v, '*', (size_t)(end - v));
+		return;
+	}
+	memcpy(v, "***", 3);
+	memmove(v + 3, end, strlen(end) + 1);
+}
+
 void peer_redact_url(const char *url, char *out, size_t cap)
 {
 	const char *auth = strstr(url, "://");
@@ -71,8 +92,9 @@ void peer_redact_url(const char *url, char *out, size_t cap)
 	pct = at ? memchr(auth, '%', (size_t)(at - auth)) : NULL;
 	if (!pct) {
 		snprintf(out, cap, "%s", url);
-		return;
+	} else {
+		n = (size_t)(pct - url);
+		snprintf(out, cap, "%.*s%%***%s", (int)n, url, at);
 	}
-	n = (size_t)(pct - url);
-	snprintf(out, cap, "%.*s%%***%s", (int)n, url, at);
+	redact_arg(out, "target_password=");
 }

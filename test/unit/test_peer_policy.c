@@ -78,6 +78,14 @@ static void test_redact(void **state)
 	assert_string_equal(b, "iscsi://127.0.0.1:3260/iqn.x:y/1");
 	peer_redact_url("iscsi://bob@127.0.0.1/iqn.x:y%41/1", b, sizeof(b));
 	assert_string_equal(b, "iscsi://bob@127.0.0.1/iqn.x:y%41/1");
+	/* mutual CHAP: libiscsi's target_password argument */
+	peer_redact_url("iscsi://u%p@h/iqn.x:y/1?target_user=t&"
+			"target_password=mutualsecret&header_digest=none",
+			b, sizeof(b));
+	assert_string_equal(b, "iscsi://u%***@h/iqn.x:y/1?target_user=t&"
+			       "target_password=***&header_digest=none");
+	peer_redact_url("iscsi://h/iqn.x:y/1?target_password=ab", b, sizeof(b));
+	assert_string_equal(b, "iscsi://h/iqn.x:y/1?target_password=**");
 }
 
 static void test_url_and_secret(void **state)
