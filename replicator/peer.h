@@ -64,7 +64,8 @@ int peer_new(struct peer **pp, const struct peer_cfg *cfg,
 void peer_free(struct peer *p);
 /* The URL without its password, for messages and logs. */
 const char *peer_name(const struct peer *p);
-/* "plain", "ipsec", "tls"; and back (-EINVAL for anything else). */
+/* "plain", "ipsec", "tls"; and back (NULL: tls, as an unset transport=
+ * in targets.conf; -EINVAL for anything else). */
 const char *peer_transport_name(int transport);
 int peer_transport_parse(const char *s);
 

@@ -63,12 +63,13 @@ const char *peer_transport_name(int transport)
 
 int peer_transport_parse(const char *s)
 {
-	if (!s || !strcmp(s, "plain"))
+	/* unset is tls, as in targets.conf: never clear text by default */
+	if (!s || !strcmp(s, "tls"))
+		return PEER_TRANSPORT_TLS;
+	if (!strcmp(s, "plain"))
 		return PEER_TRANSPORT_PLAIN;
 	if (!strcmp(s, "ipsec"))
 		return PEER_TRANSPORT_IPSEC;
-	if (!strcmp(s, "tls"))
-		return PEER_TRANSPORT_TLS;
 	return -EINVAL;
 }
 

@@ -175,12 +175,14 @@ secs=$(sed -n 's/dropped after \([0-9]*\)\..*/\1/p' "$D/slow.txt")
 grep -q "handshake not finished in time" "$TGTXD_LOG" || fail "no deadline log"
 pass "slowloris dropped after ${secs} s (handshake deadline 10 s)"
 
-# 7. a TLS client that streams up to 1024 READs of 1 MiB and never reads:
-# tgtxd holds what its budget allows (64M; this connection's share 16M)
-# plus the pump's fixed buffers, then stops reading the client; the iSCSI
-# connection goes at its keepalive deadline (NOP-In every 5 s here,
-# unanswered) and the TLS connection within the 5 s close deadline after
-# it, with a reset the client sees
+# 7. a TLS client that sends up to 1024 READs of 1 MiB and never reads:
+# tgtxd's RSS stays within what its budget allows (64M; this connection's
+# share 16M; the iSCSI layer's admission bounds what reaches the pump, so
+# this does not by itself prove the pump's bound, which is its fixed
+# buffers); the iSCSI connection goes at its keepalive deadline (NOP-In
+# every 5 s here, unanswered) and the TLS connection within the 5 s close
+# deadline after it, with a reset the client sees (a plain close leaves
+# our FIN behind unsent bytes the client never reads)
 tgtxadm_ctl --op update --mode target --tid 1 --name nop_interval --value 5
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SRV_PID/status"; }
 factor=1
