@@ -94,7 +94,7 @@ LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
 LAYER_gossip     := replicator/gossip  core
 LAYER_replicator := replicator         core codec xslog gossip xsstore:bs_xorshare.h
-LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
+LAYER_recovery   := recovery           core codec replicator gossip
 LAYER_test       := test/*             *
 
 # System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
@@ -233,11 +233,12 @@ GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim \
 GOSSIP_FUZZ := $(addprefix $(BUILD)/test/fuzz/,fuzz_slt fuzz_gossip fuzz_kit)
 $(BUILD)/tgtx-recover: $(BUILD)/recovery/tgtx-recover.o $(RECOVERY_LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(RECOVERY_LIBS) \
-		-Wl,--end-group $(LDLIBS_ALL)
+		-Wl,--end-group $(call layer_ldlibs,recovery) $(LDLIBS_ALL)
 $(GOSSIP_TOOLS) $(GOSSIP_FUZZ): $(BUILD)/test/%: test/%.c $(RECOVERY_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
-		$(RECOVERY_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+		$(RECOVERY_LIBS) -Wl,--end-group $(call layer_ldlibs,recovery) \
+		$(LDLIBS_ALL)
 .PHONY: gossip-sim-bench install-recover
 all: $(BUILD)/tgtx-recover
 tests: $(BUILD)/tgtx-recover

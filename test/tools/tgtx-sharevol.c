@@ -8,6 +8,7 @@
  *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
+ *   tgtx-sharevol expect [opts] --out FILE   (the volume after --upto)
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
  * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
@@ -46,7 +47,8 @@ static struct {
 	uint32_t bs;
 	uint64_t nblocks, records, upto, seed, journal, rate;
 	int op_timeout_ms, timeout_s, index;
-	uint64_t ckpt_every;
+	uint64_t ckpt_every, ckpt_max;
+	const char *out;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
 	uint8_t uuid[16];
@@ -305,18 +307,26 @@ static void *writer_thread(void *arg)
 				msg(i, "acked %" PRIu64, g.upto);
 				atomic_store(&g.done[i], 1);
 			}
-			if (min_acked() >= last_ckpt + g.ckpt_every ||
-			    (atomic_load(&g.done[i]) &&
-			     min_acked() > last_ckpt)) {
-				ret = sv_writer_checkpoint(w, min_acked(),
-							   now_ns(), &st);
+			uint64_t ck = min_acked();
+
+			/* --checkpoint-max: the journal keeps what follows,
+			 * as retain= would (for restores to an older point) */
+			if (g.ckpt_max && ck > g.ckpt_max)
+				ck = g.ckpt_max;
+			if (ck >= last_ckpt + g.ckpt_every ||
+			    (atomic_load(&g.done[i]) && ck > last_ckpt)) {
+				ret = sv_writer_checkpoint(w, ck, now_ns(),
+							   &st);
 				if (ret)
 					break;
 				last_ckpt = sv_writer_info(w)->ckpt_seq;
 			}
 			if (sv_writer_acked(w, NULL) == sv_writer_last(w))
 				usleep(20000); /* idle: wait for the others */
-			if (last_ckpt == g.upto) {
+			if (last_ckpt == g.upto ||
+			    (g.ckpt_max && last_ckpt >= g.ckpt_max &&
+			     atomic_load(&g.done[i]) &&
+			     min_acked() == g.upto)) {
 				msg(i, "checkpoint %" PRIu64, last_ckpt);
 				rc = EX_OK;
 				goto out;
@@ -526,6 +536,8 @@ static void usage(void)
 		"  --timeout S          overall (90)\n"
 		"  --index I            info: expected share index\n"
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
+		"  --checkpoint-max C   write: never checkpoint past seq C\n"
+		"  --out FILE           expect: where the volume goes\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -545,6 +557,8 @@ int main(int argc, char **argv)
 					     {"peer", 1, NULL, 'p'},
 					     {"index", 1, NULL, 'i'},
 					     {"checkpoint-every", 1, NULL, 'c'},
+					     {"checkpoint-max", 1, NULL, 'C'},
+					     {"out", 1, NULL, 'O'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -597,6 +611,12 @@ int main(int argc, char **argv)
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
 			break;
+		case 'C':
+			g.ckpt_max = strtoull(optarg, NULL, 0);
+			break;
+		case 'O':
+			g.out = optarg;
+			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
 				usage();
@@ -627,6 +647,16 @@ int main(int argc, char **argv)
 		rc = open_reader(0, &v, g.index);
 		sv_reader_free(v.r);
 		peer_free(v.p);
+	} else if (!strcmp(cmd, "expect") && g.out) {
+		uint8_t *vol = malloc(g.nblocks * g.bs);
+		FILE *f = fopen(g.out, "w");
+
+		expected(g.upto, vol);
+		rc = f && fwrite(vol, g.bs, g.nblocks, f) == g.nblocks ? EX_OK
+								       : EX_IO;
+		if (f && fclose(f))
+			rc = EX_IO;
+		free(vol);
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
 		rc = do_write();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
