@@ -79,11 +79,11 @@ static void indexes(struct rc_set *s, uint32_t m, char *out, size_t len)
 	size_t l = 0;
 
 	out[0] = 0;
-	for (unsigned i = 0; i < s->count; i++)
-		if (m & (1u << i))
-			l += (size_t)snprintf(out + l, len - l, "%s%u",
-					      l ? "," : "",
-					      s->src[i].info->index);
+	for (unsigned x = 0; x < SV_MAX_N; x++)
+		for (unsigned i = 0; i < s->count; i++)
+			if ((m & (1u << i)) && s->src[i].info->index == x)
+				l += (size_t)snprintf(out + l, len - l, "%s%u",
+						      l ? "," : "", x);
 }
 
 /* Seconds the k chosen peers need: each sends a data area's worth. */

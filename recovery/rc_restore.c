@@ -97,7 +97,7 @@ struct worker {
 
 /* Source i's part of a chunk whose read completed (no lock: only this
  * thread writes source i's buffers until it sets the done bit). */
-static void decode_chunk(struct pipe *pp, unsigned i, struct flight *f)
+static int decode_chunk(struct pipe *pp, unsigned i, struct flight *f)
 {
 	struct rc_src *src = &pp->s->src[i];
 	const struct sv_info *in = src->info;
@@ -115,6 +115,12 @@ static void decode_chunk(struct pipe *pp, unsigned i, struct flight *f)
 			(uint8_t *)f->raw + (size_t)b * in->slot_size,
 			ch->share[i] + (size_t)b * pp->share_size, &kind, &gen,
 			&st);
+		if (ret && (st.code == SV_E_IO || st.code == SV_E_TIMEOUT)) {
+			/* the link, not the share: a read failure */
+			snprintf(ch->err[i], sizeof(ch->err[i]), "%.190s",
+				 st.msg);
+			return ret;
+		}
 		if (ret) {
 			if (!ch->errblk[i]++) {
 				ch->errlba[i] = ch->first + b;
@@ -128,6 +134,7 @@ static void decode_chunk(struct pipe *pp, unsigned i, struct flight *f)
 		ch->kind[i][b] = (uint8_t)kind;
 		ch->gen[i][b] = gen;
 	}
+	return 0;
 }
 
 /* Marks source i down: every chunk still waiting for it is failed. */
@@ -243,8 +250,9 @@ static void *worker_main(void *arg)
 					 f->ch->first + f->ch->nb - 1,
 					 strerror(-f->err));
 				broken = true;
-			} else {
-				decode_chunk(pp, i, f);
+			} else if (decode_chunk(pp, i, f)) {
+				fail = bit;
+				broken = true;
 			}
 			pthread_mutex_lock(&pp->mu);
 			f->ch->done |= bit;
@@ -312,7 +320,9 @@ struct combiner {
 	uint32_t blame; /* sources wrong in this chunk */
 	uint64_t blame_lba[SV_MAX_N];
 	char blame_why[SV_MAX_N][220];
-	uint32_t used; /* sources whose shares were used */
+	uint32_t used; /* sources that rebuilt a block a bad share was in */
+	uint32_t last; /* sources that rebuilt the last block */
+	uint32_t all;  /* sources that rebuilt any block of the chunk */
 };
 
 static void blame(struct combiner *cb, unsigned j, uint64_t lba,
@@ -357,7 +367,7 @@ static int combine_class(struct combiner *cb, struct chunk *ch, unsigned b,
 					      "its share does not combine with "
 					      "the others' (codec check "
 					      "failed)");
-			cb->used |= set;
+			cb->last = set;
 			return 0;
 		}
 		tried_bad |= set;
@@ -422,7 +432,7 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 		ok = true;
 		for (unsigned x = 0; x < zc; x++)
 			decided |= 1u << zero[x];
-		cb->used |= decided;
+		cb->last = decided;
 	}
 	if (!ok)
 		return 0;
@@ -439,7 +449,9 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 			blame(cb, j, lba,
 			      "its share disagrees with the others "
 			      "(generation or zero block)");
+		cb->used |= cb->last;
 	}
+	cb->all |= cb->last;
 	return 1;
 }
 
@@ -460,18 +472,26 @@ static int spare_for(struct pipe *pp, struct chunk *ch)
 	return best;
 }
 
+static void list_shares(const struct rc_set *s, uint32_t m, char *out,
+			size_t len)
+{
+	size_t l = 0;
+
+	out[0] = 0;
+	for (unsigned x = 0; x < SV_MAX_N; x++)
+		for (unsigned j = 0; j < s->count; j++)
+			if ((m & (1u << j)) && s->src[j].info->index == x)
+				l += (size_t)snprintf(out + l, len - l, "%s%u",
+						      l ? "," : "", x);
+}
+
 static void report(struct combiner *cb, struct chunk *ch)
 {
 	struct rc_set *s = cb->pp->s;
-	char name[600], used[80];
-	size_t ul = 0;
+	char name[600], used[80], all[80];
 
-	used[0] = 0;
-	for (unsigned j = 0; j < s->count; j++)
-		if (cb->used & (1u << j))
-			ul += (size_t)snprintf(used + ul, sizeof(used) - ul,
-					       "%s%u", ul ? "," : "",
-					       s->src[j].info->index);
+	list_shares(s, cb->used, used, sizeof(used));
+	list_shares(s, cb->all, all, sizeof(all));
 	for (unsigned j = 0; j < s->count; j++) {
 		uint32_t bit = 1u << j;
 		struct rc_src *src = &s->src[j];
@@ -483,7 +503,7 @@ static void report(struct combiner *cb, struct chunk *ch)
 				"tgtx-recover: %s: blocks %" PRIu64 "..%" PRIu64
 				": %s; rebuilt from shares %s\n",
 				rc_src_name(src, name, sizeof(name)), ch->first,
-				ch->first + ch->nb - 1, ch->err[j], used);
+				ch->first + ch->nb - 1, ch->err[j], all);
 		else
 			fprintf(stderr,
 				"tgtx-recover: BAD SHARE: %s: block %" PRIu64
@@ -621,7 +641,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		}
 		pthread_cond_broadcast(&pp.cv);
 		ch = ring_at(&pp, c);
-		cb.blame = cb.used = 0;
+		cb.blame = cb.used = cb.all = 0;
 		for (;;) {
 			unsigned b, unresolved = 0;
 			uint64_t first_bad = 0;
@@ -654,7 +674,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 				goto stop;
 			}
 			ch->want |= 1u << sp;
-			cb.blame = cb.used = 0;
+			cb.blame = cb.used = cb.all = 0;
 			pthread_cond_broadcast(&pp.cv);
 		}
 		pthread_mutex_unlock(&pp.mu);

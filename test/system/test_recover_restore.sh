@@ -98,3 +98,79 @@ rc=0
 cat "$out"
 [ "$rc" -eq 4 ] || fail "--before past the journal: exit $rc, expected 4"
 pass "--before restores seq 700 (writes 701..900 undone); past the journal: exit 4"
+
+# 4. share 1's slots overwritten (256 KiB of its data area, which starts
+# at 5 MiB: 1 MiB header + 4 MiB journal): named, restore still right
+dd if=/dev/urandom of="$D/b.img" bs=64K seek=$(((5 << 20) / 65536 + 16)) \
+	count=4 conv=notrunc status=none
+rc=0
+"$RC" restore --share "$URL1" --share "$URL0" --share "$URL2" --in-order \
+	--to "$D/r3.img" >"$out" 2>&1 || rc=$?
+cat "$out"
+[ "$rc" -eq 0 ] || fail "restore with a corrupt share: exit $rc"
+cmp "$D/r3.img" "$D/vol900.img" || fail "corrupt share: volume differs"
+grep -q "BAD SHARE: share 1 (iscsi://127.0.0.1:[0-9]*/$IQN:b/1): block" \
+	"$out" || fail "the corrupt share 1 is not named"
+grep "BAD SHARE" "$out" | grep -qv "share 1 " && fail "a good share named"
+grep -q "rebuilt from shares 0,2" "$out" || fail "no other k-subset named"
+pass "share 1 with overwritten slots: named (BAD SHARE), rebuilt from shares 0,2, volume right"
+
+# 5. a restore killed mid-way continues when the same command is rerun;
+# a different point refuses to mix into it
+RESTORE=("$RC" restore "${SHARES[@]}" --to "$D/r4.img" --progress plain)
+"${RESTORE[@]}" --rate 300000 >"$out" 2>&1 &
+rpid=$!
+track_proc "$rpid" 1
+wait_until 60 grep -q "restore: [1-9][0-9]*\.[0-9]%" "$out" ||
+	{ cat "$out"; fail "restore made no progress"; }
+sleep 1
+kill -9 "$rpid"
+wait "$rpid" 2>/dev/null || true
+cat "$out"
+[ -s "$D/r4.img.tgtx-recover" ] || fail "no progress file"
+rc=0
+"$RC" restore "${SHARES[@]}" --to "$D/r4.img" --before @0.0010007005 \
+	>"$out" 2>&1 || rc=$?
+cat "$out"
+[ "$rc" -eq 3 ] || fail "another point into the same target: exit $rc, expected 3"
+grep -q "refusing to mix" "$out" || fail "no refusal message"
+rc=0
+"${RESTORE[@]}" >"$out" 2>&1 || rc=$?
+cat "$out"
+[ "$rc" -eq 0 ] || fail "resumed restore: exit $rc"
+grep -Eq "^continuing an interrupted restore at block [1-9][0-9]* of $NB" \
+	"$out" || fail "the rerun did not continue"
+cmp "$D/r4.img" "$D/vol900.img" || fail "resumed restore differs"
+rc=0
+"${RESTORE[@]}" >"$out" 2>&1 || rc=$?
+grep -q "^already restored" "$out" || fail "third run: $(cat "$out")"
+pass "killed restore continued by the same command (volume right); another point refused (exit 3)"
+
+# 6. the target is an iSCSI LUN
+rc=0
+"$RC" restore "${SHARES[@]}" --to "$URLT" --state "$D/t.state" \
+	>"$out" 2>&1 || rc=$?
+cat "$out"
+[ "$rc" -eq 0 ] || fail "restore to $URLT: exit $rc"
+cmp "$D/target.img" "$D/vol900.img" || fail "iSCSI target differs"
+pass "restore to an iSCSI LUN equals the volume"
+
+# 7. the stock tgtd (share 2, used first) killed mid-restore: share 1 takes
+# its place (its corrupt slots are still named and avoided)
+rc=0
+"$RC" restore --share "$URL2" --share "$URL0" --share "$URL1" --in-order \
+	--op-timeout 2000 --rate 300000 --progress plain --to "$D/r5.img" \
+	>"$out" 2>&1 &
+rpid=$!
+track_proc "$rpid" 1
+wait_until 60 grep -q "restore: [1-9][0-9]*\.[0-9]%" "$out" ||
+	{ cat "$out"; fail "restore made no progress"; }
+kill -9 "$ST_PID"
+wait "$rpid" || rc=$?
+cat "$out"
+[ "$rc" -eq 0 ] || fail "restore with a peer killed: exit $rc"
+cmp "$D/r5.img" "$D/vol900.img" || fail "peer killed: volume differs"
+grep -q "share 2 (.*): down: " "$out" || fail "the dead peer is not named"
+grep -q "share 2 (.*) no longer used; share 1 (.*) takes its place" \
+	"$out" || fail "no replacement named"
+pass "peer killed mid-restore: named, replaced by share 1, volume right"
