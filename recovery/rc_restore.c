@@ -518,6 +518,34 @@ static void report(struct combiner *cb, struct chunk *ch)
 	}
 }
 
+/* Why a block has no k agreeing shares: each source's state for it. */
+static void why_unresolved(struct combiner *cb, struct chunk *ch, uint64_t lba)
+{
+	struct rc_set *s = cb->pp->s;
+	unsigned b = (unsigned)(lba - ch->first);
+	char name[600];
+
+	for (unsigned j = 0; j < s->count; j++) {
+		uint32_t bit = 1u << j;
+		const char *what = "not asked (down or unusable)";
+		char gen[48];
+
+		if ((ch->done & bit) && (ch->failed & bit))
+			what = ch->err[j];
+		else if ((ch->done & bit) && ch->kind[j][b] == KIND_ERR)
+			what = ch->errlba[j] == lba ? ch->err[j] : "bad share";
+		else if (ch->done & bit) {
+			snprintf(gen, sizeof(gen), "%s, generation %" PRIu64,
+				 ch->kind[j][b] == SV_SLOT_SHARE ? "share"
+								 : "zero",
+				 ch->gen[j][b]);
+			what = gen;
+		}
+		fprintf(stderr, "tgtx-recover:   block %" PRIu64 ": %s: %s\n",
+			lba, rc_src_name(&s->src[j], name, sizeof(name)), what);
+	}
+}
+
 /* Replaces sources that went down or keep failing in the set in use by
  * the fastest usable spare (one with fewer bad chunks). */
 static uint32_t refresh_use(struct pipe *pp, uint32_t use)
@@ -664,6 +692,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			if (sp < 0) {
 				pthread_mutex_unlock(&pp.mu);
 				report(&cb, ch);
+				why_unresolved(&cb, ch, first_bad);
 				fprintf(stderr,
 					"tgtx-recover: block %" PRIu64
 					" (%u in blocks %" PRIu64 "..%" PRIu64
