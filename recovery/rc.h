@@ -140,6 +140,8 @@ extern volatile int rc_stop;
  */
 int rc_cmd_check(const struct rc_opts *o, const char *vol_name);
 int rc_cmd_restore(const struct rc_opts *o, const char *vol_name);
+/* The volume key from k key-share blobs into out (0600); RC_EX_*. */
+int rc_cmd_key(const struct rc_opts *o, const char *out);
 /* check's probe for `list`: the newest point, k/n reachable; RC_EX_*. */
 int rc_probe(const struct rc_opts *o, uint64_t *seq, uint64_t *seq_ns,
 	     unsigned *reachable);

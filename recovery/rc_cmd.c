@@ -12,8 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
+#include "bs_xorshare/codec/xorshare.h"
 #include "rc.h"
 #include "core/crc32c.h"
+#include "replicator/gossip/gfile.h"
 #include "replicator/gossip/slt.h"
 
 static void print_sources(struct rc_set *s)
@@ -382,6 +386,99 @@ int rc_probe(const struct rc_opts *o, uint64_t *seq, uint64_t *seq_ns,
 		*seq = s.seq;
 		*seq_ns = s.seq_ns;
 	}
+	rc_close_sources(&s);
+	return rc;
+}
+
+/*
+ * The volume key back from k share volumes' key-share blobs (SV_BLOB_KEY,
+ * the key split (k,n) once by tgtx-replicd): the first step of reprotect
+ * (doc/dr-runbook.md). Shares that do not combine are left out in turn.
+ */
+int rc_cmd_key(const struct rc_opts *o, const char *out)
+{
+	static struct rc_set s;
+	static uint8_t blob[SV_MAX_N][SV_BLOB_MAX];
+	const uint8_t *sh[SV_MAX_N];
+	size_t lens[SV_MAX_N], klen = 0;
+	unsigned have = 0, pos[SV_MAX_N];
+	uint8_t key[XS_KEY_SIZE];
+	struct xs_ctx *ctx = NULL;
+	char name[600], list[80];
+	uint32_t used = 0;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	rc_open_sources(&s, o);
+	rc = rc_check_volume(&s);
+	if (rc)
+		goto out;
+	for (unsigned i = 0; i < s.count; i++) {
+		struct sv_status st = {0};
+		uint32_t len;
+
+		if (s.src[i].state != RC_SRC_OK)
+			continue;
+		if (sv_reader_blob(s.src[i].r, SV_BLOB_KEY, blob[have],
+				   SV_BLOB_MAX, &len, &st)) {
+			fprintf(stderr, "tgtx-recover: %s: no key share: %s\n",
+				rc_src_name(&s.src[i], name, sizeof(name)),
+				st.msg);
+			continue;
+		}
+		sh[have] = blob[have];
+		lens[have] = len;
+		pos[have++] = i;
+	}
+	rc = RC_EX_NOPOINT;
+	if (have < s.k) {
+		fprintf(stderr,
+			"tgtx-recover: %u key share(s) readable, k=%u needed\n",
+			have, s.k);
+		goto out;
+	}
+	if (xs_ctx_new(&ctx, s.k, s.n, XS_KEY_SIZE, 0)) {
+		rc = RC_EX_ERROR;
+		goto out;
+	}
+	/* every k-subset in turn (n <= 16: bounded) until one combines */
+	for (uint32_t m = 1; m < (1u << have) && !used; m++) {
+		const uint8_t *ss[SV_MAX_N];
+		size_t sl[SV_MAX_N];
+		unsigned c = 0;
+
+		if ((unsigned)__builtin_popcount(m) != s.k)
+			continue;
+		for (unsigned x = 0; x < have; x++)
+			if (m & (1u << x)) {
+				ss[c] = sh[x];
+				sl[c++] = lens[x];
+			}
+		if (!xs_combine(ctx, ss, sl, c, key, sizeof(key), &klen) &&
+		    klen == XS_KEY_SIZE)
+			for (unsigned x = 0; x < have; x++)
+				if (m & (1u << x))
+					used |= 1u << pos[x];
+	}
+	xs_ctx_free(ctx);
+	if (!used) {
+		fprintf(stderr, "tgtx-recover: no %u key shares combine\n", s.k);
+		rc = RC_EX_DATA;
+		goto out;
+	}
+	rc = gfile_write_atomic(out, key, sizeof(key), 0600);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc) {
+		fprintf(stderr, "tgtx-recover: %s: %s\n", out, strerror(-rc));
+		rc = RC_EX_ERROR;
+		goto out;
+	}
+	indexes(&s, used, list, sizeof(list));
+	printf("volume key (%d bytes) written to %s (mode 0600), from the key "
+	       "shares of shares %s\n",
+	       XS_KEY_SIZE, out, list);
+	rc = RC_EX_OK;
+out:
 	rc_close_sources(&s);
 	return rc;
 }

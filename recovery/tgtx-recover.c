@@ -38,6 +38,8 @@ static const char usage_text[] =
 	"       tgtx-recover restore SOURCE --to FILE|BLOCKDEV|iscsi://URL\n"
 	"              [--before TIME] [--verify] [--state FILE] [--force]\n"
 	"              [--restart] [--progress bar|plain] [OPTIONS]\n"
+	"       tgtx-recover key SOURCE --to KEYFILE   (the volume key back from\n"
+	"              k key shares, for reprotect; written 0600)\n"
 	"SOURCE: --share URL (k or more times: iscsi://[user%pass@]host[:port]/"
 	"IQN/LUN)\n"
 	"     or --from HOST[:PORT] --volume NAME|UUID --kit FILE\n"
@@ -69,7 +71,7 @@ static struct {
 	unsigned npeers;
 	const char *seeds[KIT_MAX_SEEDS];
 	unsigned nseeds;
-	const char *volume;
+	const char *volume, *key_out;
 	bool no_probe;
 	struct rc_opts r;
 } o = {.r = {.op_timeout_ms = 10000,
@@ -537,6 +539,8 @@ static int cmd_rc(bool restore)
 	if (!o.from) {
 		if (!o.r.nurls || o.volume)
 			die_usage();
+		if (o.key_out)
+			return rc_cmd_key(&o.r, o.key_out);
 		return restore ? rc_cmd_restore(&o.r, NULL)
 			       : rc_cmd_check(&o.r, NULL);
 	}
@@ -582,6 +586,8 @@ static int cmd_rc(bool restore)
 	kit_wipe(&k);
 	if (rc)
 		return rc;
+	if (o.key_out)
+		return rc_cmd_key(&o.r, o.key_out);
 	return restore ? rc_cmd_restore(&o.r, name) : rc_cmd_check(&o.r, name);
 }
 
@@ -750,6 +756,11 @@ int main(int argc, char **argv)
 		return cmd_list();
 	if (!sub && (!strcmp(cmd, "check") || !strcmp(cmd, "restore")))
 		return cmd_rc(!strcmp(cmd, "restore"));
+	if (!sub && !strcmp(cmd, "key") && o.r.to) {
+		o.key_out = o.r.to;
+		o.r.to = NULL;
+		return cmd_rc(false);
+	}
 	die_usage();
 	return 1;
 }

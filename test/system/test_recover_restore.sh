@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SV=$B/test/tools/tgtx-sharevol
-RC=$B/tgtx-recover
+RC=${TGTX_RECOVER:-$B/tgtx-recover} # a planted-defect build can stand in
 [ -x "$SV" ] && [ -x "$RC" ] || fail "no $SV or $RC (make SAN=asan tests)"
 IQN=iqn.2026-11.org.tgtx:share
 LUNSZ=$((16 << 20))
@@ -83,6 +83,15 @@ grep -q "^verify: the target equals the shares" "$out" || fail "no verify"
 grep -q "^restored point: seq 900, written 1970-01-01T00:00:00.001Z" \
 	"$out" || fail "no restored point printed"
 pass "restore equals the volume after seq 900; --verify agrees; RPO printed"
+# the restored copy damaged: rerun with --verify (complete: verify only)
+printf XXXXXXXX | dd of="$D/r1.img" bs=1 seek=$((1000 * 512 + 8)) \
+	conv=notrunc status=none
+rc=0
+"$RC" restore "${SHARES[@]}" --to "$D/r1.img" --verify >"$out" 2>&1 || rc=$?
+cat "$out"
+[ "$rc" -eq 5 ] || fail "verify of a damaged copy: exit $rc, expected 5"
+grep -q "verify: block 1000 differs" "$out" || fail "the block is not named"
+pass "--verify finds a damaged block of the target (exit 5)"
 
 # 3. --before: seq 700 (time 1000700 ns); before the journal: refused
 rc=0

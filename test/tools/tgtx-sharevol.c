@@ -48,7 +48,10 @@ static struct {
 	uint64_t nblocks, records, upto, seed, journal, rate;
 	int op_timeout_ms, timeout_s, index;
 	uint64_t ckpt_every, ckpt_max;
-	const char *out;
+	const char *out, *key_out;
+	bool key_blob;
+	uint8_t key_shares[SV_MAX_N][64];
+	size_t key_share_len;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
 	uint8_t uuid[16];
@@ -133,14 +136,38 @@ static void expected(uint64_t upto, uint8_t *vol)
  * record from the volume key and the block's generation (= the share's
  * split id), never holding the other shares.
  */
+static void volume_key(uint8_t key[XS_KEY_SIZE])
+{
+	for (unsigned i = 0; i < XS_KEY_SIZE; i++)
+		key[i] = (uint8_t)(g.seed * 131 + i * 7);
+}
+
+/* The daemon's key-share blob (SV_BLOB_KEY): the volume key split (k,n)
+ * once, share i to peer i. */
+static int split_key(void)
+{
+	uint8_t key[XS_KEY_SIZE], *sh[SV_MAX_N];
+	struct xs_ctx *ctx;
+	int ret;
+
+	volume_key(key);
+	g.key_share_len = xs_share_size(g.n, XS_KEY_SIZE);
+	if (g.key_share_len > sizeof(g.key_shares[0]) ||
+	    xs_ctx_new(&ctx, g.k, g.n, XS_KEY_SIZE, 0))
+		return -EINVAL;
+	for (unsigned i = 0; i < g.n; i++)
+		sh[i] = g.key_shares[i];
+	ret = xs_split(ctx, key, XS_KEY_SIZE, sh);
+	xs_ctx_free(ctx);
+	return ret;
+}
+
 static struct xs_ctx *derive_ctx(void)
 {
 	uint8_t key[XS_KEY_SIZE];
 	struct xs_ctx *ctx;
-	unsigned i;
 
-	for (i = 0; i < XS_KEY_SIZE; i++)
-		key[i] = (uint8_t)(g.seed * 131 + i * 7);
+	volume_key(key);
 	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0))
 		return NULL;
 	if (xs_ctx_set_key(ctx, key)) {
@@ -288,6 +315,9 @@ static void *writer_thread(void *arg)
 				break;
 			}
 		}
+		if (!ret && g.key_blob)
+			ret = sv_writer_put_blob(w, SV_BLOB_KEY, g.key_shares[i],
+						 (uint32_t)g.key_share_len, &st);
 		if (ret)
 			continue;
 		msg(i, "connected to %s, holds seq %" PRIu64, peer_name(p),
@@ -538,6 +568,8 @@ static void usage(void)
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
 		"  --checkpoint-max C   write: never checkpoint past seq C\n"
 		"  --out FILE           expect: where the volume goes\n"
+		"  --key-out FILE       expect: the volume key (16 bytes) too\n"
+		"  --key-blob           write: the key-share blob as the daemon\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -559,6 +591,8 @@ int main(int argc, char **argv)
 					     {"checkpoint-every", 1, NULL, 'c'},
 					     {"checkpoint-max", 1, NULL, 'C'},
 					     {"out", 1, NULL, 'O'},
+					     {"key-out", 1, NULL, 'K'},
+					     {"key-blob", 0, NULL, 'X'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -617,6 +651,12 @@ int main(int argc, char **argv)
 		case 'O':
 			g.out = optarg;
 			break;
+		case 'K':
+			g.key_out = optarg;
+			break;
+		case 'X':
+			g.key_blob = true;
+			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
 				usage();
@@ -657,8 +697,19 @@ int main(int argc, char **argv)
 		if (f && fclose(f))
 			rc = EX_IO;
 		free(vol);
+		if (!rc && g.key_out) {
+			uint8_t key[XS_KEY_SIZE];
+
+			volume_key(key);
+			f = fopen(g.key_out, "w");
+			rc = f && fwrite(key, 1, sizeof(key), f) == sizeof(key)
+				     ? EX_OK
+				     : EX_IO;
+			if (f && fclose(f))
+				rc = EX_IO;
+		}
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
-		rc = do_write();
+		rc = g.key_blob && split_key() ? EX_USAGE : do_write();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
 	} else {
