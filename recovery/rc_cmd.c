@@ -462,7 +462,8 @@ int rc_cmd_key(const struct rc_opts *o, const char *out)
 	}
 	xs_ctx_free(ctx);
 	if (!used) {
-		fprintf(stderr, "tgtx-recover: no %u key shares combine\n", s.k);
+		fprintf(stderr, "tgtx-recover: no %u key shares combine\n",
+			s.k);
 		rc = RC_EX_DATA;
 		goto out;
 	}

@@ -31,7 +31,8 @@ static const char usage_text[] =
 	"usage: tgtx-gossip keygen --key FILE\n"
 	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
 	"               --version N [--k K] --out FILE\n"
-	"               --share PORTAL,IQN,LUN[,tls|ipsec|plain[,PARTNERPUB]]..."
+	"               --share "
+	"PORTAL,IQN,LUN[,tls|ipsec|plain[,PARTNERPUB]]..."
 	"\n"
 	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT\n"
 	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
@@ -183,8 +184,9 @@ static int cmd_mktable(void)
 		/* a longer string stops the scan short: refused */
 		nf = sscanf(o.shares[i], "%64[^,],%223[^,],%u,%7[^,],%64s",
 			    portal, iqn, &lun, tr, partner);
-		if (nf < 3 || (nf >= 4 && strcmp(tr, "tls") &&
-			       strcmp(tr, "ipsec") && strcmp(tr, "plain")) ||
+		if (nf < 3 ||
+		    (nf >= 4 && strcmp(tr, "tls") && strcmp(tr, "ipsec") &&
+		     strcmp(tr, "plain")) ||
 		    (nf == 5 && hex_decode(partner, pub, SLT_PUB_SIZE))) {
 			fprintf(stderr, "tgtx-gossip: bad --share %s\n",
 				o.shares[i]);

@@ -316,8 +316,9 @@ static void *writer_thread(void *arg)
 			}
 		}
 		if (!ret && g.key_blob)
-			ret = sv_writer_put_blob(w, SV_BLOB_KEY, g.key_shares[i],
-						 (uint32_t)g.key_share_len, &st);
+			ret = sv_writer_put_blob(
+				w, SV_BLOB_KEY, g.key_shares[i],
+				(uint32_t)g.key_share_len, &st);
 		if (ret)
 			continue;
 		msg(i, "connected to %s, holds seq %" PRIu64, peer_name(p),
@@ -569,7 +570,8 @@ static void usage(void)
 		"  --checkpoint-max C   write: never checkpoint past seq C\n"
 		"  --out FILE           expect: where the volume goes\n"
 		"  --key-out FILE       expect: the volume key (16 bytes) too\n"
-		"  --key-blob           write: the key-share blob as the daemon\n"
+		"  --key-blob           write: the key-share blob as the "
+		"daemon\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
