@@ -28,8 +28,8 @@ GB=${CHECK_GB:-10}
 NB=$((MB << 8)) # 4096-byte blocks
 D=$TGTX_TEST_DIR
 IQN=iqn.2026-11.org.tgtx:bench
-# the share LUN: 5 MiB header + journal (4 MiB), 4608-byte slots
-LUNSZ=$(((NB * 4608 + (6 << 20)) / 1048576 * 1048576))
+# the share LUN: 1 MiB header + journal (64 MiB), 4608-byte slots
+LUNSZ=$(((NB * 4608 + (66 << 20)) / 1048576 * 1048576))
 OUTDIR=${TMPDIR_BENCH:-/dev/shm}
 [ -d "$OUTDIR" ] || OUTDIR=$D
 
@@ -42,10 +42,10 @@ for i in 0 1 2; do
 	tgtxadm_ctl --op bind --mode target --tid 1 -I ALL
 	urls+=("iscsi://127.0.0.1:$PORT/$IQN:p$i/1")
 done
-HIST=(--k 2 --n 3 --block-size 4096 --blocks "$NB" --records $((NB / 8))
-	--seed 3 --journal $((4 << 20)) --timeout 600)
-log "writing the share volumes ($MB MiB volume, $((NB / 8)) records)"
-"$SV" write "${HIST[@]}" --checkpoint-every 200 --peer "${urls[0]}" \
+HIST=(--k 2 --n 3 --block-size 4096 --blocks "$NB" --records $((NB / 16))
+	--seed 3 --journal $((64 << 20)) --timeout 900)
+log "writing the share volumes ($MB MiB volume, $((NB / 16)) records)"
+"$SV" write "${HIST[@]}" --checkpoint-every 100 --peer "${urls[0]}" \
 	--peer "${urls[1]}" --peer "${urls[2]}" >"$D/write.txt" 2>&1 ||
 	{ cat "$D/write.txt"; fail "tgtx-sharevol write"; }
 "$SV" expect "${HIST[@]}" --out "$D/vol.img" >/dev/null
@@ -83,7 +83,7 @@ grep "^restored [0-9]* blocks" "$D/restore.txt"
 
 # check on a big sparse volume
 CNB=$((GB << 18))
-CLUN=$(((CNB * 4608 + (6 << 20)) / 1048576 * 1048576))
+CLUN=$(((CNB * 4608 + (66 << 20)) / 1048576 * 1048576))
 curls=()
 for i in 0 1 2; do
 	start_tgtxd "c$i"
@@ -94,8 +94,9 @@ for i in 0 1 2; do
 	tgtxadm_ctl --op bind --mode target --tid 1 -I ALL
 	curls+=("iscsi://127.0.0.1:$PORT/$IQN:c$i/1")
 done
-"$SV" write --k 2 --n 3 --block-size 4096 --blocks "$CNB" --records 2000 \
-	--seed 4 --journal $((64 << 20)) --checkpoint-max 1000 --timeout 600 \
+"$SV" write --k 2 --n 3 --block-size 4096 --blocks "$CNB" --records 1000 \
+	--seed 4 --journal $((64 << 20)) --checkpoint-every 100 \
+	--checkpoint-max 500 --timeout 900 \
 	--peer "${curls[0]}" --peer "${curls[1]}" --peer "${curls[2]}" \
 	>"$D/write2.txt" 2>&1 || { cat "$D/write2.txt"; fail "write (check run)"; }
 t0=$(date +%s.%N)
@@ -104,4 +105,4 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 cat "$D/check.txt"
 awk -v t0="$t0" -v t1="$t1" -v g="$GB" 'BEGIN {
-	printf "check of a %d GiB volume (3 shares, journals of 1000 records): %.2f s (target < 5 s)\n", g, t1 - t0 }'
+	printf "check of a %d GiB volume (3 shares, journals of 500 records): %.2f s (target < 5 s)\n", g, t1 - t0 }'
