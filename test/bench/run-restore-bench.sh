@@ -50,11 +50,14 @@ log "writing the share volumes ($MB MiB volume, $((NB / 16)) records)"
 	{ cat "$D/write.txt"; fail "tgtx-sharevol write"; }
 "$SV" expect "${HIST[@]}" --out "$D/vol.img" >/dev/null
 
-# raw: each peer LUN read sequentially whole, 1 MiB x 8 in flight
+# raw: each peer LUN read sequentially for 10 s (iscsi-perf wraps around
+# at the end and runs until interrupted), 1 MiB x 8 in flight; its "MB"
+# are MiB (requests of 2048 x 512 bytes)
 slow=""
 for i in 0 1 2; do
-	r=$(iscsi-perf -b 2048 -m 8 "${urls[$i]}" 2>&1 | tr '\r' '\n' |
-		sed -n 's/.*[^0-9.]\([0-9.]*\) MB\/s.*/\1/p' | tail -1)
+	r=$(timeout -s INT 10 iscsi-perf -b 2048 -m 8 "${urls[$i]}" 2>&1 |
+		tr '\r' '\n' | sed -n 's/.*iops average [0-9]* (\([0-9]*\) MB\/s).*/\1/p' |
+		tail -1 | awk '{ printf "%.1f", $1 * 1.048576 }')
 	log "raw sequential read of peer LUN $i: ${r:-?} MB/s"
 	if [ -n "$r" ] && { [ -z "$slow" ] || awk "BEGIN{exit !($r < $slow)}"; }; then
 		slow=$r
