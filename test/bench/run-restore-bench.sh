@@ -55,7 +55,8 @@ log "writing the share volumes ($MB MiB volume, $((NB / 16)) records)"
 # are MiB (requests of 2048 x 512 bytes)
 slow=""
 for i in 0 1 2; do
-	r=$(timeout -s INT 10 iscsi-perf -b 2048 -m 8 "${urls[$i]}" 2>&1 |
+	r=$({ timeout -s INT 10 iscsi-perf -b 2048 -m 8 "${urls[$i]}" 2>&1 ||
+		true; } |
 		tr '\r' '\n' | sed -n 's/.*iops average [0-9]* (\([0-9]*\) MB\/s).*/\1/p' |
 		tail -1 | awk '{ printf "%.1f", $1 * 1.048576 }')
 	log "raw sequential read of peer LUN $i: ${r:-?} MB/s"
