@@ -252,36 +252,54 @@ int rc_pick_point(struct rc_set *s, const struct rc_opts *o, uint64_t want_seq)
 	return RC_EX_OK;
 }
 
-void rc_measure(struct rc_set *s, uint32_t mask, uint64_t bytes)
+struct measure_arg {
+	struct rc_src *src;
+	uint64_t bytes;
+};
+
+static void *measure_one(void *arg)
 {
+	struct measure_arg *m = arg;
+	struct rc_src *src = m->src;
+	const struct sv_info *in = src->info;
 	const size_t io = 1 << 20;
+	uint64_t t0, done = 0, avail = in->nblocks * in->slot_size;
 	void *buf = malloc(io);
 
 	if (!buf)
-		return;
-	for (unsigned i = 0; i < s->count; i++) {
-		struct rc_src *src = &s->src[i];
-		const struct sv_info *in = src->info;
-		uint64_t t0, done = 0, avail;
+		return NULL;
+	t0 = rc_mono_ns();
+	while (done < m->bytes && done < avail) {
+		size_t len = avail - done < io ? (size_t)(avail - done) : io;
 
-		if (!(mask & (1u << i)) || src->state != RC_SRC_OK)
-			continue;
-		avail = in->nblocks * in->slot_size;
-		t0 = rc_mono_ns();
-		while (done < bytes && done < avail) {
-			size_t len =
-				avail - done < io ? (size_t)(avail - done) : io;
-
-			if (peer_read_sync(src->p, in->data_off + done, buf,
-					   len))
-				break;
-			done += len;
-		}
-		if (done)
-			src->rate_bps = (double)done * 1e9 /
-					(double)(rc_mono_ns() - t0 + 1);
+		if (peer_read_sync(src->p, in->data_off + done, buf, len))
+			break;
+		done += len;
 	}
+	if (done)
+		src->rate_bps =
+			(double)done * 1e9 / (double)(rc_mono_ns() - t0 + 1);
 	free(buf);
+	return NULL;
+}
+
+/* All at once, as a restore reads them (on shared links or hosts a rate
+ * measured alone would be optimistic), and in one deadline, not n. */
+void rc_measure(struct rc_set *s, uint32_t mask, uint64_t bytes)
+{
+	struct measure_arg a[SV_MAX_N];
+	pthread_t t[SV_MAX_N];
+	bool started[SV_MAX_N] = {0};
+
+	for (unsigned i = 0; i < s->count; i++) {
+		if (!(mask & (1u << i)) || s->src[i].state != RC_SRC_OK)
+			continue;
+		a[i] = (struct measure_arg){&s->src[i], bytes};
+		started[i] = !pthread_create(&t[i], NULL, measure_one, &a[i]);
+	}
+	for (unsigned i = 0; i < s->count; i++)
+		if (started[i])
+			pthread_join(t[i], NULL);
 }
 
 uint32_t rc_choose(const struct rc_set *s, uint32_t avoid, bool given_order)
