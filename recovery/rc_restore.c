@@ -146,6 +146,7 @@ static void source_down(struct pipe *pp, unsigned i, const char *why)
 	pthread_mutex_lock(&pp->mu);
 	src->state = RC_SRC_DOWN;
 	snprintf(src->why, sizeof(src->why), "%s", why);
+	src->why[strcspn(src->why, "\n")] = 0;
 	for (uint64_t c = pp->head; c < pp->tail; c++) {
 		struct chunk *ch = ring_at(pp, c);
 
@@ -158,7 +159,7 @@ static void source_down(struct pipe *pp, unsigned i, const char *why)
 	pthread_cond_broadcast(&pp->cv);
 	pthread_mutex_unlock(&pp->mu);
 	fprintf(stderr, "tgtx-recover: %s: down: %s\n",
-		rc_src_name(src, name, sizeof(name)), why);
+		rc_src_name(src, name, sizeof(name)), src->why);
 }
 
 static void *worker_main(void *arg)

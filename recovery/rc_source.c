@@ -76,6 +76,15 @@ static void *open_one(void *arg)
 	return NULL;
 }
 
+/* libiscsi's messages end in a newline: one line per share in output */
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '.'))
+		s[--n] = 0;
+}
+
 void rc_open_sources(struct rc_set *s, const struct rc_opts *o)
 {
 	struct open_arg a[SV_MAX_N];
@@ -91,9 +100,11 @@ void rc_open_sources(struct rc_set *s, const struct rc_opts *o)
 		if (!started[i])
 			open_one(&a[i]);
 	}
-	for (unsigned i = 0; i < s->count; i++)
+	for (unsigned i = 0; i < s->count; i++) {
 		if (started[i])
 			pthread_join(t[i], NULL);
+		chomp(s->src[i].why);
+	}
 }
 
 void rc_close_sources(struct rc_set *s)
