@@ -12,6 +12,7 @@
 #   test/bench/run-restore-bench.sh [BUILD]        (default build/rel)
 #   RESTORE_MB=256  volume size of the restore run
 #   CHECK_GB=10     volume size of the check run
+#   RESTORE_ARGS    more tgtx-recover options (e.g. "--depth 8")
 set -euo pipefail
 BUILD=${1:-build/rel}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,7 +71,8 @@ done
 rm -f "$OUTDIR/tgtx-restore-bench.img" "$OUTDIR/tgtx-restore-bench.img.tgtx-recover"
 t0=$(date +%s.%N)
 "$RC" restore --share "${urls[0]}" --share "${urls[1]}" --share "${urls[2]}" \
-	--progress plain --to "$OUTDIR/tgtx-restore-bench.img" >"$D/restore.txt" 2>&1 ||
+	--progress plain ${RESTORE_ARGS:-} --to "$OUTDIR/tgtx-restore-bench.img" \
+	>"$D/restore.txt" 2>&1 ||
 	{ cat "$D/restore.txt"; fail "restore"; }
 t1=$(date +%s.%N)
 cmp "$OUTDIR/tgtx-restore-bench.img" "$D/vol.img" || fail "restored volume differs"
