@@ -85,10 +85,30 @@ awk -v a="$area" -v v="$((NB * 4096))" -v t0="$t0" -v t1="$t1" -v raw="$slow" \
 		printf "raw sequential read of the slowest peer LUN: %.1f MB/s\n", raw;
 		printf "restore / raw = %.2f (target >= 0.80)\n", r / raw;
 	}'
+# on loopback the peers and the tool share this host's CPUs: the same k
+# LUNs read at once, raw, is the like-for-like ceiling
+used=$(sed -n 's/^using shares \([0-9,]*\) .*/\1/p' "$D/restore.txt")
+pids=()
+for i in ${used//,/ }; do
+	{ timeout -s INT 10 iscsi-perf -b 2048 -m 8 "${urls[$i]}" >"$D/perf$i" 2>&1 || true; } &
+	pids+=($!)
+done
+wait "${pids[@]}"
+cslow=""
+for i in ${used//,/ }; do
+	r=$(tr '\r' '\n' <"$D/perf$i" | sed -n 's/.*iops average [0-9]* (\([0-9]*\) MB\/s).*/\1/p' |
+		tail -1 | awk '{ printf "%.1f", $1 * 1.048576 }')
+	log "raw sequential read of peer LUN $i while the other used one is read too: ${r:-?} MB/s"
+	if [ -n "$r" ] && { [ -z "$cslow" ] || awk "BEGIN{exit !($r < $cslow)}"; }; then
+		cslow=$r
+	fi
+done
 # the rebuild alone (after connect, journal scan and the 8 MB speed test)
 secs=$(sed -n 's/^restored [0-9]* blocks in \([0-9.]*\) s.*/\1/p' "$D/restore.txt")
 awk -v a="$area" -v s="$secs" -v raw="$slow" 'BEGIN {
 	printf "rebuild phase: %.2f s, %.1f MB/s from each peer: %.2f x raw\n", s, a / s / 1e6, a / s / 1e6 / raw }'
+[ -n "$cslow" ] && awk -v a="$area" -v s="$secs" -v raw="$cslow" 'BEGIN {
+	printf "the used LUNs read at once, raw: slowest %.1f MB/s; rebuild phase = %.2f x that\n", raw, a / s / 1e6 / raw }'
 
 # check on a big sparse volume
 CNB=$((GB << 18))
