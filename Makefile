@@ -80,21 +80,25 @@ MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
 #                   folder             may include
 LAYER_core       := usr/core
 LAYER_bs         := usr/bs             core
+# node keys, pins, TLS 1.3 contexts and the TLS pump (OpenSSL only)
+LAYER_tls        := usr/tls            core
 LAYER_scsi       := usr/scsi           core bs
-LAYER_iscsi      := usr/iscsi          core scsi
+LAYER_iscsi      := usr/iscsi          core scsi tls
 LAYER_mgmt       := usr/mgmt           core bs scsi iscsi
 LAYER_metrics    := usr/metrics        core bs scsi iscsi
 LAYER_admin      := usr/admin          core mgmt
 LAYER_cli        := usr/cli            core mgmt admin
-LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli
+LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli tls
 # xorshare: codec (secret sharing) < share log < store (a bs backend)
 LAYER_codec      := bs_xorshare/codec  core
 LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
-LAYER_gossip     := replicator/gossip  core
-LAYER_replicator := replicator         core codec xslog gossip xsstore:bs_xorshare.h
-LAYER_recovery   := recovery           core codec replicator gossip
+LAYER_gossip     := replicator/gossip  core tls
+LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h \
+	admin mgmt:mgmt_client.h mgmt:mgmt_proto.h mgmt:mgmt_path.h
+LAYER_recovery   := recovery           core codec replicator gossip \
+	mgmt:mgmt_path.h
 LAYER_test       := test/*             *
 
 # System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
@@ -106,6 +110,7 @@ LDLIBS_cli := -ljansson -ledit
 # Gossip/recovery programs (issue 12) link their layer libraries, never
 # libtgtx.a; their rules are in the "gossip and recovery" block below.
 MAIN_SRCS += recovery/tgtx-recover.c
+MAIN_SRCS += replicator/tgtx-replicd.c
 
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xsstore
@@ -316,6 +321,19 @@ $(BUILD)/test/fuzz/fuzz_share_volume: test/fuzz/fuzz_share_volume.c \
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
 		$(call layer_libs,replicator) -Wl,--end-group \
 		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+
+$(BUILD)/tgtx-replicd: $(BUILD)/replicator/tgtx-replicd.o \
+		$(call layer_libs,replicator)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+.PHONY: install-replicd
+all tests: $(BUILD)/tgtx-replicd
+install: install-replicd
+install-replicd: $(BUILD)/tgtx-replicd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/tgtx-replicd $(DESTDIR)$(SBINDIR)
+	install -m 644 conf/tgtx-replicd.service $(DESTDIR)$(UNITDIR)
 # ---- end replicator
 
 format:

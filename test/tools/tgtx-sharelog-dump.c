@@ -351,7 +351,7 @@ int main(int argc, char **argv)
 	const char *dir = NULL, *image = NULL, *pdir = NULL, *vol = NULL;
 	const char *out = NULL, *cpdir = NULL;
 	unsigned shares[SL_MAX_N], nshares = 0, cpeer = 0, rpeer = 0;
-	uint64_t from = 1, cseq = 0, nrec = 0, nbytes = 0;
+	uint64_t from = 0, cseq = 0, nrec = 0, nbytes = 0;
 	bool quiet = false, do_confirm = false, resync = false;
 	struct sharelog_cfg cfg;
 	struct sharelog_stats st;
@@ -457,8 +457,11 @@ int main(int argc, char **argv)
 		if (pfd[i] < 0)
 			die(path, errno);
 	}
-	if (sharelog_iter_open(sl, from, &it))
-		die("iterator", ENOMEM);
+	ret = sharelog_iter_open(sl, from, &it);
+	if (ret)
+		die(ret == -ENOENT ? "--from: records already freed"
+				   : "iterator",
+		    -ret);
 	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
 		struct sl_rec_hdr h;
 
@@ -499,9 +502,24 @@ int main(int argc, char **argv)
 		struct sharelog_peer p;
 
 		sharelog_get_peer(sl, i, &p);
-		printf("peer=%u cursor=%" PRIu64 " lag_records=%" PRIu64 "%s\n",
+		printf("peer=%u cursor=%" PRIu64 " lag_records=%" PRIu64
+		       "%s drop_epoch=%" PRIu64,
 		       i, p.cursor, p.lag_records,
-		       p.needs_resync ? " needs-resync" : "");
+		       p.needs_resync ? " needs-resync" : "", p.drop_epoch);
+		if (p.resync_active)
+			printf(" resync_from=%" PRIu64, p.resync_from);
+		printf("\n");
+	}
+	{
+		struct sl_progress_info pg;
+
+		if (!sharelog_read_progress(dir, &pg))
+			printf("progress durable_seq=%" PRIu64
+			       " applied_seq=%" PRIu64 " last_seq=%" PRIu64
+			       " flags=%s%s pid=%u\n",
+			       pg.durable_seq, pg.applied_seq, pg.last_seq,
+			       pg.flags & SL_PROG_RELOG ? "relog," : "",
+			       pg.flags & SL_PROG_CLEAN ? "clean" : "", pg.pid);
 	}
 	sharelog_close(sl);
 	if (img >= 0)

@@ -9,9 +9,13 @@
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
  *   tgtx-sharevol expect [opts] --out FILE   (the volume after --upto)
+ *   tgtx-sharevol image --image FILE [--k K --n N] --peer URL ... : every
+ *       k-subset of the share volumes (written by tgtx-replicd) rebuilds
+ *       exactly FILE (the primary's volume) at their newest common seq
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
- * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
+ * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named),
+ * 7 TLS refused (a pin does not match, or the peer is no TLS server).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,7 +37,16 @@
 
 #define MAXB 16
 
-enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
+enum {
+	EX_OK,
+	EX_USAGE,
+	EX_CONNECT,
+	EX_IO,
+	EX_MISMATCH,
+	EX_REFUSED,
+	EX_FORMAT,
+	EX_TLS
+};
 
 struct rec {
 	unsigned nb;
@@ -54,6 +67,9 @@ static struct {
 	size_t key_share_len;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
+	int transport;
+	const char *key_file, *pins[SV_MAX_N];
+	unsigned npins;
 	uint8_t uuid[16];
 	struct rec *rec;
 	size_t share_size;
@@ -61,6 +77,9 @@ static struct {
 	_Atomic int done[SV_MAX_N];
 	_Atomic int abort; /* a peer was refused: everyone stops */
 	time_t deadline;
+	const char *image;   /* image mode: compare with this file */
+	uint64_t min_seq;    /* image mode: the common seq must reach this */
+	const char *keyfile; /* image mode: DIR/key the key blobs must give */
 } g = {.k = 2,
        .n = 3,
        .bs = 512,
@@ -217,7 +236,13 @@ static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
 			       .connect_timeout_ms = g.op_timeout_ms,
 			       .rate = g.rate,
 			       .backoff_min_ms = 100,
-			       .backoff_max_ms = 2000};
+			       .backoff_max_ms = 2000,
+			       .transport = g.transport,
+			       .tls_key_file = g.key_file};
+
+	/* the i-th --pin is peer i's; the last one serves the rest */
+	if (g.npins)
+		cfg.tls_pin = g.pins[i < g.npins ? i : g.npins - 1];
 
 	return peer_new(p, &cfg, st);
 }
@@ -243,6 +268,10 @@ static int connect_loop(unsigned i, struct peer *p)
 		if (st.code == SV_E_REFUSED) {
 			atomic_store(&g.abort, 1);
 			return EX_REFUSED;
+		}
+		if (st.code == SV_E_TLS) {
+			atomic_store(&g.abort, 1);
+			return EX_TLS;
 		}
 	}
 	return EX_CONNECT;
@@ -418,7 +447,7 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 {
 	struct sv_status st = {0};
 	struct sv_read_io io;
-	struct sv_expect exp = {index >= 0 ? g.uuid : NULL, index};
+	struct sv_expect exp = {index >= 0 && !g.image ? g.uuid : NULL, index};
 	int rc;
 
 	if (peer_cfg_new(i, &v->p, &st)) {
@@ -446,6 +475,45 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 	return EX_OK;
 }
 
+/* The key-share blobs of a subset give back the volume key (DIR/key). */
+static int check_key(struct sv_reader **rd, unsigned c, unsigned mask)
+{
+	static uint8_t blob[SV_MAX_N][SV_BLOB_MAX];
+	const uint8_t *sh[SV_MAX_N];
+	uint8_t disk[64], key[64];
+	size_t lens[SV_MAX_N], len = 0;
+	struct sv_status st = {0};
+	struct xs_ctx *kc = NULL;
+	uint32_t blen;
+	int ok;
+	FILE *f = fopen(g.keyfile, "rb");
+
+	if (!f || fread(disk, 1, 64, f) != 64) {
+		if (f)
+			fclose(f);
+		printf("cannot read %s\n", g.keyfile);
+		return EX_IO;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < c; i++) {
+		if (sv_reader_blob(rd[i], SV_BLOB_KEY, blob[i], SV_BLOB_MAX,
+				   &blen, &st)) {
+			printf("subset %#x: key blob: %s: %s\n", mask,
+			       sv_err_name(st.code), st.msg);
+			return EX_FORMAT;
+		}
+		sh[i] = blob[i];
+		lens[i] = blen;
+	}
+	ok = !xs_ctx_new(&kc, g.k, g.n, 16, 0) &&
+	     !xs_combine(kc, sh, lens, c, key, sizeof(key), &len) &&
+	     len == 16 && !memcmp(key, disk + 32, 16);
+	xs_ctx_free(kc);
+	printf("subset %#x: key blobs %s the volume key\n", mask,
+	       ok ? "give back" : "do NOT give back");
+	return ok ? EX_OK : EX_MISMATCH;
+}
+
 static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 			struct xs_ctx *ctx)
 {
@@ -469,7 +537,13 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 		printf("subset %#x: %s\n", mask, st.msg);
 		return EX_MISMATCH;
 	}
-	if (S != g.records) {
+	if (g.image && S < g.min_seq) {
+		printf("subset %#x: newest common seq %" PRIu64
+		       ", expected at least %" PRIu64 "\n",
+		       mask, S, g.min_seq);
+		return EX_MISMATCH;
+	}
+	if (!g.image && S != g.records) {
 		printf("subset %#x: newest common seq %" PRIu64
 		       ", expected %" PRIu64 "\n",
 		       mask, S, g.records);
@@ -512,7 +586,7 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 		free(sh[i]);
 	printf("subset %#x: seq %" PRIu64 ", %" PRIu64 " blocks identical\n",
 	       mask, S, g.nblocks);
-	return EX_OK;
+	return g.keyfile ? check_key(rd, c, mask) : EX_OK;
 }
 
 static int do_verify(void)
@@ -528,6 +602,80 @@ static int do_verify(void)
 	if (rc)
 		goto out;
 	expected(g.records, vol);
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
+		rc = EX_IO;
+		goto out;
+	}
+	g.share_size = xs_share_size(g.n, g.bs);
+	for (mask = 0; mask < (1u << g.n); mask++) {
+		if ((unsigned)__builtin_popcount(mask) != g.k)
+			continue;
+		r = check_subset(v, mask, vol, ctx);
+		if (r > rc)
+			rc = r;
+	}
+	xs_ctx_free(ctx);
+out:
+	for (i = 0; i < g.n; i++) {
+		sv_reader_free(v[i].r);
+		peer_free(v[i].p);
+	}
+	free(vol);
+	return rc;
+}
+
+/* Image mode: the volume is a file, geometry from the share volumes. */
+static int do_image(void)
+{
+	struct vpeer v[SV_MAX_N] = {{0}};
+	struct xs_ctx *ctx = NULL;
+	uint8_t *vol = NULL;
+	unsigned i, mask;
+	int rc = EX_OK, r;
+	FILE *f;
+
+	for (i = 0; i < g.n && !rc; i++)
+		rc = open_reader(i, &v[i], (int)i);
+	if (rc)
+		goto out;
+	for (i = 1; i < g.n; i++)
+		if (memcmp(sv_reader_info(v[i].r)->uuid,
+			   sv_reader_info(v[0].r)->uuid, 16)) {
+			printf("peer %u holds a share of another volume\n", i);
+			rc = EX_FORMAT;
+			goto out;
+		}
+	for (i = 0; i < g.n; i++) {
+		static uint8_t lb[SV_BLOB_MAX];
+		struct sv_status st = {0};
+		uint32_t blen = 0;
+
+		if (sv_reader_blob(v[i].r, SV_BLOB_LOCATIONS, lb, sizeof(lb),
+				   &blen, &st))
+			printf("peer %u: no location table blob (%s)\n", i,
+			       st.msg);
+		else
+			printf("peer %u: location table blob of %u bytes\n", i,
+			       blen);
+	}
+	g.bs = sv_reader_info(v[0].r)->block_size;
+	g.nblocks = sv_reader_info(v[0].r)->nblocks;
+	if (sv_reader_info(v[0].r)->k != g.k) {
+		printf("share volumes say k=%u\n", sv_reader_info(v[0].r)->k);
+		rc = EX_MISMATCH;
+		goto out;
+	}
+	vol = calloc(g.nblocks, g.bs);
+	f = fopen(g.image, "rb");
+	if (!vol || !f || fread(vol, g.bs, g.nblocks, f) != g.nblocks) {
+		printf("cannot read %" PRIu64 " blocks of %u from %s\n",
+		       g.nblocks, g.bs, g.image);
+		if (f)
+			fclose(f);
+		rc = EX_IO;
+		goto out;
+	}
+	fclose(f);
 	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
 		rc = EX_IO;
 		goto out;
@@ -572,6 +720,16 @@ static void usage(void)
 		"  --key-out FILE       expect: the volume key (16 bytes) too\n"
 		"  --key-blob           write: the key-share blob as the "
 		"daemon\n"
+		"  --image FILE         image: the volume to compare with\n"
+		"  --min-seq S          image: the common seq must be >= S\n"
+		"  --volume-key FILE    image: the key blobs of every subset\n"
+		"                       must give back this key file's key\n"
+		"  --transport T        plain (default), ipsec or tls\n"
+		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
+		"  --pin HEX            tls: the server key's pin "
+		"(repeatable:\n"
+		"                       the i-th is peer i's, the last serves\n"
+		"                       the rest)\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -593,8 +751,14 @@ int main(int argc, char **argv)
 					     {"checkpoint-every", 1, NULL, 'c'},
 					     {"checkpoint-max", 1, NULL, 'C'},
 					     {"out", 1, NULL, 'O'},
-					     {"key-out", 1, NULL, 'K'},
+					     {"key-out", 1, NULL, 'Y'},
 					     {"key-blob", 0, NULL, 'X'},
+					     {"image", 1, NULL, 'I'},
+					     {"min-seq", 1, NULL, 'M'},
+					     {"volume-key", 1, NULL, 'V'},
+					     {"transport", 1, NULL, 'T'},
+					     {"key", 1, NULL, 'K'},
+					     {"pin", 1, NULL, 'P'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -644,6 +808,15 @@ int main(int argc, char **argv)
 		case 'i':
 			g.index = atoi(optarg);
 			break;
+		case 'I':
+			g.image = optarg;
+			break;
+		case 'V':
+			g.keyfile = optarg;
+			break;
+		case 'M':
+			g.min_seq = strtoull(optarg, NULL, 0);
+			break;
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
 			break;
@@ -653,11 +826,28 @@ int main(int argc, char **argv)
 		case 'O':
 			g.out = optarg;
 			break;
-		case 'K':
+		case 'Y':
 			g.key_out = optarg;
 			break;
 		case 'X':
 			g.key_blob = true;
+			break;
+		case 'T':
+			g.transport = peer_transport_parse(optarg);
+			if (g.transport < 0) {
+				usage();
+				return EX_USAGE;
+			}
+			break;
+		case 'K':
+			g.key_file = optarg;
+			break;
+		case 'P':
+			if (g.npins == SV_MAX_N) {
+				usage();
+				return EX_USAGE;
+			}
+			g.pins[g.npins++] = optarg;
 			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {
@@ -712,6 +902,8 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
 		rc = g.key_blob && split_key() ? EX_USAGE : do_write();
+	} else if (!strcmp(cmd, "image") && g.image && g.npeers == g.n) {
+		rc = do_image();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
 	} else {
