@@ -288,6 +288,7 @@ check-conformance:
 bench:
 	$(MAKE) all tools
 	test/bench/run-bench.sh build/rel
+	test/bench/run-restore-bench.sh build/rel
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \

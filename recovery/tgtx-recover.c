@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tgtx-recover: the DR operator's command (doc/man/tgtx-recover.8). This
- * version has the DR kit (export, show) and `list` (the tables a surviving
- * node knows, pulled by gossip over TLS as the kit's node); `check` and
- * `restore` need the share-volume reader and come next.
+ * tgtx-recover: the DR operator's command (doc/man/tgtx-recover.8,
+ * doc/dr-runbook.md): the DR kit (export, show), `list` (the tables a
+ * surviving node knows, pulled by gossip over TLS as the kit's node), and
+ * `check` / `restore` (rc_cmd.c) over share URLs given with --share or
+ * found in the volume's location table.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include "kit.h"
 #include "kit_conf.h"
 #include "mgmt/mgmt_path.h"
+#include "rc.h"
 #include "replicator/gossip/gossip.h"
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
@@ -36,9 +38,21 @@ static const char usage_text[] =
 	"              [--peer ...]... [--passphrase-file FILE]\n"
 	"       tgtx-recover kit show --kit FILE [--passphrase-file FILE]\n"
 	"       tgtx-recover list --from HOST[:PORT] --kit FILE\n"
-	"              [--passphrase-file FILE]\n"
-	"       tgtx-recover check ...    (not yet available)\n"
-	"       tgtx-recover restore ...  (not yet available)\n"
+	"              [--passphrase-file FILE] [--no-probe]\n"
+	"       tgtx-recover check SOURCE [--before TIME] [OPTIONS]\n"
+	"       tgtx-recover restore SOURCE --to FILE|BLOCKDEV|iscsi://URL\n"
+	"              [--before TIME] [--verify] [--state FILE] [--force]\n"
+	"              [--restart] [--progress bar|plain] [OPTIONS]\n"
+	"       tgtx-recover key SOURCE --to KEYFILE   (the volume key back "
+	"from\n"
+	"              k key shares, for reprotect; written 0600)\n"
+	"SOURCE: --share URL (k or more times: iscsi://[user%pass@]host[:port]/"
+	"IQN/LUN)\n"
+	"     or --from HOST[:PORT] --volume NAME|UUID --kit FILE\n"
+	"OPTIONS: --rate BYTES (per peer) --op-timeout MS --initiator IQN\n"
+	"     --in-order (use the shares in the order given, no speed test)\n"
+	"     --chunk BYTES --depth N (reads in flight per peer)\n"
+	"TIME: 2026-11-27T03:40:00Z, @EPOCH-SECONDS[.FRAC], or -30m (ago)\n"
 	"kit export seals this node's identity, its peers' keys, gossip\n"
 	"addresses and share-LUN URLs (credentials included) and seed\n"
 	"addresses into FILE with a passphrase (scrypt, AES-256-GCM); keep it\n"
@@ -48,10 +62,17 @@ static const char usage_text[] =
 	"TLS handshake checked against its pin. Keep the kit\n"
 	"offline. kit show prints a kit (passwords masked). list asks a\n"
 	"surviving node, as the kit's node, for the share-location tables it\n"
-	"knows (default port 3270) and prints them. Without\n"
+	"knows (default port 3270) and prints them, with the newest point\n"
+	"their shares can restore. check reads every share volume's header\n"
+	"and journal and says whether and to which point a restore is\n"
+	"possible (writes nothing); restore rebuilds the volume, rerun the\n"
+	"same command to continue an interrupted one. Without\n"
 	"--passphrase-file the passphrase is read from the terminal.\n"
 	"Exit: 0 ok, 1 usage, 2 error, 3 refused (wrong passphrase, tampered\n"
-	"kit, TLS authentication), 4 not yet available.\n";
+	"kit, TLS authentication, progress file of another restore), 4 not\n"
+	"restorable (fewer than k consistent shares, no point before TIME),\n"
+	"5 data error (a block no k shares rebuild, --verify differs),\n"
+	"6 interrupted (progress saved).\n";
 
 static struct {
 	const char *out, *key, *name, *kit, *pass_file, *from;
@@ -61,7 +82,13 @@ static struct {
 	unsigned npeers;
 	const char *seeds[KIT_MAX_SEEDS];
 	unsigned nseeds;
-} o;
+	const char *volume, *key_out;
+	bool no_probe;
+	struct rc_opts r;
+} o = {.r = {.op_timeout_ms = 10000,
+	     .progress = -1,
+	     .chunk_bytes = 1 << 20,
+	     .measure_bytes = 8 << 20}};
 
 static void die_usage(void)
 {
@@ -329,8 +356,85 @@ static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 	return 0;
 }
 
+/*
+ * The share URLs of a table: portal, IQN and LUN from the table (signed
+ * by the owner), credentials from the kit's entry for the partner node
+ * (the table never holds secrets). 0, or -EPROTONOSUPPORT for a share
+ * whose transport this tool cannot speak yet (named in err).
+ */
+static int table_urls(const struct slt *t, const struct kit *k,
+		      char urls[][KIT_MAX_URL + 300], char *err, size_t elen)
+{
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct slt_share *sh = &t->shares[i];
+		const char *cred = "";
+		char credbuf[KIT_MAX_URL + 1];
+
+		for (unsigned p = 0; p < k->npeers; p++) {
+			uint8_t id[SLT_ID_SIZE];
+			const char *u = k->peers[p].url, *at, *start;
+
+			nodekey_id_of(k->peers[p].pub, id);
+			if (memcmp(id, sh->partner_id, SLT_ID_SIZE) || !u[0])
+				continue;
+			start = strstr(u, "://");
+			start = start ? start + 3 : u;
+			at = strchr(start, '@');
+			if (at && (size_t)(at - start) < sizeof(credbuf) - 1) {
+				memcpy(credbuf, start,
+				       (size_t)(at - start) + 1);
+				credbuf[at - start + 1] = 0;
+				cred = credbuf;
+			}
+			break;
+		}
+		if (sh->transport == SLT_TRANSPORT_TLS) {
+			snprintf(err, elen,
+				 "share %u (%s) is reached over TLS, which "
+				 "this tgtx-recover cannot open yet: give "
+				 "its URL with --share through a tunnel",
+				 i, sh->portal);
+			return -EPROTONOSUPPORT;
+		}
+		snprintf(urls[i], KIT_MAX_URL + 300, "iscsi://%s%s/%s/%u", cred,
+			 sh->portal, sh->iqn, sh->lun);
+	}
+	return 0;
+}
+
+/* Probes a table's shares (bounded: a short deadline per peer, all in
+ * parallel) for the newest point they can restore. */
+static void print_probe(const struct slt *t, const struct kit *k)
+{
+	static char urls[SLT_MAX_N][KIT_MAX_URL + 300];
+	struct rc_opts r = o.r;
+	uint64_t seq = 0, ns = 0;
+	unsigned reach = 0;
+	char err[200], tm[48];
+
+	if (table_urls(t, k, urls, err, sizeof(err))) {
+		printf("  newest restorable point: not probed (%s)\n", err);
+		return;
+	}
+	r.nurls = t->n;
+	for (unsigned i = 0; i < t->n; i++)
+		r.urls[i] = urls[i];
+	r.op_timeout_ms = 5000;
+	if (rc_probe(&r, &seq, &ns, &reach)) {
+		printf("  newest restorable point: NONE (%u of %u share "
+		       "volumes readable, k=%u)\n",
+		       reach, t->n, t->k);
+		return;
+	}
+	rc_format_time(ns, tm, sizeof(tm));
+	printf("  newest restorable point: seq %" PRIu64 " written %s (%u of "
+	       "%u share volumes readable)\n",
+	       seq, tm, reach, t->n);
+}
+
 static void print_volume(const uint8_t *tbl, size_t len,
-			 const uint8_t self_id[SLT_ID_SIZE])
+			 const uint8_t self_id[SLT_ID_SIZE],
+			 const struct kit *k)
 {
 	struct slt t;
 	char u[37], owner[17], when[32];
@@ -360,55 +464,57 @@ static void print_volume(const uint8_t *tbl, size_t len,
 		       t.shares[i].portal, t.shares[i].iqn, t.shares[i].lun,
 		       slt_transport_name(t.shares[i].transport), partner);
 	}
-	printf("  newest restorable point: unknown (needs `check`, not yet "
-	       "available)\n");
+	if (o.no_probe)
+		printf("  newest restorable point: not probed (--no-probe)\n");
+	else
+		print_probe(&t, k);
+	fflush(stdout);
 }
 
-static int cmd_list(void)
+/* Pulls every table the node at --from knows, as the kit's node. */
+static int pull_tables(struct kit *k, struct nodekey *key, struct gossip **gp,
+		       char *host, size_t hl, uint16_t *port)
 {
-	static struct kit k;
 	struct gtls_pending pending = {0};
 	struct gossip_io io = {.ctx = &pending,
 			       .send = gtls_gossip_send,
 			       .now_ms = gtls_now_ms};
 	struct gossip_cfg cfg;
-	struct nodekey key;
 	struct gossip *g = NULL;
 	struct gtls *tls = NULL;
 	struct gconn *c;
-	char host[256], err[256], hex[17];
-	uint16_t port;
+	char err[256], hex[17];
 	int ret, rc = 0;
 
-	if (!o.from || parse_hostport(o.from, host, sizeof(host), &port))
+	if (!o.from || parse_hostport(o.from, host, hl, port))
 		die_usage();
-	ret = open_kit(&k);
+	ret = open_kit(k);
 	if (ret)
 		return ret;
 	signal(SIGPIPE, SIG_IGN);
-	ret = nodekey_from_private(&key, k.node_priv);
+	ret = nodekey_from_private(key, k->node_priv);
 	if (ret) {
-		kit_wipe(&k);
+		kit_wipe(k);
 		return 2;
 	}
 	gossip_cfg_default(&cfg);
 	cfg.max_rx_per_round = 1024;
-	g = gossip_new(&cfg, &io, key.id, 1);
-	tls = gtls_new(&key, err, sizeof(err));
+	g = gossip_new(&cfg, &io, key->id, 1);
+	tls = gtls_new(key, err, sizeof(err));
 	if (!g || !tls) {
 		fprintf(stderr, "tgtx-recover: %s\n", tls ? "no memory" : err);
 		rc = 2;
 		goto out;
 	}
 	/* the node asked must be one the kit knows: any of its peers */
-	for (unsigned i = 0; i < k.npeers; i++) {
-		gossip_pin(g, k.peers[i].pub, true);
-		gtls_pin(tls, k.peers[i].pub);
+	for (unsigned i = 0; i < k->npeers; i++) {
+		gossip_pin(g, k->peers[i].pub, true);
+		gtls_pin(tls, k->peers[i].pub);
 	}
 	for (int i = 0; i < 64; i++) {
 		size_t before = gossip_count(g);
 
-		ret = gtls_connect(tls, host, port, NULL,
+		ret = gtls_connect(tls, host, *port, NULL,
 				   gtls_clock_ms() + 10000, &c, err,
 				   sizeof(err));
 		if (ret) {
@@ -419,7 +525,7 @@ static int cmd_list(void)
 		if (!i) {
 			hex_encode(gconn_peer_id(c), 8, hex);
 			fprintf(stderr, "tgtx-recover: %s:%u is node %s\n",
-				host, port, hex);
+				host, *port, hex);
 		}
 		ret = gtls_dialog(g, c, true, NULL, 0, cfg.max_msg,
 				  gtls_clock_ms() + 30000, NULL, NULL, NULL,
@@ -433,20 +539,113 @@ static int cmd_list(void)
 		if (gossip_count(g) == before)
 			break;
 	}
+out:
+	gtls_pending_clear(&pending);
+	gtls_free(tls);
+	if (rc) {
+		gossip_free(g);
+		nodekey_free(key);
+		kit_wipe(k);
+		g = NULL;
+	}
+	*gp = g;
+	return rc;
+}
+
+static int cmd_list(void)
+{
+	static struct kit k;
+	struct nodekey key;
+	struct gossip *g;
+	char host[256];
+	uint16_t port;
+	int rc = pull_tables(&k, &key, &g, host, sizeof(host), &port);
+
+	if (rc)
+		return rc;
 	printf("%zu volume(s) known to %s:%u\n", gossip_count(g), host, port);
 	for (size_t i = 0; i < gossip_count(g); i++) {
 		size_t len;
 		const uint8_t *t = gossip_table(g, i, &len);
 
-		print_volume(t, len, key.id);
+		print_volume(t, len, key.id, &k);
 	}
-out:
-	gtls_pending_clear(&pending);
-	gtls_free(tls);
 	gossip_free(g);
 	nodekey_free(&key);
 	kit_wipe(&k);
-	return rc;
+	return 0;
+}
+
+/* check/restore: the share URLs from --share, or from the table of
+ * --volume that the node at --from knows (owner checked against the
+ * kit: a table someone else signed never leads a restore). */
+static int cmd_rc(bool restore)
+{
+	static struct kit k;
+	static char urls[SLT_MAX_N][KIT_MAX_URL + 300];
+	char name[SLT_MAX_NAME + 1] = "", host[256], err[200], u[37];
+	struct nodekey key;
+	struct gossip *g;
+	uint16_t port;
+	struct slt t;
+	bool found = false;
+	int rc;
+
+	if (restore && !o.r.to)
+		die_usage();
+	if (!o.from) {
+		if (!o.r.nurls || o.volume)
+			die_usage();
+		if (o.key_out)
+			return rc_cmd_key(&o.r, o.key_out);
+		return restore ? rc_cmd_restore(&o.r, NULL)
+			       : rc_cmd_check(&o.r, NULL);
+	}
+	if (o.r.nurls || !o.volume)
+		die_usage();
+	rc = pull_tables(&k, &key, &g, host, sizeof(host), &port);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < gossip_count(g) && !found; i++) {
+		size_t len;
+		const uint8_t *tb = gossip_table(g, i, &len);
+
+		if (slt_parse(tb, len, &t, NULL))
+			continue;
+		slt_uuid_str(t.uuid, u);
+		found = !strcmp(t.name, o.volume) || !strcasecmp(u, o.volume);
+	}
+	if (!found) {
+		fprintf(stderr, "tgtx-recover: %s:%u knows no volume %s\n",
+			host, port, o.volume);
+		rc = RC_EX_NOPOINT;
+	} else if (memcmp(t.owner_id, key.id, SLT_ID_SIZE)) {
+		fprintf(stderr,
+			"tgtx-recover: the table of %s is not signed by this "
+			"kit's node: refusing it\n",
+			o.volume);
+		rc = RC_EX_REFUSED;
+	} else if (table_urls(&t, &k, urls, err, sizeof(err))) {
+		fprintf(stderr, "tgtx-recover: %s\n", err);
+		rc = RC_EX_ERROR;
+	} else {
+		snprintf(name, sizeof(name), "%s", t.name);
+		o.r.nurls = t.n;
+		for (unsigned i = 0; i < t.n; i++)
+			o.r.urls[i] = urls[i];
+		fprintf(stderr,
+			"tgtx-recover: volume %s: table version %" PRIu64
+			", %u shares\n",
+			name, t.version, t.n);
+	}
+	gossip_free(g);
+	nodekey_free(&key);
+	kit_wipe(&k);
+	if (rc)
+		return rc;
+	if (o.key_out)
+		return rc_cmd_key(&o.r, o.key_out);
+	return restore ? rc_cmd_restore(&o.r, name) : rc_cmd_check(&o.r, name);
 }
 
 int main(int argc, char **argv)
@@ -461,6 +660,22 @@ int main(int argc, char **argv)
 		{"passphrase-file", 1, 0, 'P'},
 		{"kdf-log2n", 1, 0, 'N'},
 		{"from", 1, 0, 'f'},
+		{"volume", 1, 0, 'V'},
+		{"no-probe", 0, 0, 'x'},
+		{"share", 1, 0, 'S'},
+		{"to", 1, 0, 't'},
+		{"state", 1, 0, 'F'},
+		{"before", 1, 0, 'b'},
+		{"verify", 0, 0, 'v'},
+		{"force", 0, 0, 'y'},
+		{"restart", 0, 0, 'R'},
+		{"progress", 1, 0, 'g'},
+		{"rate", 1, 0, 'r'},
+		{"op-timeout", 1, 0, 'T'},
+		{"initiator", 1, 0, 'I'},
+		{"in-order", 0, 0, 'O'},
+		{"chunk", 1, 0, 'C'},
+		{"depth", 1, 0, 'D'},
 		{"state-dir", 1, 0, 'd'},
 		{"control-socket", 1, 0, 'c'},
 		{"help", 0, 0, 'h'},
@@ -518,6 +733,71 @@ int main(int argc, char **argv)
 		case 'f':
 			o.from = optarg;
 			break;
+		case 'V':
+			o.volume = optarg;
+			break;
+		case 'x':
+			o.no_probe = true;
+			break;
+		case 'S':
+			if (o.r.nurls >= SV_MAX_N)
+				die_usage();
+			o.r.urls[o.r.nurls++] = optarg;
+			break;
+		case 't':
+			o.r.to = optarg;
+			break;
+		case 'F':
+			o.r.state_file = optarg;
+			break;
+		case 'b':
+			if (rc_parse_time(optarg, rc_now_ns(),
+					  &o.r.before_ns)) {
+				fprintf(stderr, "tgtx-recover: bad time %s\n",
+					optarg);
+				die_usage();
+			}
+			o.r.have_before = true;
+			break;
+		case 'v':
+			o.r.verify = true;
+			break;
+		case 'y':
+			o.r.force = true;
+			break;
+		case 'R':
+			o.r.restart = true;
+			break;
+		case 'g':
+			if (strcmp(optarg, "bar") && strcmp(optarg, "plain"))
+				die_usage();
+			o.r.progress = !strcmp(optarg, "bar");
+			break;
+		case 'r':
+			o.r.rate = strtoull(optarg, NULL, 0);
+			break;
+		case 'T':
+			o.r.op_timeout_ms = atoi(optarg);
+			if (o.r.op_timeout_ms < 100)
+				die_usage();
+			break;
+		case 'I':
+			o.r.initiator = optarg;
+			break;
+		case 'O':
+			o.r.given_order = true;
+			break;
+		case 'C':
+			o.r.chunk_bytes = strtoull(optarg, NULL, 0);
+			if (o.r.chunk_bytes < 4096 ||
+			    o.r.chunk_bytes > (64u << 20))
+				die_usage();
+			break;
+		case 'D':
+			o.r.depth = (unsigned)atoi(optarg);
+			if (o.r.depth < 1 || o.r.depth > 16)
+				die_usage();
+			break;
 		case 'd':
 			o.state_dir = optarg;
 			break;
@@ -539,12 +819,12 @@ int main(int argc, char **argv)
 		return cmd_kit_show();
 	if (!sub && !strcmp(cmd, "list"))
 		return cmd_list();
-	if (!sub && (!strcmp(cmd, "check") || !strcmp(cmd, "restore"))) {
-		fprintf(stderr,
-			"tgtx-recover: %s is not yet available (it needs the "
-			"share-volume reader of tgtx-replicd)\n",
-			cmd);
-		return 4;
+	if (!sub && (!strcmp(cmd, "check") || !strcmp(cmd, "restore")))
+		return cmd_rc(!strcmp(cmd, "restore"));
+	if (!sub && !strcmp(cmd, "key") && o.r.to) {
+		o.key_out = o.r.to;
+		o.r.to = NULL;
+		return cmd_rc(false);
 	}
 	die_usage();
 	return 1;

@@ -269,6 +269,15 @@ int sv_reader_seq_before(const struct sv_reader *r, uint64_t time_ns,
 int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 		    uint8_t *out, enum sv_slot_kind *kind, uint64_t *gen,
 		    struct sv_status *st);
+/*
+ * The same, with the slot of lba already read into slot_buf (slot_size
+ * bytes, e.g. from one large read of many slots: a restore streams the
+ * data area); only a journal share is read. slot_buf NULL: read it.
+ */
+int sv_reader_block_slot(struct sv_reader *r, uint64_t lba, uint64_t seq,
+			 const uint8_t *slot_buf, uint8_t *out,
+			 enum sv_slot_kind *kind, uint64_t *gen,
+			 struct sv_status *st);
 /* Newest valid copy of a blob into buf (cap >= SV_BLOB_MAX); -ENOENT if
  * none was ever written. */
 int sv_reader_blob(struct sv_reader *r, unsigned type, void *buf, size_t cap,

@@ -333,6 +333,14 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 		    uint8_t *out, enum sv_slot_kind *kind, uint64_t *gen,
 		    struct sv_status *st)
 {
+	return sv_reader_block_slot(r, lba, seq, NULL, out, kind, gen, st);
+}
+
+int sv_reader_block_slot(struct sv_reader *r, uint64_t lba, uint64_t seq,
+			 const uint8_t *slot_buf, uint8_t *out,
+			 enum sv_slot_kind *kind, uint64_t *gen,
+			 struct sv_status *st)
+{
 	const struct sv_info *in = &r->info;
 	const struct sv_idx *x;
 	struct sv_slot slot;
@@ -365,10 +373,13 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 		*kind = SV_SLOT_SHARE;
 		return sv_share_check(in, out, x->gen, st);
 	}
-	ret = rd(r, sv_slot_off(in, lba), r->buf, in->slot_size, st);
-	if (ret)
-		return ret;
-	ret = sv_slot_decode(in, r->buf, lba, &slot, st);
+	if (!slot_buf) {
+		ret = rd(r, sv_slot_off(in, lba), r->buf, in->slot_size, st);
+		if (ret)
+			return ret;
+		slot_buf = r->buf;
+	}
+	ret = sv_slot_decode(in, slot_buf, lba, &slot, st);
 	if (ret)
 		return ret;
 	if (slot.kind != SV_SLOT_EMPTY && slot.seq > in->ckpt_seq)
@@ -380,7 +391,7 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
 	*kind = slot.kind;
 	*gen = slot.gen;
 	if (slot.kind == SV_SLOT_SHARE)
-		memcpy(out, r->buf + SV_SLOT_HDR_SIZE, in->share_size);
+		memcpy(out, slot_buf + SV_SLOT_HDR_SIZE, in->share_size);
 	return 0;
 }
 

@@ -125,7 +125,7 @@ pass "tgtx-recover list from C with A's kit shows vol1 and its shares"
 echo "not the passphrase" >"$D/wrong"
 expect_rc 3 "wrong kit passphrase refused" \
 	"$R" list --from "$L:$pc" --kit "$D/kit" --passphrase-file "$D/wrong"
-expect_rc 4 "restore says it is not yet available" "$R" restore
+expect_rc 1 "restore without a share source is a usage error" "$R" restore
 
 for n in b c m; do
 	stop_proc "$(eval echo "\$pid_$n")"

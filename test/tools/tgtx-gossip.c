@@ -29,8 +29,10 @@
 static const char usage_text[] =
 	"usage: tgtx-gossip keygen --key FILE\n"
 	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
-	"               --version N [--k K] --share PORTAL,IQN,LUN... --out "
-	"FILE\n"
+	"               --version N [--k K] --out FILE\n"
+	"               --share "
+	"PORTAL,IQN,LUN[,tls|ipsec|plain[,PARTNERPUB]]..."
+	"\n"
 	"       tgtx-gossip serve --key FILE --state FILE --listen "
 	"ADDR:PORT...\n"
 	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
@@ -156,11 +158,18 @@ static int cmd_mktable(void)
 	snprintf(t.name, sizeof(t.name), "%s", o.name);
 	for (unsigned i = 0; i < o.nshares; i++) {
 		char portal[SLT_MAX_PORTAL + 1], iqn[SLT_MAX_IQN + 1];
+		char tr[8] = "", partner[65] = "";
+		uint8_t pub[SLT_PUB_SIZE];
 		unsigned lun;
+		int nf;
 
 		/* a longer string stops the scan short: refused */
-		if (sscanf(o.shares[i], "%64[^,],%223[^,],%u", portal, iqn,
-			   &lun) != 3) {
+		nf = sscanf(o.shares[i], "%64[^,],%223[^,],%u,%7[^,],%64s",
+			    portal, iqn, &lun, tr, partner);
+		if (nf < 3 ||
+		    (nf >= 4 && strcmp(tr, "tls") && strcmp(tr, "ipsec") &&
+		     strcmp(tr, "plain")) ||
+		    (nf == 5 && hex_decode(partner, pub, SLT_PUB_SIZE))) {
 			fprintf(stderr, "tgtx-gossip: bad --share %s\n",
 				o.shares[i]);
 			return 1;
@@ -168,6 +177,13 @@ static int cmd_mktable(void)
 		memcpy(t.shares[i].portal, portal, sizeof(portal));
 		memcpy(t.shares[i].iqn, iqn, sizeof(iqn));
 		t.shares[i].lun = (uint16_t)lun;
+		if (nf >= 4)
+			t.shares[i].transport =
+				!strcmp(tr, "tls")     ? SLT_TRANSPORT_TLS
+				: !strcmp(tr, "ipsec") ? SLT_TRANSPORT_IPSEC
+						       : SLT_TRANSPORT_PLAIN;
+		if (nf == 5)
+			nodekey_id_of(pub, t.shares[i].partner_id);
 	}
 	if (load_key(&k))
 		return 2;

@@ -8,6 +8,7 @@
  *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
+ *   tgtx-sharevol expect [opts] --out FILE   (the volume after --upto)
  *   tgtx-sharevol image --image FILE [--k K --n N] --peer URL ... : every
  *       k-subset of the share volumes (written by tgtx-replicd) rebuilds
  *       exactly FILE (the primary's volume) at their newest common seq
@@ -59,7 +60,11 @@ static struct {
 	uint32_t bs;
 	uint64_t nblocks, records, upto, seed, journal, rate;
 	int op_timeout_ms, timeout_s, index;
-	uint64_t ckpt_every;
+	uint64_t ckpt_every, ckpt_max;
+	const char *out, *key_out;
+	bool key_blob;
+	uint8_t key_shares[SV_MAX_N][64];
+	size_t key_share_len;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
 	int transport;
@@ -150,14 +155,38 @@ static void expected(uint64_t upto, uint8_t *vol)
  * record from the volume key and the block's generation (= the share's
  * split id), never holding the other shares.
  */
+static void volume_key(uint8_t key[XS_KEY_SIZE])
+{
+	for (unsigned i = 0; i < XS_KEY_SIZE; i++)
+		key[i] = (uint8_t)(g.seed * 131 + i * 7);
+}
+
+/* The daemon's key-share blob (SV_BLOB_KEY): the volume key split (k,n)
+ * once, share i to peer i. */
+static int split_key(void)
+{
+	uint8_t key[XS_KEY_SIZE], *sh[SV_MAX_N];
+	struct xs_ctx *ctx;
+	int ret;
+
+	volume_key(key);
+	g.key_share_len = xs_share_size(g.n, XS_KEY_SIZE);
+	if (g.key_share_len > sizeof(g.key_shares[0]) ||
+	    xs_ctx_new(&ctx, g.k, g.n, XS_KEY_SIZE, 0))
+		return -EINVAL;
+	for (unsigned i = 0; i < g.n; i++)
+		sh[i] = g.key_shares[i];
+	ret = xs_split(ctx, key, XS_KEY_SIZE, sh);
+	xs_ctx_free(ctx);
+	return ret;
+}
+
 static struct xs_ctx *derive_ctx(void)
 {
 	uint8_t key[XS_KEY_SIZE];
 	struct xs_ctx *ctx;
-	unsigned i;
 
-	for (i = 0; i < XS_KEY_SIZE; i++)
-		key[i] = (uint8_t)(g.seed * 131 + i * 7);
+	volume_key(key);
 	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0))
 		return NULL;
 	if (xs_ctx_set_key(ctx, key)) {
@@ -315,6 +344,10 @@ static void *writer_thread(void *arg)
 				break;
 			}
 		}
+		if (!ret && g.key_blob)
+			ret = sv_writer_put_blob(
+				w, SV_BLOB_KEY, g.key_shares[i],
+				(uint32_t)g.key_share_len, &st);
 		if (ret)
 			continue;
 		msg(i, "connected to %s, holds seq %" PRIu64, peer_name(p),
@@ -334,18 +367,26 @@ static void *writer_thread(void *arg)
 				msg(i, "acked %" PRIu64, g.upto);
 				atomic_store(&g.done[i], 1);
 			}
-			if (min_acked() >= last_ckpt + g.ckpt_every ||
-			    (atomic_load(&g.done[i]) &&
-			     min_acked() > last_ckpt)) {
-				ret = sv_writer_checkpoint(w, min_acked(),
-							   now_ns(), &st);
+			uint64_t ck = min_acked();
+
+			/* --checkpoint-max: the journal keeps what follows,
+			 * as retain= would (for restores to an older point) */
+			if (g.ckpt_max && ck > g.ckpt_max)
+				ck = g.ckpt_max;
+			if (ck >= last_ckpt + g.ckpt_every ||
+			    (atomic_load(&g.done[i]) && ck > last_ckpt)) {
+				ret = sv_writer_checkpoint(w, ck, now_ns(),
+							   &st);
 				if (ret)
 					break;
 				last_ckpt = sv_writer_info(w)->ckpt_seq;
 			}
 			if (sv_writer_acked(w, NULL) == sv_writer_last(w))
 				usleep(20000); /* idle: wait for the others */
-			if (last_ckpt == g.upto) {
+			if (last_ckpt == g.upto ||
+			    (g.ckpt_max && last_ckpt >= g.ckpt_max &&
+			     atomic_load(&g.done[i]) &&
+			     min_acked() == g.upto)) {
 				msg(i, "checkpoint %" PRIu64, last_ckpt);
 				rc = EX_OK;
 				goto out;
@@ -674,6 +715,11 @@ static void usage(void)
 		"  --timeout S          overall (90)\n"
 		"  --index I            info: expected share index\n"
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
+		"  --checkpoint-max C   write: never checkpoint past seq C\n"
+		"  --out FILE           expect: where the volume goes\n"
+		"  --key-out FILE       expect: the volume key (16 bytes) too\n"
+		"  --key-blob           write: the key-share blob as the "
+		"daemon\n"
 		"  --image FILE         image: the volume to compare with\n"
 		"  --min-seq S          image: the common seq must be >= S\n"
 		"  --volume-key FILE    image: the key blobs of every subset\n"
@@ -703,6 +749,10 @@ int main(int argc, char **argv)
 					     {"peer", 1, NULL, 'p'},
 					     {"index", 1, NULL, 'i'},
 					     {"checkpoint-every", 1, NULL, 'c'},
+					     {"checkpoint-max", 1, NULL, 'C'},
+					     {"out", 1, NULL, 'O'},
+					     {"key-out", 1, NULL, 'Y'},
+					     {"key-blob", 0, NULL, 'X'},
 					     {"image", 1, NULL, 'I'},
 					     {"min-seq", 1, NULL, 'M'},
 					     {"volume-key", 1, NULL, 'V'},
@@ -770,6 +820,18 @@ int main(int argc, char **argv)
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
 			break;
+		case 'C':
+			g.ckpt_max = strtoull(optarg, NULL, 0);
+			break;
+		case 'O':
+			g.out = optarg;
+			break;
+		case 'Y':
+			g.key_out = optarg;
+			break;
+		case 'X':
+			g.key_blob = true;
+			break;
 		case 'T':
 			g.transport = peer_transport_parse(optarg);
 			if (g.transport < 0) {
@@ -817,8 +879,29 @@ int main(int argc, char **argv)
 		rc = open_reader(0, &v, g.index);
 		sv_reader_free(v.r);
 		peer_free(v.p);
+	} else if (!strcmp(cmd, "expect") && g.out) {
+		uint8_t *vol = malloc(g.nblocks * g.bs);
+		FILE *f = fopen(g.out, "w");
+
+		expected(g.upto, vol);
+		rc = f && fwrite(vol, g.bs, g.nblocks, f) == g.nblocks ? EX_OK
+								       : EX_IO;
+		if (f && fclose(f))
+			rc = EX_IO;
+		free(vol);
+		if (!rc && g.key_out) {
+			uint8_t key[XS_KEY_SIZE];
+
+			volume_key(key);
+			f = fopen(g.key_out, "w");
+			rc = f && fwrite(key, 1, sizeof(key), f) == sizeof(key)
+				     ? EX_OK
+				     : EX_IO;
+			if (f && fclose(f))
+				rc = EX_IO;
+		}
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
-		rc = do_write();
+		rc = g.key_blob && split_key() ? EX_USAGE : do_write();
 	} else if (!strcmp(cmd, "image") && g.image && g.npeers == g.n) {
 		rc = do_image();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
