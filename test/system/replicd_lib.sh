@@ -25,10 +25,11 @@ PREFIXCHECK=$B/test/tools/tgtx-prefixcheck
 RD_IQN=iqn.2026-11.org.tgtx:rd
 RD_WORK=$TGTX_TEST_DIR/rd
 mkdir -p "$RD_WORK"
-declare -a RD_URL RD_KIND RD_PID RD_IMG RD_PNAME RD_SIZE
+declare -a RD_URL RD_RURL RD_KIND RD_PID RD_IMG RD_PNAME RD_SIZE RD_PARGS
 RD_REPLICD_PID=""
 RD_REPLICD_LOG=$RD_WORK/replicd.log
-RD_STATE=$RD_WORK/replicd-state
+# The replicator runs on the primary's node: its node key (TLS) is tgtxd's.
+RD_STATE=$TGTX_TEST_DIR/pri/state
 RD_POLL_MS=${RD_POLL_MS:-500}
 RD_CKPT_MS=${RD_CKPT_MS:-1000}
 
@@ -91,19 +92,24 @@ rd_wait_baseline() {
 		fail "xorshare baseline not complete after $1 s: $(rd_show)"
 }
 
-# rd_peer_tgtxd I [LUNSIZE]: tgtxd "pI" serving a plain rdwr LUN.
+# rd_peer_tgtxd I [LUNSIZE [TGTXD ARGS...]]: tgtxd "pI" serving a plain
+# rdwr LUN. RD_URL[I] is its plain portal's URL (RD_RURL[I] too: what the
+# test reads the share volume through).
 rd_peer_tgtxd() {
 	local i=$1
 
 	RD_SIZE[i]=${2:-${RD_PEER_SIZE:-48M}}
+	RD_PARGS[i]="${*:3}"
 	RD_PNAME[i]=p$i
 	RD_KIND[i]=tgtxd
 	RD_IMG[i]=$RD_WORK/p$i.img
 	truncate -s "${RD_SIZE[i]}" "${RD_IMG[i]}"
-	start_tgtxd "p$i"
+	# shellcheck disable=SC2086 # words on purpose (no spaces in paths)
+	start_tgtxd "p$i" ${RD_PARGS[i]}
 	RD_PID[i]=$TGTXD_PID
 	rd_peer_lun "$i"
 	RD_URL[i]=$(lun_url "$RD_IQN:p$i" 1 "$PORT")
+	RD_RURL[i]=${RD_URL[i]}
 }
 
 # rd_peer_tgtd I [LUNSIZE]: Debian's stock tgtd "pI" as peer I.
@@ -119,6 +125,7 @@ rd_peer_tgtd() {
 	RD_PID[i]=$TGT_PID
 	rd_peer_lun "$i"
 	RD_URL[i]=$(lun_url "$RD_IQN:p$i" 1 "$TGT_PORT")
+	RD_RURL[i]=${RD_URL[i]}
 }
 
 # The peer's target, LUN and ACL (its daemon was just started).
@@ -159,7 +166,8 @@ rd_peer_restart() {
 		port=PORT_$n
 		local want=${!port}
 		stop_proc "${RD_PID[i]}" || true
-		start_tgtxd "$n"
+		# shellcheck disable=SC2086
+		start_tgtxd "$n" ${RD_PARGS[i]}
 		RD_PID[i]=$TGTXD_PID
 		[ "$PORT" = "$want" ] || fail "peer $i came back on another port"
 	else
@@ -182,14 +190,16 @@ rd_peer_restart() {
 }
 
 # rd_set_peers [OPTS]: share-peer.I=URL (+ share-peer.I.OPT=V for each
-# OPT=V of OPTS, e.g. "transport=plain") for every peer 0..N-1.
+# OPT=V of OPTS, e.g. "transport=plain", then of RD_POPTS[I]) for every
+# peer 0..N-1.
+declare -a RD_POPTS
 rd_set_peers() {
 	local i params="" kv
 
 	RD_PEER_OPTS=${1:-}
 	for ((i = 0; i < RD_N; i++)); do
 		params+="${params:+,}share-peer.$i=${RD_URL[i]}"
-		for kv in $RD_PEER_OPTS; do
+		for kv in $RD_PEER_OPTS ${RD_POPTS[i]:-}; do
 			params+=",share-peer.$i.$kv"
 		done
 	done
@@ -279,7 +289,7 @@ rd_peer_args() {
 	local i
 
 	for ((i = 0; i < RD_N; i++)); do
-		printf -- '--peer\n%s\n' "${RD_URL[i]}"
+		printf -- '--peer\n%s\n' "${RD_RURL[i]}"
 	done
 }
 
