@@ -80,20 +80,22 @@ MAIN_SRCS := usr/tgtxd.c usr/tgtxadm.c usr/tgtx-admin.c \
 #                   folder             may include
 LAYER_core       := usr/core
 LAYER_bs         := usr/bs             core
+# node keys, pins, TLS 1.3 contexts and the TLS pump (OpenSSL only)
+LAYER_tls        := usr/tls            core
 LAYER_scsi       := usr/scsi           core bs
-LAYER_iscsi      := usr/iscsi          core scsi
+LAYER_iscsi      := usr/iscsi          core scsi tls
 LAYER_mgmt       := usr/mgmt           core bs scsi iscsi
 LAYER_metrics    := usr/metrics        core bs scsi iscsi
 LAYER_admin      := usr/admin          core mgmt
 LAYER_cli        := usr/cli            core mgmt admin
-LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli
+LAYER_progs      := usr                core bs scsi iscsi mgmt metrics admin cli tls
 # xorshare: codec (secret sharing) < share log < store (a bs backend)
 LAYER_codec      := bs_xorshare/codec  core
 LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
-LAYER_gossip     := replicator/gossip  core
-LAYER_replicator := replicator         core codec xslog gossip xsstore:bs_xorshare.h
+LAYER_gossip     := replicator/gossip  core tls
+LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h
 LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
 LAYER_test       := test/*             *
 

@@ -24,6 +24,11 @@
 #include "sv.h"
 #include "sv_writer.h"
 
+/* How the peer is reached (the same numbers as SL_PT_* in the status file). */
+#define PEER_TRANSPORT_PLAIN 0 /* TCP, in the clear: only if declared */
+#define PEER_TRANSPORT_IPSEC 1 /* TCP over a link the admin protects */
+#define PEER_TRANSPORT_TLS   2 /* TLS 1.3 tunnel, pinned node keys */
+
 struct peer_cfg {
 	const char *url;
 	const char *initiator;	 /* default iqn.2026-11.org.tgtx:replicd */
@@ -35,6 +40,15 @@ struct peer_cfg {
 	uint64_t rate;		/* bytes per second, 0 = unlimited */
 	int backoff_min_ms;	/* default 100 */
 	int backoff_max_ms;	/* default 30000 */
+	/*
+	 * PEER_TRANSPORT_*. TLS: libiscsi talks to a loopback listener of
+	 * this peer; a tunnel (peer_tls.c) carries the bytes over TLS 1.3 to
+	 * the peer's TLS portal, presenting our node key and accepting only
+	 * a server whose key hashes to tls_pin.
+	 */
+	int transport;
+	const char *tls_pin;	  /* 64 hex digits: SHA-256 of its key */
+	const char *tls_key_file; /* our node key (STATE_DIR/node.key) */
 };
 
 struct peer_stats {
@@ -50,6 +64,9 @@ int peer_new(struct peer **pp, const struct peer_cfg *cfg,
 void peer_free(struct peer *p);
 /* The URL without its password, for messages and logs. */
 const char *peer_name(const struct peer *p);
+/* "plain", "ipsec", "tls"; and back (-EINVAL for anything else). */
+const char *peer_transport_name(int transport);
+int peer_transport_parse(const char *s);
 
 /*
  * Logs in and checks the LUN: a disk (INQUIRY), not an xorshare LUN (VPD

@@ -112,6 +112,22 @@ int peer_new(struct peer **pp, const struct peer_cfg *cfg, struct sv_status *st)
 				      : u->target_passwd);
 	iscsi_destroy_url(u);
 	iscsi_destroy_context(ctx);
+	if (p->cfg.transport < PEER_TRANSPORT_PLAIN ||
+	    p->cfg.transport > PEER_TRANSPORT_TLS) {
+		sv_fail(st, SV_E_FIELD, -EINVAL,
+			"peer %s: unknown transport %d", p->name,
+			p->cfg.transport);
+		peer_free(p);
+		return -EINVAL;
+	}
+	if (p->cfg.transport == PEER_TRANSPORT_TLS) {
+		int ret = peer_tls_setup(p, st);
+
+		if (ret) {
+			peer_free(p);
+			return ret;
+		}
+	}
 	p->dev = (struct sv_dev){&peer_dev_ops, p, 0, 512};
 	peer_bucket_init(&p->bucket, p->cfg.rate, peer_now_ns());
 	*pp = p;
@@ -126,6 +142,7 @@ void peer_free(struct peer *p)
 	if (!p)
 		return;
 	peer_disconnect(p, -ECANCELED);
+	peer_tls_teardown(p);
 	if (p->password)
 		memset(p->password, 0, strlen(p->password));
 	memset(p->tpassword, 0, sizeof(p->tpassword));
@@ -351,6 +368,7 @@ static int connect_fail(struct peer *p, int ret)
 		iscsi_destroy_context(p->iscsi);
 		p->iscsi = NULL;
 	}
+	peer_tls_close(p);
 	p->connected = false;
 	p->stats.connect_failures++;
 	p->next_attempt_ns =
@@ -394,14 +412,27 @@ int peer_connect(struct peer *p, struct sv_status *st)
 					       "peer %s: mutual CHAP setup "
 					       "failed",
 					       p->name));
+	/* TLS first: nothing of iSCSI leaves before the peer proved its key */
+	if (p->cfg.transport == PEER_TRANSPORT_TLS) {
+		ret = peer_tls_open(p, deadline, st);
+		if (ret)
+			return connect_fail(p, ret);
+	}
 	/*
 	 * TCP connect, then login, as two steps: libiscsi's combined call
 	 * keeps state that leaks when a stalled login is abandoned.
 	 */
-	if (iscsi_connect_async(p->iscsi, p->portal, connect_cb, &w))
+	if (iscsi_connect_async(p->iscsi,
+				p->tunnel ? p->tunnel_portal : p->portal,
+				connect_cb, &w))
 		return connect_fail(p, sv_fail(st, SV_E_IO, -EIO,
 					       "peer %s: connect failed",
 					       p->name));
+	if (p->tunnel) {
+		ret = peer_tls_start(p, deadline, st);
+		if (ret)
+			return connect_fail(p, ret);
+	}
 	ret = run_until(p, p->iscsi, &w, deadline);
 	if (!ret && w.status == SCSI_STATUS_GOOD) {
 		memset(&w, 0, sizeof(w));
@@ -411,6 +442,14 @@ int peer_connect(struct peer *p, struct sv_status *st)
 						       p->name));
 		ret = run_until(p, p->iscsi, &w, deadline);
 	}
+	if ((ret || w.status != SCSI_STATUS_GOOD) &&
+	    peer_tls_failed(p, why, sizeof(why)))
+		/* the server takes our key or not after its handshake ends */
+		return connect_fail(
+			p, sv_fail(st, SV_E_TLS, -EACCES,
+				   "peer %s: TLS session refused (is our node "
+				   "key's pin in the peer's --tls-peers?): %s",
+				   p->name, why));
 	if (ret || w.status != SCSI_STATUS_GOOD) {
 		peer_scrub(p, iscsi_get_error(p->iscsi), why, sizeof(why));
 		return connect_fail(

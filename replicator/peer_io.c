@@ -153,6 +153,7 @@ void peer_disconnect(struct peer *p, int err)
 		iscsi_destroy_context(p->iscsi);
 		p->iscsi = NULL;
 	}
+	peer_tls_close(p);
 	while (p->flight) { /* should be none left */
 		o = p->flight;
 		flight_unlink(p, o);

@@ -10,6 +10,11 @@
 #include <iscsi/scsi-lowlevel.h>
 
 #include "peer.h"
+#include "tls/nodekey.h"
+#include "tls/tls_pins.h"
+
+struct peer_tunnel;
+struct ssl_ctx_st;
 
 enum pop_type { POP_READ, POP_WRITE, POP_SYNC };
 
@@ -48,6 +53,12 @@ struct peer {
 	int break_err; /* why the session is being torn down */
 	int rate_wait_ms;
 	struct peer_stats stats;
+	/* transport=tls (peer_tls.c) */
+	uint8_t tls_pin[TLS_PIN_SIZE];
+	struct nodekey tls_key;
+	struct ssl_ctx_st *tls_ctx;
+	struct peer_tunnel *tunnel;
+	char tunnel_portal[64]; /* the loopback listener libiscsi dials */
 };
 
 uint64_t peer_now_ns(void);
@@ -57,5 +68,20 @@ int peer_service(struct peer *p, int timeout_ms);
 const char *peer_scrub(struct peer *p, const char *msg, char *buf, size_t cap);
 
 extern const struct sv_dev_ops peer_dev_ops;
+
+/* peer_tls.c: the TLS tunnel of a transport=tls peer */
+/* Checks the pin, loads our node key, makes the TLS context. */
+int peer_tls_setup(struct peer *p, struct sv_status *st);
+void peer_tls_teardown(struct peer *p);
+/* Dials the real portal and does the handshake (bounded by deadline),
+ * then opens the loopback listener named in p->tunnel_portal. */
+int peer_tls_open(struct peer *p, uint64_t deadline_ns, struct sv_status *st);
+/* After libiscsi connected to the listener: takes its connection (and no
+ * other) and starts the pump thread. */
+int peer_tls_start(struct peer *p, uint64_t deadline_ns, struct sv_status *st);
+/* Stops the pump and frees the tunnel (no-op without one). */
+void peer_tls_close(struct peer *p);
+/* Why the tunnel's pump stopped, if it failed (into buf); false if not. */
+bool peer_tls_failed(struct peer *p, char *buf, size_t len);
 
 #endif

@@ -44,6 +44,7 @@ enum sv_err {
 	SV_E_NOCOMMON, /* no seq that k volumes can all restore */
 	SV_E_TIMEOUT,  /* a peer operation missed its deadline */
 	SV_E_REFUSED,  /* the peer LUN may not hold shares */
+	SV_E_TLS,      /* TLS transport: key not pinned, peer not TLS */
 	SV_E__COUNT,
 };
 

@@ -24,6 +24,7 @@ static const char *const names[SV_E__COUNT] = {
 	[SV_E_NOCOMMON] = "no-common-seq",
 	[SV_E_TIMEOUT] = "timeout",
 	[SV_E_REFUSED] = "refused",
+	[SV_E_TLS] = "tls",
 };
 
 const char *sv_err_name(enum sv_err e)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bs/aio.h"
@@ -24,6 +25,9 @@
 #include "mgmt/mgmt_server.h"
 #include "mgmt/mgmt_target.h"
 #include "scsi/scsi.h"
+#include "tls/nodekey.h"
+#include "tls/nodekey_format.h"
+#include "tls/tls_pins.h"
 
 #define TGTX_VERSION "0.1.0"
 #define MAX_PORTALS  32
@@ -46,8 +50,15 @@ static void usage(FILE *f)
 		"                              [::]:3260)\n"
 		"  -C, --control-port N        management socket /run/tgtx/socket.N\n"
 		"      --control-socket PATH   management socket at PATH instead\n"
-		"      --state-dir DIR         node id and other state (default\n"
-		"                              $TGTX_STATE_DIR or /var/lib/tgtx)\n"
+		"      --state-dir DIR         node id, node key and other state\n"
+		"                              (default $TGTX_STATE_DIR or\n"
+		"                              /var/lib/tgtx)\n"
+		"      --tls-portal ADDR:PORT  iSCSI inside TLS 1.3 on ADDR:PORT\n"
+		"                              (repeatable; IPv6 as [ADDR]:PORT)\n"
+		"      --tls-peers FILE        pins of the client keys a TLS portal\n"
+		"                              accepts: lines \"HEXPIN [name]\"\n"
+		"      --show-node-key         print this node's key pin (made if\n"
+		"                              missing) and exit\n"
 		"      --metrics ADDR:PORT     Prometheus metrics on GET /metrics\n"
 		"  -d, --debug LEVEL           0 errors .. 3 debug (default 2)\n"
 		"      --mem-budget SIZE       memory peers may make us hold (e.g.\n"
@@ -91,6 +102,59 @@ static int watch_signals(struct signal_watch *sw)
 	return loop_add_fd(&sw->lfd, fd, EPOLLIN, on_signal);
 }
 
+/* STATE_DIR/node.key, made at the first start (doc/transport.md) */
+static int load_node_key(const char *dir, struct nodekey *key, char *err,
+			 size_t errlen)
+{
+	char path[4096];
+	bool created;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, NODEKEY_FILE) >=
+	    sizeof(path)) {
+		snprintf(err, errlen, "state directory name too long");
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create state directory %s: %s",
+			 dir, strerror(-ret));
+		return ret;
+	}
+	ret = nodekey_load_or_create(path, key, &created);
+	if (ret) {
+		snprintf(err, errlen, "node key %.300s: %s", path,
+			 ret == -EBADMSG ? "corrupt (restore it from a backup; "
+					   "a new key needs new pins at every "
+					   "peer)"
+			 : ret == -EPERM ? "readable by group or others "
+					   "(chmod 600)"
+					 : strerror(-ret));
+		return ret;
+	}
+	if (created)
+		log_info("created node key %s", path);
+	return 0;
+}
+
+static int show_node_key(const char *dir)
+{
+	char err[512], pin[TLS_PIN_HEX_LEN + 1];
+	uint8_t p[TLS_PIN_SIZE];
+	struct nodekey key;
+
+	log_open("tgtxd", 0, LOG_LVL_WARN);
+	if (load_node_key(dir, &key, err, sizeof(err))) {
+		fprintf(stderr, "tgtxd: %s\n", err);
+		return 1;
+	}
+	tls_pin_of(key.pub, p);
+	tls_pin_hex(p, pin);
+	printf("%s\n", pin);
+	nodekey_free(&key);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -107,15 +171,21 @@ int main(int argc, char **argv)
 		{"conn-share", required_argument, NULL, 'L'},
 		{"conn-subnet", required_argument, NULL, 'L'},
 		{"pr-max-registrations", required_argument, NULL, 'L'},
+		{"tls-portal", required_argument, NULL, 'T'},
+		{"tls-peers", required_argument, NULL, 'P'},
+		{"show-node-key", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *portals[MAX_PORTALS];
+	const char *portals[MAX_PORTALS], *tls_portals[MAX_PORTALS];
 	int nr_portals = 0, control_port = 0, foreground = 0, level = 2;
+	int nr_tls = 0, show_key = 0;
+	const char *tls_peers = NULL;
 	const char *sock_path = NULL;
 	const char *state_dir = getenv(NODE_ID_STATE_DIR_ENV);
 	const char *metrics_addr = NULL;
 	struct signal_watch sw;
+	struct nodekey key = {0};
 	char err[256] = "";
 	int c, i, ret, idx;
 
@@ -160,6 +230,21 @@ int main(int argc, char **argv)
 		case 'S':
 			sock_path = optarg;
 			break;
+		case 'T':
+			if (nr_tls == MAX_PORTALS) {
+				fprintf(stderr,
+					"tgtxd: at most %d TLS portals\n",
+					MAX_PORTALS);
+				return 1;
+			}
+			tls_portals[nr_tls++] = optarg;
+			break;
+		case 'P':
+			tls_peers = optarg;
+			break;
+		case 'K':
+			show_key = 1;
+			break;
 		case 'd':
 			level = (int)strtol(optarg, &end, 10);
 			if (*end || level < 0 || level > 3) {
@@ -191,6 +276,15 @@ int main(int argc, char **argv)
 	}
 	if (!sock_path)
 		sock_path = mgmt_default_socket(control_port);
+	if (!state_dir || !*state_dir)
+		state_dir = NODE_ID_DEFAULT_DIR;
+	if (show_key)
+		return show_node_key(state_dir);
+	if (nr_tls && !tls_peers) {
+		fprintf(stderr, "tgtxd: --tls-portal needs --tls-peers FILE "
+				"(the pins of the clients allowed)\n");
+		return 1;
+	}
 
 	log_open("tgtxd", !foreground, (enum log_level)level);
 	signal(SIGPIPE, SIG_IGN);
@@ -203,12 +297,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!state_dir || !*state_dir)
-		state_dir = NODE_ID_DEFAULT_DIR;
 	ret = node_id_load(state_dir, err, sizeof(err));
 	if (ret) {
 		log_err("%s", err);
 		return 1;
+	}
+	ret = load_node_key(state_dir, &key, err, sizeof(err));
+	if (ret && nr_tls) {
+		log_err("%s", err);
+		return 1;
+	} else if (ret) {
+		log_warn("%s", err);
 	}
 	daemon_test_delay();
 
@@ -235,6 +334,18 @@ int main(int argc, char **argv)
 		ret = iscsi_portal_add(portals[i], err, sizeof(err));
 		if (ret) {
 			log_err("portal %s: %s", portals[i], err);
+			return 1;
+		}
+	}
+	if (key.pkey &&
+	    iscsi_tls_init(&key, nr_tls ? tls_peers : NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		return 1;
+	}
+	for (i = 0; i < nr_tls; i++) {
+		ret = iscsi_tls_portal_add(tls_portals[i], err, sizeof(err));
+		if (ret) {
+			log_err("%s", err);
 			return 1;
 		}
 	}
@@ -277,6 +388,7 @@ int main(int argc, char **argv)
 	loop_del_fd(&sw.lfd);
 	close(sw.lfd.fd);
 	loop_exit();
+	nodekey_free(&key);
 	log_info("tgtxd stopped");
 	return ret ? 1 : 0;
 }

@@ -12,21 +12,9 @@
 #include <stdint.h>
 
 #include "slt_format.h"
+#include "tls/nodekey_format.h"
 
-/* ---- node key file (0600): the node's Ed25519 identity ---- */
-#define NODEKEY_MAGIC	  0x4b4e4754U /* "TGNK" */
-#define NODEKEY_VERSION	  1
-#define NODEKEY_FILE_SIZE 80
-
-struct nodekey_disk {
-	uint32_t magic;	    /*  0 NODEKEY_MAGIC */
-	uint16_t version;   /*  4 NODEKEY_VERSION */
-	uint16_t reserved0; /*  6 zero */
-	uint8_t priv[32];   /*  8 Ed25519 private key (seed) */
-	uint8_t pub[32];    /* 40 its public key, checked on load */
-	uint32_t crc;	    /* 72 CRC32C of bytes 0..71 */
-	uint32_t reserved1; /* 76 zero */
-} __attribute__((packed));
+/* ---- node key file (0600): tls/nodekey_format.h (shared with tgtxd) ---- */
 
 /*
  * ---- gossip state file: what a node learned, reloaded at start ----
@@ -87,7 +75,6 @@ struct gmsg_digest_ent {
 	uint64_t version;	     /* 16 */
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct nodekey_disk) == NODEKEY_FILE_SIZE, "nodekey");
 _Static_assert(sizeof(struct gstate_hdr) == GSTATE_HDR_SIZE, "gstate");
 _Static_assert(sizeof(struct gmsg_hdr) == GMSG_HDR_SIZE, "gmsg");
 _Static_assert(sizeof(struct gmsg_digest_ent) == GMSG_DIGEST_ENT_SIZE, "ent");

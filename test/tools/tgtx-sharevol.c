@@ -21,7 +21,8 @@
  * cannot be read is named and only the subsets holding it fail.
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
- * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named).
+ * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named),
+ * 7 TLS refused (a pin does not match, or the peer is no TLS server).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,7 +44,16 @@
 
 #define MAXB 16
 
-enum { EX_OK, EX_USAGE, EX_CONNECT, EX_IO, EX_MISMATCH, EX_REFUSED, EX_FORMAT };
+enum {
+	EX_OK,
+	EX_USAGE,
+	EX_CONNECT,
+	EX_IO,
+	EX_MISMATCH,
+	EX_REFUSED,
+	EX_FORMAT,
+	EX_TLS
+};
 
 struct rec {
 	unsigned nb;
@@ -63,6 +73,9 @@ static struct {
 	const char *out, *compare;
 	const char *urls[SV_MAX_N];
 	unsigned npeers;
+	int transport;
+	const char *key_file, *pins[SV_MAX_N];
+	unsigned npins;
 	uint8_t uuid[16];
 	struct rec *rec;
 	size_t share_size;
@@ -202,7 +215,13 @@ static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
 			       .connect_timeout_ms = g.op_timeout_ms,
 			       .rate = g.rate,
 			       .backoff_min_ms = 100,
-			       .backoff_max_ms = 2000};
+			       .backoff_max_ms = 2000,
+			       .transport = g.transport,
+			       .tls_key_file = g.key_file};
+
+	/* the i-th --pin is peer i's; the last one serves the rest */
+	if (g.npins)
+		cfg.tls_pin = g.pins[i < g.npins ? i : g.npins - 1];
 
 	return peer_new(p, &cfg, st);
 }
@@ -228,6 +247,10 @@ static int connect_loop(unsigned i, struct peer *p)
 		if (st.code == SV_E_REFUSED) {
 			atomic_store(&g.abort, 1);
 			return EX_REFUSED;
+		}
+		if (st.code == SV_E_TLS) {
+			atomic_store(&g.abort, 1);
+			return EX_TLS;
 		}
 	}
 	return EX_CONNECT;
@@ -878,6 +901,12 @@ static void usage(void)
 		"  --compare FILE       rebuild: compare with FILE\n"
 		"  --seq S              rebuild: as of seq S (newest common)\n"
 		"  --expect-seq S       rebuild: fail unless the seq is S\n"
+		"  --transport T        plain (default), ipsec or tls\n"
+		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
+		"  --pin HEX            tls: the server key's pin "
+		"(repeatable:\n"
+		"                       the i-th is peer i's, the last serves\n"
+		"                       the rest)\n"
 		"Peers are given in share order: the first holds share 0.\n");
 }
 
@@ -902,6 +931,9 @@ int main(int argc, char **argv)
 					     {"compare", 1, NULL, 'C'},
 					     {"seq", 1, NULL, 'q'},
 					     {"expect-seq", 1, NULL, 'e'},
+					     {"transport", 1, NULL, 'T'},
+					     {"key", 1, NULL, 'K'},
+					     {"pin", 1, NULL, 'P'},
 					     {"help", 0, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
 	const char *cmd;
@@ -960,6 +992,13 @@ int main(int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
+		case 'T':
+			g.transport = peer_transport_parse(optarg);
+			if (g.transport < 0) {
+				usage();
+				return EX_USAGE;
+			}
+			break;
 		case 'O':
 			g.out = optarg;
 			break;
@@ -971,6 +1010,16 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			g.expect_seq = strtoull(optarg, NULL, 0);
+			break;
+		case 'K':
+			g.key_file = optarg;
+			break;
+		case 'P':
+			if (g.npins == SV_MAX_N) {
+				usage();
+				return EX_USAGE;
+			}
+			g.pins[g.npins++] = optarg;
 			break;
 		case 'p':
 			if (g.npeers == SV_MAX_N) {

@@ -9,6 +9,7 @@
 
 struct target;
 struct strbuf;
+struct nodekey;
 
 int iscsi_init(void);
 /*
@@ -38,8 +39,22 @@ int iscsi_portal_del(const char *spec, char *err, size_t errlen);
  */
 int iscsi_addr_parse(const char *spec, struct sockaddr_storage *ss,
 		     socklen_t *len);
-/* One "Portal: ADDR:PORT,TPGT" line per portal. */
+/* One "Portal: ADDR:PORT,TPGT" line per portal (then the TLS lines). */
 void iscsi_portal_show(struct strbuf *out);
+
+/*
+ * TLS portals (portal_tls.c, doc/transport.md). iscsi_tls_init: the node
+ * key (its pin is shown) and, when peers_file is given, the pins of the
+ * clients allowed and the TLS context; 0 or -errno with a message
+ * ("FILE:LINE: ..."). iscsi_tls_portal_add takes the portal specs of
+ * iscsi_portal_add and needs a peers file. iscsi_tls_show: "Node key pin:",
+ * "TLS portal: ADDR:PORT,TPGT" lines and counters. iscsi_exit closes them.
+ */
+int iscsi_tls_init(const struct nodekey *key, const char *peers_file, char *err,
+		   size_t errlen);
+int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen);
+void iscsi_tls_show(struct strbuf *out);
+void iscsi_tls_exit(void);
 
 /* "I_T nexus information:" block of `tgtxadm --op show --mode target`. */
 void iscsi_target_show_sessions(struct target *t, struct strbuf *out,

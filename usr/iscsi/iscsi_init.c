@@ -15,6 +15,7 @@ int iscsi_init(void)
 void iscsi_exit(void)
 {
 	portal_close_all();
+	iscsi_tls_exit();
 	conn_reap_all();
 }
 

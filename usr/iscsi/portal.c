@@ -346,6 +346,7 @@ void iscsi_portal_show(struct strbuf *out)
 		portal_addr_str(&bound, a, sizeof(a), true);
 		strbuf_addf(out, "Portal: %s,%d\n", a, ISCSI_TPGT);
 	}
+	iscsi_tls_show(out);
 }
 
 void portal_close_all(void)

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "core/crc32c.h"
+#include "core/fileio.h"
 #include "core/hex.h"
-#include "gfile.h"
-#include "gossip_format.h"
 #include "nodekey.h"
+#include "nodekey_format.h"
 
 static int nodekey_fill(struct nodekey *k, EVP_PKEY *pkey)
 {
-	size_t len = SLT_PUB_SIZE;
+	size_t len = NODEKEY_PUB_SIZE;
 
 	if (EVP_PKEY_get_raw_public_key(pkey, k->pub, &len) != 1 ||
-	    len != SLT_PUB_SIZE) {
+	    len != NODEKEY_PUB_SIZE) {
 		EVP_PKEY_free(pkey);
 		return -EINVAL;
 	}
@@ -63,7 +68,48 @@ void nodekey_free(struct nodekey *k)
 	memset(k, 0, sizeof(*k));
 }
 
-int nodekey_save(const struct nodekey *k, const char *path)
+/* path split into directory and name for write_file_atomic() */
+static int key_write(const char *path, const struct nodekey_disk *d,
+		     bool exclusive)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return write_file_atomic(".", path, d, sizeof(*d), 0600,
+					 exclusive);
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	return write_file_atomic(slash == path ? "/" : dir, slash + 1, d,
+				 sizeof(*d), 0600, exclusive);
+}
+
+/* the whole (small) file and its mode; 0 or -errno */
+static int key_read(const char *path, struct nodekey_disk *d, mode_t *mode)
+{
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		n = -errno;
+	} else if (!S_ISREG(st.st_mode) || st.st_size != sizeof(*d)) {
+		n = -EBADMSG;
+	} else {
+		*mode = st.st_mode;
+		n = pread_upto(fd, d, sizeof(*d), 0);
+		if (n >= 0)
+			n = n == sizeof(*d) ? 0 : -EBADMSG;
+	}
+	close(fd);
+	return (int)n;
+}
+
+static int key_save(const struct nodekey *k, const char *path, bool exclusive)
 {
 	struct nodekey_disk d;
 	int ret;
@@ -76,30 +122,28 @@ int nodekey_save(const struct nodekey *k, const char *path)
 		return ret;
 	memcpy(d.pub, k->pub, sizeof(d.pub));
 	d.crc = htole32(crc32c(0, &d, offsetof(struct nodekey_disk, crc)));
-	ret = gfile_write_atomic(path, &d, sizeof(d), 0600);
+	ret = key_write(path, &d, exclusive);
 	OPENSSL_cleanse(&d, sizeof(d));
 	return ret;
 }
 
-static int nodekey_load(const char *path, struct nodekey *k)
+int nodekey_save(const struct nodekey *k, const char *path)
+{
+	return key_save(k, path, false);
+}
+
+int nodekey_load(const char *path, struct nodekey *k)
 {
 	struct nodekey_disk d;
-	size_t len;
-	mode_t mode;
-	void *buf;
+	mode_t mode = 0;
 	int ret;
 
-	ret = gfile_read(path, 4096, &buf, &len, &mode);
-	if (ret)
+	memset(k, 0, sizeof(*k));
+	ret = key_read(path, &d, &mode);
+	if (ret) {
+		OPENSSL_cleanse(&d, sizeof(d));
 		return ret;
-	if (len != sizeof(d)) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-		return -EBADMSG;
 	}
-	memcpy(&d, buf, sizeof(d));
-	OPENSSL_cleanse(buf, len);
-	free(buf);
 	if (mode & 077)
 		ret = -EPERM;
 	else if (le32toh(d.magic) != NODEKEY_MAGIC ||
@@ -127,20 +171,23 @@ int nodekey_load_or_create(const char *path, struct nodekey *k, bool *created)
 	ret = nodekey_generate(k);
 	if (ret)
 		return ret;
-	ret = nodekey_save(k, path);
-	if (ret) {
-		nodekey_free(k);
+	/* exclusive: a racing creator's key wins, and both use it */
+	ret = key_save(k, path, true);
+	nodekey_free(k);
+	if (ret == -EEXIST)
+		return nodekey_load(path, k);
+	if (ret)
 		return ret;
-	}
-	*created = true;
-	return 0;
+	ret = nodekey_load(path, k);
+	*created = !ret;
+	return ret;
 }
 
 int nodekey_sign(const struct nodekey *k, const uint8_t *msg, size_t len,
-		 uint8_t sig[SLT_SIG_SIZE])
+		 uint8_t sig[NODEKEY_SIG_SIZE])
 {
 	EVP_MD_CTX *ctx;
-	size_t siglen = SLT_SIG_SIZE;
+	size_t siglen = NODEKEY_SIG_SIZE;
 	int ok;
 
 	if (!k->pkey)
@@ -150,26 +197,27 @@ int nodekey_sign(const struct nodekey *k, const uint8_t *msg, size_t len,
 		return -ENOMEM;
 	ok = EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
 	     EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1 &&
-	     siglen == SLT_SIG_SIZE;
+	     siglen == NODEKEY_SIG_SIZE;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -EIO;
 }
 
-bool nodekey_verify(const uint8_t pub[SLT_PUB_SIZE], const uint8_t *msg,
-		    size_t len, const uint8_t sig[SLT_SIG_SIZE])
+bool nodekey_verify(const uint8_t pub[NODEKEY_PUB_SIZE], const uint8_t *msg,
+		    size_t len, const uint8_t sig[NODEKEY_SIG_SIZE])
 {
 	EVP_PKEY *pkey;
 	EVP_MD_CTX *ctx;
 	bool ok = false;
 
 	pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
-					   SLT_PUB_SIZE);
+					   NODEKEY_PUB_SIZE);
 	if (!pkey)
 		return false;
 	ctx = EVP_MD_CTX_new();
 	if (ctx)
 		ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pkey) == 1 &&
-		     EVP_DigestVerify(ctx, sig, SLT_SIG_SIZE, msg, len) == 1;
+		     EVP_DigestVerify(ctx, sig, NODEKEY_SIG_SIZE, msg, len) ==
+			     1;
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(pkey);
 	return ok;
@@ -183,9 +231,10 @@ void gossip_sha256(const void *buf, size_t len, uint8_t out[32])
 		abort(); /* only fails without memory or a broken libcrypto */
 }
 
-void nodekey_id_of(const uint8_t pub[SLT_PUB_SIZE], uint8_t id[SLT_ID_SIZE])
+void nodekey_id_of(const uint8_t pub[NODEKEY_PUB_SIZE],
+		   uint8_t id[NODEKEY_ID_SIZE])
 {
-	gossip_sha256(pub, SLT_PUB_SIZE, id);
+	gossip_sha256(pub, NODEKEY_PUB_SIZE, id);
 }
 
 void hex_encode(const uint8_t *b, size_t n, char *out)
