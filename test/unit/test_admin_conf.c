@@ -252,6 +252,176 @@ static void test_xorshare(void **state)
 	conf_free(c);
 }
 
+#define PIN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* Issue 11's peers: the line form, tgtxd's note form, inheritance. */
+static void test_share_peers(void **state)
+{
+	struct conf *c = parse_ok(
+		"<target iqn.2024-01.org.x:xs>\n"
+		"  share-peer 2 iscsi://10.0.0.9/iqn.2024-01.org.z:all/0\n"
+		"  xorshare k=2 n=3 log=/var/lib/tgtx/xs\n"
+		"  <backing-store /srv/a.img>\n"
+		"    lun 1\n"
+		"    share-peer 0 \"iscsi://u%pw@[::1]:3261/iqn.2024-01.org.y:"
+		"s/1?target_user=t&target_password=tp\" transport=tls pin=" PIN
+		" rate=10M retain=7d\n"
+		"    share-peer 1 iscsi://h.example/iqn.2024-01.org.y:s/2 "
+		"transport=plain\n"
+		"  </backing-store>\n"
+		"  <backing-store /srv/b.img>\n"
+		"    lun 2\n"
+		"    share-peer.2 \"iscsi://h2/iqn.2024-01.org.y:t/3\"\n"
+		"    share-peer.2.transport ipsec\n"
+		"    share-peer.2.retain 30s\n"
+		"  </backing-store>\n"
+		"</target>\n");
+	struct conf_target *t =
+		list_first_entry(&c->targets, struct conf_target, node);
+	struct conf_lun *a = conf_find_lun(t, 1), *b = conf_find_lun(t, 2);
+
+	assert_int_equal(CONF_PEERS_MAX, 16);
+	assert_string_equal(a->peers[0].url,
+			    "iscsi://u%pw@[::1]:3261/iqn.2024-01.org.y:s/1"
+			    "?target_user=t&target_password=tp");
+	assert_string_equal(a->peers[0].transport, "tls");
+	assert_string_equal(a->peers[0].pin, PIN);
+	assert_string_equal(a->peers[0].rate, "10M");
+	assert_string_equal(a->peers[0].retain, "7d");
+	assert_string_equal(a->peers[1].transport, "plain");
+	assert_null(a->peers[1].pin);
+	assert_null(a->peers[1].rate);
+	assert_null(a->peers[1].retain);
+	/* the target-level peer reaches the LUN that lacks index 2 */
+	assert_string_equal(a->peers[2].url,
+			    "iscsi://10.0.0.9/iqn.2024-01.org.z:all/0");
+	assert_null(a->peers[2].transport);
+	assert_null(a->peers[3].url);
+	assert_string_equal(b->peers[2].url,
+			    "iscsi://h2/iqn.2024-01.org.y:t/3");
+	assert_string_equal(b->peers[2].transport, "ipsec");
+	assert_string_equal(b->peers[2].retain, "30s");
+	assert_null(b->peers[0].url);
+	assert_string_equal(conf_peer_opt(&b->peers[2], 1), "ipsec");
+	conf_free(c);
+}
+
+/* Every bad share-peer value: refused at its FILE:LINE. */
+static void test_share_peer_errors(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *expect;
+	} bad[] = {
+		{"share-peer 16 iscsi://h/iqn.x:y/1", "bad share-peer index"},
+		{"share-peer -1 iscsi://h/iqn.x:y/1", "bad share-peer index"},
+		{"share-peer 01 iscsi://h/iqn.x:y/1", "bad share-peer index"},
+		{"share-peer x iscsi://h/iqn.x:y/1", "bad share-peer index"},
+		{"share-peer 1", "takes an index, a URL"},
+		{"share-peer 1 https://h/iqn.x:y/1", "must be iscsi://"},
+		{"share-peer 1 iscsi://h", "lacks /IQN/LUN"},
+		{"share-peer 1 iscsi://h//1", "lacks the target IQN"},
+		{"share-peer 1 iscsi://h/iqn.x:y", "lacks the LUN"},
+		{"share-peer 1 iscsi://h/iqn.x:y/99999", "LUN must be"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1x", "LUN must be"},
+		{"share-peer 1 iscsi://h:0/iqn.x:y/1", "bad HOST[:PORT]"},
+		{"share-peer 1 iscsi://h:70000/iqn.x:y/1", "bad HOST[:PORT]"},
+		{"share-peer 1 iscsi://:3260/iqn.x:y/1", "bad HOST[:PORT]"},
+		{"share-peer 1 iscsi://[::1/iqn.x:y/1", "bad HOST[:PORT]"},
+		{"share-peer 1 iscsi://@h/iqn.x:y/1", "credentials"},
+		{"share-peer 1 iscsi://u%p@w@h/iqn.x:y/1", "credentials"},
+		{"share-peer 1 \"iscsi://u%p w@h/iqn.x:y/1\"", "no spaces"},
+		{"share-peer 1 iscsi://u%p,w@h/iqn.x:y/1", "commas"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1?foo=bar", "known arguments"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1?target_user", "key=value"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 transport=https",
+		 "bad share-peer transport 'https'"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 transport=",
+		 "empty transport"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 pin=abc",
+		 "bad share-peer pin"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 "
+		 "pin="
+		 "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789"
+		 "abcdef",
+		 "bad share-peer pin"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 rate=0",
+		 "bad share-peer rate"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 rate=10X",
+		 "bad share-peer rate"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 rate=M",
+		 "bad share-peer rate"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 rate=9999999999999G",
+		 "bad share-peer rate"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 retain=7",
+		 "bad share-peer retain"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 retain=7w",
+		 "bad share-peer retain"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 retain=4000d",
+		 "bad share-peer retain"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 retain=-1s",
+		 "bad share-peer retain"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 color=red",
+		 "unknown option"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 tls", "unknown option"},
+		{"share-peer 1 iscsi://h/iqn.x:y/1 rate=1M rate=2M",
+		 "rate given twice"},
+		{"share-peer.1.transport tls",
+		 "share-peer.1.transport without"},
+		{"share-peer.16 iscsi://h/iqn.x:y/1", "unknown LU parameter"},
+		{"share-peer.1.colour red", "unknown LU parameter"},
+		{"share-peer.1 https://h/x", "must be iscsi://"},
+	};
+	char text[1024], want[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "<target iqn.x:a>\n<backing-store /a>\n"
+			 "xorshare k=2 n=3 log=/l\n%s\n</backing-store>\n"
+			 "</target>\n",
+			 bad[i].line);
+		parse_bad(text, bad[i].expect);
+		snprintf(want, sizeof(want), "bad.conf:%d: ",
+			 strstr(bad[i].expect, "without") ? 2 : 4);
+		if (strncmp(err, want, strlen(want)))
+			print_error("'%s': '%s' lacks '%s'\n", bad[i].line, err,
+				    want);
+		assert_int_equal(strncmp(err, want, strlen(want)), 0);
+		/* a URL may carry a password: never echoed */
+		assert_null(strstr(err, "://h"));
+		assert_null(strstr(err, "u%p"));
+	}
+	/* duplicates, across forms and lines */
+	parse_bad("<target iqn.x:a>\n<backing-store /a>\nxorshare k=2 n=3 "
+		  "log=/l\nshare-peer 1 iscsi://h/iqn.x:y/1\n"
+		  "share-peer 1 iscsi://h/iqn.x:y/2\n</backing-store>\n"
+		  "</target>\n",
+		  "bad.conf:5: share-peer 1 given twice (also at bad.conf:4)");
+	parse_bad("<target iqn.x:a>\n<backing-store /a>\nxorshare k=2 n=3 "
+		  "log=/l\nshare-peer 1 iscsi://h/iqn.x:y/1\n"
+		  "share-peer.1 iscsi://h/iqn.x:y/2\n</backing-store>\n"
+		  "</target>\n",
+		  "bad.conf:5: share-peer 1 given twice");
+	parse_bad("<target iqn.x:a>\n<backing-store /a>\nxorshare k=2 n=3 "
+		  "log=/l\nshare-peer 1 iscsi://h/iqn.x:y/1 transport=tls\n"
+		  "share-peer.1.transport plain\n</backing-store>\n"
+		  "</target>\n",
+		  "bad.conf:5: share-peer 1: transport given twice");
+	/* only on xorshare LUNs, within their n shares */
+	parse_bad("<target iqn.x:a>\n<backing-store /a>\n"
+		  "share-peer 1 iscsi://h/iqn.x:y/1\n</backing-store>\n"
+		  "</target>\n",
+		  "bad.conf:3: share-peer 1: LUN 1 of iqn.x:a is not xorshare");
+	parse_bad("<target iqn.x:a>\n<backing-store /a>\nxorshare k=2 n=3 "
+		  "log=/l\nshare-peer 3 iscsi://h/iqn.x:y/1\n"
+		  "</backing-store>\n</target>\n",
+		  "bad.conf:4: share-peer 3: LUN 1 of iqn.x:a has n=3 shares");
+	parse_bad("<target iqn.x:a>\nshare-peer 5 iscsi://h/iqn.x:y/1\n"
+		  "xorshare k=2 n=3 log=/l\nbacking-store /a\n</target>\n",
+		  "bad.conf:2: share-peer 5: LUN 1 of iqn.x:a has n=3");
+}
+
 static void test_daemon_dump_lines(void **state)
 {
 	struct conf *c = parse_ok("default-driver iscsi\n\n"
@@ -463,6 +633,8 @@ int main(void)
 		cmocka_unit_test(test_debian_style),
 		cmocka_unit_test(test_syntax_variants),
 		cmocka_unit_test(test_xorshare),
+		cmocka_unit_test(test_share_peers),
+		cmocka_unit_test(test_share_peer_errors),
 		cmocka_unit_test(test_daemon_dump_lines),
 		cmocka_unit_test(test_includes),
 		cmocka_unit_test(test_include_loop_and_depth),

@@ -20,11 +20,30 @@
 #define CONF_TARGETS_MAX    4096
 #define CONF_LUNS_MAX	    1024 /* per target */
 #define CONF_LUN_NUMBER_MAX 16383
+#define CONF_PEERS_MAX	    16 /* share-peer 0..15 (core/share_peer.h) */
 
 struct conf_kv {
 	struct list_head node;
 	char *key;
 	char *value; /* may be NULL for plain lists (ACLs) */
+};
+
+/*
+ * `share-peer I URL [transport=] [pin=] [rate=] [retain=]` of an xorshare
+ * LUN (doc/management.md), every value checked by core/share_peer.h at
+ * parse time. NULL = unset; a peer is configured when url is set. The
+ * daemon dump writes the same line, so tgtx-replicd reads both through
+ * this struct.
+ */
+struct conf_peer {
+	char *url; /* may hold USER%PASSWORD: never log it unmasked */
+	char *transport;
+	char *pin;
+	char *rate;
+	char *retain;
+	/* tgtx-admin's own: where the url was set (error messages) */
+	const char *file;
+	int line;
 };
 
 /*
@@ -40,7 +59,13 @@ struct conf_lun {
 	char *bsoflags;		 /* "direct", "sync", "direct:sync" */
 	int allow_in_use;	 /* -1 inherit, 0, 1 */
 	struct list_head params; /* conf_kv: scsi_lu_set_param key -> value */
-	const char *file;	 /* where it was defined (owned by the conf) */
+	/*
+	 * By share index. After parsing, a LUN's array is effective: a peer
+	 * set at target level is copied into each LUN that does not set
+	 * that index itself.
+	 */
+	struct conf_peer peers[CONF_PEERS_MAX];
+	const char *file; /* where it was defined (owned by the conf) */
 	int line;
 };
 
@@ -89,6 +114,8 @@ bool conf_lun_allow_in_use(const struct conf_target *t,
 /* Value of LU parameter key, LUN first then target; NULL when unset. */
 const char *conf_lun_param(const struct conf_target *t,
 			   const struct conf_lun *l, const char *key);
+/* The peer's option o (enum share_peer_opt: 0 url .. 4 retain); NULL unset. */
+const char *conf_peer_opt(const struct conf_peer *p, int o);
 /* The LU parameter keys understood (NULL-terminated). */
 extern const char *const conf_lu_param_keys[];
 

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/share_peer.h"
 #include "core/target.h"
 
 #define MAX_ARGS 64
@@ -182,8 +183,46 @@ static void lun_init(struct conf_lun *l)
 	l->allow_in_use = -1;
 }
 
+/* The field of p holding option o (enum share_peer_opt). */
+static char **peer_field(struct conf_peer *p, int o)
+{
+	switch (o) {
+	case SP_URL:
+		return &p->url;
+	case SP_TRANSPORT:
+		return &p->transport;
+	case SP_PIN:
+		return &p->pin;
+	case SP_RATE:
+		return &p->rate;
+	default:
+		return &p->retain;
+	}
+}
+
+const char *conf_peer_opt(const struct conf_peer *p, int o)
+{
+	if (o < SP_URL || o >= SP_NOPTS)
+		return NULL;
+	return *peer_field((struct conf_peer *)p, o);
+}
+
+static void peer_clear(struct conf_peer *p)
+{
+	int o;
+
+	for (o = 0; o < SP_NOPTS; o++) {
+		free(*peer_field(p, o));
+		*peer_field(p, o) = NULL;
+	}
+}
+
 static void lun_clear(struct conf_lun *l)
 {
+	int i;
+
+	for (i = 0; i < CONF_PEERS_MAX; i++)
+		peer_clear(&l->peers[i]);
 	free(l->path);
 	free(l->bstype);
 	free(l->bsopts);
@@ -490,6 +529,87 @@ static int lu_params(struct parser *p, char *list)
 	return 0;
 }
 
+/* Sets option o of peer i, refusing a second value and a bad one. */
+static int peer_set(struct parser *p, struct conf_lun *l, unsigned i, int o,
+		    const char *v)
+{
+	struct conf_peer *pe = &l->peers[i];
+	char **f = peer_field(pe, o);
+	char msg[256];
+
+	if (*f) {
+		if (o == SP_URL && pe->line)
+			return perr(p,
+				    "share-peer %u given twice (also at %s:%d)",
+				    i, pe->file, pe->line);
+		return perr(p, "share-peer %u: %s given twice", i,
+			    share_peer_opt_names[o]);
+	}
+	if (!*v)
+		return perr(p, "share-peer %u: empty %s", i,
+			    share_peer_opt_names[o]);
+	if (share_peer_check(o, v, msg, sizeof(msg)))
+		return perr(p, "share-peer %u: %s", i, msg);
+	if (set_str(p, f, v))
+		return -ENOMEM;
+	if (o == SP_URL) {
+		pe->file = p->file;
+		pe->line = p->line;
+	}
+	return 0;
+}
+
+/* `share-peer I URL [transport=W] [pin=HEX] [rate=N[KMG]] [retain=D]` */
+static int share_peer_line(struct parser *p, struct conf_lun *l, int argc,
+			   char **argv)
+{
+	unsigned i;
+	long v;
+	int a, o, ret;
+
+	if (argc < 2)
+		return perr(p, "share-peer takes an index, a URL and options "
+			       "(share-peer I iscsi://HOST/IQN/LUN "
+			       "[transport=tls|ipsec|plain] [pin=HEX64] "
+			       "[rate=N[K|M|G]] [retain=DURATION])");
+	if (parse_long(argv[0], 0, CONF_PEERS_MAX - 1, &v) ||
+	    (argv[0][0] == '0' && argv[0][1]))
+		return perr(p, "bad share-peer index '%.20s' (0..%d)", argv[0],
+			    CONF_PEERS_MAX - 1);
+	i = (unsigned)v;
+	if (l->peers[i].url)
+		return peer_set(p, l, i, SP_URL, argv[1]);
+	for (a = 2; a < argc; a++) {
+		char *eq = strchr(argv[a], '=');
+
+		if (eq)
+			*eq = '\0';
+		o = eq ? share_peer_opt_find(argv[a]) : -1;
+		if (o < 0)
+			return perr(p,
+				    "share-peer %u: unknown option '%.40s' "
+				    "(transport=, pin=, rate=, retain=)",
+				    i, argv[a]);
+		ret = peer_set(p, l, i, o, eq + 1);
+		if (ret)
+			return ret;
+	}
+	return peer_set(p, l, i, SP_URL, argv[1]);
+}
+
+/* tgtxd's note form: `share-peer.I "URL"`, `share-peer.I.OPT VALUE` */
+static int share_peer_note(struct parser *p, struct conf_lun *l, const char *d,
+			   const char *value)
+{
+	enum share_peer_opt o;
+	char msg[256];
+	unsigned i;
+
+	if (share_peer_key_parse(d, &i, &o, msg, sizeof(msg)))
+		return perr(p, "%s", msg);
+	return peer_set(p, l, i, o, value);
+}
+
 /*
  * Handles the LU settings valid both at target level and inside a
  * <backing-store> block. Returns 1 when the directive is not one of them.
@@ -501,9 +621,13 @@ static int lu_directive(struct parser *p, const char *d, int argc, char **argv,
 	size_t i;
 	int yn;
 
-	/* tgtxcli's notes in daemon dumps (doc/tgtxcli.md): not managed here */
-	if (!strcasecmp(d, "backstore") || !strncasecmp(d, "share-peer.", 11))
+	/* tgtxcli's backstore note in daemon dumps: not managed here */
+	if (!strcasecmp(d, "backstore"))
 		return 0;
+	if (!strcasecmp(d, "share-peer"))
+		return share_peer_line(p, l, argc, argv);
+	if (!strncasecmp(d, "share-peer.", 11))
+		return share_peer_note(p, l, d, value);
 	for (i = 0; i < sizeof(lu_directives) / sizeof(lu_directives[0]); i++)
 		if (!strcasecmp(d, lu_directives[i].directive))
 			return lu_param(p, lu_directives[i].param, value);
@@ -1126,6 +1250,116 @@ static int number_luns(struct parser *p)
 	return 0;
 }
 
+/* n= of "k=v;k=v" bsopts, or -1. */
+static long bsopts_n(const char *opts)
+{
+	const char *o = opts;
+	long n;
+
+	while (o && *o) {
+		size_t len = strcspn(o, ";");
+
+		if (!strncmp(o, "n=", 2) && len > 2 && len < 12) {
+			char tmp[12];
+
+			snprintf(tmp, sizeof(tmp), "%.*s", (int)len - 2, o + 2);
+			if (!parse_long(tmp, 1, 1000, &n))
+				return n;
+		}
+		o += len;
+		if (*o)
+			o++;
+	}
+	return -1;
+}
+
+static int peers_complete(struct parser *p, const struct conf_lun *l,
+			  const char *file, int line)
+{
+	int i, o;
+
+	for (i = 0; i < CONF_PEERS_MAX; i++) {
+		if (l->peers[i].url)
+			continue;
+		for (o = SP_TRANSPORT; o < SP_NOPTS; o++) {
+			if (!conf_peer_opt(&l->peers[i], o))
+				continue;
+			p->file = file;
+			p->line = line;
+			return perr(p, "share-peer.%d.%s without share-peer.%d",
+				    i, share_peer_opt_names[o], i);
+		}
+	}
+	return 0;
+}
+
+static int peer_copy(struct parser *p, struct conf_peer *dst,
+		     const struct conf_peer *src)
+{
+	int o;
+
+	for (o = 0; o < SP_NOPTS; o++) {
+		const char *v = conf_peer_opt(src, o);
+
+		if (v && set_str(p, peer_field(dst, o), v))
+			return -ENOMEM;
+	}
+	dst->file = src->file;
+	dst->line = src->line;
+	return 0;
+}
+
+/*
+ * Share peers: complete, inherited from the target, only on xorshare LUNs
+ * and within the LUN's n shares.
+ */
+static int resolve_peers(struct parser *p)
+{
+	struct conf_target *t;
+	struct conf_lun *l;
+	int i, ret;
+
+	list_for_each_entry (t, &p->c->targets, node) {
+		ret = peers_complete(p, &t->defaults, t->file, t->line);
+		if (ret)
+			return ret;
+		list_for_each_entry (l, &t->luns, node) {
+			const char *bs = conf_lun_bstype(t, l);
+			long n = bsopts_n(conf_lun_bsopts(t, l));
+
+			ret = peers_complete(p, l, l->file, l->line);
+			if (ret)
+				return ret;
+			for (i = 0; i < CONF_PEERS_MAX; i++) {
+				struct conf_peer *pe = &l->peers[i];
+
+				if (!pe->url && t->defaults.peers[i].url &&
+				    peer_copy(p, pe, &t->defaults.peers[i]))
+					return -ENOMEM;
+				if (!pe->url)
+					continue;
+				p->file = pe->file;
+				p->line = pe->line;
+				if (strcmp(bs, "xorshare"))
+					return perr(
+						p,
+						"share-peer %d: LUN %ld of "
+						"%s is not xorshare (bs-type "
+						"%s)",
+						i, l->lun, t->name, bs);
+				if (n > 0 && i >= n)
+					return perr(p,
+						    "share-peer %d: LUN %ld of "
+						    "%s has n=%ld shares "
+						    "(0..%ld)",
+						    i, l->lun, t->name, n,
+						    n - 1);
+			}
+		}
+	}
+	return 0;
+}
+
 static struct conf *conf_new(void)
 {
 	struct conf *c = calloc(1, sizeof(*c));
@@ -1143,6 +1377,8 @@ static int finish(struct parser *p, int ret, struct conf **out)
 {
 	if (!ret)
 		ret = number_luns(p);
+	if (!ret)
+		ret = resolve_peers(p);
 	if (ret) {
 		conf_free(p->c);
 		return ret;
