@@ -95,7 +95,8 @@ LAYER_xslog      := bs_xorshare/log    core codec
 LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 # share-location tables, node keys, gossip (OpenSSL only, no libiscsi)
 LAYER_gossip     := replicator/gossip  core tls
-LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h
+LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h \
+	admin mgmt:mgmt_client.h mgmt:mgmt_proto.h mgmt:mgmt_path.h
 LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
 LAYER_test       := test/*             *
 
@@ -108,6 +109,7 @@ LDLIBS_cli := -ljansson -ledit
 # Gossip/recovery programs (issue 12) link their layer libraries, never
 # libtgtx.a; their rules are in the "gossip and recovery" block below.
 MAIN_SRCS += recovery/tgtx-recover.c
+MAIN_SRCS += replicator/tgtx-replicd.c
 
 # Unit test test_<word>_*.c belongs to layer <word>, or to TEST_LAYER_<word>.
 TEST_LAYER_xs       := xsstore
@@ -316,6 +318,19 @@ $(BUILD)/test/fuzz/fuzz_share_volume: test/fuzz/fuzz_share_volume.c \
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
 		$(call layer_libs,replicator) -Wl,--end-group \
 		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+
+$(BUILD)/tgtx-replicd: $(BUILD)/replicator/tgtx-replicd.o \
+		$(call layer_libs,replicator)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
+		$(call layer_libs,replicator) -Wl,--end-group \
+		$(call layer_ldlibs,replicator) $(LDLIBS_ALL)
+.PHONY: install-replicd
+all tests: $(BUILD)/tgtx-replicd
+install: install-replicd
+install-replicd: $(BUILD)/tgtx-replicd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BUILD)/tgtx-replicd $(DESTDIR)$(SBINDIR)
+	install -m 644 conf/tgtx-replicd.service $(DESTDIR)$(UNITDIR)
 # ---- end replicator
 
 format:

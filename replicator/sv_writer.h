@@ -127,6 +127,9 @@ int sv_writer_resync_begin(struct sv_writer *w, struct sv_status *st);
 int sv_writer_put_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 		       uint64_t seq, const uint8_t *share,
 		       struct sv_status *st);
+/* Waits until every slot write submitted so far has completed (two writes
+ * to one slot must never be in flight together). */
+int sv_writer_slots_wait(struct sv_writer *w, struct sv_status *st);
 int sv_writer_resync_end(struct sv_writer *w, uint64_t seq, uint64_t time_ns,
 			 struct sv_status *st);
 

@@ -73,6 +73,14 @@ int sv_writer_put_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 	return svw_write_slot(w, lba, gen, seq, share, st);
 }
 
+int sv_writer_slots_wait(struct sv_writer *w, struct sv_status *st)
+{
+	if (svw_wait_slots(w, 1))
+		return sv_fail(st, SV_E_IO, w->err, "slot write failed (%d)",
+			       w->err);
+	return 0;
+}
+
 int sv_writer_resync_end(struct sv_writer *w, uint64_t seq, uint64_t time_ns,
 			 struct sv_status *st)
 {

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One engine per protected LUN: the volume's identity and key (read from
+ * its log directory), the key shares, one thread per share peer, the
+ * checkpoint floor they share, and the location-table blob of issue 12.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bs_xorshare/log/sl_genmap.h"
+#include "core/log.h"
+#include "rd.h"
+#include "rd_log.h"
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rd_engine *reg_head;
+
+void rd_engines_lock(void)
+{
+	pthread_mutex_lock(&reg_mu);
+}
+
+void rd_engines_unlock(void)
+{
+	pthread_mutex_unlock(&reg_mu);
+}
+
+struct rd_engine *rd_engines_next(struct rd_engine *prev)
+{
+	return prev ? prev->next : reg_head;
+}
+
+int rd_engines_add(struct rd_engine *e)
+{
+	rd_engines_lock();
+	e->next = reg_head;
+	reg_head = e;
+	rd_engines_unlock();
+	return 0;
+}
+
+void rd_engines_del(struct rd_engine *e)
+{
+	struct rd_engine **pp;
+
+	rd_engines_lock();
+	for (pp = &reg_head; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	rd_engines_unlock();
+}
+
+uint64_t rd_engine_floor(struct rd_engine *e)
+{
+	uint64_t m = UINT64_MAX;
+
+	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
+		struct rd_peer *p = e->peers[i];
+
+		if (p && atomic_load(&p->live) && atomic_load(&p->acked) < m)
+			m = atomic_load(&p->acked);
+	}
+	return m;
+}
+
+static void engine_free(struct rd_engine *e)
+{
+	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
+		if (e->key_shares[i])
+			memset(e->key_shares[i], 0, e->key_share_len);
+		free(e->key_shares[i]);
+	}
+	memset(e->key, 0, sizeof(e->key));
+	pthread_mutex_destroy(&e->blob_mu);
+	free(e->loc_blob);
+	free(e->name);
+	free(e->path);
+	free(e->log_dir);
+	free(e);
+}
+
+static int engine_identity(struct rd_engine *e, char *err, size_t errlen)
+{
+	struct sharelog_stats st;
+	struct rd_log *l;
+	uint64_t size;
+	uint8_t check;
+	int ret;
+
+	ret = rd_log_open(&l, e->log_dir, err, errlen);
+	if (ret)
+		return ret;
+	rd_log_stats(l, &st);
+	rd_log_close(l);
+	memcpy(e->uuid, st.uuid, 16);
+	e->k = st.k;
+	e->n = st.n;
+	e->block_size = st.block_size;
+	ret = rd_log_read_meta(e->log_dir, &check, &size, err, errlen);
+	if (ret)
+		return ret;
+	e->sha256 = check == XS_META_CHECK_SHA256;
+	e->nblocks = size / e->block_size;
+	if (!e->nblocks || e->k < 2 || e->n < e->k || e->n > RD_PEERS_MAX) {
+		snprintf(err, errlen,
+			 "%s: nothing to protect yet (k=%u n=%u %" PRIu64
+			 " blocks)",
+			 e->log_dir, e->k, e->n, e->nblocks);
+		return -EAGAIN;
+	}
+	ret = sl_key_load(e->log_dir, e->uuid, e->key);
+	if (ret)
+		snprintf(err, errlen, "%s/key: %s", e->log_dir,
+			 strerror(-ret));
+	return ret;
+}
+
+static void start_peers(struct rd_engine *e, const struct rd_lun_conf *lc)
+{
+	for (unsigned i = 0; i < lc->npeers && i < RD_PEERS_MAX; i++) {
+		if (!lc->peers[i].url)
+			continue;
+		if (i >= e->n) {
+			log_warn("%s: share-peer %u ignored: the volume has "
+				 "n=%u shares",
+				 e->name, i, e->n);
+			continue;
+		}
+		if (rd_peer_start(e, i, &lc->peers[i]))
+			log_err("%s: peer %u: cannot start its thread",
+				e->name, i);
+	}
+}
+
+int rd_engine_start(const struct rd_lun_conf *lc, struct rd_engine **out,
+		    char *err, size_t errlen)
+{
+	struct rd_engine *e = calloc(1, sizeof(*e));
+	int ret;
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&e->blob_mu, NULL);
+	e->name = strdup(lc->name);
+	e->path = strdup(lc->path);
+	e->log_dir = strdup(lc->log_dir);
+	if (!e->name || !e->path || !e->log_dir) {
+		engine_free(e);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = engine_identity(e, err, errlen);
+	if (!ret)
+		ret = rd_keyshares_init(e, err, errlen);
+	if (ret) {
+		engine_free(e);
+		return ret;
+	}
+	start_peers(e, lc);
+	rd_engines_add(e);
+	log_info("%s: replicating k=%u n=%u, %" PRIu64 " blocks of %u, "
+		 "log %s",
+		 e->name, e->k, e->n, e->nblocks, e->block_size, e->log_dir);
+	*out = e;
+	return 0;
+}
+
+void rd_engine_update(struct rd_engine *e, const struct rd_lun_conf *lc)
+{
+	for (unsigned i = 0; i < RD_PEERS_MAX && i < e->n; i++) {
+		struct rd_peer *p = e->peers[i];
+		const struct rd_peer_conf *pc =
+			i < lc->npeers && lc->peers[i].url ? &lc->peers[i]
+							   : NULL;
+
+		if (p && pc && rd_peer_conf_equal(&p->conf, pc))
+			continue;
+		if (p) {
+			log_info("%s: peer %u %s", e->name, i,
+				 pc ? "reconfigured" : "removed");
+			rd_peer_stop(p);
+			e->peers[i] = NULL;
+		}
+		if (pc && rd_peer_start(e, i, pc))
+			log_err("%s: peer %u: cannot start its thread",
+				e->name, i);
+	}
+}
+
+void rd_engine_stop(struct rd_engine *e)
+{
+	rd_engines_del(e);
+	for (unsigned i = 0; i < RD_PEERS_MAX; i++)
+		if (e->peers[i])
+			atomic_store(&e->peers[i]->stop, 1);
+	for (unsigned i = 0; i < RD_PEERS_MAX; i++)
+		if (e->peers[i]) {
+			rd_peer_stop(e->peers[i]);
+			e->peers[i] = NULL;
+		}
+	engine_free(e);
+}
+
+int rd_set_location_blob(const uint8_t uuid[16], const void *buf, size_t len)
+{
+	struct rd_engine *e;
+	int ret = -ENOENT;
+
+	if (len > SV_BLOB_MAX)
+		return -E2BIG;
+	rd_engines_lock();
+	for (e = rd_engines_next(NULL); e; e = rd_engines_next(e)) {
+		uint8_t *copy;
+
+		if (memcmp(e->uuid, uuid, 16))
+			continue;
+		copy = malloc(len ? len : 1);
+		if (!copy) {
+			ret = -ENOMEM;
+			break;
+		}
+		memcpy(copy, buf, len);
+		pthread_mutex_lock(&e->blob_mu);
+		free(e->loc_blob);
+		e->loc_blob = copy;
+		e->loc_len = len;
+		atomic_fetch_add(&e->loc_gen, 1);
+		pthread_mutex_unlock(&e->blob_mu);
+		ret = 0;
+	}
+	rd_engines_unlock();
+	return ret;
+}

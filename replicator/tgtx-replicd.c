@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtx-replicd: pushes share i of every write of each xorshare LUN of the
+ * local tgtxd to its share peer i (doc/replicator.md, tgtx-replicd(8)).
+ * The main thread runs the event loop: configuration poll, status files
+ * every second, the metrics endpoint, signals. Peers run in their own
+ * threads (rd_peer.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/daemon.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "mgmt/mgmt_path.h"
+#include "rd.h"
+
+struct rd_opts rd_opts = {
+	.state_dir = "/var/lib/tgtx/replicd",
+	.checkpoint_ms = 5000,
+	.op_timeout_ms = 15000,
+};
+atomic_int rd_stopping;
+
+static struct {
+	const char *sock;
+	int poll_ms;
+	struct loop_timer poll_t, status_t;
+	struct loop_fd sig;
+	struct rd_engine *eng[1024];
+	unsigned neng;
+	char last_err[256];
+} m = {.poll_ms = 2000};
+
+static void usage(FILE *f)
+{
+	/* clang-format off */
+	fprintf(f,
+		"Usage: tgtx-replicd [OPTIONS]\n"
+		"Pushes share i of every write of each xorshare LUN of the local\n"
+		"tgtxd to its share peer i (share-peer lines of targets.conf).\n\n"
+		"  -f, --foreground          stay in the foreground, log to stderr\n"
+		"      --control-socket PATH tgtxd's management socket\n"
+		"                            (default /run/tgtx/socket.0)\n"
+		"      --state-dir DIR       replicator state (default\n"
+		"                            /var/lib/tgtx/replicd)\n"
+		"      --metrics ADDR:PORT   Prometheus text on GET /metrics\n"
+		"      --poll-ms N           re-read tgtxd's configuration every N ms\n"
+		"                            (default 2000)\n"
+		"      --checkpoint-ms N     checkpoint peers every N ms (5000)\n"
+		"      --pidfile FILE        write the daemon's pid to FILE\n"
+		"      --log-level L         error, warn, info (default) or debug\n"
+		"  -h, --help                this help\n\n"
+		"SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the configuration.\n"
+		"See tgtx-replicd(8).\n");
+	/* clang-format on */
+}
+
+static struct rd_engine **find_engine(const char *name)
+{
+	for (unsigned i = 0; i < m.neng; i++)
+		if (!strcmp(m.eng[i]->name, name))
+			return &m.eng[i];
+	return NULL;
+}
+
+static bool same_lun(const struct rd_engine *e, const struct rd_lun_conf *l)
+{
+	return !strcmp(e->path, l->path) && !strcmp(e->log_dir, l->log_dir);
+}
+
+static void drop_engine(unsigned i)
+{
+	log_info("%s: replication stopped", m.eng[i]->name);
+	rd_engine_stop(m.eng[i]);
+	m.eng[i] = m.eng[--m.neng];
+}
+
+/* Starts, updates and stops engines to match tgtxd's configuration. */
+static void reconcile(void)
+{
+	struct rd_conf c;
+	char err[256] = "";
+	int ret = rd_conf_fetch(m.sock, &c, err, sizeof(err));
+
+	if (ret) {
+		if (strcmp(err, m.last_err))
+			log_warn("configuration from %s: %s", m.sock, err);
+		snprintf(m.last_err, sizeof(m.last_err), "%s", err);
+		return; /* keep what runs: tgtxd may be restarting */
+	}
+	m.last_err[0] = '\0';
+	for (unsigned i = 0; i < m.neng;) {
+		bool keep = false;
+
+		for (unsigned j = 0; j < c.count && !keep; j++)
+			keep = !strcmp(m.eng[i]->name, c.luns[j].name) &&
+			       same_lun(m.eng[i], &c.luns[j]);
+		if (keep)
+			i++;
+		else
+			drop_engine(i);
+	}
+	for (unsigned j = 0; j < c.count; j++) {
+		struct rd_engine **ep = find_engine(c.luns[j].name), *e;
+
+		if (ep) {
+			rd_engine_update(*ep, &c.luns[j]);
+			continue;
+		}
+		if (m.neng == sizeof(m.eng) / sizeof(m.eng[0]))
+			break;
+		ret = rd_engine_start(&c.luns[j], &e, err, sizeof(err));
+		if (ret)
+			log_warn("%s: not replicated yet: %s", c.luns[j].name,
+				 err);
+		else
+			m.eng[m.neng++] = e;
+	}
+	rd_conf_free(&c);
+}
+
+static void on_poll(struct loop_timer *t)
+{
+	reconcile();
+	loop_timer_arm(t, (uint64_t)m.poll_ms);
+}
+
+static void on_status(struct loop_timer *t)
+{
+	rd_status_tick();
+	loop_timer_arm(t, 1000);
+}
+
+static void on_signal(struct loop_fd *lfd, uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(lfd->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: re-reading the configuration");
+			loop_timer_cancel(&m.poll_t);
+			loop_timer_arm(&m.poll_t, 0);
+			continue;
+		}
+		log_info("signal %u received, stopping", si.ssi_signo);
+		atomic_store(&rd_stopping, 1);
+		loop_stop();
+	}
+}
+
+static int watch_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return loop_add_fd(&m.sig, fd, EPOLLIN, on_signal);
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)len) != len) {
+		close(fd);
+		return -EIO;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+static int parse_level(const char *s, enum log_level *out)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+
+	for (unsigned i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]) || (s[0] == '0' + (int)i && !s[1])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int positive(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 10 || v > 3600000)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"foreground", no_argument, NULL, 'f'},
+		{"control-socket", required_argument, NULL, 'S'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"metrics", required_argument, NULL, 'm'},
+		{"poll-ms", required_argument, NULL, 'p'},
+		{"checkpoint-ms", required_argument, NULL, 'c'},
+		{"pidfile", required_argument, NULL, 'P'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *metrics = NULL, *pidfile = NULL;
+	enum log_level level = LOG_LVL_INFO;
+	int c, foreground = 0, ret;
+	char err[256] = "";
+
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'S':
+			m.sock = optarg;
+			break;
+		case 's':
+			rd_opts.state_dir = optarg;
+			break;
+		case 'm':
+			metrics = optarg;
+			break;
+		case 'p':
+			if (positive(optarg, &m.poll_ms))
+				goto bad;
+			break;
+		case 'c':
+			if (positive(optarg, &rd_opts.checkpoint_ms))
+				goto bad;
+			break;
+		case 'P':
+			pidfile = optarg;
+			break;
+		case 'l':
+			if (parse_level(optarg, &level))
+				goto bad;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		goto bad;
+	if (!m.sock)
+		m.sock = strdup(mgmt_default_socket(0));
+	log_open("tgtx-replicd", !foreground, level);
+	if (!foreground) {
+		log_errors_to_stderr(1);
+		ret = daemon_detach();
+		if (ret) {
+			fprintf(stderr, "tgtx-replicd: fork: %s\n",
+				strerror(-ret));
+			return 1;
+		}
+	}
+	ret = loop_init();
+	if (!ret)
+		ret = watch_signals();
+	if (ret) {
+		log_err("event loop: %s", strerror(-ret));
+		return 1;
+	}
+	if (metrics && rd_metrics_start(metrics, err, sizeof(err))) {
+		log_err("--metrics %s: %s", metrics, err);
+		return 1;
+	}
+	if (pidfile && (ret = write_pidfile(pidfile))) {
+		log_err("--pidfile %s: %s", pidfile, strerror(-ret));
+		return 1;
+	}
+	loop_timer_init(&m.poll_t, on_poll);
+	loop_timer_init(&m.status_t, on_status);
+	loop_timer_arm(&m.poll_t, 0);
+	loop_timer_arm(&m.status_t, 1000);
+	log_info("started: tgtxd at %s, state in %s", m.sock,
+		 rd_opts.state_dir);
+	daemon_ready("replicating");
+	log_errors_to_stderr(0);
+	loop_run();
+	daemon_stopping();
+	while (m.neng)
+		drop_engine(m.neng - 1);
+	rd_status_tick();
+	if (metrics)
+		rd_metrics_stop();
+	if (pidfile)
+		unlink(pidfile);
+	loop_exit();
+	log_info("stopped");
+	return 0;
+bad:
+	fprintf(stderr, "tgtx-replicd: bad option or value (see --help)\n");
+	return 2;
+}
