@@ -8,6 +8,7 @@
  *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
+ *   tgtx-sharevol expect --out FILE [opts]   (the volume after --upto)
  *   tgtx-sharevol rebuild --peer URL ... (n times, in share order)
  *       [--shares I,J,..] [--out FILE] [--compare FILE] [--seq S]
  *       [--expect-seq S]
@@ -861,6 +862,26 @@ out:
 	return rc;
 }
 
+/* The volume of the built-in history after --upto, into --out. */
+static int do_expect(void)
+{
+	uint8_t *vol = malloc(g.nblocks * g.bs);
+	FILE *f = fopen(g.out, "wb");
+	int rc = EX_OK;
+
+	if (!vol || !f) {
+		rc = EX_USAGE;
+	} else {
+		expected(g.upto, vol);
+		if (fwrite(vol, g.bs, g.nblocks, f) != g.nblocks)
+			rc = EX_IO;
+	}
+	if (f && fclose(f))
+		rc = EX_IO;
+	free(vol);
+	return rc;
+}
+
 static int parse_shares(const char *s)
 {
 	char *end;
@@ -882,7 +903,8 @@ static int parse_shares(const char *s)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tgtx-sharevol write|verify|info|rebuild [options] "
+		"usage: tgtx-sharevol write|verify|info|expect|rebuild "
+		"[options] "
 		"--peer URL ...\n"
 		"  --k K --n N          threshold and shares (2, 3)\n"
 		"  --block-size B       volume block size (512)\n"
@@ -1055,6 +1077,8 @@ int main(int argc, char **argv)
 		rc = do_write();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
+	} else if (!strcmp(cmd, "expect") && g.out) {
+		rc = do_expect();
 	} else if (!strcmp(cmd, "rebuild") && g.npeers >= 2 &&
 		   !(g.shares_mask >> g.npeers)) {
 		rc = do_rebuild();
