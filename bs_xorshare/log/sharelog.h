@@ -68,8 +68,11 @@ struct sharelog_peer {
 	bool needs_resync;
 	uint64_t resync_seq; /* first seq the peer is missing */
 	uint64_t lag_records;
-	uint64_t lag_bytes; /* estimate, per-segment granularity */
-	double lag_seconds; /* age of the oldest unconfirmed record */
+	uint64_t lag_bytes;  /* estimate, per-segment granularity */
+	double lag_seconds;  /* age of the oldest unconfirmed record */
+	uint64_t drop_epoch; /* +1 at each drop; resync_finish names it */
+	bool resync_active;  /* a resync holds records >= resync_from */
+	uint64_t resync_from;
 };
 
 /* Opens (or creates) the log in cfg->dir; on error fills err with context. */
@@ -154,6 +157,105 @@ int sharelog_iter_open(struct sharelog *sl, uint64_t from_seq,
 		       struct sl_iter **out);
 int sharelog_iter_next(struct sl_iter *it, const void **rec);
 void sharelog_iter_close(struct sl_iter *it);
+
+/* Newest record appended (0: none). */
+uint64_t sharelog_last_seq(const struct sharelog *sl);
+
+/*
+ * ---- following a live log from another process (the replicator) ----
+ *
+ * The store publishes DIR/progress (struct sl_progress): durable_seq,
+ * applied_seq (newest record whose volume write AND map entries are done),
+ * last_seq. A hint, valid while the store runs.
+ */
+struct sl_progress_info {
+	uint16_t flags; /* SL_PROG_* */
+	uint64_t durable_seq;
+	uint64_t applied_seq;
+	uint64_t last_seq;
+	uint64_t updated_ns;
+	uint64_t run_id; /* changes when the store restarts */
+	uint32_t pid;
+};
+/* Reads DIR/progress, again while a torn (half-written) copy is seen.
+ * 0, -ENOENT, -EBADMSG (still bad after retries), -EPROTONOSUPPORT. */
+int sharelog_read_progress(const char *dir, struct sl_progress_info *out);
+
+/*
+ * Read-only handle: catches up with the store's log: records appended since
+ * open or the last refresh, new segments, segments freed by the store, the
+ * state file (needs-resync mask, resync_seq, drop_epoch), the cursors and
+ * the progress file (stats.durable_seq = the store's durable_seq, never
+ * above what was read from disk). A restarted store (new run_id) makes it
+ * read every segment again. Then sharelog_iter_open() sees the new records;
+ * a from_seq already freed gives -ENOENT (the peer needs a resync). The
+ * caller never sends a record above durable_seq. 0 or -errno (-EINVAL on a
+ * writer handle).
+ */
+int sharelog_refresh(struct sharelog *sl);
+
+/*
+ * Resync handshake, written by the replicator into peer.<i> (flags of
+ * struct sl_cursor). start: a resync of the needs-resync peer begins that
+ * will also send every record >= from_seq: the store keeps them (the peer
+ * holds the log at from_seq - 1 for reclaim) while the peer is still
+ * reported needs-resync; it applies to the peer's current drop epoch only.
+ * finish: the resync that started at drop epoch `epoch` holds every record
+ * <= seq: the store clears needs-resync at its next cursor reload (<= 1 s)
+ * unless the peer was dropped again after `epoch` (the replicator sees
+ * needs_resync still set with a new drop_epoch after sharelog_refresh and
+ * starts over). Plain progress stays sharelog_peer_confirm(). 0 or -errno.
+ */
+int sharelog_peer_resync_start(struct sharelog *sl, unsigned peer,
+			       uint64_t from_seq);
+int sharelog_peer_resync_finish(struct sharelog *sl, unsigned peer,
+				uint64_t seq, uint64_t epoch);
+
+/*
+ * Store side of DIR/progress. set_applied/set_flags may be called from any
+ * thread; publish writes the file when a value changed, at most once per
+ * SL_PROGRESS_MIN_NS unless force (then pending() says a change waits).
+ */
+void sharelog_set_applied(struct sharelog *sl, uint64_t seq);
+void sharelog_set_progress_flags(struct sharelog *sl, uint16_t flags);
+int sharelog_publish_progress(struct sharelog *sl, bool force);
+bool sharelog_progress_pending(struct sharelog *sl);
+
+/*
+ * ---- peer status file DIR/status.<i> (struct sl_peer_status) ----
+ * Written by the replicator about once a second (atomic replace, no
+ * fsync), read by the store for show and metrics.
+ */
+enum {
+	SL_PS_BASELINE = 1,
+	SL_PS_RESYNC = 2,
+	SL_PS_IN_SYNC = 3,
+	SL_PS_LAGGING = 4,
+	SL_PS_OFFLINE = 5,
+	SL_PS_NEEDS_RESYNC = 6,
+	SL_PS_BLOCKED = 7,
+};
+enum { SL_PT_PLAIN = 0, SL_PT_IPSEC = 1, SL_PT_TLS = 2 };
+
+struct sl_peer_status_info {
+	uint8_t state;	   /* SL_PS_* */
+	uint8_t transport; /* SL_PT_* */
+	uint64_t acked_seq;
+	uint64_t acked_time_ns; /* time of the newest record the peer holds
+				 * durably */
+	uint64_t updated_ns;	/* 0 on write: now */
+	uint64_t rate_bps;
+	uint64_t resync_done, resync_total; /* bytes */
+	uint32_t eta_s;
+	char error[64];
+};
+int sharelog_write_peer_status(const char *dir, unsigned peer,
+			       const struct sl_peer_status_info *st);
+/* 0, -ENOENT, -EBADMSG, -EPROTONOSUPPORT */
+int sharelog_read_peer_status(const char *dir, unsigned peer,
+			      struct sl_peer_status_info *st);
+const char *sl_peer_state_name(uint8_t state);
+const char *sl_transport_name(uint8_t transport);
 
 /* mkdir -p with mode 0700. 0 or -errno. */
 int sl_mkdir_p(const char *dir);

@@ -9,7 +9,10 @@
  *   seg-<16 hex digits>.sl   segments, named by their index (never reused)
  *   spare-<16 hex>.sl        freed segments kept for reuse
  *   state                    generation reservation, resync marks, baseline
- *   peer.<i>                 cursor of peer i (0..n-1): last confirmed seq
+ *   peer.<i>                 cursor of peer i (0..n-1): last confirmed seq,
+ *                            resync handshake (written by the replicator)
+ *   status.<i>               status of peer i (written by the replicator)
+ *   progress                 the store's durable/applied/last seq (hint)
  *   meta                     the volume's identity (struct xs_meta_disk)
  *   key                      the volume's secret key (struct sl_key_disk):
  *                            never leaves this directory
@@ -83,13 +86,20 @@ struct sl_rec_hdr {
 	uint32_t hdr_crc;    /* 60 CRC32C of bytes 0..59 */
 } __attribute__((packed));
 
-/* ---- state file "state": 64 + 8 * SL_MAX_N bytes, written by the store --- */
-#define SL_STATE_MAGIC 0x54535358U /* "XSST" */
-#define SL_STATE_SIZE  (64 + 8 * SL_MAX_N)
+/*
+ * ---- state file "state": written by the store ----
+ * Version 3: SL_STATE_SIZE bytes (adds drop_epoch). Version 2 (the first
+ * 192 bytes, no drop_epoch: read as all 0) is still read; the store always
+ * writes version 3.
+ */
+#define SL_STATE_MAGIC	 0x54535358U /* "XSST" */
+#define SL_STATE_VERSION 3
+#define SL_STATE_V2_SIZE (64 + 8 * SL_MAX_N)
+#define SL_STATE_SIZE	 (64 + 16 * SL_MAX_N)
 
 struct sl_state {
 	uint32_t magic;	   /*  0 SL_STATE_MAGIC */
-	uint16_t version;  /*  4 SL_VERSION */
+	uint16_t version;  /*  4 SL_STATE_VERSION (2 still read) */
 	uint8_t n;	   /*  6 */
 	uint8_t reserved0; /*  7 zero */
 	/*
@@ -100,8 +110,9 @@ struct sl_state {
 	uint64_t gen_reserved;	/*  8 */
 	uint64_t next_seq;	/* 16 lower bound for the next seq */
 	uint32_t resync_mask;	/* 24 bit i: peer i needs a full resync */
-	uint32_t crc;		/* 28 CRC32C of all SL_STATE_SIZE bytes,
-				 *    computed with this field zero */
+	uint32_t crc;		/* 28 CRC32C of the whole file (192 bytes in
+				 *    version 2, SL_STATE_SIZE in 3), computed
+				 *    with this field zero */
 	uint64_t baseline_next; /* 32 next volume byte the baseline pass
 				 *    logs; == baseline_size when complete */
 	uint64_t baseline_size; /* 40 volume size the baseline covers; 0 = no
@@ -109,21 +120,110 @@ struct sl_state {
 	uint64_t reserved2[2];	/* 48 zero */
 	/* 64: seq from which peer i was dropped (valid when its bit is set) */
 	uint64_t resync_seq[SL_MAX_N];
+	/*
+	 * 192 (version 3): +1 each time peer i is dropped (needs-resync). A
+	 * resync answers one drop: the replicator's finish names the epoch it
+	 * started from, and a peer dropped again meanwhile stays marked.
+	 */
+	uint64_t drop_epoch[SL_MAX_N];
 } __attribute__((packed));
 
-/* ---- cursor file "peer.<i>": 32 bytes, written by the replicator ---- */
-#define SL_CURSOR_MAGIC 0x55435358U /* "XSCU" */
-#define SL_CURSOR_SIZE	32
+/*
+ * ---- cursor file "peer.<i>": written by the replicator ----
+ * Version 3: SL_CURSOR_SIZE (48) bytes, with the resync handshake (flags,
+ * resync_from, epoch). Version 2 (32 bytes: magic, version, peer, 0, seq,
+ * time_ns, 0, crc at 28 over bytes 0..27) is still read, as flags 0.
+ *
+ * Resync handshake (doc/sharelog.md): SL_CUR_RESYNC: the replicator is
+ * resyncing the peer from the volume and will also send every record >=
+ * resync_from: the store keeps those (the peer holds the log at
+ * max(seq, resync_from - 1)) while the peer stays needs-resync, as long as
+ * epoch is the peer's current drop_epoch. SL_CUR_RESYNC_DONE: the resync
+ * that started at drop epoch `epoch` is complete up to seq: the store
+ * clears needs-resync unless the peer was dropped again (drop_epoch moved).
+ */
+#define SL_CURSOR_MAGIC	     0x55435358U /* "XSCU" */
+#define SL_CURSOR_VERSION    3
+#define SL_CURSOR_V2_VERSION 2
+#define SL_CURSOR_V2_SIZE    32
+#define SL_CURSOR_SIZE	     48
+#define SL_CUR_RESYNC	     0x01
+#define SL_CUR_RESYNC_DONE   0x02
 
 struct sl_cursor {
-	uint32_t magic;	    /*  0 SL_CURSOR_MAGIC */
-	uint16_t version;   /*  4 SL_VERSION */
-	uint8_t peer;	    /*  6 peer index */
-	uint8_t reserved0;  /*  7 zero */
-	uint64_t seq;	    /*  8 every record with seq <= this is on peer i */
-	uint64_t time_ns;   /* 16 CLOCK_REALTIME of the confirmation */
-	uint32_t reserved1; /* 24 zero */
-	uint32_t crc;	    /* 28 CRC32C of bytes 0..27 */
+	uint32_t magic;	  /*  0 SL_CURSOR_MAGIC */
+	uint16_t version; /*  4 SL_CURSOR_VERSION */
+	uint8_t peer;	  /*  6 peer index */
+	uint8_t flags;	  /*  7 SL_CUR_* */
+	uint64_t seq;	  /*  8 every record with seq <= this is on peer i */
+	uint64_t time_ns; /* 16 CLOCK_REALTIME of the confirmation */
+	uint64_t resync_from; /* 24 SL_CUR_RESYNC: records >= this are needed */
+	uint64_t epoch;	      /* 32 drop epoch the resync answers */
+	uint32_t reserved1;   /* 40 zero */
+	uint32_t crc;	      /* 44 CRC32C of bytes 0..43 */
+} __attribute__((packed));
+
+/*
+ * ---- progress file "progress": 64 bytes, written by the store ----
+ * Rewritten in place (one 64-byte pwrite, no fsync: a hint, valid while the
+ * store runs) when its values advance, at most once per
+ * SL_PROGRESS_MIN_NS (a pending change is written by the writer thread
+ * within a few ms), at open and at a clean stop. A reader may catch a write
+ * half done: the CRC fails and it reads again (sharelog_read_progress).
+ */
+#define SL_PROGRESS_MAGIC   0x47505358U /* "XSPG" */
+#define SL_PROGRESS_VERSION 1
+#define SL_PROGRESS_SIZE    64
+/* re-log or map check after an unclean stop running: the volume and the
+ * map may disagree, no resync read may trust them */
+#define SL_PROG_RELOG 0x01
+/* written at a clean stop: volume, map and log agree and are durable */
+#define SL_PROG_CLEAN 0x02
+
+struct sl_progress {
+	uint32_t magic;	      /*  0 SL_PROGRESS_MAGIC */
+	uint16_t version;     /*  4 SL_PROGRESS_VERSION */
+	uint16_t flags;	      /*  6 SL_PROG_* */
+	uint64_t durable_seq; /*  8 every record <= this is on stable storage */
+	uint64_t applied_seq; /* 16 every record <= this is in the volume AND
+			       *    the generation map (page cache) */
+	uint64_t last_seq;    /* 24 newest record appended (when written) */
+	uint64_t updated_ns;  /* 32 CLOCK_REALTIME of this write */
+	uint64_t run_id;      /* 40 CLOCK_REALTIME at the store's open: a new
+			       *    value = the store restarted */
+	uint32_t pid;	      /* 48 the store's process */
+	uint32_t reserved0;   /* 52 zero */
+	uint32_t reserved1;   /* 56 zero */
+	uint32_t crc;	      /* 60 CRC32C of bytes 0..59 */
+} __attribute__((packed));
+
+/*
+ * ---- peer status file "status.<i>": 144 bytes, written by the replicator
+ * (atomic replace, no fsync: a report, not state), read by the store for
+ * show and metrics. Strings NUL-terminated and NUL-padded.
+ */
+#define SL_PSTATUS_MAGIC   0x53505358U /* "XSPS" */
+#define SL_PSTATUS_VERSION 1
+#define SL_PSTATUS_SIZE	   144
+
+struct sl_peer_status {
+	uint32_t magic;		/*   0 SL_PSTATUS_MAGIC */
+	uint16_t version;	/*   4 SL_PSTATUS_VERSION */
+	uint16_t size;		/*   6 SL_PSTATUS_SIZE */
+	uint8_t peer;		/*   8 peer index */
+	uint8_t state;		/*   9 SL_PS_* (sharelog.h) */
+	uint8_t transport;	/*  10 SL_PT_* */
+	uint8_t reserved0;	/*  11 zero */
+	uint32_t eta_s;		/*  12 resync: seconds left (estimate) */
+	uint64_t acked_seq;	/*  16 newest seq the peer holds durably */
+	uint64_t acked_time_ns; /*  24 CLOCK_REALTIME of that record */
+	uint64_t updated_ns;	/*  32 CLOCK_REALTIME of this report */
+	uint64_t rate_bps;	/*  40 bytes/s sent to the peer, recent */
+	uint64_t resync_done;	/*  48 resync/baseline: bytes sent */
+	uint64_t resync_total;	/*  56 resync/baseline: bytes to send */
+	char error[64];		/*  64 last error, "" if none */
+	uint8_t reserved1[12];	/* 128 zero */
+	uint32_t crc;		/* 140 CRC32C of bytes 0..139 */
 } __attribute__((packed));
 
 /* ---- volume metadata file "meta": 64 bytes ---- */
@@ -234,6 +334,8 @@ _Static_assert(sizeof(struct sl_seg_hdr) == SL_SEG_HDR_SIZE, "seg hdr");
 _Static_assert(sizeof(struct sl_rec_hdr) == SL_REC_HDR_SIZE, "rec hdr");
 _Static_assert(sizeof(struct sl_state) == SL_STATE_SIZE, "state");
 _Static_assert(sizeof(struct sl_cursor) == SL_CURSOR_SIZE, "cursor");
+_Static_assert(sizeof(struct sl_progress) == SL_PROGRESS_SIZE, "progress");
+_Static_assert(sizeof(struct sl_peer_status) == SL_PSTATUS_SIZE, "status");
 _Static_assert(sizeof(struct sl_key_disk) == SL_KEY_SIZE, "key");
 _Static_assert(sizeof(struct sl_genmap_hdr) == 64, "genmap hdr");
 _Static_assert(sizeof(struct sl_genmap_trailer) == 32, "genmap trailer");

@@ -185,6 +185,7 @@ int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
 	s->used += len;
 	sl->dirty = true;
 	*seq = sl->next_seq++;
+	atomic_store_explicit(&sl->pub_last, *seq, memory_order_relaxed);
 	kick_writeback(sl);
 	return 0;
 }
@@ -202,6 +203,7 @@ int sharelog_sync(struct sharelog *sl)
 	}
 	sl->dirty = false;
 	sl->durable_seq = sl_last_seq(sl);
+	atomic_store(&sl->pub_durable, sl->durable_seq);
 	return 0;
 }
 

@@ -14,6 +14,7 @@ struct sl_iter {
 	uint64_t seg_index; /* segment being read */
 	uint64_t end;
 	uint64_t off;
+	uint64_t expect; /* seq of the next record in this segment */
 	int fd;
 	uint8_t *buf;
 	size_t cap;
@@ -22,8 +23,12 @@ struct sl_iter {
 int sharelog_iter_open(struct sharelog *sl, uint64_t from_seq,
 		       struct sl_iter **out)
 {
-	struct sl_iter *it = calloc(1, sizeof(*it));
+	struct sl_iter *it;
 
+	/* 0: from the oldest record kept; an older seq was freed */
+	if (from_seq && sl->nsegs && from_seq < sl->segs[0].first_seq)
+		return -ENOENT;
+	it = calloc(1, sizeof(*it));
 	if (!it)
 		return -ENOMEM;
 	it->sl = sl;
@@ -32,6 +37,21 @@ int sharelog_iter_open(struct sharelog *sl, uint64_t from_seq,
 	it->seg_index = 0;
 	*out = it;
 	return 0;
+}
+
+/* Bytes the current segment holds now (it->end if it is gone). */
+static uint64_t seg_used(const struct sl_iter *it)
+{
+	for (uint32_t i = 0; i < it->sl->nsegs; i++)
+		if (it->sl->segs[i].index == it->seg_index)
+			return it->sl->segs[i].used;
+	return it->end;
+}
+
+static bool later_segment(const struct sl_iter *it)
+{
+	return it->sl->nsegs &&
+	       it->sl->segs[it->sl->nsegs - 1].index > it->seg_index;
 }
 
 /* Moves to the first segment after it->seg_index that may hold from. */
@@ -50,14 +70,18 @@ static int iter_next_segment(struct sl_iter *it)
 		if (s->index <= it->seg_index)
 			continue;
 		it->seg_index = s->index;
-		if (s->last_seq < it->from || s->last_seq < s->first_seq)
+		/* the newest segment is opened anyway: it may still grow */
+		if ((s->last_seq < it->from || s->last_seq < s->first_seq) &&
+		    i + 1 < sl->nsegs)
 			continue;
 		sl_seg_path(sl, s->index, path, sizeof(path));
 		it->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (it->fd < 0)
-			return -errno;
+			return -errno; /* -ENOENT: freed by the store meanwhile
+					*/
 		it->off = SL_SEG_HDR_SIZE;
 		it->end = s->used;
+		it->expect = s->first_seq;
 		return 1;
 	}
 	return 0;
@@ -70,6 +94,13 @@ int sharelog_iter_next(struct sl_iter *it, const void **rec)
 		uint8_t hb[SL_REC_HDR_SIZE];
 		int ret;
 
+		if (it->fd >= 0 && it->off >= it->end) {
+			it->end =
+				seg_used(it); /* a follower's refresh grew it */
+			/* the newest segment: stay, more may come */
+			if (it->off >= it->end && !later_segment(it))
+				return 0;
+		}
 		if (it->fd < 0 || it->off >= it->end) {
 			ret = iter_next_segment(it);
 			if (ret <= 0)
@@ -81,8 +112,15 @@ int sharelog_iter_next(struct sl_iter *it, const void **rec)
 			ret = sl_record_check_hdr(hb, it->end - it->off, &h);
 		if (ret)
 			return ret == -EINVAL ? -EBADMSG : ret;
+		/*
+		 * Another seq here: the store freed this file and reused it
+		 * under a reader (its new records have higher seqs).
+		 */
+		if (h.seq != it->expect)
+			return -ENOENT;
 		if (h.seq < it->from) {
 			it->off += h.rec_len;
+			it->expect++;
 			continue;
 		}
 		if (h.rec_len > it->cap) {
@@ -99,6 +137,7 @@ int sharelog_iter_next(struct sl_iter *it, const void **rec)
 		if (ret)
 			return ret == -EINVAL ? -EBADMSG : ret;
 		it->off += h.rec_len;
+		it->expect++;
 		*rec = it->buf;
 		return 1;
 	}

@@ -41,7 +41,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Lists segment indexes in ascending order; remembers spare files. */
-static int list_segments(struct sharelog *sl, uint64_t **out, uint32_t *nr)
+int sl_list_segments(struct sharelog *sl, uint64_t **out, uint32_t *nr)
 {
 	DIR *d = opendir(sl->dir);
 	struct dirent *de;
@@ -90,11 +90,11 @@ static int list_segments(struct sharelog *sl, uint64_t **out, uint32_t *nr)
  * offset (0 when the segment ended at end of file).
  */
 static int scan_records(struct sharelog *sl, int fd, struct sl_seg *seg,
-			uint64_t file_size, uint64_t *bad_at)
+			uint64_t start, uint64_t file_size, uint64_t *bad_at)
 {
 	uint8_t *buf = NULL;
 	size_t cap = 0;
-	uint64_t off = SL_SEG_HDR_SIZE;
+	uint64_t off = start;
 	int ret = 0;
 
 	*bad_at = 0;
@@ -206,9 +206,35 @@ static int clear_after(struct sharelog *sl, int fd, uint64_t at,
 	return ret;
 }
 
+/*
+ * Follower: reads the records appended to a known segment since it was
+ * last scanned. Stops quietly at anything not (yet) a whole record.
+ */
+int sl_scan_more(struct sharelog *sl, struct sl_seg *seg)
+{
+	char path[PATH_MAX + 32];
+	struct stat stt;
+	uint64_t bad_at;
+	int fd, ret;
+
+	sl_seg_path(sl, seg->index, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &stt) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = scan_records(sl, fd, seg, seg->used, (uint64_t)stt.st_size,
+			   &bad_at);
+	close(fd);
+	return ret;
+}
+
 /* Opens one segment and scans it; is_last allows torn-tail repair. */
-static int load_segment(struct sharelog *sl, uint64_t index, bool is_last,
-			char *err, size_t errlen)
+int sl_load_segment(struct sharelog *sl, uint64_t index, bool is_last,
+		    char *err, size_t errlen)
 {
 	char path[PATH_MAX + 32];
 	uint8_t hb[SL_SEG_HDR_SIZE];
@@ -281,7 +307,8 @@ static int load_segment(struct sharelog *sl, uint64_t index, bool is_last,
 	seg.index = index;
 	seg.first_seq = h.first_seq;
 	seg.last_seq = h.first_seq - 1;
-	ret = scan_records(sl, fd, &seg, (uint64_t)stt.st_size, &bad_at);
+	ret = scan_records(sl, fd, &seg, SL_SEG_HDR_SIZE, (uint64_t)stt.st_size,
+			   &bad_at);
 	if (ret) {
 		close(fd);
 		snprintf(err, errlen, "share log %s: %s", path, strerror(-ret));
@@ -426,6 +453,8 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 	sl->block_size = cfg->block_size;
 	memcpy(sl->uuid, cfg->uuid, 16);
 	sl->active_fd = -1;
+	sl->prog_fd = -1;
+	pthread_mutex_init(&sl->prog_mu, NULL);
 	ret = sl_check_format_version(sl->dir, err, errlen);
 	if (!ret)
 		ret = set_geometry(sl, err, errlen);
@@ -442,14 +471,14 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 	ret = load_state(sl, err, errlen);
 	if (ret)
 		goto fail;
-	ret = list_segments(sl, &idx, &nr);
+	ret = sl_list_segments(sl, &idx, &nr);
 	if (ret) {
 		snprintf(err, errlen, "share log %s: %s", sl->dir,
 			 strerror(-ret));
 		goto fail;
 	}
 	for (uint32_t i = 0; i < nr; i++) {
-		ret = load_segment(sl, idx[i], i + 1 == nr, err, errlen);
+		ret = sl_load_segment(sl, idx[i], i + 1 == nr, err, errlen);
 		if (ret < 0)
 			goto fail;
 	}
@@ -466,6 +495,9 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 		sl->next_seq = sl_active_seg(sl)->last_seq + 1;
 	if (sl->nsegs && sl_active_seg(sl)->first_seq > sl->next_seq)
 		sl->next_seq = sl_active_seg(sl)->first_seq;
+	/* a reader sees what is on disk, not the store's next seq */
+	if (cfg->read_only && sl->nsegs)
+		sl->next_seq = sl_active_seg(sl)->last_seq + 1;
 	/* what survived the open is on disk (or was made so by the scan) */
 	sl->durable_seq = sl_last_seq(sl);
 	/* a generation handed out before a crash may be in no record */
@@ -489,6 +521,23 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 	if (sl->active_fd >= 0)
 		sl->kicked = sl_active_seg(sl)->used;
 	free(idx);
+	if (!cfg->read_only) {
+		ret = sl_progress_open(sl);
+		if (ret) {
+			snprintf(err, errlen, "share log %s/progress: %s",
+				 sl->dir, strerror(-ret));
+			goto fail_noidx;
+		}
+	} else {
+		struct sl_progress_info p;
+
+		/* a live store's durable point, not what reached the cache */
+		if (!sharelog_read_progress(sl->dir, &p)) {
+			sl->ro_run_id = p.run_id;
+			if (p.durable_seq < sl->durable_seq)
+				sl->durable_seq = p.durable_seq;
+		}
+	}
 	if (sl->torn_bytes)
 		snprintf(sl->alert, sizeof(sl->alert),
 			 "torn tail of %" PRIu64 " bytes dropped at start-up",
@@ -497,6 +546,7 @@ int sharelog_open(struct sharelog **out, const struct sharelog_cfg *cfg,
 	return 0;
 fail:
 	free(idx);
+fail_noidx:
 	sharelog_close(sl);
 	return ret;
 }
@@ -512,6 +562,8 @@ void sharelog_close(struct sharelog *sl)
 		sl_pio_forget(sl->active_fd);
 		close(sl->active_fd);
 	}
+	sl_progress_close(sl);
+	pthread_mutex_destroy(&sl->prog_mu);
 	free(sl->segs);
 	free(sl);
 }

@@ -33,35 +33,84 @@ out:
 	memmove(&sl->segs[0], &sl->segs[1], sizeof(sl->segs[0]) * --sl->nsegs);
 }
 
+/*
+ * A finished resync (SL_CUR_RESYNC_DONE) of the peer's current drop epoch
+ * clears its needs-resync mark; one of an older epoch (the peer was
+ * dropped again meanwhile) does nothing: the replicator starts over.
+ */
+static bool take_resync_done(struct sharelog *sl, unsigned i)
+{
+	const struct sl_cursor *c = &sl->cursors[i];
+
+	if (sl->cfg.read_only || sl_peer_live(sl, i) ||
+	    !(c->flags & SL_CUR_RESYNC_DONE) ||
+	    c->epoch != sl->state.drop_epoch[i])
+		return false;
+	sl->state.resync_mask &= ~(1U << i);
+	log_info("share log %s: peer %u resynchronised up to seq %" PRIu64,
+		 sl->dir, i, c->seq);
+	return true;
+}
+
 int sl_load_cursors(struct sharelog *sl, bool only_forward)
 {
-	for (unsigned i = 0; i < sl->n; i++) {
-		struct sl_cursor c;
-		int ret = sl_cursor_load(sl->dir, i, &c);
+	uint32_t old_mask = sl->state.resync_mask;
+	bool cleared = false;
+	int ret = 0;
 
-		if (ret == -ENOENT)
+	for (unsigned i = 0; i < sl->n; i++) {
+		struct sl_cursor c, *old = &sl->cursors[i];
+		int r = sl_cursor_load(sl->dir, i, &c);
+		bool same_hs;
+
+		if (r == -ENOENT)
 			continue;
-		if (ret) {
+		if (r) {
 			log_warn("share log %s: cursor of peer %u unreadable "
 				 "(%s), keeping %" PRIu64,
-				 sl->dir, i, strerror(-ret),
-				 sl->cursors[i].seq);
+				 sl->dir, i, strerror(-r), old->seq);
 			continue;
 		}
 		if (c.seq > sl_last_seq(sl))
 			c.seq = sl_last_seq(sl);
-		if (only_forward && c.seq <= sl->cursors[i].seq)
+		same_hs = c.flags == old->flags && c.epoch == old->epoch &&
+			  c.resync_from == old->resync_from;
+		if (only_forward && c.seq <= old->seq && same_hs)
 			continue;
-		sl->cursors[i] = c;
+		if (only_forward && c.seq < old->seq)
+			c.seq = old->seq; /* a cursor never moves back */
+		*old = c;
+		if ((c.flags & SL_CUR_RESYNC_DONE) && !sl_peer_live(sl, i) &&
+		    c.epoch != sl->state.drop_epoch[i])
+			log_warn("share log %s: resync of peer %u answers drop "
+				 "epoch %" PRIu64
+				 ", the peer was dropped again "
+				 "(epoch %" PRIu64 "): still needs-resync",
+				 sl->dir, i, c.epoch, sl->state.drop_epoch[i]);
 	}
-	return 0;
+	for (unsigned i = 0; i < sl->n; i++)
+		cleared |= take_resync_done(sl, i);
+	if (cleared) {
+		sl->state.next_seq = sl->next_seq;
+		ret = sl_state_store(sl->dir, &sl->state);
+		if (ret) {
+			sl->state.resync_mask = old_mask;
+			log_err("share log %s: persisting a finished resync: "
+				"%s",
+				sl->dir, strerror(-ret));
+		}
+	}
+	return ret;
 }
 
 static bool seg_held_by_peer(const struct sharelog *sl, const struct sl_seg *s)
 {
-	for (unsigned i = 0; i < sl->n; i++)
-		if (sl_peer_live(sl, i) && sl->cursors[i].seq < s->last_seq)
+	for (unsigned i = 0; i < sl->n; i++) {
+		uint64_t cur;
+
+		if (sl_peer_holds(sl, i, &cur) && cur < s->last_seq)
 			return true;
+	}
 	return false;
 }
 
@@ -81,28 +130,39 @@ void sharelog_reclaim(struct sharelog *sl)
 int sharelog_drop_lagging(struct sharelog *sl, unsigned *peer)
 {
 	unsigned best = SL_MAX_N;
-	uint64_t lag;
+	uint64_t lag, best_cur = 0, old_seq, old_epoch;
+	uint32_t old_mask = sl->state.resync_mask;
 	int ret;
 
-	for (unsigned i = 0; i < sl->n; i++)
-		if (sl_peer_live(sl, i) &&
-		    (best == SL_MAX_N ||
-		     sl->cursors[i].seq < sl->cursors[best].seq))
+	/* a peer being resynced holds the log too, and can be dropped again */
+	for (unsigned i = 0; i < sl->n; i++) {
+		uint64_t cur;
+
+		if (sl_peer_holds(sl, i, &cur) &&
+		    (best == SL_MAX_N || cur < best_cur)) {
 			best = i;
+			best_cur = cur;
+		}
+	}
 	if (best == SL_MAX_N)
 		return -ENOENT;
+	old_seq = sl->state.resync_seq[best];
+	old_epoch = sl->state.drop_epoch[best];
 	sl->state.resync_mask |= 1U << best;
-	sl->state.resync_seq[best] = sl->cursors[best].seq + 1;
+	sl->state.resync_seq[best] = best_cur + 1;
+	sl->state.drop_epoch[best]++;
 	sl->state.next_seq = sl->next_seq;
 	ret = sl_state_store(sl->dir, &sl->state);
 	if (ret) {
-		sl->state.resync_mask &= ~(1U << best);
+		sl->state.resync_mask = old_mask;
+		sl->state.resync_seq[best] = old_seq;
+		sl->state.drop_epoch[best] = old_epoch;
 		log_err("share log %s: persisting resync mark of peer %u: %s",
 			sl->dir, best, strerror(-ret));
 		return ret;
 	}
 	sl->drops++;
-	lag = sl_last_seq(sl) - sl->cursors[best].seq;
+	lag = sl_last_seq(sl) - best_cur;
 	snprintf(sl->alert, sizeof(sl->alert),
 		 "log full: peer %u marked needs-resync (was %" PRIu64
 		 " records behind)",
@@ -117,6 +177,9 @@ int sharelog_drop_lagging(struct sharelog *sl, unsigned *peer)
 /* Makes room for one more segment, or says what blocks. */
 int sl_make_room(struct sharelog *sl)
 {
+	/* the latest cursors first: a resync that just started holds space */
+	if (!sl->cfg.read_only)
+		sl_load_cursors(sl, true);
 	sharelog_reclaim(sl);
 	while (sl->nsegs >= sl->max_segs) {
 		const struct sl_seg *s = &sl->segs[0];
@@ -150,6 +213,13 @@ int sharelog_peer_confirm(struct sharelog *sl, unsigned peer, uint64_t seq)
 	c.peer = (uint8_t)peer;
 	c.seq = seq;
 	c.time_ns = sl_now_ns();
+	/* the handshake ends once the store has cleared the mark; until then
+	 * a finished resync must stay in the file for it to see */
+	if (sl_peer_live(sl, peer)) {
+		c.flags = 0;
+		c.resync_from = 0;
+		c.epoch = 0;
+	}
 	ret = sl_cursor_store(sl->dir, &c);
 	if (ret)
 		return ret;
@@ -182,6 +252,64 @@ int sharelog_peer_resync_done(struct sharelog *sl, unsigned peer, uint64_t seq)
 	}
 	sl->cursors[peer].seq = 0;
 	return sharelog_peer_confirm(sl, peer, seq);
+}
+
+static int write_handshake(struct sharelog *sl, unsigned peer,
+			   const struct sl_cursor *c)
+{
+	int ret = sl_cursor_store(sl->dir, c);
+
+	if (ret)
+		return ret;
+	sl->cursors[peer] = *c;
+	return 0;
+}
+
+int sharelog_peer_resync_start(struct sharelog *sl, unsigned peer,
+			       uint64_t from_seq)
+{
+	struct sl_cursor c;
+
+	if (peer >= sl->n || !from_seq)
+		return -EINVAL;
+	if (from_seq > sl_last_seq(sl) + 1)
+		return -ERANGE;
+	if (sl->nsegs && from_seq < sl->segs[0].first_seq)
+		return -ENOENT; /* already freed: start later */
+	c = sl->cursors[peer];
+	c.peer = (uint8_t)peer;
+	c.flags = SL_CUR_RESYNC;
+	c.resync_from = from_seq;
+	c.epoch = sl->state.drop_epoch[peer];
+	c.time_ns = sl_now_ns();
+	return write_handshake(sl, peer, &c);
+}
+
+int sharelog_peer_resync_finish(struct sharelog *sl, unsigned peer,
+				uint64_t seq, uint64_t epoch)
+{
+	struct sl_cursor c;
+	int ret;
+
+	if (peer >= sl->n)
+		return -EINVAL;
+	if (seq > sl_last_seq(sl))
+		return -ERANGE;
+	c = sl->cursors[peer];
+	c.peer = (uint8_t)peer;
+	c.flags = SL_CUR_RESYNC | SL_CUR_RESYNC_DONE;
+	if (!c.resync_from)
+		c.resync_from = seq + 1;
+	c.seq = seq;
+	c.epoch = epoch;
+	c.time_ns = sl_now_ns();
+	ret = write_handshake(sl, peer, &c);
+	/* the store's own handle (tests, tools) takes it at once */
+	if (!ret && !sl->cfg.read_only) {
+		ret = sl_load_cursors(sl, true);
+		sharelog_reclaim(sl);
+	}
+	return ret;
 }
 
 int sharelog_set_baseline(struct sharelog *sl, uint64_t next, uint64_t size)
@@ -239,6 +367,14 @@ void sharelog_get_peer(struct sharelog *sl, unsigned peer,
 	out->cursor_time_ns = sl->cursors[peer].time_ns;
 	out->needs_resync = !sl_peer_live(sl, peer);
 	out->resync_seq = sl->state.resync_seq[peer];
+	out->drop_epoch = sl->state.drop_epoch[peer];
+	if (out->needs_resync) {
+		uint64_t hold;
+
+		out->resync_active = sl_peer_holds(sl, peer, &hold);
+		out->resync_from =
+			out->resync_active ? sl->cursors[peer].resync_from : 0;
+	}
 	if (cur >= sl_last_seq(sl))
 		return;
 	out->lag_records = sl_last_seq(sl) - cur;

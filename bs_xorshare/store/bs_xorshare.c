@@ -491,9 +491,9 @@ static void xs_stop(struct xs_dev *xd)
 	loop_del_fd(&xd->lfd);
 }
 
-static const char *const xs_known_opts[] = {"k",	"n",	      "log",
-					    "log_size", "full",	      "force",
-					    "check",	"al_extents", NULL};
+static const char *const xs_known_opts[] = {
+	"k",	 "n",	  "log",	"log_size", "full",
+	"force", "check", "al_extents", "throttle", NULL};
 
 static int parse_opts(struct xs_dev *xd, const char *opts, unsigned *k,
 		      unsigned *n, uint64_t *log_size, bool *force,
@@ -528,6 +528,15 @@ static int parse_opts(struct xs_dev *xd, const char *opts, unsigned *k,
 		return -EINVAL;
 	}
 	xd->al_cap = (uint32_t)al;
+	xd->throttle_pct = XS_THROTTLE_DEFAULT_PCT;
+	if (bs_opt_get(opts, "throttle", v, sizeof(v)) &&
+	    xs_throttle_parse(v, &xd->throttle_pct)) {
+		snprintf(err, errlen,
+			 "xorshare: throttle=%s: use a percentage of the log "
+			 "from 1%% to 99%% (e.g. throttle=80%%) or off",
+			 v);
+		return -EINVAL;
+	}
 	if (parse_check_opt(opts, check, err, errlen))
 		return -EINVAL;
 	*force = false;
@@ -638,6 +647,16 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 		goto fail;
 	}
 	xd->last_reload_ms = xs_now_ms();
+	/*
+	 * Every record is in the volume (nothing is replayed), but after an
+	 * unclean stop the volume and the map of the hot extents may not
+	 * match until they are re-logged: no resync read trusts them.
+	 */
+	sharelog_set_applied(xd->sl, sharelog_last_seq(xd->sl));
+	sharelog_set_progress_flags(
+		xd->sl, xd->nr_relog || xd->scan_map ? SL_PROG_RELOG : 0);
+	sharelog_publish_progress(xd->sl, true);
+	xs_read_statuses(xd);
 	xs_snapshot(xd);
 
 	ret = aio_init();
@@ -732,15 +751,24 @@ static void xs_show(struct bs_dev *dev, struct strbuf *out, const char *ind)
 	struct xs_dev *xd = dev->priv;
 	struct sharelog_stats st;
 	struct sharelog_peer pp[SL_MAX_N];
-	char alert[256], u[37];
+	char alert[256], u[37], thr[16];
 	uint64_t bnext, bsize, txns;
-	uint32_t relog_left, hot;
+	uint32_t relog_left, hot, thr_us;
+	struct xs_peer_view pv[SL_MAX_N];
+	uint64_t now = sl_now_ns();
 	bool blocked;
 
 	if (!xd)
 		return;
+	memset(pv, 0, sizeof(pv));
 	pthread_mutex_lock(&xd->mu);
 	st = xd->snap;
+	for (unsigned i = 0; i < SL_MAX_N; i++) {
+		pv[i].have_status = xd->snap_have_status[i];
+		pv[i].st = xd->snap_status[i];
+		pv[i].log = xd->snap_peer[i];
+	}
+	thr_us = xd->throttle_us;
 	memcpy(pp, xd->snap_peer, sizeof(pp));
 	memcpy(alert, xd->snap_alert, sizeof(alert));
 	bnext = xd->snap_base_next;
@@ -751,34 +779,33 @@ static void xs_show(struct bs_dev *dev, struct strbuf *out, const char *ind)
 	blocked = xd->blocked;
 	pthread_mutex_unlock(&xd->mu);
 
+	if (xd->throttle_pct)
+		snprintf(thr, sizeof(thr), "%u%%", xd->throttle_pct);
+	else
+		snprintf(thr, sizeof(thr), "off");
 	xs_uuid_str(xd->meta.uuid, u);
 	strbuf_addf(out, "%sProtection: xorshare k=%u n=%u uuid=%s check=%s\n",
 		    ind, xd->meta.k, xd->meta.n, u, check_name(xd->meta.check));
 	strbuf_addf(out,
 		    "%sShare log: %s used=%" PRIu64 "/%" PRIu64
 		    " (%.1f%%) segments=%u/%u seq=%" PRIu64 "..%" PRIu64
-		    " durable=%" PRIu64 " full=%s%s\n",
+		    " durable=%" PRIu64 " full=%s throttle=%s%s%s\n",
 		    ind, xd->logdir, st.used_bytes, st.log_size,
 		    st.log_size ? 100.0 * (double)st.used_bytes /
 					  (double)st.log_size
 				: 0.0,
 		    st.nr_segments, st.max_segments, st.first_seq, st.last_seq,
 		    st.durable_seq,
-		    xd->full == SL_FULL_BLOCK ? "block" : "drop-lagging",
-		    blocked ? " BLOCKED" : "");
+		    xd->full == SL_FULL_BLOCK ? "block" : "drop-lagging", thr,
+		    thr_us ? " THROTTLED" : "", blocked ? " BLOCKED" : "");
 	strbuf_addf(out,
 		    "%sActivity log: hot=%u/%u extents of %llu MiB, "
 		    "transactions=%" PRIu64 ", re-log pending=%u\n",
 		    ind, hot, xd->al_cap,
 		    (unsigned long long)(SL_EXTENT_BYTES >> 20), txns,
 		    relog_left);
-	for (unsigned i = 0; i < st.n; i++)
-		strbuf_addf(out,
-			    "%sPeer %u: cursor=%" PRIu64 " lag=%" PRIu64
-			    " records %" PRIu64 " bytes %.1f s%s\n",
-			    ind, i, pp[i].cursor, pp[i].lag_records,
-			    pp[i].lag_bytes, pp[i].lag_seconds,
-			    pp[i].needs_resync ? " needs-resync" : "");
+	for (unsigned i = 0; i < st.n && i < SL_MAX_N; i++)
+		xs_format_peer_line(out, ind, i, &pv[i], st.durable_seq, now);
 	if (!bsize || bnext >= bsize)
 		strbuf_addf(out, "%sBaseline: complete\n", ind);
 	else
@@ -787,9 +814,19 @@ static void xs_show(struct bs_dev *dev, struct strbuf *out, const char *ind)
 			    " bytes)\n",
 			    ind, 100.0 * (double)bnext / (double)bsize, bnext,
 			    bsize);
-	strbuf_addf(out, "%sAlert: %s\n", ind,
-		    blocked ? "log full, writes blocked (full=block)"
-			    : (alert[0] ? alert : "none"));
+	if (thr_us && !blocked)
+		strbuf_addf(out,
+			    "%sAlert: log %.0f%% full (throttle=%s): writes "
+			    "delayed %.1f ms per batch%s%s\n",
+			    ind,
+			    st.log_size ? 100.0 * (double)st.used_bytes /
+						  (double)st.log_size
+					: 0.0,
+			    thr, thr_us / 1000.0, alert[0] ? "; " : "", alert);
+	else
+		strbuf_addf(out, "%sAlert: %s\n", ind,
+			    blocked ? "log full, writes blocked (full=block)"
+				    : (alert[0] ? alert : "none"));
 }
 
 /* Share-log figures for the metrics exporter, from the writer's snapshot. */
@@ -798,15 +835,25 @@ static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
 	struct xs_dev *xd = dev->priv;
 	struct sharelog_stats st;
 	struct sharelog_peer pp[SL_MAX_N];
+	struct xs_peer_view pv[SL_MAX_N];
+	uint64_t now = sl_now_ns(), silent;
+	uint32_t thr_us;
 	bool blocked;
 	char peer[8];
 
 	if (!xd)
 		return;
+	memset(pv, 0, sizeof(pv));
 	pthread_mutex_lock(&xd->mu);
 	st = xd->snap;
 	memcpy(pp, xd->snap_peer, sizeof(pp));
+	for (unsigned i = 0; i < SL_MAX_N; i++) {
+		pv[i].have_status = xd->snap_have_status[i];
+		pv[i].st = xd->snap_status[i];
+		pv[i].log = xd->snap_peer[i];
+	}
 	blocked = xd->blocked;
+	thr_us = xd->throttle_us;
 	pthread_mutex_unlock(&xd->mu);
 
 	emit(arg, &(struct bs_metric){"xorshare_log_used_bytes",
@@ -827,6 +874,11 @@ static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
 	emit(arg, &(struct bs_metric){"xorshare_writes_blocked",
 				      "1 while writes wait for log space",
 				      false, NULL, NULL, blocked ? 1.0 : 0.0});
+	emit(arg, &(struct bs_metric){"xorshare_throttle_delay_ms",
+				      "Delay before each write batch while the "
+				      "log is above its throttle= limit (0: "
+				      "none)",
+				      false, NULL, NULL, thr_us / 1000.0});
 	for (unsigned i = 0; i < st.n && i < SL_MAX_N; i++) {
 		snprintf(peer, sizeof(peer), "%u", i);
 		emit(arg, &(struct bs_metric){"xorshare_peer_lag_records",
@@ -848,6 +900,20 @@ static void xs_metrics(struct bs_dev *dev, bs_metric_emit emit, void *arg)
 					      "needs a resync",
 					      false, "peer", peer,
 					      pp[i].needs_resync ? 1.0 : 0.0});
+		emit(arg,
+		     &(struct bs_metric){
+			     "xorshare_peer_state",
+			     "Peer state: 1 baseline, 2 resync, 3 in-sync, "
+			     "4 lagging, 5 offline, 6 needs-resync, 7 "
+			     "blocked",
+			     false, "peer", peer,
+			     (double)xs_peer_state(&pv[i], now, &silent)});
+		emit(arg, &(struct bs_metric){
+				  "xorshare_peer_rpo_seconds",
+				  "Seconds of writes the peer does not hold "
+				  "(0: every durable record)",
+				  false, "peer", peer,
+				  xs_peer_rpo(&pv[i], st.durable_seq, now)});
 	}
 }
 

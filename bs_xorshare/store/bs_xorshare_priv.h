@@ -19,6 +19,8 @@
 #include "bs_xorshare/log/sl_genmap.h"
 #include "xs_al.h"
 #include "xs_meta.h"
+#include "xs_status.h"
+#include "xs_throttle.h"
 
 /* A volume change whose record is in the log but not yet in the volume. */
 struct xs_apply {
@@ -42,6 +44,7 @@ struct xs_vjob {
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
 	bool need_sync; /* some request needs the volume durable */
+	uint64_t seq;	/* newest record of the batch (and of the log then) */
 };
 
 struct req_fifo {
@@ -58,6 +61,7 @@ struct xs_dev {
 	enum sl_full_policy full;
 	uint32_t chunk; /* largest data length of one record */
 	uint32_t al_cap;
+	unsigned throttle_pct; /* bsopts throttle=P%: 0 off */
 	/* test switches (environment, read once at open, logged loudly) */
 	bool test_ack_before_log, test_break_al;
 	int nonce_fd; /* TGTX_TEST_XS_NONCE_LOG: (lba, gen, crc) per block */
@@ -70,6 +74,9 @@ struct xs_dev {
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
 	uint64_t last_reload_ms, last_req_ms;
+	uint64_t last_throttle_alert_ms;
+	struct sl_peer_status_info status[SL_MAX_N];
+	bool have_status[SL_MAX_N];
 	uint64_t base_next, base_size, base_saved_ms;
 	uint64_t *relog; /* extents to re-log after an unclean stop */
 	uint32_t nr_relog, relog_done;
@@ -82,7 +89,10 @@ struct xs_dev {
 	pthread_cond_t wcond;
 	struct req_fifo wq, doneq;
 	bool stop;
-	bool blocked; /* block policy: writes wait for space */
+	bool blocked;	      /* block policy: writes wait for space */
+	uint32_t throttle_us; /* delay before each batch now (soft limit) */
+	struct sl_peer_status_info snap_status[SL_MAX_N];
+	bool snap_have_status[SL_MAX_N];
 	struct sharelog_stats snap;
 	struct sharelog_peer snap_peer[SL_MAX_N];
 	char snap_alert[256];
@@ -121,6 +131,8 @@ int xs_log_zero(struct xs_dev *xd, struct bs_req *req, uint64_t off,
 /* Makes log, volume and map durable and writes an empty activity log. */
 int xs_clean_stop(struct xs_dev *xd);
 void xs_snapshot(struct xs_dev *xd);
+/* Reads the replicator's status.<i> files (writer thread, or at open). */
+void xs_read_statuses(struct xs_dev *xd);
 uint64_t xs_now_ms(void);
 
 /* ---- xs_volume.c ---- */

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bs_xorshare_priv.h"
@@ -97,6 +98,9 @@ static void run_vjob(struct xs_dev *xd, struct xs_vjob *j)
 				xs_set_req_error(j->reqs[i], -EIO);
 		}
 	}
+	/* volume and map hold the batch: a resync reader may use them */
+	sharelog_set_applied(xd->sl, j->seq);
+	sharelog_publish_progress(xd->sl, false);
 	xs_post_done(xd, j->reqs, j->nr);
 	j->nr = 0;
 }
@@ -109,8 +113,24 @@ void *xs_volume_main(void *arg)
 	for (;;) {
 		struct xs_vjob *j;
 
-		while (!xd->vcount && !xd->vstop)
-			pthread_cond_wait(&xd->vcond, &xd->vmu);
+		while (!xd->vcount && !xd->vstop) {
+			struct timespec ts;
+
+			if (!sharelog_progress_pending(xd->sl)) {
+				pthread_cond_wait(&xd->vcond, &xd->vmu);
+				continue;
+			}
+			/* a progress write held back by its rate limit */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 2000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&xd->vcond, &xd->vmu, &ts);
+			if (!xd->vcount)
+				sharelog_publish_progress(xd->sl, false);
+		}
 		if (!xd->vcount)
 			break;
 		/* the slot stays counted (owned by us) until it is written */

@@ -24,6 +24,7 @@
 #define XS_RELOAD_INTERVAL_MS 1000
 #define XS_IDLE_SYNC_MS	      1000
 #define XS_ALERT_INTERVAL_MS  10000
+#define XS_PROGRESS_WAIT_NS   2000000L
 
 uint64_t xs_now_ms(void)
 {
@@ -68,7 +69,55 @@ void xs_snapshot(struct xs_dev *xd)
 	xd->snap_relog_left = xd->nr_relog - xd->relog_done;
 	xd->snap_al_hot = xs_al_nr_hot(xd->al);
 	xd->snap_al_txns = xs_al_txns(xd->al);
+	memcpy(xd->snap_status, xd->status, sizeof(xd->status));
+	memcpy(xd->snap_have_status, xd->have_status, sizeof(xd->have_status));
 	pthread_mutex_unlock(&xd->mu);
+}
+
+/* The replicator's status files, for show and the metrics. */
+void xs_read_statuses(struct xs_dev *xd)
+{
+	for (unsigned i = 0; i < xd->meta.n && i < SL_MAX_N; i++)
+		xd->have_status[i] = !sharelog_read_peer_status(xd->logdir, i,
+								&xd->status[i]);
+}
+
+/*
+ * Soft limit: above throttle=P% of the log, each batch waits a little
+ * (more as the log fills), so a lagging replicator gets time before the
+ * full policy applies. The writer alone waits: reads go on.
+ */
+static void throttle(struct xs_dev *xd)
+{
+	struct sharelog_stats st;
+	uint32_t us;
+
+	if (!xd->throttle_pct)
+		return;
+	sharelog_get_stats(xd->sl, &st);
+	us = xs_throttle_delay_us(st.used_bytes, st.log_size, xd->throttle_pct);
+	if (us) {
+		/* space nobody holds any more is no reason to wait */
+		sharelog_reclaim(xd->sl);
+		sharelog_get_stats(xd->sl, &st);
+		us = xs_throttle_delay_us(st.used_bytes, st.log_size,
+					  xd->throttle_pct);
+	}
+	pthread_mutex_lock(&xd->mu);
+	xd->throttle_us = us;
+	pthread_mutex_unlock(&xd->mu);
+	if (!us)
+		return;
+	if (!xd->last_throttle_alert_ms ||
+	    xs_now_ms() - xd->last_throttle_alert_ms >= XS_ALERT_INTERVAL_MS) {
+		log_err("ALERT %s: share log %s %.0f%% full (throttle=%u%%): "
+			"writes delayed %.1f ms per batch until peers catch up",
+			xd->dev->label, xd->logdir,
+			100.0 * (double)st.used_bytes / (double)st.log_size,
+			xd->throttle_pct, us / 1000.0);
+		xd->last_throttle_alert_ms = xs_now_ms();
+	}
+	usleep(us);
 }
 
 /*
@@ -405,6 +454,7 @@ static void process_batch(struct xs_dev *xd, struct xs_vjob *j)
 	j->nr = keep;
 	vjob_take_pend(xd, j);
 	j->need_sync = need_sync;
+	j->seq = sharelog_last_seq(xd->sl);
 }
 
 int xs_clean_stop(struct xs_dev *xd)
@@ -442,6 +492,7 @@ static void housekeeping(struct xs_dev *xd, bool idle)
 
 	if (now - xd->last_reload_ms >= XS_RELOAD_INTERVAL_MS) {
 		sharelog_reload_cursors(xd->sl);
+		xs_read_statuses(xd);
 		xd->last_reload_ms = now;
 	}
 	/*
@@ -451,6 +502,7 @@ static void housekeeping(struct xs_dev *xd, bool idle)
 	 */
 	if (idle && now - xd->last_req_ms >= XS_IDLE_SYNC_MS)
 		sharelog_sync(xd->sl);
+	sharelog_publish_progress(xd->sl, false);
 	xs_snapshot(xd);
 }
 
@@ -474,7 +526,16 @@ static uint64_t take_requests(struct xs_dev *xd, struct xs_vjob *j, bool idle,
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		/* a progress write held back by its rate limit: soon */
+		if (sharelog_progress_pending(xd->sl)) {
+			ts.tv_nsec += XS_PROGRESS_WAIT_NS;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+		} else {
+			ts.tv_sec += 1;
+		}
 		pthread_cond_timedwait(&xd->wcond, &xd->mu, &ts);
 	}
 	while (j->nr < XS_BATCH_MAX && xd->wq.head && bytes < XS_BATCH_BYTES) {
@@ -500,7 +561,12 @@ static void background_step(struct xs_dev *xd)
 		xs_relog_step(xd);
 	else
 		xs_baseline_step(xd);
+	/* what it logged was read from the volume: applied as logged */
+	sharelog_set_applied(xd->sl, sharelog_last_seq(xd->sl));
+	if (xd->relog_done == xd->nr_relog)
+		sharelog_set_progress_flags(xd->sl, 0);
 	pthread_mutex_unlock(&xd->rmu);
+	sharelog_publish_progress(xd->sl, false);
 }
 
 void *xs_writer_main(void *arg)
@@ -526,6 +592,7 @@ void *xs_writer_main(void *arg)
 		uint64_t bytes = take_requests(xd, j, !work, &stop);
 
 		if (j->nr) {
+			throttle(xd);
 			xd->last_req_ms = xs_now_ms();
 			pthread_mutex_lock(&xd->rmu);
 			process_batch(xd, j);
@@ -542,7 +609,12 @@ void *xs_writer_main(void *arg)
 		housekeeping(xd, !j->nr && !work);
 	}
 	pthread_mutex_lock(&xd->rmu);
-	xs_clean_stop(xd);
+	if (!xs_clean_stop(xd) && xd->relog_done == xd->nr_relog) {
+		/* volume, map and log agree and are durable */
+		sharelog_set_applied(xd->sl, sharelog_last_seq(xd->sl));
+		sharelog_set_progress_flags(xd->sl, SL_PROG_CLEAN);
+		sharelog_publish_progress(xd->sl, true);
+	}
 	pthread_mutex_unlock(&xd->rmu);
 	xs_snapshot(xd);
 	return NULL;

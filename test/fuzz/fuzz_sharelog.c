@@ -84,7 +84,7 @@ static void open_and_walk(void)
 	sharelog_get_stats(sl, &st);
 	for (unsigned i = 0; i < st.n; i++)
 		sharelog_get_peer(sl, i, &p);
-	if (!sharelog_iter_open(sl, 1, &it)) {
+	if (!sharelog_iter_open(sl, 0, &it)) {
 		while (sharelog_iter_next(it, &rec) == 1)
 			;
 		sharelog_iter_close(it);

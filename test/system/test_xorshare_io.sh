@@ -55,7 +55,7 @@ pass "show reports xorshare k=2 n=3"
 grep -Eq "Share log: $LOGDIR used=[1-9][0-9]*/$((64 << 20)) \(.*%\) segments=[1-9]" \
 	"$TGTX_TEST_DIR/show.txt" ||
 	fail "show lacks log use: $(grep -A8 Protection "$TGTX_TEST_DIR/show.txt")"
-grep -Eq "Peer 2: cursor=0 lag=[1-9]" "$TGTX_TEST_DIR/show.txt" ||
+grep -Eq "Peer 2: .* cursor=0 lag=[1-9]" "$TGTX_TEST_DIR/show.txt" ||
 	fail "show lacks peer lag: $(grep Peer "$TGTX_TEST_DIR/show.txt")"
 pass "show reports share log use and peer lag"
 

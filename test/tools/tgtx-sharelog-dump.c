@@ -351,7 +351,7 @@ int main(int argc, char **argv)
 	const char *dir = NULL, *image = NULL, *pdir = NULL, *vol = NULL;
 	const char *out = NULL, *cpdir = NULL;
 	unsigned shares[SL_MAX_N], nshares = 0, cpeer = 0, rpeer = 0;
-	uint64_t from = 1, cseq = 0, nrec = 0, nbytes = 0;
+	uint64_t from = 0, cseq = 0, nrec = 0, nbytes = 0;
 	bool quiet = false, do_confirm = false, resync = false;
 	struct sharelog_cfg cfg;
 	struct sharelog_stats st;
@@ -457,8 +457,11 @@ int main(int argc, char **argv)
 		if (pfd[i] < 0)
 			die(path, errno);
 	}
-	if (sharelog_iter_open(sl, from, &it))
-		die("iterator", ENOMEM);
+	ret = sharelog_iter_open(sl, from, &it);
+	if (ret)
+		die(ret == -ENOENT ? "--from: records already freed"
+				   : "iterator",
+		    -ret);
 	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
 		struct sl_rec_hdr h;
 

@@ -332,7 +332,11 @@ static void test_write_read_log(void **state)
 	show(f, &sb);
 	assert_non_null(
 		strstr(strbuf_str(&sb), "Protection: xorshare k=2 n=3"));
-	assert_non_null(strstr(strbuf_str(&sb), "Peer 2: cursor=0"));
+	/* no replicator ever reported: offline, the store's cursor view */
+	assert_non_null(strstr(strbuf_str(&sb),
+			       "Peer 2: state=offline (no replicator status) "
+			       "acked_seq=0 rpo="));
+	assert_non_null(strstr(strbuf_str(&sb), "transport=unknown cursor=0"));
 	assert_non_null(strstr(strbuf_str(&sb), "Alert: none"));
 	strbuf_free(&sb);
 	xclose(f);
@@ -586,6 +590,76 @@ static void test_vpd(void **state)
 	assert_false(xorshare_vpd_is_xorshare(plain, sizeof(plain)));
 }
 
+/*
+ * The store publishes its progress (applied = every record's volume write
+ * and map entries done) and a replicator-side consistent read from outside
+ * the store gives the shares the map and the volume name.
+ */
+static void test_progress_and_outside_read(void **state)
+{
+	struct fx *f = *state;
+	struct sl_progress_info p;
+	struct sharelog_cfg cfg;
+	struct sharelog_stats st;
+	struct sharelog *sl;
+	struct sl_genmap *gm;
+	struct xs_ctx *ctx;
+	size_t ssz = xs_share_size(3, BS);
+	uint8_t *a = malloc(64 * ssz), *b = malloc(64 * ssz);
+	uint64_t ga[64], gb[64], as_of = 0;
+	char err[256];
+	int fd, i;
+
+	must_open(f);
+	wait_baseline(f);
+	fill(f->buf, 64 * BS, 9);
+	assert_int_equal(do_io(f, BS_WRITE, 0, 64 * BS, f->buf, false), 0);
+	assert_int_equal(do_io(f, BS_WRITE, 8 * BS, 4 * BS, f->buf, false), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dir = f->log;
+	cfg.read_only = true;
+	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
+	sharelog_get_stats(sl, &st);
+	/* the progress write may be held back up to a few ms */
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(sharelog_read_progress(f->log, &p), 0);
+		if (p.applied_seq >= st.last_seq)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(p.applied_seq, st.last_seq);
+	assert_int_equal(p.last_seq, st.last_seq);
+	assert_int_equal(p.pid, (uint32_t)getpid());
+	assert_int_equal(p.flags & SL_PROG_RELOG, 0);
+
+	ctx = volume_ctx(f, NULL);
+	assert_int_equal(sl_genmap_open(&gm, f->log, st.uuid, BS, true, err,
+					sizeof(err)),
+			 0);
+	fd = open(f->vol, O_RDONLY);
+	assert_int_equal(sl_resync_read_consistent(sl, ctx, gm, fd, 2, 0, 64, a,
+						   ga, &as_of),
+			 0);
+	assert_int_equal(as_of, st.last_seq);
+	assert_int_equal(sl_resync_shares(ctx, 3, gm, fd, BS, 2, 0, 64, b, gb),
+			 0);
+	assert_memory_equal(a, b, 64 * ssz);
+	assert_memory_equal(ga, gb, sizeof(ga));
+	close(fd);
+	sl_genmap_close(gm);
+	sharelog_close(sl);
+	xs_ctx_free(ctx);
+
+	/* a clean stop says so: volume, map and log agree */
+	xclose(f);
+	assert_int_equal(sharelog_read_progress(f->log, &p), 0);
+	assert_true(p.flags & SL_PROG_CLEAN);
+	assert_int_equal(p.applied_seq, p.last_seq);
+	assert_int_equal(p.durable_seq, p.last_seq);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +676,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_sha256, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_and_outside_read,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
