@@ -14,6 +14,7 @@ TGTXCLI=$B/tgtxcli
 IQN=iqn.2026-11.org.tgtx:cli
 INIT=iqn.2026-11.org.tgtx:test-initiator
 DIR=$TGTX_TEST_DIR/data
+PIN=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 mkdir -p "$DIR"
 export TGTXCLI_CONFIG=$TGTX_TEST_DIR/etc/saveconfig.json
 export TGTXCLI_BACKUP_DIR=$TGTX_TEST_DIR/etc/backup
@@ -36,8 +37,8 @@ out=$(cli --no-autosave <<EOS
 /backstores/fileio create disk1 $DIR/disk1.img 64M
 /backstores/xorshare create vault $DIR/vault.img 32M k=2 n=3 log=$DIR/vault.log options=log_size=64M
 cd /backstores/xorshare/vault/peers
-create 1 https://siteb:s3cr3tpw@site-b.example/share transport=https
-create 2 ssh://site-c.example/srv/share
+create 1 iscsi://siteb%s3cr3tpw@site-b.example:3260/iqn.2026-11.org.example:share/1 transport=tls pin=$PIN rate=10M retain=7d
+create 2 iscsi://site-c.example/iqn.2026-11.org.example:share/2 transport=ipsec
 /iscsi create $IQN
 cd /iscsi/$IQN/tpg1
 luns/ create /backstores/fileio/disk1
@@ -84,7 +85,8 @@ for want in "o- disk1 .*\[$DIR/disk1.img \(64.0MiB\) write-back activated\]" \
 	"o- mapped_lun1 .*\[lun1 xorshare/vault \(rw\)\]" \
 	"o- lun0 .*\[fileio/disk1 \($DIR/disk1.img\)\]" \
 	"o- peers .*\[Peers: 2\]" \
-	"o- 1 .*\[https://\*\*\*@site-b.example/share https\]" \
+	"o- 1 .*\[iscsi://\*\*\*@site-b.example:3260/iqn.2026-11.org.example:share/1 transport=tls pin=${PIN:0:16}\.\.\. rate=10M retain=7d\]" \
+	"o- 2 .*\[iscsi://site-c.example/iqn.2026-11.org.example:share/2 transport=ipsec\]" \
 	"o- 127.0.0.1:$PORT .*\[OK\]"; do
 	grep -Eq -- "$want" "$TGTX_TEST_DIR/ls1" ||
 		fail "ls lacks /$want/: $(cat "$TGTX_TEST_DIR/ls1")"
@@ -96,10 +98,10 @@ if grep -q s3cr3tpw "$TGTX_TEST_DIR/ls1" "$TGTX_TEST_DIR/info" \
 	"$TGTX_TEST_DIR/show0"; then
 	fail "a peer secret is printed"
 fi
-grep -q "Share peer 1: https://\*\*\*@site-b.example/share" \
+grep -q "Share peer 1: iscsi://\*\*\*@site-b.example:3260/iqn.2026-11.org.example:share/1 transport=tls pin=$PIN rate=10M retain=7d\$" \
 	"$TGTX_TEST_DIR/show0" || fail "tgtxadm show lacks the peer"
 tgtxadm_ctl --op show --mode system --name dump --value conf |
-	grep -q 'share-peer.1 "https://siteb:s3cr3tpw@site-b.example/share"' ||
+	grep -q "share-peer 1 \"iscsi://siteb%s3cr3tpw@site-b.example:3260/iqn.2026-11.org.example:share/1\" transport=tls pin=$PIN rate=10M retain=7d\$" ||
 	fail "the dump lacks the peer URL"
 pass "peers are LU parameters: shown masked, dumped whole"
 
@@ -122,7 +124,9 @@ so = {o["name"]: o for o in c["storage_objects"]}
 assert so["disk1"]["plugin"] == "fileio" and so["disk1"]["size"] == 64 << 20
 v = so["vault"]
 assert (v["plugin"], v["k"], v["n"]) == ("xorshare", 2, 3), v
-assert [p["index"] for p in v["peers"]] == [1, 2] and v["peers"][0]["transport"] == "https"
+assert [p["index"] for p in v["peers"]] == [1, 2], v
+assert (v["peers"][0]["transport"], v["peers"][0]["rate"], v["peers"][0]["retain"]) == ("tls", "10M", "7d"), v
+assert len(v["peers"][0]["pin"]) == 64 and v["peers"][1]["transport"] == "ipsec", v
 t = [t for t in c["targets"] if t["wwn"] == sys.argv[2]][0]
 tpg = t["tpgs"][0]
 assert tpg["tag"] == 1 and tpg["attributes"]["authentication"] == 1
@@ -244,3 +248,9 @@ wait "${pids[@]}"
 n=$(cli ls /backstores/null | grep -Ec "o- [ab][0-9]+ ")
 [ "$n" -eq 30 ] || fail "concurrent sessions lost backstores: $n of 30"
 pass "two concurrent sessions: no lost update"
+
+# the peer's password went through tgtxcli, tgtxd and saveconfig: never a log
+if grep -l s3cr3tpw "$TGTX_TEST_DIR"/*/tgtxd.log; then
+	fail "a share-peer password reached tgtxd's log"
+fi
+pass "no share-peer password in tgtxd's log"

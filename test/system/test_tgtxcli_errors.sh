@@ -80,12 +80,22 @@ create x|Command not found 'create' at /
 /backstores/xorshare create x2 $DIR/x2.img 1M k=0 n=2 log=$DIR/l|Invalid k '0'
 /backstores/xorshare create x2 $DIR/x2.img 1M k=2 n=3|log=DIR is required
 /backstores/xorshare create x2 $DIR/x2.img 1M n=3 log=$DIR/l|k is required
-/backstores/xorshare/x1/peers create 3 http://a/b|Invalid index '3' (0..2)
-/backstores/xorshare/x1/peers create -1 http://a/b|Invalid index '-1'
-/backstores/xorshare/x1/peers create 1 not-a-url|Invalid or missing URL
-/backstores/xorshare/x1/peers create 1 'http://a/b c'|Invalid or missing URL
-/backstores/xorshare/x1/peers create 1 http://a,b/|Invalid or missing URL
-/backstores/xorshare/x1/peers create 1 http://a/ transport='t t'|Invalid transport
+/backstores/xorshare/x1/peers create 3 iscsi://a/iqn.x:y/1|Invalid index '3' (0..2)
+/backstores/xorshare/x1/peers create -1 iscsi://a/iqn.x:y/1|Invalid index '-1'
+/backstores/xorshare/x1/peers create 1|Missing URL
+/backstores/xorshare/x1/peers create 1 not-a-url|Invalid url: share-peer URL must be iscsi://
+/backstores/xorshare/x1/peers create 1 http://a/iqn.x:y/1|Invalid url: share-peer URL must be iscsi://
+/backstores/xorshare/x1/peers create 1 'iscsi://a/iqn.x:y/1 c'|Invalid url: bad share-peer URL: no spaces
+/backstores/xorshare/x1/peers create 1 iscsi://u%p,w@a/iqn.x:y/1|Invalid url: bad share-peer URL: no spaces
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y|Invalid url: share-peer URL lacks the LUN
+/backstores/xorshare/x1/peers create 1 iscsi://a:99999/iqn.x:y/1|Invalid url: bad share-peer URL: bad HOST[:PORT]
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 transport='t t'|Invalid transport: bad share-peer transport
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 transport=https|Invalid transport: bad share-peer transport 'https' (tls, ipsec or plain)
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 pin=abc|Invalid pin: bad share-peer pin 'abc' (64 lowercase hex digits
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 rate=0|Invalid rate: bad share-peer rate '0'
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 rate=10X|Invalid rate: bad share-peer rate '10X'
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 retain=7w|Invalid retain: bad share-peer retain '7w'
+/backstores/xorshare/x1/peers create 1 iscsi://a/iqn.x:y/1 color=red|Unexpected keyword parameter 'color'
 /backstores/xorshare/x1/peers delete 2|No peer 2
 /backstores/xorshare/x1/peers/9 ls|No such path
 /backstores/fileio/d1/peers ls|No such path

@@ -24,7 +24,8 @@ static const char model_json[] =
 	"  \"size\": 1048576},"
 	" {\"plugin\": \"xorshare\", \"name\": \"vault\", \"dev\": \"/v\","
 	"  \"k\": 2, \"n\": 3, \"log\": \"/l\", \"peers\": [{\"index\": 1,"
-	"  \"url\": \"https://u:pw@h/x\"}]},"
+	"  \"url\": \"iscsi://u%pw@h/iqn.2026-11.org.tgtx:p/1\","
+	"  \"transport\": \"tls\", \"rate\": \"10M\"}]},"
 	" {\"plugin\": \"null\", \"name\": \"n1\"}],"
 	" \"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"" IQN "\","
 	"  \"tpgs\": [{\"tag\": 1, \"luns\": [{\"index\": 0,"
@@ -289,6 +290,23 @@ static void test_complete(void **state)
 	json_decref(m);
 }
 
+/* A restored peer keeps its options (saveconfig -> restoreconfig). */
+static void test_peer_options(void **state)
+{
+	json_t *m = model(), *so, *p;
+
+	(void)state;
+	so = cli_so_find(m, "xorshare", "vault");
+	assert_non_null(so);
+	p = json_array_get(json_object_get(so, "peers"), 0);
+	assert_string_equal(cli_str(p, "url"),
+			    "iscsi://u%pw@h/iqn.2026-11.org.tgtx:p/1");
+	assert_string_equal(cli_str(p, "transport"), "tls");
+	assert_string_equal(cli_str(p, "rate"), "10M");
+	assert_null(json_object_get(p, "pin"));
+	json_decref(m);
+}
+
 static void test_mask_size(void **state)
 {
 	char b[256];
@@ -301,6 +319,13 @@ static void test_mask_size(void **state)
 	assert_string_equal(b, "ssh://h/srv");
 	cli_mask_url("s3://key:sec@ret@bucket", b, sizeof(b));
 	assert_string_equal(b, "s3://***@bucket");
+	cli_mask_url("iscsi://u%pw@[::1]:3261/iqn.x:y/1?header_digest=none&"
+		     "target_user=t&target_password=tp",
+		     b, sizeof(b));
+	assert_string_equal(b, "iscsi://***@[::1]:3261/iqn.x:y/1?header_digest="
+			       "none&target_user=***&target_password=***");
+	cli_mask_url("iscsi://u%pw@h/iqn.x:y/1", b, 12);
+	assert_string_equal(b, "iscsi://***");
 	assert_int_equal(cli_parse_size("64M", &v), 0);
 	assert_int_equal(v, 64u << 20);
 	assert_int_equal(cli_parse_size("2GiB", &v), 0);
@@ -325,6 +350,22 @@ static void test_import_refusals(void **state)
 		"{\"storage_objects\": [{\"plugin\": \"xorshare\", \"name\": "
 		"\"a\", \"dev\": \"/x\", \"k\": 2, \"n\": 3, \"log\": \"/l\", "
 		"\"peers\": [{\"index\": 16, \"url\": \"a://b\"}]}]}",
+		/* peers: tgtxd's rules (core/share_peer.h) */
+		"{\"storage_objects\": [{\"plugin\": \"xorshare\", \"name\": "
+		"\"a\", \"dev\": \"/x\", \"k\": 2, \"n\": 3, \"log\": \"/l\", "
+		"\"peers\": [{\"index\": 1, \"url\": \"https://h/i/1\"}]}]}",
+		"{\"storage_objects\": [{\"plugin\": \"xorshare\", \"name\": "
+		"\"a\", \"dev\": \"/x\", \"k\": 2, \"n\": 3, \"log\": \"/l\", "
+		"\"peers\": [{\"index\": 1, \"url\": \"iscsi://h/i/1\", "
+		"\"transport\": \"https\"}]}]}",
+		"{\"storage_objects\": [{\"plugin\": \"xorshare\", \"name\": "
+		"\"a\", \"dev\": \"/x\", \"k\": 2, \"n\": 3, \"log\": \"/l\", "
+		"\"peers\": [{\"index\": 1, \"url\": \"iscsi://h/i/1\", "
+		"\"pin\": \"12\"}]}]}",
+		"{\"storage_objects\": [{\"plugin\": \"xorshare\", \"name\": "
+		"\"a\", \"dev\": \"/x\", \"k\": 2, \"n\": 3, \"log\": \"/l\", "
+		"\"peers\": [{\"index\": 1, \"url\": \"iscsi://h/i/1\", "
+		"\"rate\": 5}]}]}",
 		"{\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.a:b\", "
 		"\"tpgs\": [{\"luns\": [{\"index\": 99999}]}]}]}",
 		"{\"targets\": [{\"fabric\": \"iscsi\", \"wwn\": \"iqn.a:b\", "
@@ -357,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_complete),
+		cmocka_unit_test(test_peer_options),
 		cmocka_unit_test(test_mask_size),
 		cmocka_unit_test(test_import_refusals),
 	};

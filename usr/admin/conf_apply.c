@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/share_peer.h"
 #include "core/strbuf.h"
 #include "mgmt/mgmt_client.h"
 #include "mgmt/mgmt_proto.h"
@@ -93,7 +94,43 @@ static void print_word(struct strbuf *sb, const char *w)
 	strbuf_add(sb, "'", 1);
 }
 
-static void cmd_text(const struct cmd *c, struct strbuf *sb)
+/* params with every share-peer URL masked (share_peer_mask_url) */
+static void mask_params(const char *params, struct strbuf *out)
+{
+	char masked[SHARE_PEER_URL_MAX + 64];
+	const char *p = params;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), k = strcspn(p, "=");
+		unsigned i;
+		enum share_peer_opt o;
+		char key[40], err[8];
+
+		snprintf(key, sizeof(key), "%.*s", (int)(k < n ? k : n), p);
+		if (k < n &&
+		    !share_peer_key_parse(key, &i, &o, err, sizeof(err)) &&
+		    o == SP_URL) {
+			char url[SHARE_PEER_URL_MAX + 1];
+
+			snprintf(url, sizeof(url), "%.*s", (int)(n - k - 1),
+				 p + k + 1);
+			share_peer_mask_url(url, masked, sizeof(masked));
+			strbuf_addf(out, "%s=%s", key, masked);
+		} else {
+			strbuf_add(out, p, n);
+		}
+		p += n;
+		if (*p)
+			strbuf_add(out, p++, 1);
+	}
+}
+
+/*
+ * The command as a tgtxadm line. Secrets (CHAP passwords, share-peer
+ * URLs) are masked unless it is printed to be run (--pretend): error
+ * and -v lines end up in the journal when the unit runs tgtx-admin.
+ */
+static void cmd_text(const struct cmd *c, struct strbuf *sb, bool secrets)
 {
 	int i;
 
@@ -103,8 +140,18 @@ static void cmd_text(const struct cmd *c, struct strbuf *sb)
 			    !strcmp(c->key[i], "outgoing");
 
 		strbuf_addf(sb, " --%s", c->key[i]);
-		if (!flag) {
-			strbuf_add(sb, " ", 1);
+		if (flag)
+			continue;
+		strbuf_add(sb, " ", 1);
+		if (!secrets && !strcmp(c->key[i], "password")) {
+			strbuf_addf(sb, "***");
+		} else if (!secrets && !strcmp(c->key[i], "params")) {
+			struct strbuf m = STRBUF_INIT;
+
+			mask_params(c->val[i], &m);
+			print_word(sb, strbuf_str(&m));
+			strbuf_free(&m);
+		} else {
 			print_word(sb, c->val[i]);
 		}
 	}
@@ -121,7 +168,7 @@ static int cmd_run(struct apply *a, struct cmd *c)
 		cmd_free(c);
 		return -1;
 	}
-	cmd_text(c, &text);
+	cmd_text(c, &text, a->o->pretend);
 	if (a->o->pretend || a->o->verbose)
 		printf("%s\n", strbuf_str(&text));
 	if (a->o->pretend)
@@ -254,6 +301,62 @@ static const char *const lu_keys_in_order[] = {
 	NULL,
 };
 
+/*
+ * Brings share peer i of a LUN from have (NULL: none) to want (NULL: none)
+ * with one update request, so a peer never runs with half its options.
+ */
+static void peer_sync(struct apply *a, int tid, long lun, unsigned i,
+		      const struct conf_peer *want,
+		      const struct conf_peer *have)
+{
+	struct strbuf params = STRBUF_INIT;
+	struct cmd c;
+	int o;
+
+	if (!want || !want->url) {
+		if (have && have->url)
+			strbuf_addf(&params, "share-peer.%u=", i);
+	} else {
+		bool url_changed = !have || !same_str(want->url, have->url);
+
+		if (url_changed)
+			strbuf_addf(&params, "share-peer.%u=%s", i, want->url);
+		for (o = SP_TRANSPORT; o < SP_NOPTS; o++) {
+			const char *w = conf_peer_opt(want, o);
+			const char *h = have ? conf_peer_opt(have, o) : NULL;
+
+			/* a new URL keeps the old options: restate them */
+			if (same_str(w, h) && !(url_changed && w))
+				continue;
+			strbuf_addf(&params, "%sshare-peer.%u.%s=%s",
+				    params.len ? "," : "", i,
+				    share_peer_opt_names[o], w ? w : "");
+		}
+	}
+	if (params.len && !params.oom) {
+		cmd_init(&c, "update", "logicalunit");
+		cmd_argi(&c, "tid", tid);
+		cmd_argi(&c, "lun", lun);
+		cmd_arg(&c, "params", strbuf_str(&params));
+		cmd_run(a, &c);
+	}
+	strbuf_free(&params);
+}
+
+static void peers_sync(struct apply *a, int tid, const struct conf_lun *l,
+		       const struct conf_lun *hl)
+{
+	unsigned i;
+
+	for (i = 0; i < CONF_PEERS_MAX; i++) {
+		/* -e never removes: a peer the file lacks stays */
+		if (!l->peers[i].url && a->mode != APPLY_UPDATE)
+			continue;
+		peer_sync(a, tid, l->lun, i, &l->peers[i],
+			  hl ? &hl->peers[i] : NULL);
+	}
+}
+
 static void lun_create(struct apply *a, const struct conf_target *t, int tid,
 		       const struct conf_lun *l)
 {
@@ -284,7 +387,8 @@ static void lun_create(struct apply *a, const struct conf_target *t, int tid,
 	}
 	if (params[0])
 		cmd_arg(&c, "params", params);
-	cmd_run(a, &c);
+	if (!cmd_run(a, &c) || a->o->pretend)
+		peers_sync(a, tid, l, NULL);
 }
 
 static void lun_delete(struct apply *a, int tid, long lun)
@@ -325,6 +429,7 @@ static void lun_update(struct apply *a, const struct conf_target *t,
 		cmd_arg(&c, "params", kv);
 		cmd_run(a, &c);
 	}
+	peers_sync(a, tid, l, hl);
 }
 
 static void sync_luns(struct apply *a, const struct conf_target *t,

@@ -21,11 +21,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/share_peer.h"
+
 #define CLI_PATH_MAX	   1024
 #define CLI_ARGS_MAX	   32
 #define CLI_ERR_MAX	   1024
-#define CLI_PEERS_MAX	   16 /* share-peer.0 .. share-peer.15 */
-#define CLI_NAME_MAX	   63 /* backstore names */
+#define CLI_PEERS_MAX	   SHARE_PEERS_MAX /* share-peer.0 .. share-peer.15 */
+#define CLI_NAME_MAX	   63		   /* backstore names */
 #define CLI_BACKUPS	   10 /* saveconfig copies kept in the backup dir */
 #define CLI_FILE_MAX	   (16u << 20)
 #define CLI_DEFAULT_CONFIG "/etc/tgtx/saveconfig.json"

@@ -145,6 +145,7 @@ static json_t *so_notes(json_t *so)
 	json_t *n = json_object(), *p;
 	char k[48], v[CLI_NAME_MAX + 20];
 	size_t i;
+	int o;
 
 	snprintf(v, sizeof(v), "%s/%s", cli_str(so, "plugin"),
 		 cli_str(so, "name"));
@@ -153,11 +154,16 @@ static json_t *so_notes(json_t *so)
 		snprintf(k, sizeof(k), "share-peer.%lld",
 			 cli_int(p, "index", 0));
 		json_object_set_new(n, k, json_string(cli_str(p, "url")));
-		if (*cli_str(p, "transport")) {
-			snprintf(k, sizeof(k), "share-peer.%lld.transport",
-				 cli_int(p, "index", 0));
-			json_object_set_new(
-				n, k, json_string(cli_str(p, "transport")));
+		/* after the URL: tgtxd refuses options of an unknown peer */
+		for (o = SP_TRANSPORT; o < SP_NOPTS; o++) {
+			const char *v = cli_str(p, share_peer_opt_names[o]);
+
+			if (!*v)
+				continue;
+			snprintf(k, sizeof(k), "share-peer.%lld.%s",
+				 cli_int(p, "index", 0),
+				 share_peer_opt_names[o]);
+			json_object_set_new(n, k, json_string(v));
 		}
 	}
 	return n;
@@ -232,18 +238,31 @@ fail:
 static int notes_update(struct ap *a, const char *tid, json_t *ol, json_t *nl)
 {
 	json_t *on = so_notes(lun_so(a->from, ol));
-	json_t *nn = so_notes(lun_so(a->to, nl)), *v;
+	json_t *nn = so_notes(lun_so(a->to, nl)), *v, *gone, *g;
 	char lun[24];
 	const char *k;
+	size_t i;
 	int ret = 0;
 
 	snprintf(lun, sizeof(lun), "%lld", cli_int(nl, "index", 0));
+	/*
+	 * Removals last key first: a peer's options go before its URL, so
+	 * the undo (run backwards) restores the URL before its options.
+	 */
+	gone = json_array();
 	json_object_foreach (on, k, v)
-		if (!ret && !json_object_get(nn, k))
+		if (!json_object_get(nn, k))
+			json_array_insert_new(gone, 0, json_string(k));
+	json_array_foreach (gone, i, g) {
+		k = json_string_value(g);
+		v = json_object_get(on, k);
+		if (!ret)
 			ret = run(a, note_req(tid, lun, k, ""),
 				  json_pack("[o]",
 					    note_req(tid, lun, k,
 						     json_string_value(v))));
+	}
+	json_decref(gone);
 	json_object_foreach (nn, k, v) {
 		json_t *old = json_object_get(on, k);
 

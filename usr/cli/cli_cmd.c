@@ -56,8 +56,11 @@ static const struct usage usages[] = {
 	{N_BSTYPE, "delete", {"name"}, "delete NAME"},
 	{N_PEERS,
 	 "create",
-	 {"index", "url", "transport"},
-	 "create INDEX URL [transport=tcp]   (INDEX 0..n-1)"},
+	 {"index", "url", "transport", "pin", "rate", "retain"},
+	 "create INDEX iscsi://[USER%PASSWORD@]HOST[:PORT]/IQN/LUN\n"
+	 "       [transport=tls|ipsec|plain] [pin=HEX64] [rate=N[K|M|G]]\n"
+	 "       [retain=DURATION]   (INDEX 0..n-1; DURATION 30s, 10m, 24h, "
+	 "7d)"},
 	{N_PEERS, "delete", {"index"}, "delete INDEX"},
 	{N_ISCSI, "create", {"wwn"}, "create [IQN]   (generated when omitted)"},
 	{N_ISCSI, "delete", {"wwn"}, "delete IQN"},

@@ -79,9 +79,10 @@ static bool in_list(const char *const *l, const char *s)
 static int import_peers(struct im *im, json_t *so, json_t *peers,
 			const char *where)
 {
-	json_t *out = json_array(), *p, *v;
-	char seen[CLI_PEERS_MAX] = {0};
+	json_t *out = json_array(), *p, *v, *q;
+	char seen[CLI_PEERS_MAX] = {0}, msg[256];
 	size_t i;
+	int o;
 
 	json_array_foreach (peers, i, p) {
 		long long idx;
@@ -97,20 +98,26 @@ static int import_peers(struct im *im, json_t *so, json_t *peers,
 				   where, i, CLI_PEERS_MAX - 1);
 		}
 		seen[idx] = 1;
-		if (!json_is_string(json_object_get(p, "url")) ||
-		    !*cli_str(p, "url") || strlen(cli_str(p, "url")) > 1024 ||
-		    strpbrk(cli_str(p, "url"), " \t\r\n,\"")) {
-			json_decref(out);
-			return bad(im, "%s: peer %lld needs a url", where, idx);
+		q = json_pack("{s:I}", "index", (json_int_t)idx);
+		json_array_append_new(out, q);
+		/* the URL and options, checked as tgtxd checks them */
+		for (o = SP_URL; o < SP_NOPTS; o++) {
+			const char *name = share_peer_opt_names[o];
+
+			v = json_object_get(p, name);
+			if (!v && o != SP_URL)
+				continue;
+			if (!json_is_string(v) ||
+			    share_peer_check(o, json_string_value(v), msg,
+					     sizeof(msg))) {
+				json_decref(out);
+				return bad(im, "%s: peer %lld: %s", where, idx,
+					   json_is_string(v) ? msg
+					   : o == SP_URL     ? "needs a url"
+							     : "not a string");
+			}
+			json_object_set(q, name, v);
 		}
-		json_array_append_new(out, json_pack("{s:I,s:s}", "index",
-						     (json_int_t)idx, "url",
-						     cli_str(p, "url")));
-		if (json_is_string(json_object_get(p, "transport")) &&
-		    *cli_str(p, "transport"))
-			json_object_set(
-				json_array_get(out, json_array_size(out) - 1),
-				"transport", json_object_get(p, "transport"));
 	}
 	json_object_set_new(so, "peers", out);
 	return 0;

@@ -66,6 +66,23 @@ static size_t count_kind(json_t *m, const char *plugin)
 	return n;
 }
 
+/* "URL transport=tls pin=0123456789abcdef... rate=10M retain=7d" */
+static void peer_status(json_t *p, const char *url, char *b, size_t len)
+{
+	size_t used = (size_t)snprintf(b, len, "%s", url);
+	int o;
+
+	for (o = SP_TRANSPORT; o < SP_NOPTS && used < len; o++) {
+		const char *v = cli_str(p, share_peer_opt_names[o]);
+
+		if (*v)
+			used += (size_t)snprintf(b + used, len - used,
+						 o == SP_PIN ? " %s=%.16s..."
+							     : " %s=%s",
+						 share_peer_opt_names[o], v);
+	}
+}
+
 static void status(json_t *m, const struct cli_node *n, char *b, size_t len)
 {
 	json_t *tpg = n->parent ? cli_tpg(n->parent) : NULL, *so;
@@ -89,9 +106,7 @@ static void status(json_t *m, const struct cli_node *n, char *b, size_t len)
 		break;
 	case N_PEER:
 		cli_mask_url(cli_str(n->obj, "url"), u, sizeof(u));
-		snprintf(b, len, "%s%s%s", u,
-			 *cli_str(n->obj, "transport") ? " " : "",
-			 cli_str(n->obj, "transport"));
+		peer_status(n->obj, u, b, len);
 		break;
 	case N_ISCSI:
 		snprintf(b, len, "Targets: %zu",

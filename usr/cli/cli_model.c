@@ -196,19 +196,7 @@ bool cli_valid_name(const char *s)
 
 void cli_mask_url(const char *url, char *buf, size_t len)
 {
-	const char *scheme = strstr(url, "://");
-	const char *start = scheme ? scheme + 3 : url;
-	const char *end = start + strcspn(start, "/?#");
-	const char *at = NULL, *p;
-
-	for (p = start; p < end; p++)
-		if (*p == '@')
-			at = p;
-	if (!at) {
-		snprintf(buf, len, "%s", url);
-		return;
-	}
-	snprintf(buf, len, "%.*s***%s", (int)(start - url), url, at);
+	share_peer_mask_url(url, buf, len);
 }
 
 void cli_human(uint64_t bytes, char *buf, size_t len)

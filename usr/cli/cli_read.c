@@ -153,8 +153,52 @@ static void end_lu(struct rd *r)
 					p));
 }
 
+/* The model's peer of index i, made when missing. */
+static json_t *peer_of(struct rd *r, long i)
+{
+	json_t *p, *e;
+	size_t j;
+
+	json_array_foreach (r->peers, j, e)
+		if (cli_int(e, "index", -1) == i)
+			return e;
+	p = json_pack("{s:I}", "index", (json_int_t)i);
+	json_array_append_new(r->peers, p);
+	return p;
+}
+
+/* tgtxd's `share-peer I "URL" OPT=V...` (values never hold spaces) */
+static void peer_line(struct rd *r, char *val)
+{
+	char *save = NULL, *w, *eq;
+	json_t *p;
+	long i;
+
+	w = strtok_r(val, " ", &save);
+	if (!w)
+		return;
+	i = atol(w);
+	w = strtok_r(NULL, " ", &save);
+	if (!w || i < 0 || i >= CLI_PEERS_MAX)
+		return;
+	p = peer_of(r, i);
+	json_object_set_new(p, "url", json_string(unquote(w)));
+	while ((w = strtok_r(NULL, " ", &save))) {
+		eq = strchr(w, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		if (share_peer_opt_find(w) > 0)
+			json_object_set_new(p, w, json_string(eq + 1));
+	}
+}
+
 static void lu_line(struct rd *r, char *key, char *val)
 {
+	if (!strcmp(key, "share-peer")) {
+		peer_line(r, val);
+		return;
+	}
 	val = unquote(val);
 	if (!strcmp(key, "lun"))
 		r->lun = atol(val);
@@ -167,20 +211,15 @@ static void lu_line(struct rd *r, char *key, char *val)
 	else if (!strcmp(key, "backstore"))
 		snprintf(r->note, sizeof(r->note), "%s", val);
 	else if (!strncmp(key, "share-peer.", 11)) {
-		char *end;
-		long i = strtol(key + 11, &end, 10);
-		json_t *p = NULL, *e;
-		size_t j;
+		/* the note form of older tgtxd dumps */
+		enum share_peer_opt o;
+		unsigned i;
+		char err[128];
 
-		json_array_foreach (r->peers, j, e)
-			if (cli_int(e, "index", -1) == i)
-				p = e;
-		if (!p) {
-			p = json_pack("{s:I}", "index", (json_int_t)i);
-			json_array_append_new(r->peers, p);
-		}
-		json_object_set_new(p, *end ? "transport" : "url",
-				    json_string(val));
+		if (!share_peer_key_parse(key, &i, &o, err, sizeof(err)))
+			json_object_set_new(peer_of(r, i),
+					    share_peer_opt_names[o],
+					    json_string(val));
 	}
 }
 

@@ -187,32 +187,17 @@ static int delete_bs(struct cli_cmd *x)
 	return 1;
 }
 
-static bool valid_url(const char *u)
-{
-	const char *s = strstr(u, "://");
-
-	return s && s > u && strlen(u) <= 1024 && s[3] &&
-	       !strpbrk(u, " \t\r\n,;\"'");
-}
-
-static bool valid_word(const char *w)
-{
-	size_t n = strlen(w);
-
-	return n && n <= 31 &&
-	       strspn(w, "abcdefghijklmnopqrstuvwxyz0123456789"
-			 "+-_.") == n;
-}
-
 static int peers(struct cli_cmd *x, const char *verb)
 {
-	static const char *const pc[] = {"index", "url", "transport", NULL};
+	static const char *const pc[] = {"index", "url",    "transport", "pin",
+					 "rate",  "retain", NULL};
 	static const char *const pd[] = {"index", NULL};
 	json_t *so = x->nnode.parent, *list = json_object_get(so, "peers"), *p;
-	const char *v[3] = {0};
-	char masked[1100];
+	const char *v[SP_NOPTS + 1] = {0};
+	char masked[1100], msg[256];
 	long idx;
 	size_t i;
+	int o;
 
 	if (cli_bind(x->c, x->a, !strcmp(verb, "create") ? pc : pd, v) ||
 	    get_int(x->c, "index", v[0], 0, cli_int(so, "n", 3) - 1, &idx))
@@ -233,15 +218,20 @@ static int peers(struct cli_cmd *x, const char *verb)
 	}
 	if (i < json_array_size(list))
 		return cli_fail(x->c, "Peer %ld exists: delete it first", idx);
-	if (!v[1] || !valid_url(v[1]))
-		return cli_fail(x->c,
-				"Invalid or missing URL (SCHEME://HOST..., "
-				"no spaces, commas, semicolons or quotes)");
-	if (v[2] && !valid_word(v[2]))
-		return cli_fail(x->c, "Invalid transport '%s'", v[2]);
+	if (!v[1])
+		return cli_fail(x->c, "Missing URL "
+				      "(iscsi://[USER%%PASSWORD@]HOST[:PORT]/"
+				      "IQN/LUN)");
+	/* v[1 + o] is option o: the same rule as tgtxd and targets.conf */
+	for (o = SP_URL; o < SP_NOPTS; o++)
+		if (v[1 + o] && share_peer_check(o, v[1 + o], msg, sizeof(msg)))
+			return cli_fail(x->c, "Invalid %s: %s",
+					share_peer_opt_names[o], msg);
 	p = json_pack("{s:I,s:s}", "index", (json_int_t)idx, "url", v[1]);
-	if (v[2])
-		json_object_set_new(p, "transport", json_string(v[2]));
+	for (o = SP_TRANSPORT; o < SP_NOPTS; o++)
+		if (v[1 + o])
+			json_object_set_new(p, share_peer_opt_names[o],
+					    json_string(v[1 + o]));
 	json_array_append_new(list, p);
 	cli_mask_url(v[1], masked, sizeof(masked));
 	fprintf(x->c->out, "Created peer %ld: %s.\n", idx, masked);
