@@ -37,9 +37,9 @@ struct rd_peer_conf {
 
 /* One xorshare LUN of tgtxd with at least one share peer. */
 struct rd_lun_conf {
-	char *name;	/* "TARGET/LUN" for logs and metrics */
-	char *path;	/* the volume (backing store) */
-	char *log_dir;	/* bsopts log= */
+	char *name;	 /* "TARGET/LUN" for logs and metrics */
+	char *path;	 /* the volume (backing store) */
+	char *log_dir;	 /* bsopts log= */
 	unsigned npeers; /* highest configured index + 1 */
 	struct rd_peer_conf peers[RD_PEERS_MAX];
 };
@@ -66,10 +66,11 @@ int rd_parse_bytes(const char *s, uint64_t *out);
 
 /* Daemon-wide settings (the command line). */
 struct rd_opts {
-	const char *state_dir;
+	const char *state_dir; /* the node's (node.key), tgtxd's by default */
+	char *share_dir;       /* STATE_DIR/replicd: key shares */
 	int checkpoint_ms;
 	int op_timeout_ms;
-	const char *key_file; /* our node key for TLS, NULL: none */
+	char *key_file; /* STATE_DIR/node.key: our TLS identity */
 };
 extern struct rd_opts rd_opts;
 /* Set by SIGTERM/SIGINT: every thread winds down. */
@@ -112,10 +113,10 @@ struct rd_peer {
 	bool started;
 	atomic_int stop;
 	/* shared with the engine */
-	_Atomic uint64_t acked;	     /* newest seq durable on the peer */
-	atomic_bool live;	     /* counts for the checkpoint floor */
-	_Atomic uint64_t blob_gen;   /* location blob written */
-	pthread_mutex_t mu;	     /* guards st */
+	_Atomic uint64_t acked;	   /* newest seq durable on the peer */
+	atomic_bool live;	   /* counts for the checkpoint floor */
+	_Atomic uint64_t blob_gen; /* location blob written */
+	pthread_mutex_t mu;	   /* guards st */
 	struct rd_peer_state st;
 };
 

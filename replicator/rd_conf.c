@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "admin/conf.h"
+#include "core/share_peer.h"
 #include "core/strbuf.h"
 #include "mgmt/mgmt_client.h"
 #include "mgmt/mgmt_proto.h"
@@ -18,34 +19,9 @@
 
 int rd_parse_duration(const char *s, uint32_t *secs)
 {
-	unsigned long long v;
-	char *end;
+	uint64_t v;
 
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'd':
-		v *= 24;
-		/* fallthrough */
-	case 'h':
-		v *= 60;
-		/* fallthrough */
-	case 'm':
-		v *= 60;
-		/* fallthrough */
-	case 's':
-		end++;
-		/* fallthrough */
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end || v > UINT32_MAX)
+	if (share_peer_parse_retain(s, &v) || v > UINT32_MAX)
 		return -EINVAL;
 	*secs = (uint32_t)v;
 	return 0;
@@ -53,40 +29,7 @@ int rd_parse_duration(const char *s, uint32_t *secs)
 
 int rd_parse_bytes(const char *s, uint64_t *out)
 {
-	unsigned long long v;
-	unsigned shift = 0;
-	char *end;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'K':
-	case 'k':
-		shift = 10;
-		break;
-	case 'M':
-	case 'm':
-		shift = 20;
-		break;
-	case 'G':
-	case 'g':
-		shift = 30;
-		break;
-	case '\0':
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift)
-		end++;
-	if (*end || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
+	return share_peer_parse_rate(s, out) ? -EINVAL : 0;
 }
 
 static void peer_conf_free(struct rd_peer_conf *p)
@@ -177,13 +120,10 @@ static int peer_opt(struct rd_peer_conf *p, const char *opt, const char *v,
 	return ret;
 }
 
-#ifdef CONF_PEERS_MAX
-static int lun_peers(const struct conf_target *t, const struct conf_lun *l,
-		     const char *text, struct rd_lun_conf *out, char *err,
-		     size_t errlen)
+/* The effective share peers of the LUN (target-level ones included). */
+static int lun_peers(const struct conf_lun *l, struct rd_lun_conf *out,
+		     char *err, size_t errlen)
 {
-	(void)t;
-	(void)text;
 	for (unsigned i = 0; i < CONF_PEERS_MAX && i < RD_PEERS_MAX; i++) {
 		const struct conf_peer *cp = &l->peers[i];
 		struct rd_peer_conf *p = &out->peers[i];
@@ -208,81 +148,9 @@ static int lun_peers(const struct conf_target *t, const struct conf_lun *l,
 	}
 	return 0;
 }
-#else
-/*
- * The parser does not keep share-peer notes yet: read the daemon's dump
- * lines `share-peer.I[.OPT] "VALUE"` of this target and LUN directly.
- */
-static int lun_peers(const struct conf_target *t, const struct conf_lun *l,
-		     const char *text, struct rd_lun_conf *out, char *err,
-		     size_t errlen)
-{
-	const char *line = text;
-	bool in_target = false;
-	long lun = -1;
-
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		char buf[2048], *s = buf, *key, *val;
-
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		line = nl ? nl + 1 : NULL;
-		while (*s == '\t' || *s == ' ')
-			s++;
-		if (!strncmp(s, "<target ", 8)) {
-			s[strcspn(s, ">")] = '\0';
-			in_target = !strcmp(s + 8, t->name);
-			lun = -1;
-			continue;
-		}
-		if (!in_target)
-			continue;
-		if (!strncmp(s, "lun ", 4)) {
-			lun = strtol(s + 4, NULL, 10);
-			continue;
-		}
-		if (lun != l->lun || strncmp(s, "share-peer.", 11))
-			continue;
-		key = s + 11;
-		val = strchr(key, ' ');
-		if (!val)
-			continue;
-		*val++ = '\0';
-		if (*val == '"') {
-			val++;
-			val[strcspn(val, "\"")] = '\0';
-		}
-		{
-			char *end;
-			long i = strtol(key, &end, 10);
-			struct rd_peer_conf *p;
-			int ret;
-
-			if (end == key || i < 0 || i >= RD_PEERS_MAX ||
-			    (*end && *end != '.'))
-				continue;
-			p = &out->peers[i];
-			if (!p->url && !*end)
-				p->transport = RD_TRANSPORT_TLS;
-			ret = peer_opt(p, *end ? end + 1 : "", val, err,
-				       errlen);
-			if (ret)
-				return ret;
-			if ((unsigned)i + 1 > out->npeers)
-				out->npeers = (unsigned)i + 1;
-		}
-	}
-	return 0;
-}
-#endif
 
 static int add_lun(struct rd_conf *c, const struct conf_target *t,
-		   const struct conf_lun *l, const char *text, char *err,
-		   size_t errlen)
+		   const struct conf_lun *l, char *err, size_t errlen)
 {
 	const char *bstype = conf_lun_bstype(t, l);
 	const char *opts = conf_lun_bsopts(t, l);
@@ -292,7 +160,7 @@ static int add_lun(struct rd_conf *c, const struct conf_target *t,
 
 	if (!bstype || strcmp(bstype, "xorshare") || !l->path)
 		return 0;
-	ret = lun_peers(t, l, text, &lc, err, errlen);
+	ret = lun_peers(l, &lc, err, errlen);
 	if (!ret && !lc.npeers)
 		return 0;
 	snprintf(name, sizeof(name), "%s/%ld", t->name, l->lun);
@@ -337,7 +205,7 @@ int rd_conf_from_text(const char *text, size_t len, struct rd_conf *out,
 		return ret;
 	list_for_each_entry (t, &cf->targets, node) {
 		list_for_each_entry (l, &t->luns, node) {
-			ret = add_lun(out, t, l, text, err, errlen);
+			ret = add_lun(out, t, l, err, errlen);
 			if (ret)
 				break;
 		}

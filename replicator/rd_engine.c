@@ -16,6 +16,13 @@
 #include "rd.h"
 #include "rd_log.h"
 
+struct rd_opts rd_opts = {
+	.state_dir = "/var/lib/tgtx",
+	.checkpoint_ms = 5000,
+	.op_timeout_ms = 15000,
+};
+atomic_int rd_stopping;
+
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rd_engine *reg_head;
 
@@ -116,8 +123,7 @@ static int engine_identity(struct rd_engine *e, char *err, size_t errlen)
 	}
 	ret = sl_key_load(e->log_dir, e->uuid, e->key);
 	if (ret)
-		snprintf(err, errlen, "%s/key: %s", e->log_dir,
-			 strerror(-ret));
+		snprintf(err, errlen, "%s/key: %s", e->log_dir, strerror(-ret));
 	return ret;
 }
 
@@ -133,8 +139,8 @@ static void start_peers(struct rd_engine *e, const struct rd_lun_conf *lc)
 			continue;
 		}
 		if (rd_peer_start(e, i, &lc->peers[i]))
-			log_err("%s: peer %u: cannot start its thread",
-				e->name, i);
+			log_err("%s: peer %u: cannot start its thread", e->name,
+				i);
 	}
 }
 
@@ -190,8 +196,8 @@ void rd_engine_update(struct rd_engine *e, const struct rd_lun_conf *lc)
 			e->peers[i] = NULL;
 		}
 		if (pc && rd_peer_start(e, i, pc))
-			log_err("%s: peer %u: cannot start its thread",
-				e->name, i);
+			log_err("%s: peer %u: cannot start its thread", e->name,
+				i);
 	}
 }
 

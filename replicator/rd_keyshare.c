@@ -6,7 +6,7 @@
  * state directory so that every peer, whenever it is (re)filled, gets a
  * share of the SAME split: shares of two splits do not combine.
  *
- * File STATE_DIR/<uuid hex>.keyshares (0600, replaced atomically), all
+ * File STATE_DIR/replicd/<uuid hex>.keyshares (0600, replaced atomically), all
  * integers little-endian:
  *   0  magic "TGTXRDKS" (8)   8 version u16 = 1   10 k u8   11 n u8
  *   12 share_len u32          16 volume uuid (16)
@@ -49,7 +49,7 @@ static int ks_load(struct rd_engine *e, const char *name, size_t slen)
 	ssize_t r;
 	int fd, ret = -EBADMSG;
 
-	snprintf(path, sizeof(path), "%s/%s", rd_opts.state_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", rd_opts.share_dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -70,8 +70,8 @@ static int ks_load(struct rd_engine *e, const char *name, size_t slen)
 		memcpy(&len, buf + 12, 4);
 		if (le32toh(len) == slen) {
 			for (unsigned i = 0; i < e->n; i++)
-				memcpy(e->key_shares[i], buf + KS_HDR + i * slen,
-				       slen);
+				memcpy(e->key_shares[i],
+				       buf + KS_HDR + i * slen, slen);
 			ret = 0;
 		}
 	}
@@ -99,7 +99,7 @@ static int ks_store(struct rd_engine *e, const char *name, size_t slen)
 		memcpy(buf + KS_HDR + i * slen, e->key_shares[i], slen);
 	v = htole32(crc32c(0, buf, total - 4));
 	memcpy(buf + total - 4, &v, 4);
-	ret = sl_write_file_atomic(rd_opts.state_dir, name, buf, total);
+	ret = sl_write_file_atomic(rd_opts.share_dir, name, buf, total);
 	memset(buf, 0, total);
 	free(buf);
 	return ret;
@@ -123,19 +123,20 @@ int rd_keyshares_init(struct rd_engine *e, char *err, size_t errlen)
 	if (!ret)
 		return 0;
 	if (ret != -ENOENT)
-		fprintf(stderr, "tgtx-replicd: %s/%s: unreadable (%s), "
-				"splitting the key again\n",
-			rd_opts.state_dir, name, strerror(-ret));
+		fprintf(stderr,
+			"tgtx-replicd: %s/%s: unreadable (%s), "
+			"splitting the key again\n",
+			rd_opts.share_dir, name, strerror(-ret));
 	ret = xs_ctx_new(&ctx, e->k, e->n, sizeof(e->key), 0);
 	if (!ret)
 		ret = xs_split(ctx, e->key, sizeof(e->key), e->key_shares);
 	xs_ctx_free(ctx);
 	if (!ret)
-		ret = sl_mkdir_p(rd_opts.state_dir);
+		ret = sl_mkdir_p(rd_opts.share_dir);
 	if (!ret)
 		ret = ks_store(e, name, slen);
 	if (ret)
-		snprintf(err, errlen, "key shares in %s: %s",
-			 rd_opts.state_dir, strerror(-ret));
+		snprintf(err, errlen, "key shares in %s: %s", rd_opts.state_dir,
+			 strerror(-ret));
 	return ret;
 }

@@ -21,6 +21,7 @@
 struct rd_log {
 	char *dir;
 	struct sharelog *sl;
+	uint64_t resynced[SL_MAX_N]; /* seq a finished resync reached */
 };
 
 struct rd_vol {
@@ -37,8 +38,7 @@ static int open_ro(const char *dir, struct sharelog **sl, char *err,
 	return sharelog_open(sl, &cfg, err, errlen);
 }
 
-int rd_log_open(struct rd_log **out, const char *dir, char *err,
-		size_t errlen)
+int rd_log_open(struct rd_log **out, const char *dir, char *err, size_t errlen)
 {
 	struct rd_log *l = calloc(1, sizeof(*l));
 	int ret;
@@ -102,7 +102,10 @@ bool rd_log_needs_resync(struct rd_log *l, unsigned peer)
 	struct sharelog_peer p;
 
 	sharelog_get_peer(l->sl, peer, &p);
-	return p.needs_resync;
+	/* the store clears the mark when it reloads the cursors; a drop
+	 * before what a finished resync covered is already repaired */
+	return p.needs_resync && !(peer < SL_MAX_N && l->resynced[peer] &&
+				   p.resync_seq <= l->resynced[peer]);
 }
 
 int rd_log_resync_start(struct rd_log *l, unsigned peer, uint64_t from_seq)
@@ -117,6 +120,8 @@ int rd_log_resync_finish(struct rd_log *l, unsigned peer, uint64_t seq,
 			 uint64_t epoch)
 {
 	(void)epoch;
+	if (peer < SL_MAX_N)
+		l->resynced[peer] = seq;
 	return sharelog_peer_confirm(l->sl, peer, seq);
 }
 
@@ -172,8 +177,8 @@ int rd_vol_read(struct rd_vol *v, struct rd_log *l, struct xs_ctx *ctx,
 				lba, nblocks, shares, gens);
 }
 
-int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size,
-		     char *err, size_t errlen)
+int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size, char *err,
+		     size_t errlen)
 {
 	struct xs_meta_disk m;
 	char path[4096];
@@ -192,8 +197,9 @@ int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size,
 	    le16toh(m.version) != XS_META_VERSION ||
 	    crc32c(0, &m, offsetof(struct xs_meta_disk, crc)) !=
 		    le32toh(m.crc)) {
-		snprintf(err, errlen, "%s: not a valid version %d metadata file",
-			 path, XS_META_VERSION);
+		snprintf(err, errlen,
+			 "%s: not a valid version %d metadata file", path,
+			 XS_META_VERSION);
 		return -EBADMSG;
 	}
 	*check = m.check;

@@ -20,8 +20,7 @@
 struct rd_log;
 
 /* Opens DIR read-only. 0 or -errno (err says why). */
-int rd_log_open(struct rd_log **out, const char *dir, char *err,
-		size_t errlen);
+int rd_log_open(struct rd_log **out, const char *dir, char *err, size_t errlen);
 void rd_log_close(struct rd_log *l);
 /* Picks up records appended, segments freed, state and progress. */
 int rd_log_refresh(struct rd_log *l, char *err, size_t errlen);
@@ -52,7 +51,7 @@ int rd_vol_read(struct rd_vol *v, struct rd_log *l, struct xs_ctx *ctx,
 		uint64_t *gens, uint64_t *as_of);
 
 /* The volume's metadata file: integrity check and protected size. */
-int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size,
-		     char *err, size_t errlen);
+int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size, char *err,
+		     size_t errlen);
 
 #endif

@@ -100,8 +100,9 @@ int rd_record_batch(struct rd_pctx *c, const void *rec, struct sv_batch *b)
 	grow(c, h.nblocks);
 	if (!c->buf || !c->ents)
 		return sv_fail(&c->st, SV_E_NOMEM, -ENOMEM, "share buffer");
-	if (wr && xs_derive_blocks(c->xs, c->i, h.first_gen, sl_record_data(rec),
-				   h.nblocks, h.block_size, c->buf))
+	if (wr &&
+	    xs_derive_blocks(c->xs, c->i, h.first_gen, sl_record_data(rec),
+			     h.nblocks, h.block_size, c->buf))
 		return sv_fail(&c->st, SV_E_SHARE, -EIO,
 			       "deriving share %u of seq %" PRIu64 " failed",
 			       c->i, h.seq);
@@ -188,7 +189,8 @@ static int blobs(struct rd_pctx *c)
 		size_t len = 0;
 
 		pthread_mutex_lock(&e->blob_mu);
-		if (e->loc_blob && (copy = malloc(e->loc_len ? e->loc_len : 1))) {
+		if (e->loc_blob &&
+		    (copy = malloc(e->loc_len ? e->loc_len : 1))) {
 			memcpy(copy, e->loc_blob, e->loc_len);
 			len = e->loc_len;
 		}
@@ -357,16 +359,15 @@ static int open_writer(struct rd_pctx *c)
 	return sv_writer_open(&c->w, peer_dev(c->pr), &cfg, &c->st);
 }
 
-static bool transport_ok(struct rd_pctx *c, struct peer_cfg *cfg)
+/* Never in the clear unless the configuration says so: tls is the
+ * default, and it needs the peer's pin and our node key. */
+static void transport(struct rd_pctx *c, struct peer_cfg *cfg)
 {
-	(void)cfg;
-	if (c->p->conf.transport == RD_TRANSPORT_TLS) {
-		rd_peer_set_error(c->p, "transport=tls is not available in "
-					"this build: declare transport=ipsec "
-					"or transport=plain");
-		return false;
+	cfg->transport = c->p->conf.transport;
+	if (cfg->transport == PEER_TRANSPORT_TLS) {
+		cfg->tls_pin = c->p->conf.pin;
+		cfg->tls_key_file = rd_opts.key_file;
 	}
-	return true;
 }
 
 static int setup(struct rd_pctx *c)
@@ -381,8 +382,7 @@ static int setup(struct rd_pctx *c)
 	int ret;
 
 	c->share_size = xs_share_size(c->e->n, c->e->block_size);
-	if (!transport_ok(c, &cfg))
-		return -EPERM;
+	transport(c, &cfg);
 	ret = xs_ctx_new(&c->xs, c->e->k, c->e->n, c->e->block_size,
 			 c->e->sha256 ? XS_F_CHECK_SHA256 : 0);
 	if (!ret)
@@ -393,7 +393,8 @@ static int setup(struct rd_pctx *c)
 	}
 	ret = peer_new(&c->pr, &cfg, &c->st);
 	if (ret) {
-		rd_peer_set_error(c->p, "%s", c->st.msg);
+		rd_peer_set_error(c->p, "%s: %s", sv_err_name(c->st.code),
+				  c->st.msg);
 		return ret;
 	}
 	ret = rd_log_open(&c->log, c->e->log_dir, err, sizeof(err));
@@ -457,7 +458,8 @@ static void run(struct rd_pctx *c)
 		}
 	}
 	/* a clean stop: what is queued gets a last chance */
-	if (c->w && peer_connected(c->pr) && !sv_writer_drain(c->w, 2000, &c->st))
+	if (c->w && peer_connected(c->pr) &&
+	    !sv_writer_drain(c->w, 2000, &c->st))
 		note_acked(c);
 }
 

@@ -38,8 +38,7 @@ static void progress(struct rd_pctx *c, uint64_t done, uint64_t total)
 }
 
 /* Two writes to one slot must never be in flight together. */
-static int claim(struct rd_pctx *c, struct ranges *r, uint64_t lba,
-		 uint64_t nb)
+static int claim(struct rd_pctx *c, struct ranges *r, uint64_t lba, uint64_t nb)
 {
 	bool clash = r->n == MAX_RANGES;
 
@@ -68,8 +67,9 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 	if (!shares || !gens)
 		ret = sv_fail(&c->st, SV_E_NOMEM, -ENOMEM, "resync buffers");
 	for (uint64_t lba = 0; !ret && lba < e->nblocks; lba += per) {
-		uint32_t nb = e->nblocks - lba < per ? (uint32_t)(e->nblocks - lba)
-						     : per;
+		uint32_t nb = e->nblocks - lba < per
+				      ? (uint32_t)(e->nblocks - lba)
+				      : per;
 		uint64_t as_of = 0;
 		int tries = 0;
 
@@ -83,8 +83,8 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 			rd_nap(&c->p->stop, 100);
 		if (ret) {
 			ret = sv_fail(&c->st, SV_E_IO, ret,
-				      "reading blocks %" PRIu64 "+%u: %s",
-				      lba, nb, strerror(-ret));
+				      "reading blocks %" PRIu64 "+%u: %s", lba,
+				      nb, strerror(-ret));
 			break;
 		}
 		if (as_of > *max_p)
@@ -200,8 +200,8 @@ int rd_resync(struct rd_pctx *c)
 	ret = sv_writer_resync_begin(c->w, &c->st);
 	if (ret)
 		return ret;
-	ret = rd_vol_open(&v, c->log, c->e->path, c->e->uuid,
-			  c->e->block_size, err, sizeof(err));
+	ret = rd_vol_open(&v, c->log, c->e->path, c->e->uuid, c->e->block_size,
+			  err, sizeof(err));
 	if (ret)
 		return sv_fail(&c->st, SV_E_IO, ret, "%s", err);
 	ret = volume_pass(c, v, &max_p);

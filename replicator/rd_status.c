@@ -243,12 +243,12 @@ void rd_metrics_render(struct strbuf *out)
 				label(out, e->name);
 				strbuf_addf(out, "\",peer=\"%u\"", i);
 				if (m == M_STATE)
-					strbuf_addf(out,
-						    ",state=\"%s\",transport="
-						    "\"%s\"",
-						    rd_state_name(s.state),
-						    transport_name(
-							    s.transport));
+					strbuf_addf(
+						out,
+						",state=\"%s\",transport="
+						"\"%s\"",
+						rd_state_name(s.state),
+						transport_name(s.transport));
 				strbuf_addf(out, "} %.17g\n",
 					    value(m, &s, durable, now));
 			}

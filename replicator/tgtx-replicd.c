@@ -19,16 +19,12 @@
 
 #include "core/daemon.h"
 #include "core/log.h"
+#include "bs_xorshare/log/sharelog.h"
 #include "core/loop.h"
 #include "mgmt/mgmt_path.h"
+#include "tls/nodekey.h"
 #include "rd.h"
 
-struct rd_opts rd_opts = {
-	.state_dir = "/var/lib/tgtx/replicd",
-	.checkpoint_ms = 5000,
-	.op_timeout_ms = 15000,
-};
-atomic_int rd_stopping;
 
 static struct {
 	const char *sock;
@@ -50,8 +46,10 @@ static void usage(FILE *f)
 		"  -f, --foreground          stay in the foreground, log to stderr\n"
 		"      --control-socket PATH tgtxd's management socket\n"
 		"                            (default /run/tgtx/socket.0)\n"
-		"      --state-dir DIR       replicator state (default\n"
-		"                            /var/lib/tgtx/replicd)\n"
+		"      --state-dir DIR       the node's state: node.key (TLS\n"
+		"                            identity, made if missing) and\n"
+		"                            replicd/ (default /var/lib/tgtx,\n"
+		"                            tgtxd's: one node key per node)\n"
 		"      --metrics ADDR:PORT   Prometheus text on GET /metrics\n"
 		"      --poll-ms N           re-read tgtxd's configuration every N ms\n"
 		"                            (default 2000)\n"
@@ -191,6 +189,30 @@ static int write_pidfile(const char *path)
 	return close(fd) ? -errno : 0;
 }
 
+/* The node key (made if missing, as tgtxd does) and the state paths. */
+static int node_state(void)
+{
+	struct nodekey k;
+	bool created = false;
+	char pin[2 * NODEKEY_ID_SIZE + 1];
+	int ret;
+
+	if (asprintf(&rd_opts.share_dir, "%s/replicd", rd_opts.state_dir) < 0 ||
+	    asprintf(&rd_opts.key_file, "%s/node.key", rd_opts.state_dir) < 0)
+		return -ENOMEM;
+	ret = sl_mkdir_p(rd_opts.state_dir);
+	if (ret)
+		return ret;
+	ret = nodekey_load_or_create(rd_opts.key_file, &k, &created);
+	if (ret)
+		return ret;
+	hex_encode(k.id, NODEKEY_ID_SIZE, pin);
+	log_info("%s node key %s: pin %s", created ? "created" : "using",
+		 rd_opts.key_file, pin);
+	nodekey_free(&k);
+	return 0;
+}
+
 static int parse_level(const char *s, enum log_level *out)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -284,6 +306,11 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	ret = node_state();
+	if (ret) {
+		log_err("state in %s: %s", rd_opts.state_dir, strerror(-ret));
+		return 1;
+	}
 	ret = loop_init();
 	if (!ret)
 		ret = watch_signals();
@@ -318,6 +345,8 @@ int main(int argc, char **argv)
 		unlink(pidfile);
 	loop_exit();
 	log_info("stopped");
+	free(rd_opts.share_dir);
+	free(rd_opts.key_file);
 	return 0;
 bad:
 	fprintf(stderr, "tgtx-replicd: bad option or value (see --help)\n");

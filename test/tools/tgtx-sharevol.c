@@ -20,6 +20,9 @@
  * writes the image (--out; FILE.I-J-.. for every subset) and/or compares
  * it with a file (--compare, e.g. the primary's volume). A peer that
  * cannot be read is named and only the subsets holding it fail.
+ *   tgtx-sharevol image --image FILE [--k K --n N] --peer URL ... : every
+ *       k-subset of the share volumes (written by tgtx-replicd) rebuilds
+ *       exactly FILE (the primary's volume) at their newest common seq
  *
  * Exit: 0 ok, 1 usage, 2 cannot connect, 3 I/O or timeout, 4 data
  * mismatch, 5 peer refused (xorshare LUN), 6 share volume invalid (named),
@@ -84,6 +87,8 @@ static struct {
 	_Atomic int done[SV_MAX_N];
 	_Atomic int abort; /* a peer was refused: everyone stops */
 	time_t deadline;
+	const char *image; /* image mode: compare with this file */
+	uint64_t min_seq;  /* image mode: the common seq must reach this */
 } g = {.k = 2,
        .n = 3,
        .bs = 512,
@@ -415,7 +420,7 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 {
 	struct sv_status st = {0};
 	struct sv_read_io io;
-	struct sv_expect exp = {index >= 0 ? g.uuid : NULL, index};
+	struct sv_expect exp = {index >= 0 && !g.image ? g.uuid : NULL, index};
 	int rc;
 
 	if (peer_cfg_new(i, &v->p, &st)) {
@@ -466,7 +471,13 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 		printf("subset %#x: %s\n", mask, st.msg);
 		return EX_MISMATCH;
 	}
-	if (S != g.records) {
+	if (g.image && S < g.min_seq) {
+		printf("subset %#x: newest common seq %" PRIu64
+		       ", expected at least %" PRIu64 "\n",
+		       mask, S, g.min_seq);
+		return EX_MISMATCH;
+	}
+	if (!g.image && S != g.records) {
 		printf("subset %#x: newest common seq %" PRIu64
 		       ", expected %" PRIu64 "\n",
 		       mask, S, g.records);
@@ -882,6 +893,67 @@ static int do_expect(void)
 	return rc;
 }
 
+/* Image mode: the volume is a file, geometry from the share volumes. */
+static int do_image(void)
+{
+	struct vpeer v[SV_MAX_N] = {{0}};
+	struct xs_ctx *ctx = NULL;
+	uint8_t *vol = NULL;
+	unsigned i, mask;
+	int rc = EX_OK, r;
+	FILE *f;
+
+	for (i = 0; i < g.n && !rc; i++)
+		rc = open_reader(i, &v[i], (int)i);
+	if (rc)
+		goto out;
+	for (i = 1; i < g.n; i++)
+		if (memcmp(sv_reader_info(v[i].r)->uuid,
+			   sv_reader_info(v[0].r)->uuid, 16)) {
+			printf("peer %u holds a share of another volume\n", i);
+			rc = EX_FORMAT;
+			goto out;
+		}
+	g.bs = sv_reader_info(v[0].r)->block_size;
+	g.nblocks = sv_reader_info(v[0].r)->nblocks;
+	if (sv_reader_info(v[0].r)->k != g.k) {
+		printf("share volumes say k=%u\n", sv_reader_info(v[0].r)->k);
+		rc = EX_MISMATCH;
+		goto out;
+	}
+	vol = calloc(g.nblocks, g.bs);
+	f = fopen(g.image, "rb");
+	if (!vol || !f || fread(vol, g.bs, g.nblocks, f) != g.nblocks) {
+		printf("cannot read %" PRIu64 " blocks of %u from %s\n",
+		       g.nblocks, g.bs, g.image);
+		if (f)
+			fclose(f);
+		rc = EX_IO;
+		goto out;
+	}
+	fclose(f);
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
+		rc = EX_IO;
+		goto out;
+	}
+	g.share_size = xs_share_size(g.n, g.bs);
+	for (mask = 0; mask < (1u << g.n); mask++) {
+		if ((unsigned)__builtin_popcount(mask) != g.k)
+			continue;
+		r = check_subset(v, mask, vol, ctx);
+		if (r > rc)
+			rc = r;
+	}
+	xs_ctx_free(ctx);
+out:
+	for (i = 0; i < g.n; i++) {
+		sv_reader_free(v[i].r);
+		peer_free(v[i].p);
+	}
+	free(vol);
+	return rc;
+}
+
 static int parse_shares(const char *s)
 {
 	char *end;
@@ -923,6 +995,8 @@ static void usage(void)
 		"  --compare FILE       rebuild: compare with FILE\n"
 		"  --seq S              rebuild: as of seq S (newest common)\n"
 		"  --expect-seq S       rebuild: fail unless the seq is S\n"
+		"  --image FILE         image: the volume to compare with\n"
+		"  --min-seq S          image: the common seq must be >= S\n"
 		"  --transport T        plain (default), ipsec or tls\n"
 		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
 		"  --pin HEX            tls: the server key's pin "
@@ -953,6 +1027,8 @@ int main(int argc, char **argv)
 					     {"compare", 1, NULL, 'C'},
 					     {"seq", 1, NULL, 'q'},
 					     {"expect-seq", 1, NULL, 'e'},
+					     {"image", 1, NULL, 'I'},
+					     {"min-seq", 1, NULL, 'M'},
 					     {"transport", 1, NULL, 'T'},
 					     {"key", 1, NULL, 'K'},
 					     {"pin", 1, NULL, 'P'},
@@ -1004,6 +1080,12 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			g.index = atoi(optarg);
+			break;
+		case 'I':
+			g.image = optarg;
+			break;
+		case 'M':
+			g.min_seq = strtoull(optarg, NULL, 0);
 			break;
 		case 'c':
 			g.ckpt_every = strtoull(optarg, NULL, 0);
@@ -1075,6 +1157,8 @@ int main(int argc, char **argv)
 		peer_free(v.p);
 	} else if (!strcmp(cmd, "write") && g.npeers == g.n) {
 		rc = do_write();
+	} else if (!strcmp(cmd, "image") && g.image && g.npeers == g.n) {
+		rc = do_image();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
 	} else if (!strcmp(cmd, "expect") && g.out) {
