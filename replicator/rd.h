@@ -93,6 +93,7 @@ struct rd_peer_state {
 	uint64_t last_bytes, last_ns;
 };
 
+/* = SL_PS_* of sharelog.h (the status file's numbers) */
 #define RD_PS_BASELINE	   1
 #define RD_PS_RESYNC	   2
 #define RD_PS_IN_SYNC	   3

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The replicator's read-only view of a share log. Until the store's live
- * follower API (S2-CONTRACTS A.1-A.4) is merged, refresh re-opens the log
- * read-only and the durable seq is the newest complete record; see
- * doc/replicator.md "Following the log".
+ * The replicator's read-only view of a share log, over the store's
+ * follower API (sharelog_refresh, progress file, resync handshake,
+ * consistent resync reads).
  */
 #include "rd_log.h"
 
@@ -21,7 +20,8 @@
 struct rd_log {
 	char *dir;
 	struct sharelog *sl;
-	uint64_t resynced[SL_MAX_N]; /* seq a finished resync reached */
+	/* drop epoch + 1 a finished resync answered (0: none) */
+	uint64_t done_epoch[SL_MAX_N];
 };
 
 struct rd_vol {
@@ -69,14 +69,12 @@ void rd_log_close(struct rd_log *l)
 
 int rd_log_refresh(struct rd_log *l, char *err, size_t errlen)
 {
-	struct sharelog *sl;
-	int ret = open_ro(l->dir, &sl, err, errlen);
+	int ret = sharelog_refresh(l->sl);
 
 	if (ret)
-		return ret;
-	sharelog_close(l->sl);
-	l->sl = sl;
-	return 0;
+		snprintf(err, errlen, "%s: refresh: %s", l->dir,
+			 strerror(-ret));
+	return ret;
 }
 
 struct sharelog *rd_log_sl(struct rd_log *l)
@@ -102,27 +100,33 @@ bool rd_log_needs_resync(struct rd_log *l, unsigned peer)
 	struct sharelog_peer p;
 
 	sharelog_get_peer(l->sl, peer, &p);
-	/* the store clears the mark when it reloads the cursors; a drop
-	 * before what a finished resync covered is already repaired */
-	return p.needs_resync && !(peer < SL_MAX_N && l->resynced[peer] &&
-				   p.resync_seq <= l->resynced[peer]);
+	/* after a finished resync of this drop epoch the store clears the
+	 * mark at its next cursor reload; a new drop moves the epoch */
+	return p.needs_resync &&
+	       !(peer < SL_MAX_N && l->done_epoch[peer] == p.drop_epoch + 1);
+}
+
+uint64_t rd_log_drop_epoch(struct rd_log *l, unsigned peer)
+{
+	struct sharelog_peer p;
+
+	sharelog_get_peer(l->sl, peer, &p);
+	return p.drop_epoch;
 }
 
 int rd_log_resync_start(struct rd_log *l, unsigned peer, uint64_t from_seq)
 {
-	(void)l;
-	(void)peer;
-	(void)from_seq;
-	return 0;
+	return sharelog_peer_resync_start(l->sl, peer, from_seq);
 }
 
 int rd_log_resync_finish(struct rd_log *l, unsigned peer, uint64_t seq,
 			 uint64_t epoch)
 {
-	(void)epoch;
-	if (peer < SL_MAX_N)
-		l->resynced[peer] = seq;
-	return sharelog_peer_confirm(l->sl, peer, seq);
+	int ret = sharelog_peer_resync_finish(l->sl, peer, seq, epoch);
+
+	if (!ret && peer < SL_MAX_N)
+		l->done_epoch[peer] = epoch + 1;
+	return ret;
 }
 
 int rd_vol_open(struct rd_vol **out, struct rd_log *l, const char *vol_path,
@@ -169,12 +173,9 @@ int rd_vol_read(struct rd_vol *v, struct rd_log *l, struct xs_ctx *ctx,
 		unsigned peer, uint64_t lba, uint32_t nblocks, uint8_t *shares,
 		uint64_t *gens, uint64_t *as_of)
 {
-	struct sharelog_stats st;
-
-	sharelog_get_stats(l->sl, &st);
-	*as_of = st.last_seq;
-	return sl_resync_shares(ctx, st.n, v->gm, v->fd, v->block_size, peer,
-				lba, nblocks, shares, gens);
+	(void)v->block_size;
+	return sl_resync_read_consistent(l->sl, ctx, v->gm, v->fd, peer, lba,
+					 nblocks, shares, gens, as_of);
 }
 
 int rd_log_read_meta(const char *dir, uint8_t *check, uint64_t *size, char *err,

@@ -30,7 +30,9 @@ void rd_log_stats(struct rd_log *l, struct sharelog_stats *st);
 uint64_t rd_log_durable(struct rd_log *l);
 bool rd_log_needs_resync(struct rd_log *l, unsigned peer);
 
-/* Resync handshake (cursor file flags). */
+/* Resync handshake (cursor file flags); epoch = the peer's drop epoch
+ * when the resync started. */
+uint64_t rd_log_drop_epoch(struct rd_log *l, unsigned peer);
 int rd_log_resync_start(struct rd_log *l, unsigned peer, uint64_t from_seq);
 int rd_log_resync_finish(struct rd_log *l, unsigned peer, uint64_t seq,
 			 uint64_t epoch);

@@ -415,6 +415,15 @@ static void run(struct rd_pctx *c)
 
 	while (!rd_should_stop(c)) {
 		if (!peer_connected(c->pr)) {
+			char err[256];
+
+			/* dropped by the store while away: stop holding the
+			 * others' checkpoints back */
+			if (!rd_log_refresh(c->log, err, sizeof(err)) &&
+			    rd_log_needs_resync(c->log, c->i)) {
+				atomic_store(&c->p->live, false);
+				rd_peer_set_state(c->p, RD_PS_NEEDS_RESYNC);
+			}
 			rd_nap(&c->p->stop, peer_backoff_ms(c->pr));
 			if (rd_should_stop(c))
 				break;
@@ -422,9 +431,12 @@ static void run(struct rd_pctx *c)
 			c->p->st.connected = false;
 			pthread_mutex_unlock(&c->p->mu);
 			if (peer_connect(c->pr, &c->st)) {
-				fail(c, c->st.code == SV_E_REFUSED
+				fail(c, c->st.code == SV_E_REFUSED ||
+							c->st.code == SV_E_TLS
 						? RD_PS_BLOCKED
-						: RD_PS_OFFLINE);
+					: atomic_load(&c->p->live)
+						? RD_PS_OFFLINE
+						: RD_PS_NEEDS_RESYNC);
 				continue;
 			}
 			pthread_mutex_lock(&c->p->mu);

@@ -172,7 +172,7 @@ static uint64_t wait_durable(struct rd_pctx *c, uint64_t seq)
 int rd_resync(struct rd_pctx *c)
 {
 	bool baseline = !rd_log_needs_resync(c->log, c->i);
-	uint64_t s_start, s_end, max_p = 0, end_ns = 0;
+	uint64_t s_start, s_end, max_p = 0, end_ns = 0, drop_epoch;
 	struct rd_vol *v = NULL;
 	char err[256];
 	int ret;
@@ -191,9 +191,12 @@ int rd_resync(struct rd_pctx *c)
 	if (rd_log_refresh(c->log, err, sizeof(err)))
 		return sv_fail(&c->st, SV_E_IO, -EIO, "share log: %s", err);
 	s_start = rd_log_durable(c->log);
+	drop_epoch = rd_log_drop_epoch(c->log, c->i);
 	log_info("%s: peer %u: %s from the local volume, log at seq %" PRIu64,
 		 c->e->name, c->i, baseline ? "filling" : "resyncing", s_start);
-	ret = rd_log_resync_start(c->log, c->i, s_start + 1);
+	/* a needs-resync peer no longer holds the log: ask the store to keep
+	 * the records the resync will send after its volume pass */
+	ret = baseline ? 0 : rd_log_resync_start(c->log, c->i, s_start + 1);
 	if (ret)
 		return sv_fail(&c->st, SV_E_IO, ret, "resync start: %s",
 			       strerror(-ret));
@@ -218,8 +221,8 @@ int rd_resync(struct rd_pctx *c)
 				   &c->st);
 	if (ret)
 		return ret;
-	ret = rd_log_resync_finish(c->log, c->i, s_end,
-				   sv_writer_info(c->w)->epoch);
+	ret = baseline ? sharelog_peer_confirm(rd_log_sl(c->log), c->i, s_end)
+		       : rd_log_resync_finish(c->log, c->i, s_end, drop_epoch);
 	if (ret && ret != -ERANGE)
 		rd_peer_set_error(c->p, "resync finish: %s", strerror(-ret));
 	c->confirmed = s_end;

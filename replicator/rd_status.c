@@ -15,6 +15,12 @@
 #include "core/strbuf.h"
 #include "rd.h"
 
+_Static_assert(RD_PS_BLOCKED == SL_PS_BLOCKED &&
+		       RD_PS_IN_SYNC == SL_PS_IN_SYNC &&
+		       RD_TRANSPORT_TLS == SL_PT_TLS &&
+		       RD_TRANSPORT_IPSEC == SL_PT_IPSEC,
+	       "status numbers");
+
 static const char *const state_names[] = {
 	[0] = "starting",
 	[RD_PS_BASELINE] = "baseline",
@@ -65,7 +71,6 @@ static void measure(struct rd_peer *p, uint64_t now)
 	s->last_bytes = s->bytes_written;
 }
 
-#ifdef SL_PS_IN_SYNC
 static void write_status(struct rd_engine *e, struct rd_peer *p,
 			 const struct rd_peer_state *s, uint64_t now)
 {
@@ -86,16 +91,6 @@ static void write_status(struct rd_engine *e, struct rd_peer *p,
 	in.error[sizeof(in.error) - 1] = '\0';
 	sharelog_write_peer_status(e->log_dir, p->index, &in);
 }
-#else
-static void write_status(struct rd_engine *e, struct rd_peer *p,
-			 const struct rd_peer_state *s, uint64_t now)
-{
-	(void)e;
-	(void)p;
-	(void)s;
-	(void)now;
-}
-#endif
 
 void rd_status_tick(void)
 {

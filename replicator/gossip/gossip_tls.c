@@ -24,13 +24,18 @@ struct gtls {
 	SSL_CTX *ctx;
 	uint8_t (*pins)[SLT_PUB_SIZE];
 	size_t npins;
+	uint8_t (*id_pins)[SLT_ID_SIZE]; /* keys known by their id only */
+	size_t nid_pins;
 };
 
 struct gconn {
 	int fd;
+	bool client;
 	SSL *ssl;
 	const struct gtls *t;
 	const uint8_t *want; /* client side: the one key expected, or NULL */
+	bool want_by_id;     /* ... or the one node id expected (want_id) */
+	uint8_t want_id[SLT_ID_SIZE];
 	bool key_ok;
 	uint8_t peer_pub[SLT_PUB_SIZE];
 	uint8_t peer_id[SLT_ID_SIZE];
@@ -76,10 +81,32 @@ uint64_t gtls_now_ms(void *ctx)
 
 static bool gtls_pinned(const struct gtls *t, const uint8_t *pub)
 {
+	uint8_t id[SLT_ID_SIZE];
+
 	for (size_t i = 0; i < t->npins; i++)
 		if (!memcmp(t->pins[i], pub, SLT_PUB_SIZE))
 			return true;
+	if (!t->nid_pins)
+		return false;
+	nodekey_id_of(pub, id);
+	for (size_t i = 0; i < t->nid_pins; i++)
+		if (!memcmp(t->id_pins[i], id, SLT_ID_SIZE))
+			return true;
 	return false;
+}
+
+/* the key a client connection expects, by key, by id, or any pinned one */
+static bool conn_key_wanted(const struct gconn *c, const uint8_t *pub)
+{
+	uint8_t id[SLT_ID_SIZE];
+
+	if (c->want)
+		return !memcmp(pub, c->want, SLT_PUB_SIZE);
+	if (c->want_by_id) {
+		nodekey_id_of(pub, id);
+		return !memcmp(id, c->want_id, SLT_ID_SIZE);
+	}
+	return gtls_pinned(c->t, pub);
 }
 
 static bool cert_pub(X509 *x, uint8_t pub[SLT_PUB_SIZE])
@@ -109,8 +136,7 @@ static int verify_cb(int preverify, X509_STORE_CTX *xs)
 		return 1; /* intermediates mean nothing here */
 	if (!cert_pub(X509_STORE_CTX_get_current_cert(xs), pub))
 		return 0;
-	if (c->want ? memcmp(pub, c->want, SLT_PUB_SIZE) != 0
-		    : !gtls_pinned(c->t, pub))
+	if (!conn_key_wanted(c, pub))
 		return 0;
 	memcpy(c->peer_pub, pub, SLT_PUB_SIZE);
 	c->key_ok = true;
@@ -184,6 +210,7 @@ void gtls_free(struct gtls *t)
 		return;
 	SSL_CTX_free(t->ctx);
 	free(t->pins);
+	free(t->id_pins);
 	free(t);
 }
 
@@ -194,6 +221,22 @@ int gtls_pin(struct gtls *t, const uint8_t pub[SLT_PUB_SIZE])
 	if (t->npins >= GTLS_MAX_PINS)
 		return -ENOSPC;
 	memcpy(t->pins[t->npins++], pub, SLT_PUB_SIZE);
+	return 0;
+}
+
+int gtls_pin_id(struct gtls *t, const uint8_t id[SLT_ID_SIZE])
+{
+	for (size_t i = 0; i < t->nid_pins; i++)
+		if (!memcmp(t->id_pins[i], id, SLT_ID_SIZE))
+			return -EEXIST;
+	if (t->nid_pins >= GTLS_MAX_PINS)
+		return -ENOSPC;
+	if (!t->id_pins) {
+		t->id_pins = calloc(GTLS_MAX_PINS, sizeof(*t->id_pins));
+		if (!t->id_pins)
+			return -ENOMEM;
+	}
+	memcpy(t->id_pins[t->nid_pins++], id, SLT_ID_SIZE);
 	return 0;
 }
 
@@ -246,28 +289,11 @@ void gconn_close(struct gconn *c)
 	free(c);
 }
 
-static int handshake(struct gconn *c, bool client, uint64_t deadline, char *err,
-		     size_t errlen)
+/* after the handshake: the key verify_cb saw is the session's key */
+static int handshake_check(struct gconn *c, char *err, size_t errlen)
 {
 	uint8_t pub[SLT_PUB_SIZE];
-	int ret;
 
-	for (;;) {
-		ret = client ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
-		if (ret == 1)
-			break;
-		ret = conn_wait(c, ret, deadline);
-		if (ret) {
-			seterr(err, errlen, "TLS handshake with %s: %s",
-			       c->name,
-			       ret == -ETIMEDOUT ? "timed out"
-			       : !c->key_ok	 ? "peer key not pinned or "
-						   "handshake refused"
-						 : "failed");
-			return ret == -ETIMEDOUT ? ret : -EACCES;
-		}
-	}
-	/* the key verify_cb saw is the one the session is bound to */
 	if (SSL_version(c->ssl) != TLS1_3_VERSION || !c->key_ok ||
 	    !cert_pub(SSL_get0_peer_certificate(c->ssl), pub) ||
 	    memcmp(pub, c->peer_pub, SLT_PUB_SIZE)) {
@@ -277,6 +303,32 @@ static int handshake(struct gconn *c, bool client, uint64_t deadline, char *err,
 	}
 	nodekey_id_of(c->peer_pub, c->peer_id);
 	return 0;
+}
+
+static const char *handshake_why(const struct gconn *c, int ret)
+{
+	return ret == -ETIMEDOUT ? "timed out"
+	       : !c->key_ok	 ? "peer key not pinned or handshake refused"
+				 : "failed";
+}
+
+static int handshake(struct gconn *c, bool client, uint64_t deadline, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	for (;;) {
+		ret = client ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
+		if (ret == 1)
+			break;
+		ret = conn_wait(c, ret, deadline);
+		if (ret) {
+			seterr(err, errlen, "TLS handshake with %s: %s",
+			       c->name, handshake_why(c, ret));
+			return ret == -ETIMEDOUT ? ret : -EACCES;
+		}
+	}
+	return handshake_check(c, err, errlen);
 }
 
 int gtls_connect(struct gtls *t, const char *host, uint16_t port,
@@ -555,4 +607,83 @@ done:
 	free(msg);
 	free(out.buf);
 	return ret;
+}
+
+/* ---- non-blocking use ---- */
+
+struct gconn *gtls_conn_new(struct gtls *t, int fd, bool client,
+			    const uint8_t *want_id, const char *name)
+{
+	struct gconn *c = conn_new(t, fd, name);
+
+	if (!c)
+		return NULL;
+	c->client = client;
+	if (want_id) {
+		c->want_by_id = true;
+		memcpy(c->want_id, want_id, SLT_ID_SIZE);
+	}
+	return c;
+}
+
+int gconn_fd(const struct gconn *c)
+{
+	return c->fd;
+}
+
+const char *gconn_name(const struct gconn *c)
+{
+	return c->name;
+}
+
+/* what SSL waits for after a call that returned n; -EAGAIN with *events */
+static int conn_want(struct gconn *c, int n, short *events)
+{
+	switch (SSL_get_error(c->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+		*events = POLLIN;
+		return -EAGAIN;
+	case SSL_ERROR_WANT_WRITE:
+		*events = POLLOUT;
+		return -EAGAIN;
+	case SSL_ERROR_ZERO_RETURN:
+		return -EPIPE;
+	default:
+		/* one thread serves many connections: leave no stale error */
+		ERR_clear_error();
+		return -EIO;
+	}
+}
+
+int gconn_handshake(struct gconn *c, short *events, char *err, size_t errlen)
+{
+	int ret;
+
+	ERR_clear_error();
+	ret = c->client ? SSL_connect(c->ssl) : SSL_accept(c->ssl);
+	if (ret == 1)
+		return handshake_check(c, err, errlen);
+	ret = conn_want(c, ret, events);
+	if (ret == -EAGAIN)
+		return ret;
+	seterr(err, errlen, "TLS handshake with %s: %s", c->name,
+	       handshake_why(c, ret));
+	return -EACCES;
+}
+
+ssize_t gconn_io(struct gconn *c, bool wr, void *buf, size_t len,
+		 short *events)
+{
+	int n;
+
+	if (!len)
+		return 0;
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	ERR_clear_error();
+	n = wr ? SSL_write(c->ssl, buf, (int)len)
+	       : SSL_read(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	return conn_want(c, n, events);
 }

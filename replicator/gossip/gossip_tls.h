@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "gossip.h"
 #include "gossip_format.h"
@@ -86,6 +87,33 @@ int gtls_dialog(struct gossip *g, struct gconn *c, bool initiator,
 		uint64_t deadline_ms, void (*lock)(void *),
 		void (*unlock)(void *), void *lock_arg, char *err,
 		size_t errlen);
+
+/*
+ * Pins a node known by its id (SHA-256 of its key) only, e.g. from a
+ * share-peer pin= value: a connection presenting a key with that id is
+ * accepted like a pinned key. 0, -EEXIST, -ENOSPC or -ENOMEM.
+ */
+int gtls_pin_id(struct gtls *t, const uint8_t id[SLT_ID_SIZE]);
+
+/*
+ * Non-blocking use, for one thread multiplexing many connections
+ * (gossip_node.c). gtls_conn_new() takes fd (non-blocking, connected or
+ * connecting, or accepted) and sets up TLS; a client expects the key whose
+ * node id is want_id, or with NULL any pinned key; NULL without memory
+ * (fd not closed then). gconn_handshake(): 0 once the peer is
+ * authenticated, -EAGAIN with *events (POLLIN/POLLOUT) to wait for, or
+ * -EACCES with err filled. gconn_io() reads (wr false) or writes up to len
+ * bytes: the count moved, -EAGAIN with *events, -EPIPE (closed by the
+ * peer) or -EIO. A write that gave -EAGAIN must be retried with the same
+ * buffer and length.
+ */
+struct gconn *gtls_conn_new(struct gtls *t, int fd, bool client,
+			    const uint8_t *want_id, const char *name);
+int gconn_handshake(struct gconn *c, short *events, char *err, size_t errlen);
+ssize_t gconn_io(struct gconn *c, bool wr, void *buf, size_t len,
+		 short *events);
+int gconn_fd(const struct gconn *c);
+const char *gconn_name(const struct gconn *c);
 
 /* Monotonic milliseconds (deadlines). */
 uint64_t gtls_clock_ms(void);

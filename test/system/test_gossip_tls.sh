@@ -40,7 +40,7 @@ L=127.0.0.1
 
 # serve NAME ARGS...: starts a gossip node, logs in $D/NAME/NAME.log
 serve() {
-	local name=$1 port
+	local name=$1 port pid
 
 	shift
 	port=$(eval echo "\$port_$name")
@@ -48,8 +48,10 @@ serve() {
 	"$G" serve --key "$D/$name.key" --state "$D/$name.state" \
 		--listen "$L:$port" --interval-ms 200 "$@" \
 		>"$D/$name/$name.log" 2>&1 &
-	track_proc $! 5
-	eval "pid_$name=$!"
+	pid=$!
+	# track_proc may start the watchdog in the background: $! changes
+	track_proc "$pid" 5
+	eval "pid_$name=$pid"
 	wait_until 20 grep -q "^listening" "$D/$name/$name.log" ||
 		fail "gossip node $name did not start"
 }

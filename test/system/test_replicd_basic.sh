@@ -87,6 +87,19 @@ if ! wait_until 90 all_in_sync 1; then
 	fail "the peers did not become in-sync after the fill"
 fi
 pass "3 peers filled from the local volume and in-sync"
+# tgtxd's show reads the status files the replicator writes every second
+show_in_sync() {
+	tgtxadm_ctl --op show --mode target >"$TGTX_TEST_DIR/show.txt" &&
+		[ "$(grep -Ec 'Peer [0-2]: state=in-sync .*transport=plain' \
+			"$TGTX_TEST_DIR/show.txt")" -eq 3 ]
+}
+CTL=$CTL_main
+wait_until 10 show_in_sync || {
+	cat "$TGTX_TEST_DIR/show.txt"
+	fail "show does not say in-sync (transport=plain) for 3 peers"
+}
+grep -E 'Peer [0-2]:' "$TGTX_TEST_DIR/show.txt"
+pass "show: Peer 0..2 state=in-sync transport=plain"
 
 # writes while it runs: a few overwrites and a minute amount of load
 expect_rc 0 "overwrite 64 blocks at LBA 5100 while replicating" \

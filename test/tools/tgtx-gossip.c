@@ -8,8 +8,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 
 #include "replicator/gossip/gfile.h"
 #include "replicator/gossip/gossip.h"
+#include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/slt.h"
 
@@ -32,34 +31,45 @@ static const char usage_text[] =
 	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
 	"               --version N [--k K] --share PORTAL,IQN,LUN... --out "
 	"FILE\n"
-	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT\n"
+	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT...\n"
 	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
+	"               [--peer-id IDHEX[@ADDR:PORT]]... [--seed ADDR:PORT]...\n"
 	"               [--publish TABLE]... [--interval-ms MS] "
 	"[--pinned-only]\n"
+	"               [--max-conns N] [--max-per-source N] "
+	"[--handshake-ms MS]\n"
+	"               [--conv-ms MS]\n"
 	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub "
 	"PUBHEX\n"
 	"       tgtx-gossip dump --state FILE\n"
 	"keygen makes (or loads) a node key and prints its id and public key;\n"
-	"mktable signs a share-location table with the key; serve gossips "
-	"over\n"
-	"TLS 1.3 with the given peers (keys pinned) until SIGTERM, persisting\n"
-	"what it learns in --state; pull asks one node for all its tables and\n"
-	"prints them; dump prints a state file. Exit: 0 ok, 1 usage, 2 error,\n"
-	"3 refused (TLS authentication).\n";
+	"mktable signs a share-location table with the key; serve runs the\n"
+	"gossip node service (TLS 1.3, peers' keys pinned; --peer-id pins a\n"
+	"node by its id, a seed must present a pinned key) until SIGTERM,\n"
+	"persisting what it learns in --state (--listen takes IPv6 [::1]:P\n"
+	"and port 0; the port is printed); pull asks one node for all its\n"
+	"tables and prints them; dump prints a state file. Exit: 0 ok, 1\n"
+	"usage, 2 error, 3 refused (TLS authentication).\n";
 
 struct peer {
 	uint8_t pub[SLT_PUB_SIZE], id[SLT_ID_SIZE];
-	char host[64];
-	uint16_t port;
+	const char *addr;
 };
 
 static struct {
-	const char *key, *state, *listen, *from, *peer_pub, *uuid, *name, *out;
+	const char *key, *state, *from, *peer_pub, *uuid, *name, *out;
+	const char *listen[GN_MAX_LISTEN];
+	unsigned nlisten;
 	uint64_t version;
 	unsigned k, interval_ms;
+	unsigned max_conns, max_per_source, handshake_ms, conv_ms;
 	bool pinned_only;
 	struct peer peers[MAX_PEERS];
 	unsigned npeers;
+	struct peer peer_ids[MAX_PEERS];
+	unsigned npeer_ids;
+	const char *seeds[MAX_PEERS];
+	unsigned nseeds;
 	uint8_t pins[MAX_PUB][SLT_PUB_SIZE];
 	unsigned npins;
 	const char *publish[MAX_PUB];
@@ -69,17 +79,6 @@ static struct {
 } o = {.k = 2, .interval_ms = 300};
 
 static volatile sig_atomic_t stop;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void lock(void *a)
-{
-	pthread_mutex_lock(&mu);
-}
-
-static void unlock(void *a)
-{
-	pthread_mutex_unlock(&mu);
-}
 
 static void on_signal(int sig)
 {
@@ -88,26 +87,7 @@ static void on_signal(int sig)
 
 static int parse_addr(const char *s, char *host, size_t hl, uint16_t *port)
 {
-	const char *colon = strrchr(s, ':');
-	size_t n;
-	long p;
-
-	if (!colon)
-		return -1;
-	n = (size_t)(colon - s);
-	if (s[0] == '[' && n >= 2 && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= hl)
-		return -1;
-	memcpy(host, s, n);
-	host[n] = 0;
-	p = strtol(colon + 1, NULL, 10);
-	if (p <= 0 || p > 65535)
-		return -1;
-	*port = (uint16_t)p;
-	return 0;
+	return gossip_parse_addr(s, host, hl, port);
 }
 
 static void print_table(const uint8_t *tbl, size_t len)
@@ -210,8 +190,14 @@ struct node {
 	struct gtls *tls;
 	struct gtls_pending pending;
 	struct gossip_cfg cfg;
-	int lfd;
 };
+
+static void gossip_cfg_tool(struct gossip_cfg *cfg)
+{
+	gossip_cfg_default(cfg);
+	cfg->pinned_only = o.pinned_only;
+	cfg->max_rx_per_round = 64;
+}
 
 static struct gossip *new_gossip(struct node *n)
 {
@@ -221,134 +207,83 @@ static struct gossip *new_gossip(struct node *n)
 	uint64_t seed;
 
 	memcpy(&seed, n->key.id, sizeof(seed));
-	gossip_cfg_default(&n->cfg);
-	n->cfg.pinned_only = o.pinned_only;
-	n->cfg.max_rx_per_round = 64;
+	gossip_cfg_tool(&n->cfg);
 	return gossip_new(&n->cfg, &io, n->key.id, seed ^ (uint64_t)getpid());
 }
 
-static void save_if_dirty(struct node *n)
+static void log_verdicts(const struct gossip_stats *st, size_t count,
+			 const char *what)
 {
-	int ret;
-
-	if (!o.state || !gossip_dirty(n->g))
-		return;
-	ret = gossip_save(n->g, o.state);
-	if (ret)
-		fprintf(stderr, "tgtx-gossip: save %s: %s\n", o.state,
-			strerror(-ret));
-}
-
-static void log_verdicts(struct node *n, const char *what)
-{
-	const struct gossip_stats *st = gossip_stats(n->g);
-
 	fprintf(stderr,
 		"tgtx-gossip: %s: tables %zu accepted %" PRIu64
 		" forged %" PRIu64 " bad-signature %" PRIu64
 		" untrusted %" PRIu64 "\n",
-		what, gossip_count(n->g), st->verdicts[GOSSIP_ACCEPTED],
+		what, count, st->verdicts[GOSSIP_ACCEPTED],
 		st->verdicts[GOSSIP_FORGED], st->verdicts[GOSSIP_BAD_SIG],
 		st->verdicts[GOSSIP_UNTRUSTED]);
 }
 
-static void *serve_thread(void *arg)
+static void log_line(void *arg, const char *msg)
 {
-	struct node *n = arg;
-
-	while (!stop) {
-		struct pollfd p = {.fd = n->lfd, .events = POLLIN};
-		struct gconn *c;
-		char err[256];
-		int ret;
-
-		if (poll(&p, 1, 200) <= 0)
-			continue;
-		ret = gtls_accept(n->tls, n->lfd, gtls_clock_ms() + 3000, &c,
-				  err, sizeof(err));
-		if (ret) {
-			if (ret != -EAGAIN)
-				fprintf(stderr, "tgtx-gossip: refused: %s\n",
-					err);
-			continue;
-		}
-		ret = gtls_dialog(n->g, c, false, NULL, 0, n->cfg.max_msg,
-				  gtls_clock_ms() + 5000, lock, unlock, NULL,
-				  err, sizeof(err));
-		if (ret)
-			fprintf(stderr, "tgtx-gossip: serving: %s\n", err);
-		gconn_close(c);
-		lock(NULL);
-		save_if_dirty(n);
-		unlock(NULL);
-	}
-	return NULL;
+	fprintf(stderr, "tgtx-gossip: %s\n", msg);
 }
 
-static const struct peer *peer_by_id(const uint8_t *id)
+static void count_table(void *arg, const uint8_t *tbl, size_t len)
 {
-	for (unsigned i = 0; i < o.npeers; i++)
-		if (!memcmp(o.peers[i].id, id, SLT_ID_SIZE))
-			return &o.peers[i];
-	return NULL;
+	(*(size_t *)arg)++;
 }
 
-static int listen_on(const char *addr)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	char host[64];
-	uint16_t port;
-	int fd, one = 1;
-
-	if (parse_addr(addr, host, sizeof(host), &port) ||
-	    inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -EINVAL;
-	sa.sin_port = htons(port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 16) < 0) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
+/* the node service (replicator/gossip/gossip_node.h), as the daemon runs it */
 static int cmd_serve(void)
 {
-	struct node n = {0};
+	struct gossip_node_cfg cfg;
+	struct gossip_node *gn;
+	struct gossip_node_stats st;
+	struct gossip_stats gst;
 	struct sigaction sa = {.sa_handler = on_signal};
-	pthread_t th;
+	struct nodekey key;
 	char err[256];
-	int ret;
+	size_t count = 0;
+	int ret, rc = 0;
 
-	if (!o.key || !o.state || !o.listen)
+	if (!o.key || !o.state || !o.nlisten)
 		return 1;
-	if (load_key(&n.key))
+	if (load_key(&key))
 		return 2;
-	n.g = new_gossip(&n);
-	n.tls = gtls_new(&n.key, err, sizeof(err));
-	if (!n.g || !n.tls) {
-		fprintf(stderr, "tgtx-gossip: %s\n", n.tls ? "gossip" : err);
+	gossip_node_cfg_default(&cfg);
+	gossip_cfg_tool(&cfg.gossip);
+	cfg.key = &key;
+	cfg.state_file = o.state;
+	cfg.interval_ms = o.interval_ms;
+	for (unsigned i = 0; i < o.nlisten; i++)
+		cfg.listen[cfg.nlisten++] = o.listen[i];
+	if (o.max_conns)
+		cfg.max_conns = o.max_conns;
+	if (o.max_per_source)
+		cfg.max_per_source = o.max_per_source;
+	if (o.handshake_ms)
+		cfg.handshake_ms = o.handshake_ms;
+	if (o.conv_ms)
+		cfg.conv_ms = o.conv_ms;
+	cfg.log = log_line;
+	signal(SIGPIPE, SIG_IGN);
+	ret = gossip_node_start(&cfg, &gn, err, sizeof(err));
+	nodekey_free(&key);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: %s\n", err);
 		return 2;
 	}
-	for (unsigned i = 0; i < o.npeers; i++) {
-		gossip_pin(n.g, o.peers[i].pub, true);
-		gtls_pin(n.tls, o.peers[i].pub);
-	}
-	for (unsigned i = 0; i < o.npins; i++) {
-		gossip_pin(n.g, o.pins[i], false);
-		/* a pinned node may connect (e.g. a recovery tool) */
-		gtls_pin(n.tls, o.pins[i]);
-	}
-	ret = gossip_load(n.g, o.state);
-	if (ret && ret != -ENOENT)
-		fprintf(stderr, "tgtx-gossip: state %s: %s (starting empty)\n",
-			o.state, strerror(-ret));
+	for (unsigned i = 0; i < o.npeers; i++)
+		gossip_node_pin(gn, o.peers[i].pub, o.peers[i].addr);
+	/* a pinned node may connect (e.g. a recovery tool) */
+	for (unsigned i = 0; i < o.npins; i++)
+		gossip_node_pin(gn, o.pins[i], NULL);
+	for (unsigned i = 0; i < o.npeer_ids; i++)
+		gossip_node_pin_id(gn, o.peer_ids[i].id, o.peer_ids[i].addr);
+	for (unsigned i = 0; i < o.nseeds; i++)
+		if (gossip_node_add_seed(gn, o.seeds[i]) == -EINVAL)
+			fprintf(stderr, "tgtx-gossip: bad seed %s\n",
+				o.seeds[i]);
 	for (unsigned i = 0; i < o.npublish; i++) {
 		void *buf;
 		size_t len;
@@ -357,71 +292,35 @@ static int cmd_serve(void)
 		if (ret) {
 			fprintf(stderr, "tgtx-gossip: %s: %s\n", o.publish[i],
 				strerror(-ret));
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		fprintf(stderr, "tgtx-gossip: publish %s: %s\n", o.publish[i],
-			gossip_verdict_name(gossip_offer(n.g, buf, len)));
+			gossip_verdict_name(gossip_node_publish(gn, buf, len)));
 		free(buf);
-	}
-	save_if_dirty(&n);
-	n.lfd = listen_on(o.listen);
-	if (n.lfd < 0) {
-		fprintf(stderr, "tgtx-gossip: listen %s: %s\n", o.listen,
-			strerror(-n.lfd));
-		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (pthread_create(&th, NULL, serve_thread, &n))
-		return 2;
-	printf("listening %s\n", o.listen);
+	for (unsigned i = 0; i < o.nlisten; i++)
+		printf("listening %s port %u\n", o.listen[i],
+		       gossip_node_port(gn, i));
 	fflush(stdout);
-	while (!stop) {
-		struct timespec ts = {.tv_sec = o.interval_ms / 1000,
-				      .tv_nsec = (o.interval_ms % 1000) *
-						 1000000L};
-
-		nanosleep(&ts, NULL);
-		lock(NULL);
-		gossip_tick(n.g);
-		unlock(NULL);
-		for (size_t i = 0; i < n.pending.count && !stop; i++) {
-			const struct peer *p = peer_by_id(n.pending.c[i].to);
-			struct gconn *c;
-
-			if (!p)
-				continue;
-			ret = gtls_connect(n.tls, p->host, p->port, p->pub,
-					   gtls_clock_ms() + 3000, &c, err,
-					   sizeof(err));
-			if (ret) {
-				fprintf(stderr, "tgtx-gossip: %s\n", err);
-				continue;
-			}
-			ret = gtls_dialog(n.g, c, true, n.pending.c[i].msg,
-					  n.pending.c[i].len, n.cfg.max_msg,
-					  gtls_clock_ms() + 5000, lock, unlock,
-					  NULL, err, sizeof(err));
-			if (ret)
-				fprintf(stderr, "tgtx-gossip: %s\n", err);
-			gconn_close(c);
-		}
-		gtls_pending_clear(&n.pending);
-		lock(NULL);
-		save_if_dirty(&n);
-		unlock(NULL);
-	}
-	pthread_join(th, NULL);
-	lock(NULL);
-	save_if_dirty(&n);
-	log_verdicts(&n, "stopping");
-	unlock(NULL);
-	close(n.lfd);
-	gtls_free(n.tls);
-	gossip_free(n.g);
-	nodekey_free(&n.key);
-	return 0;
+	while (!stop)
+		pause();
+out:
+	gossip_node_each(gn, count_table, &count);
+	gossip_node_stats(gn, &st, &gst);
+	gossip_node_stop(gn);
+	log_verdicts(&gst, count, "stopping");
+	fprintf(stderr,
+		"tgtx-gossip: connections: accepted %" PRIu64
+		" refused-busy %" PRIu64 " refused-source %" PRIu64
+		" handshake-failed %" PRIu64 " timeouts %" PRIu64
+		" conversations %" PRIu64 " max-open %u\n",
+		st.accepted, st.refused_busy, st.refused_source,
+		st.handshake_failed, st.timeouts, st.conversations,
+		st.max_open);
+	return rc;
 }
 
 static int cmd_pull(void)
@@ -477,7 +376,7 @@ static int cmd_pull(void)
 		print_table(t, len);
 	}
 	if (!rc)
-		log_verdicts(&n, "pulled");
+		log_verdicts(gossip_stats(n.g), gossip_count(n.g), "pulled");
 	gtls_free(n.tls);
 	gossip_free(n.g);
 	nodekey_free(&n.key);
@@ -525,9 +424,14 @@ int main(int argc, char **argv)
 		{"uuid", 1, 0, 'u'},	    {"name", 1, 0, 'n'},
 		{"version", 1, 0, 'V'},	    {"share", 1, 0, 'S'},
 		{"out", 1, 0, 'o'},	    {"k", 1, 0, 'x'},
+		{"peer-id", 1, 0, 'I'},	    {"seed", 1, 0, 'e'},
+		{"max-conns", 1, 0, 'C'},   {"max-per-source", 1, 0, 'Q'},
+		{"handshake-ms", 1, 0, 'H'}, {"conv-ms", 1, 0, 'T'},
 		{"help", 0, 0, 'h'},	    {0, 0, 0, 0},
 	};
 	const char *cmd;
+	char host[64];
+	uint16_t port;
 	int c, rc;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -545,7 +449,44 @@ int main(int argc, char **argv)
 			o.state = optarg;
 			break;
 		case 'l':
-			o.listen = optarg;
+			if (o.nlisten >= GN_MAX_LISTEN)
+				goto usage;
+			o.listen[o.nlisten++] = optarg;
+			break;
+		case 'I': {
+			struct peer *p = &o.peer_ids[o.npeer_ids];
+			char hex[65];
+			const char *at = strchr(optarg, '@');
+			size_t hl = at ? (size_t)(at - optarg) : strlen(optarg);
+
+			if (o.npeer_ids >= MAX_PEERS || hl != 64)
+				goto usage;
+			memcpy(hex, optarg, 64);
+			hex[64] = 0;
+			if (hex_decode(hex, p->id, SLT_ID_SIZE) ||
+			    (at && parse_addr(at + 1, host, sizeof(host),
+					      &port)))
+				goto usage;
+			p->addr = at ? at + 1 : NULL;
+			o.npeer_ids++;
+			break;
+		}
+		case 'e':
+			if (o.nseeds >= MAX_PEERS)
+				goto usage;
+			o.seeds[o.nseeds++] = optarg;
+			break;
+		case 'C':
+			o.max_conns = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'Q':
+			o.max_per_source = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'H':
+			o.handshake_ms = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		case 'T':
+			o.conv_ms = (unsigned)strtoul(optarg, NULL, 0);
 			break;
 		case 'p': {
 			struct peer *p = &o.peers[o.npeers];
@@ -557,9 +498,9 @@ int main(int argc, char **argv)
 			memcpy(hex, optarg, 64);
 			hex[64] = 0;
 			if (hex_decode(hex, p->pub, SLT_PUB_SIZE) ||
-			    parse_addr(at + 1, p->host, sizeof(p->host),
-				       &p->port))
+			    parse_addr(at + 1, host, sizeof(host), &port))
 				goto usage;
+			p->addr = at + 1;
 			nodekey_id_of(p->pub, p->id);
 			o.npeers++;
 			break;

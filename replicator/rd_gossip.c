@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tgtx-replicd's gossip glue (rd_gossip.h): the owner's signed tables, their
+ * versions across restarts, the share-volume header blob, the node service.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "gossip/gfile.h"
+#include "gossip/gossip_node.h"
+#include "gossip/gossip_tls.h"
+#include "gossip/nodekey.h"
+#include "gossip/slt.h"
+#include "rd_gossip.h"
+
+#define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
+
+struct rd_lun {
+	uint8_t uuid[SLT_UUID_SIZE];
+	uint8_t *tbl; /* the table signed last (NULL: slot free) */
+	size_t len;
+};
+
+struct rd_gossip {
+	pthread_mutex_t mu;
+	char dir[4096]; /* STATE_DIR/gossip */
+	struct nodekey key;
+	struct gossip_node *gn; /* NULL: no listener and no seed */
+	struct rd_lun *luns;
+	unsigned nluns;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void rd_gossip_cfg_init(struct rd_gossip_cfg *cfg, const char *state_dir)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->state_dir = state_dir;
+	cfg->interval_ms = 2000;
+}
+
+int rd_gossip_add_listen(struct rd_gossip_cfg *cfg, const char *addr)
+{
+	char host[64];
+	uint16_t port;
+
+	if (gossip_parse_addr(addr, host, sizeof(host), &port))
+		return -EINVAL;
+	if (cfg->nlisten >= RD_GOSSIP_MAX_LISTEN)
+		return -ENOSPC;
+	cfg->listen[cfg->nlisten++] = addr;
+	return 0;
+}
+
+/* "[PIN@]HOST:PORT": *id set (and true returned in *has_id) with a pin */
+static int parse_seed(const char *s, uint8_t id[SLT_ID_SIZE], bool *has_id,
+		      const char **addr)
+{
+	const char *at = strchr(s, '@');
+	char host[64], hex[65];
+	uint16_t port;
+
+	*has_id = false;
+	*addr = s;
+	if (at) {
+		if (at - s != 64)
+			return -EINVAL;
+		memcpy(hex, s, 64);
+		hex[64] = 0;
+		if (hex_decode(hex, id, SLT_ID_SIZE))
+			return -EINVAL;
+		*has_id = true;
+		*addr = at + 1;
+	}
+	return gossip_parse_addr(*addr, host, sizeof(host), &port);
+}
+
+int rd_gossip_add_seed(struct rd_gossip_cfg *cfg, const char *seed)
+{
+	uint8_t id[SLT_ID_SIZE];
+	const char *addr;
+	bool has_id;
+
+	if (parse_seed(seed, id, &has_id, &addr))
+		return -EINVAL;
+	if (cfg->nseeds >= RD_GOSSIP_MAX_SEEDS)
+		return -ENOSPC;
+	cfg->seeds[cfg->nseeds++] = seed;
+	return 0;
+}
+
+static void rd_log(void *arg, const char *msg)
+{
+	fprintf(stderr, "tgtx-replicd: gossip: %s\n", msg);
+}
+
+void rd_gossip_stop(struct rd_gossip *rg)
+{
+	if (!rg)
+		return;
+	gossip_node_stop(rg->gn);
+	for (unsigned i = 0; i < rg->nluns; i++)
+		free(rg->luns[i].tbl);
+	free(rg->luns);
+	nodekey_free(&rg->key);
+	pthread_mutex_destroy(&rg->mu);
+	free(rg);
+}
+
+int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
+		    char *err, size_t errlen)
+{
+	struct rd_gossip *rg = calloc(1, sizeof(*rg));
+	struct gossip_node_cfg ncfg;
+	char path[4200], state[4200];
+	bool created;
+	int ret;
+
+	if (!rg)
+		return -ENOMEM;
+	pthread_mutex_init(&rg->mu, NULL);
+	rg->luns = calloc(RD_MAX_LUNS, sizeof(*rg->luns));
+	if (!rg->luns || !cfg->state_dir) {
+		ret = rg->luns ? -EINVAL : -ENOMEM;
+		seterr(err, errlen, "gossip: %s",
+		       rg->luns ? "no state directory" : strerror(-ret));
+		goto fail;
+	}
+	snprintf(rg->dir, sizeof(rg->dir), "%s/gossip", cfg->state_dir);
+	if (mkdir(rg->dir, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		seterr(err, errlen, "gossip: mkdir %s: %s", rg->dir,
+		       strerror(-ret));
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/node.key", cfg->state_dir);
+	ret = nodekey_load_or_create(path, &rg->key, &created);
+	if (ret) {
+		seterr(err, errlen, "gossip: node key %s: %s", path,
+		       ret == -EPERM ? "readable by group or others (must be "
+				       "0600)"
+				     : strerror(-ret));
+		goto fail;
+	}
+	if (!cfg->nlisten && !cfg->nseeds) {
+		*out = rg;
+		return 0;
+	}
+	gossip_node_cfg_default(&ncfg);
+	ncfg.key = &rg->key;
+	snprintf(state, sizeof(state), "%s/state", rg->dir);
+	ncfg.state_file = state;
+	for (unsigned i = 0; i < cfg->nlisten; i++)
+		ncfg.listen[ncfg.nlisten++] = cfg->listen[i];
+	if (cfg->interval_ms)
+		ncfg.interval_ms = cfg->interval_ms;
+	ncfg.log = rd_log;
+	ret = gossip_node_start(&ncfg, &rg->gn, err, errlen);
+	if (ret)
+		goto fail;
+	for (unsigned i = 0; i < cfg->nseeds; i++) {
+		uint8_t id[SLT_ID_SIZE];
+		const char *addr;
+		bool has_id;
+
+		if (parse_seed(cfg->seeds[i], id, &has_id, &addr))
+			continue; /* checked by rd_gossip_add_seed() */
+		if (has_id)
+			gossip_node_pin_id(rg->gn, id, addr);
+		else
+			gossip_node_add_seed(rg->gn, addr);
+	}
+	*out = rg;
+	return 0;
+fail:
+	rd_gossip_stop(rg);
+	return ret;
+}
+
+void rd_gossip_node_id(const struct rd_gossip *rg, char out[65])
+{
+	hex_encode(rg->key.id, SLT_ID_SIZE, out);
+}
+
+/*
+ * iscsi://[user[%password]@]HOST[:PORT]/IQN/LUN -> portal "HOST:PORT"
+ * (default 3260; "[v6]:PORT"), iqn, lun. The credentials are skipped: a
+ * table is public.
+ */
+static int parse_url(const char *url, struct slt_share *s, const char **why)
+{
+	const char *p, *at, *slash, *slash2, *hend;
+	char host[SLT_MAX_PORTAL - 5]; /* room for ":65535" */
+	unsigned long lun;
+	long port = 3260;
+	size_t hl;
+	char *e;
+
+	if (strncmp(url, "iscsi://", 8)) {
+		*why = "share-peer URL is not iscsi://";
+		return -EINVAL;
+	}
+	p = url + 8;
+	slash = strchr(p, '/');
+	at = strchr(p, '@');
+	if (at && (!slash || at < slash))
+		p = at + 1;
+	slash = strchr(p, '/');
+	if (!slash) {
+		*why = "share-peer URL without /IQN/LUN";
+		return -EINVAL;
+	}
+	if (*p == '[') {
+		hend = memchr(p, ']', (size_t)(slash - p));
+		if (!hend) {
+			*why = "share-peer URL: unclosed [";
+			return -EINVAL;
+		}
+		hend++;
+	} else {
+		hend = memchr(p, ':', (size_t)(slash - p));
+		if (!hend)
+			hend = slash;
+	}
+	hl = (size_t)(hend - p);
+	if (hend < slash) {
+		if (*hend != ':') {
+			*why = "share-peer URL: bad host";
+			return -EINVAL;
+		}
+		port = strtol(hend + 1, &e, 10);
+		if (e != slash || port <= 0 || port > 65535) {
+			*why = "share-peer URL: bad port";
+			return -EINVAL;
+		}
+	}
+	if (!hl || hl >= sizeof(host)) {
+		*why = "share-peer URL: bad host";
+		return -EINVAL;
+	}
+	memcpy(host, p, hl);
+	host[hl] = 0;
+	snprintf(s->portal, sizeof(s->portal), "%s:%ld", host, port);
+	slash2 = strchr(slash + 1, '/');
+	if (!slash2 || slash2 == slash + 1 ||
+	    (size_t)(slash2 - slash - 1) > SLT_MAX_IQN) {
+		*why = "share-peer URL: bad IQN";
+		return -EINVAL;
+	}
+	memcpy(s->iqn, slash + 1, (size_t)(slash2 - slash - 1));
+	s->iqn[slash2 - slash - 1] = 0;
+	lun = strtoul(slash2 + 1, &e, 10);
+	if (*e || e == slash2 + 1 || lun > SLT_MAX_LUN) {
+		*why = "share-peer URL: bad LUN";
+		return -EINVAL;
+	}
+	s->lun = (uint16_t)lun;
+	return 0;
+}
+
+static int build(const struct rd_gossip_lun *l, struct slt *t,
+		 const char **why)
+{
+	size_t nl;
+
+	memset(t, 0, sizeof(*t));
+	memcpy(t->uuid, l->uuid, SLT_UUID_SIZE);
+	t->size = l->size;
+	t->block_size = l->block_size;
+	if (!l->n || l->n > SLT_MAX_N || !l->k || l->k > l->n || !l->name) {
+		*why = "k, n or name out of range";
+		return -EINVAL;
+	}
+	t->k = (uint8_t)l->k;
+	t->n = (uint8_t)l->n;
+	nl = strlen(l->name);
+	if (nl > SLT_MAX_NAME)
+		nl = SLT_MAX_NAME;
+	for (size_t i = 0; i < nl; i++) {
+		char c = l->name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+			  c == ':' || c == '-';
+
+		t->name[i] = ok ? c : '_';
+	}
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct rd_gossip_peer *p = &l->peers[i];
+		struct slt_share *s = &t->shares[i];
+		int ret;
+
+		if (!p->url) {
+			*why = "a share index without a share-peer";
+			return -EINVAL;
+		}
+		ret = parse_url(p->url, s, why);
+		if (ret)
+			return ret;
+		switch (p->transport) {
+		case 0:
+			s->transport = SLT_TRANSPORT_PLAIN;
+			break;
+		case 1:
+			s->transport = SLT_TRANSPORT_IPSEC;
+			break;
+		case 2:
+			s->transport = SLT_TRANSPORT_TLS;
+			break;
+		default:
+			*why = "unknown transport";
+			return -EINVAL;
+		}
+		if (p->pin && hex_decode(p->pin, s->partner_id, SLT_ID_SIZE)) {
+			*why = "pin is not 64 hex digits";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* the same table but for version and signing time */
+static bool same_content(const struct slt *a, const struct slt *b)
+{
+	if (memcmp(a->uuid, b->uuid, SLT_UUID_SIZE) || a->size != b->size ||
+	    a->block_size != b->block_size || a->k != b->k || a->n != b->n ||
+	    strcmp(a->name, b->name))
+		return false;
+	for (unsigned i = 0; i < a->n; i++) {
+		const struct slt_share *x = &a->shares[i], *y = &b->shares[i];
+
+		if (x->transport != y->transport || x->lun != y->lun ||
+		    memcmp(x->partner_id, y->partner_id, SLT_ID_SIZE) ||
+		    strcmp(x->portal, y->portal) || strcmp(x->iqn, y->iqn))
+			return false;
+	}
+	return true;
+}
+
+static struct rd_lun *find_lun(struct rd_gossip *rg, const uint8_t *uuid,
+			       bool add)
+{
+	struct rd_lun *free_slot = NULL;
+
+	for (unsigned i = 0; i < rg->nluns; i++) {
+		if (!rg->luns[i].tbl) {
+			if (!free_slot)
+				free_slot = &rg->luns[i];
+			continue;
+		}
+		if (!memcmp(rg->luns[i].uuid, uuid, SLT_UUID_SIZE))
+			return &rg->luns[i];
+	}
+	if (!add)
+		return NULL;
+	if (!free_slot && rg->nluns < RD_MAX_LUNS)
+		free_slot = &rg->luns[rg->nluns++];
+	if (free_slot) {
+		memset(free_slot, 0, sizeof(*free_slot));
+		memcpy(free_slot->uuid, uuid, SLT_UUID_SIZE);
+	}
+	return free_slot;
+}
+
+static void table_path(const struct rd_gossip *rg, const uint8_t *uuid,
+		       char *out, size_t len)
+{
+	char u[37];
+
+	slt_uuid_str(uuid, u);
+	snprintf(out, len, "%s/%s.slt", rg->dir, u);
+}
+
+/* our table saved for uuid (ignored if damaged or not ours) */
+static int load_saved(struct rd_gossip *rg, const uint8_t *uuid,
+		      uint8_t **tbl, size_t *len, struct slt *t)
+{
+	char path[4200];
+	void *buf;
+	int ret;
+
+	table_path(rg, uuid, path, sizeof(path));
+	ret = gfile_read(path, SLT_MAX_SIZE, &buf, len, NULL);
+	if (ret)
+		return ret;
+	if (slt_parse(buf, *len, t, NULL) ||
+	    memcmp(t->owner_pub, rg->key.pub, SLT_PUB_SIZE) ||
+	    memcmp(t->uuid, uuid, SLT_UUID_SIZE)) {
+		free(buf);
+		return -EBADMSG;
+	}
+	*tbl = buf;
+	return 0;
+}
+
+/* partners: gossip peers at HOST:GOSSIP_DEFAULT_PORT of their portal */
+static void pin_partners(struct rd_gossip *rg, const struct slt *t)
+{
+	static const uint8_t zero[SLT_ID_SIZE];
+
+	if (!rg->gn)
+		return;
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct slt_share *s = &t->shares[i];
+		char addr[SLT_MAX_PORTAL + 8];
+		const char *colon = strrchr(s->portal, ':');
+
+		if (!memcmp(s->partner_id, zero, SLT_ID_SIZE) || !colon)
+			continue;
+		snprintf(addr, sizeof(addr), "%.*s:%u",
+			 (int)(colon - s->portal), s->portal,
+			 GOSSIP_DEFAULT_PORT);
+		gossip_node_pin_id(rg->gn, s->partner_id, addr);
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int rd_gossip_lun_update(struct rd_gossip *rg, const struct rd_gossip_lun *lun,
+			 uint8_t *blob, size_t cap, size_t *blob_len,
+			 uint64_t *version, bool *changed, char *err,
+			 size_t errlen)
+{
+	const char *why = NULL;
+	struct slt want, have;
+	struct rd_lun *l;
+	char path[4200], u[37];
+	uint8_t *buf = NULL;
+	size_t len;
+	uint64_t v = 0;
+	bool fresh = false;
+	int ret;
+
+	if (changed)
+		*changed = false;
+	slt_uuid_str(lun->uuid, u);
+	ret = build(lun, &want, &why);
+	if (ret) {
+		seterr(err, errlen, "volume %s: %s", u, why);
+		return ret;
+	}
+	pthread_mutex_lock(&rg->mu);
+	l = find_lun(rg, lun->uuid, true);
+	if (!l) {
+		ret = -ENOSPC;
+		seterr(err, errlen, "volume %s: more than %u volumes", u,
+		       RD_MAX_LUNS);
+		goto out;
+	}
+	if (!l->tbl && !load_saved(rg, lun->uuid, &buf, &len, &have)) {
+		l->tbl = buf;
+		l->len = len;
+		fresh = true; /* first look since start: publish it again */
+	}
+	if (l->tbl && !slt_decode(l->tbl, l->len, &have, NULL) &&
+	    same_content(&want, &have))
+		goto ready;
+	/* a new or changed configuration: a higher version than any seen */
+	if (l->tbl)
+		v = slt_peek_version(l->tbl);
+	if (rg->gn && gossip_node_version_of(rg->gn, lun->uuid) > v)
+		v = gossip_node_version_of(rg->gn, lun->uuid);
+	want.version = v + 1;
+	want.signed_at_ms = now_ms();
+	buf = malloc(SLT_MAX_SIZE);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = slt_encode_sign(&want, &rg->key, buf, SLT_MAX_SIZE, &len, &why);
+	if (ret) {
+		free(buf);
+		seterr(err, errlen, "volume %s: table: %s", u,
+		       why ? why : strerror(-ret));
+		goto out;
+	}
+	table_path(rg, lun->uuid, path, sizeof(path));
+	ret = gfile_write_atomic(path, buf, len, 0600);
+	if (ret) {
+		free(buf);
+		seterr(err, errlen, "volume %s: %s: %s", u, path,
+		       strerror(-ret));
+		goto out;
+	}
+	free(l->tbl);
+	l->tbl = buf;
+	l->len = len;
+	fresh = true;
+	if (changed)
+		*changed = true;
+ready:
+	if (fresh && rg->gn) {
+		gossip_node_publish(rg->gn, l->tbl, l->len);
+		pin_partners(rg, &want);
+	}
+	ret = slt_blob_wrap(l->tbl, l->len, blob, cap, blob_len);
+	if (ret)
+		seterr(err, errlen, "volume %s: blob: %s", u, strerror(-ret));
+	if (version)
+		*version = slt_peek_version(l->tbl);
+out:
+	pthread_mutex_unlock(&rg->mu);
+	return ret;
+}
+
+void rd_gossip_lun_remove(struct rd_gossip *rg,
+			  const uint8_t uuid[SLT_UUID_SIZE])
+{
+	struct rd_lun *l;
+
+	pthread_mutex_lock(&rg->mu);
+	l = find_lun(rg, uuid, false);
+	if (l) {
+		free(l->tbl);
+		l->tbl = NULL;
+	}
+	pthread_mutex_unlock(&rg->mu);
+}
+
+int rd_gossip_hold(struct rd_gossip *rg, const uint8_t uuid[SLT_UUID_SIZE],
+		   const char *owner_pin)
+{
+	uint8_t id[SLT_ID_SIZE];
+	int ret;
+
+	if (hex_decode(owner_pin, id, SLT_ID_SIZE))
+		return -EINVAL;
+	if (!rg->gn)
+		return 0;
+	ret = gossip_node_pin_volume(rg->gn, uuid, id);
+	if (!ret) {
+		/* the owner may connect to us */
+		ret = gossip_node_pin_id(rg->gn, id, NULL);
+		if (ret == -EEXIST)
+			ret = 0;
+	}
+	return ret;
+}
