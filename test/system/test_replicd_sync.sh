@@ -12,7 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/replicd_lib.sh"
 rd_need_tools
 
-rd_primary 2 3 16M
+rd_primary 2 3 8M
 rd_peer_tgtxd 0
 rd_peer_tgtxd 1
 rd_peer_tgtd 2
@@ -22,7 +22,7 @@ rd_start_replicd
 "$LOAD" --url "$RD_PRI_URL" --qd 8 --bs 4K --pattern rand --rw write \
 	--seconds 4 --seed 11 >"$RD_WORK/load.txt" 2>&1 ||
 	fail "random writes: $(cat "$RD_WORK/load.txt")"
-"$RWCHECK" --url "$RD_PRI_URL" --lba 20000 --blocks 4000 --seed 5 \
+"$RWCHECK" --url "$RD_PRI_URL" --lba 10000 --blocks 4000 --seed 5 \
 	>"$RD_WORK/rw.txt" 2>&1 || fail "rwcheck: $(cat "$RD_WORK/rw.txt")"
 log "load: $(cat "$RD_WORK/load.txt")"
 rd_wait_in_sync 90
@@ -34,7 +34,7 @@ rd_rebuild_equals_volume "after the first writes"
 # the replicator again, from its cursors
 rd_start_replicd
 "$LOAD" --url "$RD_PRI_URL" --qd 4 --bs 64K --pattern seq --rw write \
-	--seconds 3 >"$RD_WORK/load.txt" 2>&1 ||
+	--seconds 2 >"$RD_WORK/load.txt" 2>&1 ||
 	fail "sequential writes: $(cat "$RD_WORK/load.txt")"
 rd_wait_in_sync 90
 rd_stop_replicd
