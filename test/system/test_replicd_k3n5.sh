@@ -9,15 +9,15 @@ set -euo pipefail
 . "$(dirname "$0")/replicd_lib.sh"
 rd_need_tools
 
-rd_primary 3 5 8M
+rd_primary 3 5 4M
 for i in 0 1 2 3; do
-	rd_peer_tgtxd "$i" 24M
+	rd_peer_tgtxd "$i" 16M
 done
-rd_peer_tgtd 4 24M
+rd_peer_tgtd 4 16M
 rd_set_peers "transport=plain"
 rd_start_replicd
 "$LOAD" --url "$RD_PRI_URL" --qd 8 --bs 4K --pattern rand --rw write \
-	--seconds 4 --seed 3 >"$RD_WORK/load.txt" 2>&1 ||
+	--seconds 2 --seed 3 >"$RD_WORK/load.txt" 2>&1 ||
 	fail "random writes: $(cat "$RD_WORK/load.txt")"
 "$LOAD" --url "$RD_PRI_URL" --qd 2 --bs 128K --pattern seq --rw write \
 	--seconds 1 >"$RD_WORK/load.txt" 2>&1 ||
