@@ -38,7 +38,7 @@ lagging() { ! rd_peer_line 2 | grep -q "state=in-sync"; }
 others_moved() {
 	[ "$(acked 0)" -gt "$a0" ] && [ "$(acked 1)" -gt "$a1" ]
 }
-if ! wait_until 30 lagging || ! wait_until 30 others_moved; then
+if ! wait_until 30 lagging || ! wait_until 60 others_moved; then
 	kill -CONT "${RD_PID[2]}"
 	rd_show >&2
 	fail "with peer 2 stopped: peer 2 still in-sync or peers 0/1 stuck"
