@@ -99,6 +99,9 @@ while [ "$round" -lt "$ROUNDS" ]; do
 		rd_restart_primary
 	}
 	rd_start_replicd
+	# protection established first (a share volume being filled restores
+	# nothing); later rounds kill wherever the restart got to
+	[ "$round" -gt 1 ] || rd_wait_in_sync 120
 	hist=$RD_WORK/hist.$round
 	HISTS+=(--history "$hist")
 	qd=$((round % 2 ? 1 : 8))

@@ -598,11 +598,15 @@ static int rb_read(void *arg, uint64_t off, void *buf, size_t len)
 	c->w[lru].len = c->cap - c->w[lru].off < RB_WIN ? c->cap - c->w[lru].off
 							: RB_WIN;
 	c->w[lru].used = 0;
-	if (off + len > c->w[lru].off + c->w[lru].len)
+	if (off + len > c->w[lru].off + c->w[lru].len) {
+		c->w[lru].len = 0;
 		return peer_read_sync(c->p, off, buf, len);
+	}
 	ret = peer_read_sync(c->p, c->w[lru].off, c->w[lru].buf, c->w[lru].len);
-	if (ret)
+	if (ret) {
+		c->w[lru].len = 0; /* never serve a window that failed */
 		return ret;
+	}
 	c->w[lru].used = ++c->tick;
 	memcpy(buf, c->w[lru].buf + (off - c->w[lru].off), len);
 	return 0;
