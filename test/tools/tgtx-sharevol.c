@@ -559,11 +559,12 @@ out:
 }
 
 /*
- * Peers are read through a few 1 MiB windows: the reader asks for one slot
- * or share at a time, which would cost a round trip each.
+ * Peers are read through 64 windows of 256 KiB: the reader asks for one
+ * slot or share at a time, which would cost a round trip each, and shares
+ * still in the journal are spread over it.
  */
-#define RB_WIN	(1U << 20)
-#define RB_NWIN 4
+#define RB_WIN	(256U << 10)
+#define RB_NWIN 64
 struct rb_cache {
 	struct peer *p;
 	uint64_t cap;
@@ -612,10 +613,15 @@ static int rb_read(void *arg, uint64_t off, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A peer is connected only while it is read (open, then each load): an idle
+ * session would miss its target's NOP-In pings while the others are read.
+ */
 struct rb_peer {
 	struct peer *p;
 	struct rb_cache c;
 	struct sv_reader *r;
+	struct sv_info info;
 	struct sv_range rg;
 	bool ok;
 	char why[256];
@@ -648,7 +654,10 @@ static int rb_open(unsigned i, struct rb_peer *v)
 		return EX_FORMAT;
 	}
 	sv_reader_range(v->r, &v->rg);
+	v->info = *sv_reader_info(v->r);
 	v->ok = true;
+	if (v->cached_s)
+		return EX_OK; /* a re-open to load: said once */
 	msg(i,
 	    "share %u of k=%u n=%u, %" PRIu64 " blocks of %u, seqs [%" PRIu64
 	    ", %" PRIu64 "], epoch %" PRIu64 " live %#x%s",
@@ -660,20 +669,44 @@ static int rb_open(unsigned i, struct rb_peer *v)
 	return EX_OK;
 }
 
+static void rb_close(struct rb_peer *v)
+{
+	unsigned j;
+
+	sv_reader_free(v->r);
+	peer_free(v->p);
+	v->r = NULL;
+	v->p = NULL;
+	for (j = 0; j < RB_NWIN; j++) {
+		free(v->c.w[j].buf);
+		v->c.w[j].buf = NULL;
+	}
+}
+
 /* Every block's share of peer v as of seq s, in memory. */
 static int rb_load(unsigned i, struct rb_peer *v, uint64_t s)
 {
-	const struct sv_info *in = sv_reader_info(v->r);
+	const struct sv_info *in = &v->info;
 	struct sv_status st = {0};
 	uint64_t lba, gen;
+	int rc;
 
 	if (v->sh && v->cached_s == s)
 		return 0;
+	v->cached_s = v->cached_s ? v->cached_s : 1; /* quiet re-open */
+	rc = rb_open(i, v);
+	if (rc) {
+		msg(i, "re-open: %s", v->why);
+		rb_close(v);
+		return rc;
+	}
 	if (!v->sh) {
 		v->sh = malloc(in->nblocks * in->share_size);
 		v->kind = malloc(in->nblocks);
-		if (!v->sh || !v->kind)
+		if (!v->sh || !v->kind) {
+			rb_close(v);
 			return EX_IO;
+		}
 	}
 	for (lba = 0; lba < in->nblocks; lba++) {
 		enum sv_slot_kind kind;
@@ -684,6 +717,7 @@ static int rb_load(unsigned i, struct rb_peer *v, uint64_t s)
 			    "block %" PRIu64 " as of seq %" PRIu64 ": %s: %s",
 			    lba, s, sv_err_name(st.code), st.msg);
 			v->cached_s = 0;
+			rb_close(v);
 			return st.code == SV_E_IO || st.code == SV_E_TIMEOUT
 				       ? EX_IO
 				       : EX_FORMAT;
@@ -691,6 +725,7 @@ static int rb_load(unsigned i, struct rb_peer *v, uint64_t s)
 		v->kind[lba] = (uint8_t)kind;
 	}
 	v->cached_s = s;
+	rb_close(v);
 	return 0;
 }
 
@@ -730,16 +765,15 @@ static int rb_subset(struct rb_peer *v, unsigned mask, unsigned k)
 			       v[i].why);
 			return EX_FORMAT;
 		}
-		if (in &&
-		    (memcmp(sv_reader_info(v[i].r)->uuid, in->uuid, 16) ||
-		     sv_reader_info(v[i].r)->nblocks != in->nblocks ||
-		     sv_reader_info(v[i].r)->block_size != in->block_size)) {
+		if (in && (memcmp(v[i].info.uuid, in->uuid, 16) ||
+			   v[i].info.nblocks != in->nblocks ||
+			   v[i].info.block_size != in->block_size)) {
 			printf("subset %s: peer %u holds another volume "
 			       "(UUID or geometry differ)\n",
 			       name, i);
 			return EX_FORMAT;
 		}
-		in = sv_reader_info(v[i].r);
+		in = &v[i].info;
 		rg[c] = v[i].rg;
 		idx[c] = i;
 		m[c++] = &v[i];
@@ -847,10 +881,11 @@ static int do_rebuild(void)
 		if (g.shares_mask && !(g.shares_mask & (1u << i)))
 			continue;
 		r = rb_open(i, &v[i]);
+		rb_close(&v[i]);
 		if (r)
 			msg(i, "unusable: %s", v[i].why);
 		else if (!k)
-			k = sv_reader_info(v[i].r)->k;
+			k = v[i].info.k;
 	}
 	if (!k) {
 		printf("no usable share volume\n");
@@ -867,10 +902,7 @@ static int do_rebuild(void)
 	}
 out:
 	for (i = 0; i < g.npeers; i++) {
-		sv_reader_free(v[i].r);
-		peer_free(v[i].p);
-		for (unsigned j = 0; j < RB_NWIN; j++)
-			free(v[i].c.w[j].buf);
+		rb_close(&v[i]);
 		free(v[i].sh);
 		free(v[i].kind);
 	}
