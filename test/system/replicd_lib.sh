@@ -19,7 +19,8 @@
 # RD_REPLICD_PID, RD_REPLICD_LOG, RD_STATE (replicator state dir).
 # Peer I's LUN is LUN 1 of target $RD_IQN:pI on 127.0.0.1.
 
-REPLICD=$B/tgtx-replicd
+# RD_REPLICD: another binary (a planted defect), for seeing a test fail
+REPLICD=${RD_REPLICD:-$B/tgtx-replicd}
 SHAREVOL=$B/test/tools/tgtx-sharevol
 PREFIXCHECK=$B/test/tools/tgtx-prefixcheck
 RD_IQN=iqn.2026-11.org.tgtx:rd

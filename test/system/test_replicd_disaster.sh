@@ -27,6 +27,8 @@ BUDGET=110
 RANDOM=$SEED
 log "seed $SEED (RD_DISASTER_SEED=$SEED reproduces the timings)"
 HISTS=()
+ACK_SEQ=(0 0 0)
+ACK_T=(0 0 0)
 RD_CKPT_MS=300 # checkpoints often, so kills land in them too
 
 rd_primary 2 3 8M
@@ -53,10 +55,16 @@ check_subsets() {
 	local r=$1 rc mask img floor a0 a1 s0 s1 t0 t1 out
 	local -a acked_seq acked_t
 
+	# what a peer acknowledged stays acknowledged: the highest report of
+	# any round (a restarted replicator reports 0 until it attaches)
 	for i in 0 1 2; do
 		read -r s0 t0 < <(rd_status_acked "$i")
-		acked_seq[i]=$s0
-		acked_t[i]=$t0
+		if [ "$s0" -gt "${ACK_SEQ[i]}" ]; then
+			ACK_SEQ[i]=$s0
+			ACK_T[i]=$t0
+		fi
+		acked_seq[i]=${ACK_SEQ[i]}
+		acked_t[i]=${ACK_T[i]}
 	done
 	log "round $r: status acked_seq ${acked_seq[*]}"
 	rc=0
