@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Peers and the replicator failing mid-stream (issue 11, "Tests"), k=2 n=3:
 # peers 0 and 1 on tgtxd, peer 2 on stock tgtd, transport=plain declared.
-# While tgtx-load writes (QD4, --history) for the whole test:
+# While tgtx-load writes (QD2, --history) for the whole test:
 #   1. the stock tgtd is SIGSTOPped: show stops calling it in-sync, peers 0
 #      and 1 keep acknowledging, the writes go on; SIGCONT: it catches up;
 #   2. peer 0's tgtxd is SIGKILLed and restarted on its LUN file;
@@ -24,8 +24,8 @@ rd_start_replicd
 rd_wait_in_sync 60
 
 HIST=$RD_WORK/hist
-"$LOAD" --url "$RD_PRI_URL" --qd 4 --bs 4K --pattern rand --rw write \
-	--seconds 40 --timeout 10 --history "$HIST" >"$RD_WORK/load.txt" 2>&1 &
+"$LOAD" --url "$RD_PRI_URL" --qd 2 --bs 4K --pattern rand --rw write \
+	--seconds 30 --timeout 10 --history "$HIST" >"$RD_WORK/load.txt" 2>&1 &
 lpid=$!
 track_proc "$lpid" 2
 sleep 2
@@ -80,7 +80,7 @@ rc=0
 wait "$lpid" || rc=$?
 [ "$rc" -eq 0 ] || fail "the writer saw an error: $(cat "$RD_WORK/load.txt")"
 log "load: $(cat "$RD_WORK/load.txt")"
-pass "40 s of writes without an error through all of it"
-rd_wait_in_sync 120
+pass "30 s of writes without an error through all of it"
+rd_wait_in_sync 180
 rd_stop_replicd
 rd_rebuild_equals_volume "after the outages"
