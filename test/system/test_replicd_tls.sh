@@ -47,7 +47,7 @@ p1_synced() {
 	rd_peer_line 1 | grep -q "state=in-sync" &&
 		[ "$(rd_peer_field 1 acked_seq)" -ge "$(rd_durable_seq)" ]
 }
-wait_until 60 p1_synced || fail "peer 1 (TLS, right pin) not in-sync: $(rd_show)"
+wait_until 180 p1_synced || fail "peer 1 (TLS, right pin) not in-sync: $(rd_show)"
 pass "peer 1 in-sync through TLS with its pin"
 wrong_pin_named() {
 	rd_peer_line 0 | grep -Eqi 'error=.*(tls|pin|key)' ||

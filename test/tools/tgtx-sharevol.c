@@ -694,6 +694,7 @@ static int rb_load(unsigned i, struct rb_peer *v, uint64_t s)
 	if (v->sh && v->cached_s == s)
 		return 0;
 	v->cached_s = v->cached_s ? v->cached_s : 1; /* quiet re-open */
+	g.deadline = time(NULL) + g.timeout_s; /* --timeout per connection */
 	rc = rb_open(i, v);
 	if (rc) {
 		msg(i, "re-open: %s", v->why);
