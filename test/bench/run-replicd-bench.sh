@@ -11,7 +11,8 @@
 # (lag in seconds), from `tgtxadm --op show`. Reported:
 #   - the LUN's write rate (and p99 latency) without and with the replicator
 #   - replicated MB/s: bytes tgtx-replicd wrote to its sockets (wchar of
-#     /proc/PID/io, all three peers together) per second of the run
+#     /proc/PID/io, all three peers together) from the start of the run to
+#     the end of the drain, per second of that time
 #   - lag: the largest records/seconds behind over the run, and the drain
 #     time after the run until every peer is in-sync again
 #   - tgtx-replicd CPU (utime+stime of /proc/PID/stat) per replicated MB
@@ -115,16 +116,17 @@ run_one() {
 	RES[$w,$mode,$r]=$val
 	P99[$w,$mode,$r]=$(sed -n 's/.*lat_p99_us=\([0-9]*\).*/\1/p' <<<"$out")
 	if [ "$mode" = on ]; then
-		c1=$(cpu_ticks "$RD_REPLICD_PID")
-		b1=$(wchar "$RD_REPLICD_PID")
 		t_end=$SECONDS
 		wait_until 600 rd_all_in_sync || fail "no sync after the run"
 		DRAIN[$w,$r]=$((SECONDS - t_end))
+		c1=$(cpu_ticks "$RD_REPLICD_PID")
+		b1=$(wchar "$RD_REPLICD_PID")
 		kill "$spid" 2>/dev/null || true
 		wait "$spid" 2>/dev/null || true
-		# replicated during the run (the drain comes on top)
+		# everything the run wrote, sent during the run and the drain
 		REPL[$w,$r]=$(awk -v b=$((b1 - b0)) -v s="$SECS" \
-			'BEGIN { printf "%.1f", b / s / 1e6 }')
+			-v d="${DRAIN[$w,$r]}" \
+			'BEGIN { printf "%.1f", b / (s + d) / 1e6 }')
 		CPUMB[$w,$r]=$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" \
 			-v b=$((b1 - b0)) 'BEGIN { if (b > 0)
 				printf "%.1f", c / hz * 1000 / (b / 1e6);
@@ -149,9 +151,10 @@ done
 
 echo
 echo "Replication results ($dev; ${SECS} s per run; MB/s = 10^6 bytes/s;"
-echo "replicated = bytes tgtx-replicd sent to the 3 peers per second of the"
-echo "run; lag = worst peer, largest sample; drain = s after the run until"
-echo "all in-sync; CPU = tgtx-replicd ms per replicated MB)"
+echo "replicated = bytes tgtx-replicd sent to the 3 peers per second, run +"
+echo "drain; lag = worst peer behind the durable seq, largest sample; drain = s"
+echo "after the run until all in-sync; CPU = tgtx-replicd ms per replicated MB,"
+echo "run + drain)"
 echo
 echo "| workload | LUN MB/s without | with replicator | ratio | p99 us without/with | replicated MB/s | max lag records | max lag s | drain s | CPU ms/MB |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
