@@ -97,7 +97,8 @@ LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 LAYER_gossip     := replicator/gossip  core tls
 LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h \
 	admin mgmt:mgmt_client.h mgmt:mgmt_proto.h mgmt:mgmt_path.h
-LAYER_recovery   := recovery           core codec replicator:*format*.h gossip
+LAYER_recovery   := recovery           core codec replicator gossip \
+	mgmt:mgmt_path.h
 LAYER_test       := test/*             *
 
 # System libraries a layer's code needs beyond LDLIBS_ALL (unit tests of the
@@ -237,11 +238,12 @@ GOSSIP_TOOLS := $(addprefix $(BUILD)/test/tools/,tgtx-gossip tgtx-gossip-sim \
 GOSSIP_FUZZ := $(addprefix $(BUILD)/test/fuzz/,fuzz_slt fuzz_gossip fuzz_kit)
 $(BUILD)/tgtx-recover: $(BUILD)/recovery/tgtx-recover.o $(RECOVERY_LIBS)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(RECOVERY_LIBS) \
-		-Wl,--end-group $(LDLIBS_ALL)
+		-Wl,--end-group $(call layer_ldlibs,recovery) $(LDLIBS_ALL)
 $(GOSSIP_TOOLS) $(GOSSIP_FUZZ): $(BUILD)/test/%: test/%.c $(RECOVERY_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group \
-		$(RECOVERY_LIBS) -Wl,--end-group $(LDLIBS_ALL)
+		$(RECOVERY_LIBS) -Wl,--end-group $(call layer_ldlibs,recovery) \
+		$(LDLIBS_ALL)
 .PHONY: gossip-sim-bench install-recover
 all: $(BUILD)/tgtx-recover
 tests: $(BUILD)/tgtx-recover

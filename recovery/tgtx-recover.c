@@ -19,6 +19,8 @@
 #include <openssl/crypto.h>
 
 #include "kit.h"
+#include "kit_conf.h"
+#include "mgmt/mgmt_path.h"
 #include "replicator/gossip/gossip.h"
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
@@ -29,6 +31,9 @@ static const char usage_text[] =
 	"              [--peer PUBHEX,GOSSIP-ADDR[,ISCSI-URL]]... [--seed "
 	"ADDR]...\n"
 	"              [--passphrase-file FILE] [--kdf-log2n N]\n"
+	"       tgtx-recover kit export --out FILE --state-dir DIR\n"
+	"              [--control-socket PATH] [--name NAME] [--seed ADDR]...\n"
+	"              [--peer ...]... [--passphrase-file FILE]\n"
 	"       tgtx-recover kit show --kit FILE [--passphrase-file FILE]\n"
 	"       tgtx-recover list --from HOST[:PORT] --kit FILE\n"
 	"              [--passphrase-file FILE]\n"
@@ -37,6 +42,10 @@ static const char usage_text[] =
 	"kit export seals this node's identity, its peers' keys, gossip\n"
 	"addresses and share-LUN URLs (credentials included) and seed\n"
 	"addresses into FILE with a passphrase (scrypt, AES-256-GCM); keep it\n"
+	"offline. With --state-dir it takes them from the node itself: the\n"
+	"node key DIR/node.key and every share-peer URL of tgtxd's running\n"
+	"configuration (control socket), each pinned peer's key learned by a\n"
+	"TLS handshake checked against its pin. Keep the kit\n"
 	"offline. kit show prints a kit (passwords masked). list asks a\n"
 	"surviving node, as the kit's node, for the share-location tables it\n"
 	"knows (default port 3270) and prints them. Without\n"
@@ -46,6 +55,7 @@ static const char usage_text[] =
 
 static struct {
 	const char *out, *key, *name, *kit, *pass_file, *from;
+	const char *state_dir, *ctl_sock;
 	unsigned log2n;
 	const char *peers[KIT_MAX_PEERS];
 	unsigned npeers;
@@ -110,6 +120,30 @@ static int get_pass(char *buf, size_t len, bool confirm)
 	return 0;
 }
 
+/* the peers of tgtxd's running configuration (kit export --state-dir) */
+static int export_conf_peers(struct kit *k, const struct nodekey *key)
+{
+	struct rd_conf c;
+	char err[512];
+	const char *sock = o.ctl_sock ? o.ctl_sock : mgmt_default_socket(0);
+	int ret = rd_conf_fetch(sock, &c, err, sizeof(err));
+
+	if (ret) {
+		fprintf(stderr, "tgtx-recover: tgtxd at %s: %s\n", sock, err);
+		return ret;
+	}
+	ret = kit_peers_from_conf(k, &c, key, 5000, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "tgtx-recover: %s\n", err);
+	else
+		fprintf(stderr,
+			"tgtx-recover: %u share peer(s) from %u LUN(s) of "
+			"tgtxd's configuration\n",
+			k->npeers, c.count);
+	rd_conf_free(&c);
+	return ret;
+}
+
 static int cmd_kit_export(void)
 {
 	static struct kit k;
@@ -117,28 +151,50 @@ static int cmd_kit_export(void)
 	struct nodekey key;
 	const char *why = NULL;
 	char pass[256];
+	char path[4200];
 	bool created;
 	int ret;
 
-	if (!o.out || !o.key || !o.name)
+	char host[KIT_MAX_NAME + 1] = "";
+
+	if (!o.out || (!o.key && !o.state_dir) || (o.key && o.state_dir) ||
+	    (!o.name && !o.state_dir))
 		die_usage();
+	if (!o.name) {
+		gethostname(host, sizeof(host) - 1);
+		o.name = host[0] ? host : "node";
+	}
 	kit_kdf_default(&kdf);
 	if (o.log2n)
 		kdf.log2_n = (uint8_t)o.log2n;
 	memset(&k, 0, sizeof(k));
-	ret = nodekey_load_or_create(o.key, &key, &created);
+	if (o.state_dir) {
+		snprintf(path, sizeof(path), "%s/node.key", o.state_dir);
+		ret = nodekey_load(path, &key);
+	} else {
+		ret = nodekey_load_or_create(o.key, &key, &created);
+	}
 	if (ret) {
-		fprintf(stderr, "tgtx-recover: node key %s: %s\n", o.key,
-			strerror(-ret));
+		fprintf(stderr, "tgtx-recover: node key %s: %s\n",
+			o.key ? o.key : path, strerror(-ret));
 		return 2;
 	}
-	ret = nodekey_private(&key, k.node_priv);
+	if (o.state_dir)
+		ret = export_conf_peers(&k, &key);
+	if (!ret)
+		ret = nodekey_private(&key, k.node_priv);
 	nodekey_free(&key);
-	if (ret || strlen(o.name) > KIT_MAX_NAME)
+	if (ret || strlen(o.name) > KIT_MAX_NAME) {
+		kit_wipe(&k);
 		return 2;
+	}
 	strcpy(k.node_name, o.name);
 	for (unsigned i = 0; i < o.npeers; i++) {
-		struct kit_peer *p = &k.peers[k.npeers++];
+		struct kit_peer *p;
+
+		if (k.npeers >= KIT_MAX_PEERS)
+			die_usage();
+		p = &k.peers[k.npeers++];
 		char hex[65], addr[KIT_MAX_ADDR + 1], url[KIT_MAX_URL + 1];
 		int n;
 
@@ -405,6 +461,8 @@ int main(int argc, char **argv)
 		{"passphrase-file", 1, 0, 'P'},
 		{"kdf-log2n", 1, 0, 'N'},
 		{"from", 1, 0, 'f'},
+		{"state-dir", 1, 0, 'd'},
+		{"control-socket", 1, 0, 'c'},
 		{"help", 0, 0, 'h'},
 		{0, 0, 0, 0},
 	};
@@ -459,6 +517,12 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			o.from = optarg;
+			break;
+		case 'd':
+			o.state_dir = optarg;
+			break;
+		case 'c':
+			o.ctl_sock = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

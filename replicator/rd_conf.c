@@ -48,17 +48,19 @@ bool rd_peer_conf_equal(const struct rd_peer_conf *a,
 	       a->rate == b->rate && a->retain == b->retain;
 }
 
+static void lun_conf_free(struct rd_lun_conf *l)
+{
+	free(l->name);
+	free(l->path);
+	free(l->log_dir);
+	for (unsigned j = 0; j < RD_PEERS_MAX; j++)
+		peer_conf_free(&l->peers[j]);
+}
+
 void rd_conf_free(struct rd_conf *c)
 {
-	for (unsigned i = 0; i < c->count; i++) {
-		struct rd_lun_conf *l = &c->luns[i];
-
-		free(l->name);
-		free(l->path);
-		free(l->log_dir);
-		for (unsigned j = 0; j < RD_PEERS_MAX; j++)
-			peer_conf_free(&l->peers[j]);
-	}
+	for (unsigned i = 0; i < c->count; i++)
+		lun_conf_free(&c->luns[i]);
 	free(c->luns);
 	c->luns = NULL;
 	c->count = 0;
@@ -183,11 +185,7 @@ static int add_lun(struct rd_conf *c, const struct conf_target *t,
 			return 0;
 		}
 	}
-	{
-		struct rd_conf tmp = {1, &lc};
-
-		rd_conf_free(&tmp);
-	}
+	lun_conf_free(&lc);
 	return ret;
 }
 

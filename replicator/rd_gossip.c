@@ -13,11 +13,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "gossip/gfile.h"
-#include "gossip/gossip_node.h"
-#include "gossip/gossip_tls.h"
-#include "gossip/nodekey.h"
-#include "gossip/slt.h"
+#include "replicator/gossip/gfile.h"
+#include "replicator/gossip/gossip_node.h"
+#include "replicator/gossip/gossip_tls.h"
+#include "replicator/gossip/nodekey.h"
+#include "replicator/gossip/slt.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
@@ -274,8 +274,7 @@ static int parse_url(const char *url, struct slt_share *s, const char **why)
 	return 0;
 }
 
-static int build(const struct rd_gossip_lun *l, struct slt *t,
-		 const char **why)
+static int build(const struct rd_gossip_lun *l, struct slt *t, const char **why)
 {
 	size_t nl;
 
@@ -387,8 +386,8 @@ static void table_path(const struct rd_gossip *rg, const uint8_t *uuid,
 }
 
 /* our table saved for uuid (ignored if damaged or not ours) */
-static int load_saved(struct rd_gossip *rg, const uint8_t *uuid,
-		      uint8_t **tbl, size_t *len, struct slt *t)
+static int load_saved(struct rd_gossip *rg, const uint8_t *uuid, uint8_t **tbl,
+		      size_t *len, struct slt *t)
 {
 	char path[4200];
 	void *buf;

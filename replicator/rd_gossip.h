@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gossip/slt_format.h"
+#include "replicator/gossip/slt_format.h"
 
 #define RD_GOSSIP_MAX_LISTEN 4
 #define RD_GOSSIP_MAX_SEEDS  32

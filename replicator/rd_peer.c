@@ -266,6 +266,17 @@ static int stream(struct rd_pctx *c)
 		durable = rd_log_durable(c->log);
 		if (next <= durable && ls.first_seq > next)
 			return 1; /* the records it misses are gone */
+		if (next > ls.last_seq + 1 && ls.last_seq) {
+			/* it holds seqs this log never made durable (another
+			 * log, or one that lost its tail): those seqs will be
+			 * handed out again with other data */
+			sv_fail(&c->st, SV_E_STALE, 0,
+				"peer holds seq %" PRIu64
+				", the log ends at %" PRIu64,
+				next - 1, ls.last_seq);
+			rd_peer_set_error(c->p, "%s", c->st.msg);
+			return 1;
+		}
 		if (next <= durable) {
 			ret = sharelog_iter_open(rd_log_sl(c->log), next, &it);
 			if (ret == -ENOENT)
@@ -356,6 +367,7 @@ static int open_writer(struct rd_pctx *c)
 	cfg.zeroed = false;
 	cfg.op_timeout_ms = rd_opts.op_timeout_ms * 2;
 	c->key_blob_done = false;
+	atomic_store(&c->p->blob_gen, 0); /* a new volume gets the table */
 	return sv_writer_open(&c->w, peer_dev(c->pr), &cfg, &c->st);
 }
 

@@ -23,6 +23,8 @@
 
 #define CHUNK_BYTES (1U << 20)
 #define MAX_RANGES  256
+/* adjacent slots per write in the volume pass (256 KiB at 1 KiB slots) */
+#define RD_SLOTS_PER_WRITE 256
 
 struct ranges {
 	uint64_t lba[MAX_RANGES], nb[MAX_RANGES];
@@ -89,12 +91,16 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 		}
 		if (as_of > *max_p)
 			*max_p = as_of;
-		for (uint32_t j = 0; j < nb && !ret; j++)
-			ret = sv_writer_put_slot(
-				c->w, lba + j, gens[j], as_of,
-				gens[j] ? shares + (size_t)j * c->share_size
-					: NULL,
-				&c->st);
+		/* the LUN's writes stay within SV_MAX_REC_LEN-sized pieces */
+		for (uint32_t j = 0; j < nb && !ret; j += RD_SLOTS_PER_WRITE) {
+			uint32_t cnt = nb - j < RD_SLOTS_PER_WRITE
+					       ? nb - j
+					       : RD_SLOTS_PER_WRITE;
+
+			ret = sv_writer_put_slots(
+				c->w, lba + j, cnt, gens + j, as_of,
+				shares + (size_t)j * c->share_size, &c->st);
+		}
 		progress(c, (lba + nb) * e->block_size,
 			 e->nblocks * e->block_size);
 	}

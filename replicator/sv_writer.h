@@ -127,6 +127,12 @@ int sv_writer_resync_begin(struct sv_writer *w, struct sv_status *st);
 int sv_writer_put_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 		       uint64_t seq, const uint8_t *share,
 		       struct sv_status *st);
+/* count adjacent slots from lba in one write, all as of seq: block j has
+ * generation gens[j] and its share at shares + j * share_size (gens[j] 0:
+ * a zero block, its share is not read). */
+int sv_writer_put_slots(struct sv_writer *w, uint64_t lba, uint32_t count,
+			const uint64_t *gens, uint64_t seq,
+			const uint8_t *shares, struct sv_status *st);
 /* Waits until every slot write submitted so far has completed (two writes
  * to one slot must never be in flight together). */
 int sv_writer_slots_wait(struct sv_writer *w, struct sv_status *st);

@@ -73,6 +73,33 @@ int sv_writer_put_slot(struct sv_writer *w, uint64_t lba, uint64_t gen,
 	return svw_write_slot(w, lba, gen, seq, share, st);
 }
 
+int sv_writer_put_slots(struct sv_writer *w, uint64_t lba, uint32_t count,
+			const uint64_t *gens, uint64_t seq,
+			const uint8_t *shares, struct sv_status *st)
+{
+	size_t ssz = w->info.share_size;
+	uint8_t *buf;
+
+	if (!(w->info.flags & SV_SF_RESYNC) || !count ||
+	    count > SV_MAX_ENTRIES || lba >= w->info.nblocks ||
+	    count > w->info.nblocks - lba)
+		return sv_fail(st, SV_E_FIELD, -EINVAL,
+			       "slots %" PRIu64 "+%u outside a resync", lba,
+			       count);
+	if (w->err)
+		return sv_fail(st, SV_E_IO, w->err, "device broken (%d)",
+			       w->err);
+	buf = svw_slot_buf(w, count);
+	if (!buf)
+		return sv_fail(st, SV_E_NOMEM, -ENOMEM, "slot buffer");
+	for (uint32_t j = 0; j < count; j++)
+		sv_slot_encode(&w->info, buf + (size_t)j * w->info.slot_size,
+			       lba + j, gens[j], seq,
+			       gens[j] ? shares + j * ssz : NULL);
+	/* one write of adjacent slots: the same bytes as count put_slot */
+	return svw_submit_slots(w, lba, buf, count, st);
+}
+
 int sv_writer_slots_wait(struct sv_writer *w, struct sv_status *st)
 {
 	if (svw_wait_slots(w, 1))

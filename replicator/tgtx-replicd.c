@@ -24,7 +24,7 @@
 #include "mgmt/mgmt_path.h"
 #include "tls/nodekey.h"
 #include "rd.h"
-
+#include "rd_gossip.h"
 
 static struct {
 	const char *sock;
@@ -33,6 +33,9 @@ static struct {
 	struct loop_fd sig;
 	struct rd_engine *eng[1024];
 	unsigned neng;
+	struct rd_gossip_cfg gcfg;
+	struct rd_gossip *rg;
+	uint8_t blob[RD_GOSSIP_BLOB_MAX];
 	char last_err[256];
 } m = {.poll_ms = 2000};
 
@@ -56,6 +59,10 @@ static void usage(FILE *f)
 		"      --checkpoint-ms N     checkpoint peers every N ms (5000)\n"
 		"      --pidfile FILE        write the daemon's pid to FILE\n"
 		"      --log-level L         error, warn, info (default) or debug\n"
+		"      --gossip-listen ADDR:PORT  serve share-location tables\n"
+		"                            (repeatable; doc/gossip.md)\n"
+		"      --gossip-seed [PIN@]HOST:PORT  a gossip node to ask\n"
+		"                            (repeatable)\n"
 		"  -h, --help                this help\n\n"
 		"SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the configuration.\n"
 		"See tgtx-replicd(8).\n");
@@ -75,11 +82,61 @@ static bool same_lun(const struct rd_engine *e, const struct rd_lun_conf *l)
 	return !strcmp(e->path, l->path) && !strcmp(e->log_dir, l->log_dir);
 }
 
+/* The LUN's signed share-location table (issue 12), into every peer's
+ * share-volume header when it changed or the engine is new. */
+static void gossip_lun(struct rd_engine *e, const struct rd_lun_conf *l,
+		       bool fresh)
+{
+	struct rd_gossip_lun gl = {0};
+	uint64_t version;
+	size_t len = 0;
+	bool changed = false;
+	char err[256];
+
+	if (!m.rg)
+		return;
+	memcpy(gl.uuid, e->uuid, sizeof(gl.uuid));
+	gl.name = e->name;
+	gl.size = e->nblocks * e->block_size;
+	gl.block_size = e->block_size;
+	gl.k = e->k;
+	gl.n = e->n;
+	for (unsigned i = 0; i < e->n && i < SLT_MAX_N && i < l->npeers; i++)
+		gl.peers[i] = (struct rd_gossip_peer){l->peers[i].url,
+						      l->peers[i].transport,
+						      l->peers[i].pin};
+	if (rd_gossip_lun_update(m.rg, &gl, m.blob, sizeof(m.blob), &len,
+				 &version, &changed, err, sizeof(err))) {
+		log_warn("%s: location table: %s", e->name, err);
+		return;
+	}
+	if (changed || fresh)
+		rd_set_location_blob(e->uuid, m.blob, len);
+}
+
 static void drop_engine(unsigned i)
 {
 	log_info("%s: replication stopped", m.eng[i]->name);
+	if (m.rg)
+		rd_gossip_lun_remove(m.rg, m.eng[i]->uuid);
 	rd_engine_stop(m.eng[i]);
 	m.eng[i] = m.eng[--m.neng];
+}
+
+/* Once per LUN and message: a LUN that cannot start is retried at every
+ * poll, its log line is not. */
+static bool warned_before(const char *name, const char *err)
+{
+	static char seen[64][320];
+	static unsigned next;
+	char key[320];
+
+	snprintf(key, sizeof(key), "%.120s\t%.190s", name, err);
+	for (unsigned i = 0; i < 64; i++)
+		if (!strcmp(seen[i], key))
+			return true;
+	snprintf(seen[next++ % 64], sizeof(seen[0]), "%s", key);
+	return false;
 }
 
 /* Starts, updates and stops engines to match tgtxd's configuration. */
@@ -112,16 +169,19 @@ static void reconcile(void)
 
 		if (ep) {
 			rd_engine_update(*ep, &c.luns[j]);
+			gossip_lun(*ep, &c.luns[j], false);
 			continue;
 		}
 		if (m.neng == sizeof(m.eng) / sizeof(m.eng[0]))
 			break;
 		ret = rd_engine_start(&c.luns[j], &e, err, sizeof(err));
-		if (ret)
+		if (ret && !warned_before(c.luns[j].name, err))
 			log_warn("%s: not replicated yet: %s", c.luns[j].name,
 				 err);
-		else
+		else {
 			m.eng[m.neng++] = e;
+			gossip_lun(e, &c.luns[j], true);
+		}
 	}
 	rd_conf_free(&c);
 }
@@ -247,6 +307,8 @@ int main(int argc, char **argv)
 		{"checkpoint-ms", required_argument, NULL, 'c'},
 		{"pidfile", required_argument, NULL, 'P'},
 		{"log-level", required_argument, NULL, 'l'},
+		{"gossip-listen", required_argument, NULL, 'G'},
+		{"gossip-seed", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -255,6 +317,7 @@ int main(int argc, char **argv)
 	int c, foreground = 0, ret;
 	char err[256] = "";
 
+	rd_gossip_cfg_init(&m.gcfg, rd_opts.state_dir);
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -284,6 +347,14 @@ int main(int argc, char **argv)
 			if (parse_level(optarg, &level))
 				goto bad;
 			break;
+		case 'G':
+			if (rd_gossip_add_listen(&m.gcfg, optarg))
+				goto bad;
+			break;
+		case 'g':
+			if (rd_gossip_add_seed(&m.gcfg, optarg))
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -309,6 +380,11 @@ int main(int argc, char **argv)
 	ret = node_state();
 	if (ret) {
 		log_err("state in %s: %s", rd_opts.state_dir, strerror(-ret));
+		return 1;
+	}
+	m.gcfg.state_dir = rd_opts.state_dir;
+	if (rd_gossip_start(&m.gcfg, &m.rg, err, sizeof(err))) {
+		log_err("gossip: %s", err);
 		return 1;
 	}
 	ret = loop_init();
@@ -339,6 +415,7 @@ int main(int argc, char **argv)
 	while (m.neng)
 		drop_engine(m.neng - 1);
 	rd_status_tick();
+	rd_gossip_stop(m.rg);
 	if (metrics)
 		rd_metrics_stop();
 	if (pidfile)

@@ -109,11 +109,11 @@ int sharelog_publish_progress(struct sharelog *sl, bool force)
 	/* one 64-byte pwrite: a reader sees the old or new bytes, or a mix
 	 * that fails the CRC and reads again */
 	ret = pwrite_full(sl->prog_fd, &raw, sizeof(raw), 0);
-	if (!ret) {
+	/* on error too: the next change tries again, no retry loop */
+	sl->prog_written_mono = now;
+	atomic_store(&sl->prog_pending, false);
+	if (!ret)
 		sl->prog_written = p;
-		sl->prog_written_mono = now;
-		atomic_store(&sl->prog_pending, false);
-	}
 	pthread_mutex_unlock(&sl->prog_mu);
 	if (ret)
 		log_warn("share log %s/progress: %s", sl->dir, strerror(-ret));

@@ -75,6 +75,7 @@ struct xs_dev {
 	size_t nr_pend, cap_pend;
 	uint64_t last_reload_ms, last_req_ms;
 	uint64_t last_throttle_alert_ms;
+	uint32_t throttle_us_w; /* last delay published to throttle_us */
 	struct sl_peer_status_info status[SL_MAX_N];
 	bool have_status[SL_MAX_N];
 	uint64_t base_next, base_size, base_saved_ms;

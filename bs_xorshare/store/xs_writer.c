@@ -69,8 +69,6 @@ void xs_snapshot(struct xs_dev *xd)
 	xd->snap_relog_left = xd->nr_relog - xd->relog_done;
 	xd->snap_al_hot = xs_al_nr_hot(xd->al);
 	xd->snap_al_txns = xs_al_txns(xd->al);
-	memcpy(xd->snap_status, xd->status, sizeof(xd->status));
-	memcpy(xd->snap_have_status, xd->have_status, sizeof(xd->have_status));
 	pthread_mutex_unlock(&xd->mu);
 }
 
@@ -80,6 +78,11 @@ void xs_read_statuses(struct xs_dev *xd)
 	for (unsigned i = 0; i < xd->meta.n && i < SL_MAX_N; i++)
 		xd->have_status[i] = !sharelog_read_peer_status(xd->logdir, i,
 								&xd->status[i]);
+	/* here, not in every snapshot: they change once a second at most */
+	pthread_mutex_lock(&xd->mu);
+	memcpy(xd->snap_status, xd->status, sizeof(xd->status));
+	memcpy(xd->snap_have_status, xd->have_status, sizeof(xd->have_status));
+	pthread_mutex_unlock(&xd->mu);
 }
 
 /*
@@ -103,9 +106,12 @@ static void throttle(struct xs_dev *xd)
 		us = xs_throttle_delay_us(st.used_bytes, st.log_size,
 					  xd->throttle_pct);
 	}
-	pthread_mutex_lock(&xd->mu);
-	xd->throttle_us = us;
-	pthread_mutex_unlock(&xd->mu);
+	if (us != xd->throttle_us_w) { /* the lock only on a change */
+		xd->throttle_us_w = us;
+		pthread_mutex_lock(&xd->mu);
+		xd->throttle_us = us;
+		pthread_mutex_unlock(&xd->mu);
+	}
 	if (!us)
 		return;
 	if (!xd->last_throttle_alert_ms ||

@@ -17,7 +17,7 @@
 #include "gossip_node.h"
 #include "gossip_tls.h"
 
-#define GN_MAX_PENDING 64
+#define GN_MAX_PENDING	64
 #define GN_ACCEPT_BURST 16 /* accepts per listener and wake-up */
 #define GN_MAX_BACKOFF	32 /* rounds between dials of a silent node */
 
@@ -109,8 +109,7 @@ static void gn_log(struct gossip_node *n, const char *fmt, ...)
 		fprintf(stderr, "gossip: %s\n", buf);
 }
 
-int gossip_parse_addr(const char *s, char *host, size_t hostlen,
-		      uint16_t *port)
+int gossip_parse_addr(const char *s, char *host, size_t hostlen, uint16_t *port)
 {
 	const char *colon = strrchr(s, ':'), *end;
 	char *e;
@@ -306,9 +305,9 @@ static void dial(struct gossip_node *n, unsigned ai, const uint8_t *first,
 		close(fd);
 		goto fail;
 	}
-	snprintf(name, sizeof(name), ss.ss_family == AF_INET6 ? "[%s]:%u"
-							       : "%s:%u",
-		 a->host, a->port);
+	snprintf(name, sizeof(name),
+		 ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", a->host,
+		 a->port);
 	c = calloc(1, sizeof(*c));
 	if (c)
 		c->c = gtls_conn_new(n->tls, fd, true, a->has_id ? a->id : NULL,
@@ -335,8 +334,8 @@ fail:
 	n->st.dial_failed++;
 	if (a->fails < 16)
 		a->fails++;
-	a->next_round = n->st.rounds + (a->fails > 5 ? GN_MAX_BACKOFF
-						     : 1U << a->fails);
+	a->next_round =
+		n->st.rounds + (a->fails > 5 ? GN_MAX_BACKOFF : 1U << a->fails);
 }
 
 /* the peer proved its key: make sure the state machine knows it */
@@ -504,8 +503,8 @@ static void conn_run(struct gossip_node *n, unsigned i)
 					       : "connection lost or refused "
 						 "by the peer (is our key "
 						 "pinned there?)");
-		gn_log(n, "%s%s", c->authed || c->client ? "" : "refused: ",
-		       err);
+		gn_log(n, "%s%s",
+		       c->authed || c->client ? "" : "refused: ", err);
 	}
 	conn_free(n, i, ret > 0);
 }
@@ -547,8 +546,9 @@ static void do_accept(struct gossip_node *n, int lfd)
 		if (n->nconns >= n->cfg.max_conns) {
 			n->st.refused_busy++;
 			if (!n->warned_busy)
-				gn_log(n, "busy: %u conversations, closing "
-					  "new ones",
+				gn_log(n,
+				       "busy: %u conversations, closing "
+				       "new ones",
 				       n->nconns);
 			n->warned_busy = true;
 			close(fd);
@@ -745,9 +745,10 @@ static int listen_on(struct gossip_node *n, const char *addr, char *err,
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		goto fail;
-	n->lport[n->nl] = ntohs(ss.ss_family == AF_INET6
-					? ((struct sockaddr_in6 *)&ss)->sin6_port
-					: ((struct sockaddr_in *)&ss)->sin_port);
+	n->lport[n->nl] =
+		ntohs(ss.ss_family == AF_INET6
+			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			      : ((struct sockaddr_in *)&ss)->sin_port);
 	n->lfd[n->nl++] = fd;
 	return 0;
 fail:

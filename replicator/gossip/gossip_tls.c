@@ -671,8 +671,7 @@ int gconn_handshake(struct gconn *c, short *events, char *err, size_t errlen)
 	return -EACCES;
 }
 
-ssize_t gconn_io(struct gconn *c, bool wr, void *buf, size_t len,
-		 short *events)
+ssize_t gconn_io(struct gconn *c, bool wr, void *buf, size_t len, short *events)
 {
 	int n;
 

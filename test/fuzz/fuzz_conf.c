@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "admin/conf.h"
+#include "core/share_peer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);
 
@@ -107,6 +108,38 @@ static bool may_escape(const uint8_t *d, size_t n)
 	return found && slash;
 }
 
+/*
+ * conf.h's promise to tgtx-replicd: a LUN's peers are effective (the
+ * target's copied in), only on xorshare LUNs, every value passed
+ * share_peer_check, and options never without a URL.
+ */
+static void check_peers(const struct conf_target *t, const struct conf_lun *l)
+{
+	char err[256];
+	int i, o;
+
+	for (i = 0; i < CONF_PEERS_MAX; i++) {
+		const struct conf_peer *p = &l->peers[i];
+
+		if (!p->url) {
+			for (o = SP_TRANSPORT; o < SP_NOPTS; o++)
+				if (conf_peer_opt(p, o))
+					abort();
+			if (t->defaults.peers[i].url)
+				abort(); /* not inherited */
+			continue;
+		}
+		if (strcmp(conf_lun_bstype(t, l), "xorshare"))
+			abort();
+		for (o = SP_URL; o < SP_NOPTS; o++) {
+			const char *v = conf_peer_opt(p, o);
+
+			if (v && share_peer_check(o, v, err, sizeof(err)))
+				abort();
+		}
+	}
+}
+
 static void check(const struct conf *c)
 {
 	const struct conf_target *t;
@@ -139,6 +172,7 @@ static void check(const struct conf *c)
 			(void)conf_lun_allow_in_use(t, l);
 			for (k = conf_lu_param_keys; *k; k++)
 				(void)conf_lun_param(t, l, *k);
+			check_peers(t, l);
 		}
 	}
 }

@@ -46,6 +46,8 @@ static void clear_dir(void)
 	static const char *const names[] = {"seg-0000000000000001.sl",
 					    "state",
 					    "peer.0",
+					    "progress",
+					    "status.0",
 					    "meta",
 					    "key",
 					    "genmap",
@@ -89,6 +91,7 @@ static void open_and_walk(void)
 			;
 		sharelog_iter_close(it);
 	}
+	sharelog_refresh(sl); /* the follower's path over the same files */
 	sharelog_close(sl);
 }
 
@@ -116,6 +119,12 @@ static void seg_with(const uint8_t *d, size_t n, uint32_t block)
 	put("seg-0000000000000001.sl", buf, SL_SEG_HDR_SIZE + len);
 }
 
+/* a torn progress file stays torn here: no 100 us waits between tries */
+static void no_wait(void *arg)
+{
+	(void)arg;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
 	struct sl_rec_hdr h;
@@ -127,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (!mkdtemp(dir))
 			abort();
 		atexit(remove_dir);
+		sl_progress_retry_hook = no_wait;
 	}
 	if (!n)
 		return 0;
@@ -144,11 +154,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		seg_with(d + 1, n - 1, n > 1 && (d[1] & 1) ? 4096 : 512);
 		open_and_walk();
 		break;
-	case 3: /* state and a cursor beside a valid empty segment */
+	case 3: /* state, cursor, progress, status beside a valid segment */
 		seg_with(NULL, 0, 512);
 		put("state", d + 1, n - 1);
 		put("peer.0", d + 1,
 		    n - 1 < SL_CURSOR_SIZE ? n - 1 : SL_CURSOR_SIZE);
+		put("progress", d + 1,
+		    n - 1 < SL_PROGRESS_SIZE ? n - 1 : SL_PROGRESS_SIZE);
+		put("status.0", d + 1,
+		    n - 1 < SL_PSTATUS_SIZE ? n - 1 : SL_PSTATUS_SIZE);
+		{
+			struct sl_progress_info pg;
+			struct sl_peer_status_info ps;
+
+			sharelog_read_progress(dir, &pg);
+			sharelog_read_peer_status(dir, 0, &ps);
+		}
 		open_and_walk();
 		break;
 	case 4: /* meta and key */

@@ -282,8 +282,23 @@ CONF_TRICKY = """<target "iqn.2026-11.org.tgtx:quoted name">
 """
 
 
+CONF_PEERS = """<target iqn.2026-11.org.tgtx:peers>
+    share-peer 2 iscsi://10.0.0.1/iqn.2026-11.org.tgtx:t/7 transport=plain
+    <backing-store p.img>
+        lun 1
+        xorshare k=2 n=3 log=p.log
+        share-peer 0 "iscsi://u%pw@[::1]:3261/iqn.2026-11.org.tgtx:s/1?target_user=t&target_password=tp" transport=tls pin=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef rate=10M retain=7d
+        share-peer.1 "iscsi://h/iqn.2026-11.org.tgtx:s/2"
+        share-peer.1.transport ipsec
+        share-peer.1.rate 512K
+    </backing-store>
+</target>
+"""
+
+
 def conf_seeds():
     return {
+        "share-peers": CONF_PEERS.encode(),
         "full": CONF_FULL.encode(),
         "tricky": CONF_TRICKY.encode(),
         "errors": CONF_ERRORS.encode(),

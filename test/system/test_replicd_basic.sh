@@ -140,10 +140,18 @@ pass "SIGTERM: clean stop"
 out=$TGTX_TEST_DIR/image.txt
 rc=0
 "$SV" image --image "$VOL" --min-seq "$last" --k 2 --n 3 \
+	--volume-key "$LOGDIR/key" \
 	--peer "$URL0" --peer "$URL1" --peer "$URL2" >"$out" 2>&1 || rc=$?
 cat "$out"
 [ "$rc" -eq 0 ] || fail "rebuild from the peers: exit $rc"
 [ "$(grep -c 'blocks identical' "$out")" -eq 3 ] ||
 	fail "not all 3 pairs rebuilt the volume"
 pass "every pair of peers rebuilds exactly the primary's volume"
+[ "$(grep -c 'key blobs give back the volume key' "$out")" -eq 3 ] ||
+	fail "the key-share blobs of some pair do not give the volume key back"
+pass "every pair's key-share blobs give back the volume key"
+[ "$(grep -c 'location table blob of [1-9]' "$out")" -eq 3 ] ||
+	fail "a peer has no location table blob"
+pass "every peer holds the signed location table blob"
+grep -E "filling|fill done|resync|error|warn" "$RDLOG" | head -20 || true
 check_san_log "$RDLOG" || fail "sanitizer report in $RDLOG"

@@ -80,4 +80,5 @@ pass "metric tgtx_xorshare_throttle_delay_ms: $on (throttle=50%), $off (off)"
 grep -q "Peer 0: state=offline (no replicator status)" "$d/show1.txt" ||
 	fail "peer line: $(grep 'Peer 0' "$d/show1.txt")"
 pass "peer line: $(grep -m1 'Peer 0' "$d/show1.txt" | sed 's/^ *//')"
+cat "$d/show1.txt"
 stop_tgtxd

@@ -31,9 +31,11 @@ static const char usage_text[] =
 	"       tgtx-gossip mktable --key FILE --uuid UUID --name NAME\n"
 	"               --version N [--k K] --share PORTAL,IQN,LUN... --out "
 	"FILE\n"
-	"       tgtx-gossip serve --key FILE --state FILE --listen ADDR:PORT...\n"
+	"       tgtx-gossip serve --key FILE --state FILE --listen "
+	"ADDR:PORT...\n"
 	"               [--peer PUBHEX@ADDR:PORT]... [--pin PUBHEX]...\n"
-	"               [--peer-id IDHEX[@ADDR:PORT]]... [--seed ADDR:PORT]...\n"
+	"               [--peer-id IDHEX[@ADDR:PORT]]... [--seed "
+	"ADDR:PORT]...\n"
 	"               [--publish TABLE]... [--interval-ms MS] "
 	"[--pinned-only]\n"
 	"               [--max-conns N] [--max-per-source N] "
@@ -416,18 +418,18 @@ static int cmd_dump(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"key", 1, 0, 'K'},	    {"state", 1, 0, 's'},
-		{"listen", 1, 0, 'l'},	    {"peer", 1, 0, 'p'},
-		{"pin", 1, 0, 'P'},	    {"publish", 1, 0, 'b'},
-		{"interval-ms", 1, 0, 'i'}, {"pinned-only", 0, 0, 'O'},
-		{"from", 1, 0, 'f'},	    {"peer-pub", 1, 0, 'k'},
-		{"uuid", 1, 0, 'u'},	    {"name", 1, 0, 'n'},
-		{"version", 1, 0, 'V'},	    {"share", 1, 0, 'S'},
-		{"out", 1, 0, 'o'},	    {"k", 1, 0, 'x'},
-		{"peer-id", 1, 0, 'I'},	    {"seed", 1, 0, 'e'},
-		{"max-conns", 1, 0, 'C'},   {"max-per-source", 1, 0, 'Q'},
+		{"key", 1, 0, 'K'},	     {"state", 1, 0, 's'},
+		{"listen", 1, 0, 'l'},	     {"peer", 1, 0, 'p'},
+		{"pin", 1, 0, 'P'},	     {"publish", 1, 0, 'b'},
+		{"interval-ms", 1, 0, 'i'},  {"pinned-only", 0, 0, 'O'},
+		{"from", 1, 0, 'f'},	     {"peer-pub", 1, 0, 'k'},
+		{"uuid", 1, 0, 'u'},	     {"name", 1, 0, 'n'},
+		{"version", 1, 0, 'V'},	     {"share", 1, 0, 'S'},
+		{"out", 1, 0, 'o'},	     {"k", 1, 0, 'x'},
+		{"peer-id", 1, 0, 'I'},	     {"seed", 1, 0, 'e'},
+		{"max-conns", 1, 0, 'C'},    {"max-per-source", 1, 0, 'Q'},
 		{"handshake-ms", 1, 0, 'H'}, {"conv-ms", 1, 0, 'T'},
-		{"help", 0, 0, 'h'},	    {0, 0, 0, 0},
+		{"help", 0, 0, 'h'},	     {0, 0, 0, 0},
 	};
 	const char *cmd;
 	char host[64];
@@ -464,8 +466,8 @@ int main(int argc, char **argv)
 			memcpy(hex, optarg, 64);
 			hex[64] = 0;
 			if (hex_decode(hex, p->id, SLT_ID_SIZE) ||
-			    (at && parse_addr(at + 1, host, sizeof(host),
-					      &port)))
+			    (at &&
+			     parse_addr(at + 1, host, sizeof(host), &port)))
 				goto usage;
 			p->addr = at ? at + 1 : NULL;
 			o.npeer_ids++;

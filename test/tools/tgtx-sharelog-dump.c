@@ -502,9 +502,24 @@ int main(int argc, char **argv)
 		struct sharelog_peer p;
 
 		sharelog_get_peer(sl, i, &p);
-		printf("peer=%u cursor=%" PRIu64 " lag_records=%" PRIu64 "%s\n",
+		printf("peer=%u cursor=%" PRIu64 " lag_records=%" PRIu64
+		       "%s drop_epoch=%" PRIu64,
 		       i, p.cursor, p.lag_records,
-		       p.needs_resync ? " needs-resync" : "");
+		       p.needs_resync ? " needs-resync" : "", p.drop_epoch);
+		if (p.resync_active)
+			printf(" resync_from=%" PRIu64, p.resync_from);
+		printf("\n");
+	}
+	{
+		struct sl_progress_info pg;
+
+		if (!sharelog_read_progress(dir, &pg))
+			printf("progress durable_seq=%" PRIu64
+			       " applied_seq=%" PRIu64 " last_seq=%" PRIu64
+			       " flags=%s%s pid=%u\n",
+			       pg.durable_seq, pg.applied_seq, pg.last_seq,
+			       pg.flags & SL_PROG_RELOG ? "relog," : "",
+			       pg.flags & SL_PROG_CLEAN ? "clean" : "", pg.pid);
 	}
 	sharelog_close(sl);
 	if (img >= 0)

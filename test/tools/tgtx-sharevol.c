@@ -87,8 +87,9 @@ static struct {
 	_Atomic int done[SV_MAX_N];
 	_Atomic int abort; /* a peer was refused: everyone stops */
 	time_t deadline;
-	const char *image; /* image mode: compare with this file */
-	uint64_t min_seq;  /* image mode: the common seq must reach this */
+	const char *image;   /* image mode: compare with this file */
+	uint64_t min_seq;    /* image mode: the common seq must reach this */
+	const char *keyfile; /* image mode: DIR/key the key blobs must give */
 } g = {.k = 2,
        .n = 3,
        .bs = 512,
@@ -448,6 +449,45 @@ static int open_reader(unsigned i, struct vpeer *v, int index)
 	return EX_OK;
 }
 
+/* The key-share blobs of a subset give back the volume key (DIR/key). */
+static int check_key(struct sv_reader **rd, unsigned c, unsigned mask)
+{
+	static uint8_t blob[SV_MAX_N][SV_BLOB_MAX];
+	const uint8_t *sh[SV_MAX_N];
+	uint8_t disk[64], key[64];
+	size_t lens[SV_MAX_N], len = 0;
+	struct sv_status st = {0};
+	struct xs_ctx *kc = NULL;
+	uint32_t blen;
+	int ok;
+	FILE *f = fopen(g.keyfile, "rb");
+
+	if (!f || fread(disk, 1, 64, f) != 64) {
+		if (f)
+			fclose(f);
+		printf("cannot read %s\n", g.keyfile);
+		return EX_IO;
+	}
+	fclose(f);
+	for (unsigned i = 0; i < c; i++) {
+		if (sv_reader_blob(rd[i], SV_BLOB_KEY, blob[i], SV_BLOB_MAX,
+				   &blen, &st)) {
+			printf("subset %#x: key blob: %s: %s\n", mask,
+			       sv_err_name(st.code), st.msg);
+			return EX_FORMAT;
+		}
+		sh[i] = blob[i];
+		lens[i] = blen;
+	}
+	ok = !xs_ctx_new(&kc, g.k, g.n, 16, 0) &&
+	     !xs_combine(kc, sh, lens, c, key, sizeof(key), &len) &&
+	     len == 16 && !memcmp(key, disk + 32, 16);
+	xs_ctx_free(kc);
+	printf("subset %#x: key blobs %s the volume key\n", mask,
+	       ok ? "give back" : "do NOT give back");
+	return ok ? EX_OK : EX_MISMATCH;
+}
+
 static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 			struct xs_ctx *ctx)
 {
@@ -520,7 +560,7 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 		free(sh[i]);
 	printf("subset %#x: seq %" PRIu64 ", %" PRIu64 " blocks identical\n",
 	       mask, S, g.nblocks);
-	return EX_OK;
+	return g.keyfile ? check_key(rd, c, mask) : EX_OK;
 }
 
 static int do_verify(void)
@@ -951,6 +991,19 @@ static int do_image(void)
 			rc = EX_FORMAT;
 			goto out;
 		}
+	for (i = 0; i < g.n; i++) {
+		static uint8_t lb[SV_BLOB_MAX];
+		struct sv_status st = {0};
+		uint32_t blen = 0;
+
+		if (sv_reader_blob(v[i].r, SV_BLOB_LOCATIONS, lb, sizeof(lb),
+				   &blen, &st))
+			printf("peer %u: no location table blob (%s)\n", i,
+			       st.msg);
+		else
+			printf("peer %u: location table blob of %u bytes\n", i,
+			       blen);
+	}
 	g.bs = sv_reader_info(v[0].r)->block_size;
 	g.nblocks = sv_reader_info(v[0].r)->nblocks;
 	if (sv_reader_info(v[0].r)->k != g.k) {
@@ -1034,6 +1087,8 @@ static void usage(void)
 		"  --expect-seq S       rebuild: fail unless the seq is S\n"
 		"  --image FILE         image: the volume to compare with\n"
 		"  --min-seq S          image: the common seq must be >= S\n"
+		"  --volume-key FILE    image: the key blobs of every subset\n"
+		"                       must give back this key file's key\n"
 		"  --transport T        plain (default), ipsec or tls\n"
 		"  --key FILE           tls: our node key (tgtxd's node.key)\n"
 		"  --pin HEX            tls: the server key's pin "
@@ -1066,6 +1121,7 @@ int main(int argc, char **argv)
 					     {"expect-seq", 1, NULL, 'e'},
 					     {"image", 1, NULL, 'I'},
 					     {"min-seq", 1, NULL, 'M'},
+					     {"volume-key", 1, NULL, 'V'},
 					     {"transport", 1, NULL, 'T'},
 					     {"key", 1, NULL, 'K'},
 					     {"pin", 1, NULL, 'P'},
@@ -1120,6 +1176,9 @@ int main(int argc, char **argv)
 			break;
 		case 'I':
 			g.image = optarg;
+			break;
+		case 'V':
+			g.keyfile = optarg;
 			break;
 		case 'M':
 			g.min_seq = strtoull(optarg, NULL, 0);

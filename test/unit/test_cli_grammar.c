@@ -324,6 +324,8 @@ static void test_mask_size(void **state)
 		     b, sizeof(b));
 	assert_string_equal(b, "iscsi://***@[::1]:3261/iqn.x:y/1?header_digest="
 			       "none&target_user=***&target_password=***");
+	cli_mask_url("iscsi://u%p?w#x@h/iqn.x:y/1", b, sizeof(b));
+	assert_string_equal(b, "iscsi://***@h/iqn.x:y/1");
 	cli_mask_url("iscsi://u%pw@h/iqn.x:y/1", b, 12);
 	assert_string_equal(b, "iscsi://***");
 	assert_int_equal(cli_parse_size("64M", &v), 0);

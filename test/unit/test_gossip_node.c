@@ -67,7 +67,8 @@ static void sleep_ms(unsigned ms)
 /* a plain TCP connection to 127.0.0.1:port from source address src */
 static int tcp_from(const char *src, uint16_t port)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port)};
 	struct sockaddr_in me = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 

@@ -40,9 +40,10 @@ static void lun_cfg(struct rd_gossip_lun *l, const char *url1)
 	l->k = 2;
 	l->n = 3;
 	memset(pin, 'b', 64);
-	l->peers[0] = (struct rd_gossip_peer){
-		"iscsi://repl%s3cretpw@127.0.0.1:3261/iqn.2026-11.org.tgtx:p0/1",
-		2, pin};
+	l->peers[0] =
+		(struct rd_gossip_peer){"iscsi://repl%s3cretpw@127.0.0.1:3261/"
+					"iqn.2026-11.org.tgtx:p0/1",
+					2, pin};
 	l->peers[1] = (struct rd_gossip_peer){url1, 0, NULL};
 	l->peers[2] = (struct rd_gossip_peer){
 		"iscsi://[::1]/iqn.2026-11.org.tgtx:p2/0", 1, NULL};
@@ -195,22 +196,19 @@ static void test_bad_fields(void **state)
 	}
 	lun_cfg(&l, "iscsi://127.0.0.1/iqn.x/1");
 	l.k = 4;
-	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob),
-					      &len, NULL, NULL, err,
-					      sizeof(err)),
+	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob), &len,
+					      NULL, NULL, err, sizeof(err)),
 			 -EINVAL);
 	lun_cfg(&l, "iscsi://127.0.0.1/iqn.x/1");
 	l.peers[0].pin = "xyz";
-	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob),
-					      &len, NULL, NULL, err,
-					      sizeof(err)),
+	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob), &len,
+					      NULL, NULL, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "pin"));
 	lun_cfg(&l, "iscsi://127.0.0.1/iqn.x/1");
 	l.block_size = 1000; /* the encoder's rules apply too */
-	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob),
-					      &len, NULL, NULL, err,
-					      sizeof(err)),
+	assert_int_equal(rd_gossip_lun_update(rg, &l, blob, sizeof(blob), &len,
+					      NULL, NULL, err, sizeof(err)),
 			 -EINVAL);
 	rd_gossip_stop(rg);
 }
@@ -223,10 +221,10 @@ static void test_options(void **state)
 	assert_int_equal(rd_gossip_add_listen(&cfg, "[::1]:3270"), 0);
 	assert_int_equal(rd_gossip_add_listen(&cfg, "127.0.0.1:x"), -EINVAL);
 	assert_int_equal(rd_gossip_add_seed(&cfg, "127.0.0.1:3270"), 0);
-	assert_int_equal(
-		rd_gossip_add_seed(&cfg, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-					 "bbbbbbbbbbbbbbbbbbbbbbbbbb@[::1]:3270"),
-		0);
+	assert_int_equal(rd_gossip_add_seed(
+				 &cfg, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+				       "bbbbbbbbbbbbbbbbbbbbbbbbbb@[::1]:3270"),
+			 0);
 	assert_int_equal(rd_gossip_add_seed(&cfg, "bb@127.0.0.1:3270"),
 			 -EINVAL);
 	assert_int_equal(cfg.nlisten, 1);

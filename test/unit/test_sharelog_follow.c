@@ -140,15 +140,20 @@ static void test_follow_rotation_reclaim(void **state)
 	assert_int_equal(st.last_seq, 3);
 	assert_int_equal(st.durable_seq, 0);
 
+	/* one more record in the same (active) segment */
+	append(f, 3);
+	assert_int_equal(sharelog_refresh(f->r), 0);
+	assert_int_equal(read_all(f->r, 1, &last), 4);
+	assert_int_equal(last, 4);
 	/* an iterator at the end sees what a refresh brings */
-	assert_int_equal(sharelog_iter_open(f->r, 4, &it), 0);
+	assert_int_equal(sharelog_iter_open(f->r, 5, &it), 0);
 	assert_int_equal(sharelog_iter_next(it, &rec), 0);
-	for (int i = 3; i < 9; i++) /* rotates across 3 more segments */
+	for (int i = 4; i < 9; i++) /* rotates across 3 more segments */
 		append(f, (uint64_t)i);
 	assert_int_equal(sharelog_sync(f->w), 0);
 	assert_int_equal(sharelog_publish_progress(f->w, true), 0);
 	assert_int_equal(sharelog_refresh(f->r), 0);
-	for (uint64_t s = 4; s <= 9; s++) {
+	for (uint64_t s = 5; s <= 9; s++) {
 		struct sl_rec_hdr h;
 
 		assert_int_equal(sharelog_iter_next(it, &rec), 1);
@@ -194,36 +199,118 @@ static void test_follow_rotation_reclaim(void **state)
 	assert_int_equal(last, 30);
 }
 
-/* A reader mid-segment when the store frees and reuses that file. */
+/*
+ * A reader mid-segment when the store frees and reuses that file (records
+ * with new seqs written over the old ones): it must stop, never return a
+ * record of the new content as the next one. For every number of appends
+ * up to two full cycles of the segment files.
+ */
 static void test_follow_reused_under_reader(void **state)
 {
 	struct fx *f = *state;
-	struct sl_iter *it;
-	const void *rec;
-	int ret;
+	char err[256], cmd[128];
 
-	for (int i = 0; i < 4; i++)
+	for (int extra = 1; extra <= 32; extra++) {
+		struct sl_iter *it;
+		const void *rec;
+		uint64_t prev = 3;
+		int ret;
+
+		sharelog_close(f->r);
+		f->r = NULL;
+		sharelog_close(f->w);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+		if (sharelog_open(&f->w, &f->cfg, err, sizeof(err)))
+			fail_msg("open writer: %s", err);
+		for (int i = 0; i < 4; i++)
+			append(f, (uint64_t)i);
+		open_reader(f);
+		/* in the second file: the first one freed is reused last */
+		assert_int_equal(sharelog_iter_open(f->r, 3, &it), 0);
+		assert_int_equal(sharelog_iter_next(it, &rec), 1);
+		for (int i = 0; i < extra; i++) {
+			append(f, (uint64_t)(4 + i));
+			for (unsigned p = 0; p < 3; p++)
+				assert_int_equal(
+					sharelog_peer_confirm(
+						f->w, p,
+						sharelog_last_seq(f->w)),
+					0);
+		}
+		/* no refresh: the old view, the files changed under it */
+		while ((ret = sharelog_iter_next(it, &rec)) == 1) {
+			struct sl_rec_hdr h;
+
+			sl_record_decode(rec, &h);
+			if (h.seq != prev + 1)
+				fail_msg("after %d appends: seq %llu after "
+					 "%llu",
+					 extra, (unsigned long long)h.seq,
+					 (unsigned long long)prev);
+			prev = h.seq;
+		}
+		assert_true(ret == 0 || ret == -ENOENT);
+		sharelog_iter_close(it);
+	}
+}
+
+/*
+ * tgtxd restarts after a crash: a torn tail is cut and its seqs are handed
+ * out again, with other sizes. The reader must drop its old view (new run
+ * id), not go on scanning from where the old records ended.
+ */
+static void test_follow_store_restart(void **state)
+{
+	struct fx *f = *state;
+	struct sharelog_stats st;
+	char path[160], err[256];
+	uint64_t seq, gen, last;
+	uint8_t b = 0x55;
+	int fd;
+
+	for (int i = 0; i < 3; i++)
 		append(f, (uint64_t)i);
 	open_reader(f);
-	assert_int_equal(sharelog_iter_open(f->r, 1, &it), 0);
-	assert_int_equal(sharelog_iter_next(it, &rec), 1);
-	for (int i = 4; i < 40; i++) {
-		append(f, (uint64_t)i);
-		for (unsigned p = 0; p < 3; p++)
-			assert_int_equal(
-				sharelog_peer_confirm(f->w, p,
-						      sharelog_last_seq(f->w)),
-				0);
-	}
-	/* no refresh: the old view, the files changed under it */
-	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
+	assert_int_equal(read_all(f->r, 1, NULL), 3);
+	/* record 3 (first of segment 2) never reached the disk whole */
+	sharelog_close(f->w);
+	f->w = NULL;
+	snprintf(path, sizeof(path), "%s/seg-%016x.sl", f->dir, 2);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &b, 1, SL_SEG_HDR_SIZE + 100), 1);
+	close(fd);
+	if (sharelog_open(&f->w, &f->cfg, err, sizeof(err)))
+		fail_msg("reopen writer: %s", err);
+	assert_int_equal(sharelog_last_seq(f->w), 2);
+	/* seq 3 again, one block this time, then seq 4 */
+	memset(f->rec, 0x77, sizeof(f->rec));
+	assert_int_equal(sharelog_gen_take(f->w, 1, &gen), 0);
+	assert_int_equal(
+		sharelog_append(f->w, SL_REC_WRITE, 40, 1, gen, f->rec, &seq),
+		0);
+	assert_int_equal(seq, 3);
+	append(f, 41);
+	assert_int_equal(sharelog_sync(f->w), 0);
+	assert_int_equal(sharelog_publish_progress(f->w, true), 0);
+	assert_int_equal(sharelog_refresh(f->r), 0);
+	sharelog_get_stats(f->r, &st);
+	assert_int_equal(st.last_seq, 4);
+	assert_int_equal(read_all(f->r, 1, &last), 4);
+	assert_int_equal(last, 4);
+	{
+		struct sl_iter *it;
+		const void *rec;
 		struct sl_rec_hdr h;
 
+		assert_int_equal(sharelog_iter_open(f->r, 3, &it), 0);
+		assert_int_equal(sharelog_iter_next(it, &rec), 1);
 		sl_record_decode(rec, &h);
-		assert_true(h.seq <= 4);
+		assert_int_equal(h.lba, 40); /* the new record 3 */
+		assert_int_equal(h.nblocks, 1);
+		sharelog_iter_close(it);
 	}
-	assert_int_equal(ret, -ENOENT);
-	sharelog_iter_close(it);
 }
 
 static void test_state_drop_epoch_seen(void **state)
@@ -655,6 +742,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_follow_rotation_reclaim,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow_reused_under_reader,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_store_restart,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_drop_epoch_seen,
 						setup, teardown),

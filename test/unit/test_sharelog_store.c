@@ -660,6 +660,64 @@ static void test_progress_and_outside_read(void **state)
 	free(b);
 }
 
+struct metric_seen {
+	double state1, rpo1, throttle;
+	int n;
+};
+
+static void metric_emit(void *arg, const struct bs_metric *m)
+{
+	struct metric_seen *ms = arg;
+	bool p1 = m->label_value && !strcmp(m->label_value, "1");
+
+	ms->n++;
+	if (!strcmp(m->name, "xorshare_peer_state") && p1)
+		ms->state1 = m->value;
+	if (!strcmp(m->name, "xorshare_peer_rpo_seconds") && p1)
+		ms->rpo1 = m->value;
+	if (!strcmp(m->name, "xorshare_throttle_delay_ms"))
+		ms->throttle = m->value;
+}
+
+/* The replicator's status file reaches show and the metrics. */
+static void test_peer_status_shown(void **state)
+{
+	struct fx *f = *state;
+	struct sl_peer_status_info ps;
+	struct strbuf sb = STRBUF_INIT;
+	struct metric_seen ms;
+	int i;
+
+	must_open(f);
+	wait_baseline(f);
+	memset(&ps, 0, sizeof(ps));
+	ps.state = SL_PS_IN_SYNC;
+	ps.transport = SL_PT_TLS;
+	ps.rate_bps = 2500000;
+	ps.acked_seq = 1000000; /* past every durable record: RPO 0 */
+	assert_int_equal(sharelog_write_peer_status(f->log, 1, &ps), 0);
+	/* the writer reads the files once a second */
+	for (i = 0; i < 300; i++) {
+		show(f, &sb);
+		if (strstr(strbuf_str(&sb), "Peer 1: state=in-sync"))
+			break;
+		spin(10);
+	}
+	assert_non_null(
+		strstr(strbuf_str(&sb),
+		       "Peer 1: state=in-sync acked_seq=1000000 rpo=0.0s "
+		       "rate=2.5MB/s transport=tls cursor=0"));
+	assert_non_null(strstr(strbuf_str(&sb), "throttle=80%"));
+	memset(&ms, 0, sizeof(ms));
+	f->ops->metrics(&f->dev, metric_emit, &ms);
+	assert_true(ms.n > 0);
+	assert_true(ms.state1 == SL_PS_IN_SYNC);
+	assert_true(ms.rpo1 == 0.0);
+	assert_true(ms.throttle == 0.0);
+	strbuf_free(&sb);
+	xclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -678,6 +736,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vpd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress_and_outside_read,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_status_shown, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,6 +247,8 @@ static int check_url(const char *u, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "bad share-peer URL: LUN must be 0..16383 "
 			    "(iscsi://HOST[:PORT]/IQN/LUN)");
+	if (*q && !q[1])
+		return fail(err, errlen, "bad share-peer URL: empty arguments");
 	if (*q)
 		return check_query(q + 1, err, errlen);
 	return 0;
@@ -318,7 +320,9 @@ void share_peer_mask_url(const char *url, char *out, size_t outlen)
 {
 	const char *scheme = strstr(url, "://");
 	const char *start = scheme ? scheme + 3 : url;
-	const char *end = start + strcspn(start, "/?#");
+	/* the authority ends at the first '/', as check_url reads it: a
+	 * password may hold '?' or '#' */
+	const char *end = start + strcspn(start, "/");
 	const char *at = NULL, *p, *q;
 	size_t used = 0;
 
