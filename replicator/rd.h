@@ -114,8 +114,11 @@ struct rd_peer {
 	bool started;
 	atomic_int stop;
 	/* shared with the engine */
-	_Atomic uint64_t acked;	   /* newest seq durable on the peer */
-	atomic_bool live;	   /* counts for the checkpoint floor */
+	_Atomic uint64_t acked; /* newest seq durable on the peer */
+	atomic_bool live;	/* counts for the checkpoint floor */
+	/* too far behind: not counted until it catches up
+	 * (rd_engine_exclude_laggard) */
+	atomic_bool excluded;
 	_Atomic uint64_t blob_gen; /* location blob written */
 	pthread_mutex_t mu;	   /* guards st */
 	struct rd_peer_state st;
@@ -139,6 +142,11 @@ struct rd_engine {
 	_Atomic uint64_t loc_gen;
 	struct rd_peer *peers[RD_PEERS_MAX];
 	unsigned npeers;
+	/* membership (share_volume_format.h epoch + live_mask): written to
+	 * every counted peer's superblock when it changes */
+	pthread_mutex_t mem_mu;
+	uint64_t epoch;
+	uint32_t mask;
 	struct rd_engine *next; /* registry */
 };
 
@@ -154,6 +162,19 @@ void rd_engine_update(struct rd_engine *e, const struct rd_lun_conf *lc);
 void rd_engine_stop(struct rd_engine *e);
 /* Newest seq every live peer holds (UINT64_MAX when none is live). */
 uint64_t rd_engine_floor(struct rd_engine *e);
+/*
+ * self's journal is filling because the floor does not move: the live peer
+ * furthest behind self stops counting for the floor until it catches up
+ * again (a stopped peer must not stall the others). Returns true if one
+ * was excluded.
+ */
+bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self);
+/* Peer index in or out of the membership (a new epoch when it changes). */
+void rd_engine_set_member(struct rd_engine *e, unsigned index, bool in);
+/* A share volume's epoch seen: the engine's never goes below it. */
+void rd_engine_note_epoch(struct rd_engine *e, uint64_t epoch, uint32_t mask);
+/* The current membership. */
+void rd_engine_members(struct rd_engine *e, uint64_t *epoch, uint32_t *mask);
 
 /* Peer thread lifecycle. */
 int rd_peer_start(struct rd_engine *e, unsigned index,

@@ -70,10 +70,85 @@ uint64_t rd_engine_floor(struct rd_engine *e)
 	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
 		struct rd_peer *p = e->peers[i];
 
-		if (p && atomic_load(&p->live) && atomic_load(&p->acked) < m)
+		if (p && atomic_load(&p->live) && !atomic_load(&p->excluded) &&
+		    atomic_load(&p->acked) < m)
 			m = atomic_load(&p->acked);
 	}
 	return m;
+}
+
+bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	uint64_t mine = atomic_load(&self->acked);
+	struct rd_peer *worst = NULL;
+	unsigned counted = 0;
+
+	pthread_mutex_lock(&mu);
+	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
+		struct rd_peer *p = e->peers[i];
+
+		if (!p || !atomic_load(&p->live) || atomic_load(&p->excluded))
+			continue;
+		counted++;
+		if (p == self || atomic_load(&p->acked) >= mine)
+			continue;
+		if (!worst ||
+		    atomic_load(&p->acked) < atomic_load(&worst->acked))
+			worst = p;
+	}
+	/*
+	 * Never below k: the peers that still count are the ones whose
+	 * checkpoints stay within each other's journals, and k of them must
+	 * remain so that a restore from them has a common seq. Below that the
+	 * journal waits for the slow peer (the log absorbs the writes).
+	 */
+	if (counted <= e->k)
+		worst = NULL;
+	if (worst)
+		atomic_store(&worst->excluded, true);
+	pthread_mutex_unlock(&mu);
+	if (worst)
+		rd_engine_set_member(e, worst->index, false);
+	if (worst)
+		log_warn("%s: peer %u holds seq %" PRIu64
+			 " only and peer %u's journal is filling: peer %u no "
+			 "longer holds checkpoints back until it catches up",
+			 e->name, worst->index, atomic_load(&worst->acked),
+			 self->index, worst->index);
+	return worst != NULL;
+}
+
+void rd_engine_set_member(struct rd_engine *e, unsigned index, bool in)
+{
+	uint32_t bit = 1u << index;
+
+	pthread_mutex_lock(&e->mem_mu);
+	if (!!(e->mask & bit) != in) {
+		e->mask = in ? e->mask | bit : e->mask & ~bit;
+		e->epoch++;
+		log_info("%s: membership epoch %" PRIu64 ": peers 0x%x",
+			 e->name, e->epoch, e->mask);
+	}
+	pthread_mutex_unlock(&e->mem_mu);
+}
+
+void rd_engine_note_epoch(struct rd_engine *e, uint64_t epoch, uint32_t mask)
+{
+	pthread_mutex_lock(&e->mem_mu);
+	if (epoch > e->epoch) {
+		e->epoch = epoch;
+		e->mask = mask;
+	}
+	pthread_mutex_unlock(&e->mem_mu);
+}
+
+void rd_engine_members(struct rd_engine *e, uint64_t *epoch, uint32_t *mask)
+{
+	pthread_mutex_lock(&e->mem_mu);
+	*epoch = e->epoch;
+	*mask = e->mask;
+	pthread_mutex_unlock(&e->mem_mu);
 }
 
 static void engine_free(struct rd_engine *e)
@@ -85,6 +160,7 @@ static void engine_free(struct rd_engine *e)
 	}
 	memset(e->key, 0, sizeof(e->key));
 	pthread_mutex_destroy(&e->blob_mu);
+	pthread_mutex_destroy(&e->mem_mu);
 	free(e->loc_blob);
 	free(e->name);
 	free(e->path);
@@ -155,6 +231,7 @@ int rd_engine_start(const struct rd_lun_conf *lc, struct rd_engine **out,
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&e->blob_mu, NULL);
+	pthread_mutex_init(&e->mem_mu, NULL);
 	e->name = strdup(lc->name);
 	e->path = strdup(lc->path);
 	e->log_dir = strdup(lc->log_dir);
@@ -166,6 +243,8 @@ int rd_engine_start(const struct rd_lun_conf *lc, struct rd_engine **out,
 	ret = engine_identity(e, err, errlen);
 	if (!ret)
 		ret = rd_keyshares_init(e, err, errlen);
+	e->epoch = 1; /* a new share volume's; attached ones raise it */
+	e->mask = (1u << e->n) - 1;
 	if (ret) {
 		engine_free(e);
 		return ret;

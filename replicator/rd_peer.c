@@ -129,6 +129,18 @@ static void note_acked(struct rd_pctx *c)
 			rd_peer_set_error(p, "cursor file: %s", strerror(-ret));
 	}
 	atomic_store(&p->acked, a);
+	if (atomic_load(&p->excluded)) {
+		uint64_t floor = rd_engine_floor(c->e);
+
+		/* caught up with what the others may have checkpointed */
+		if (floor == UINT64_MAX || a >= floor) {
+			atomic_store(&p->excluded, false);
+			rd_engine_set_member(c->e, c->i, true);
+			log_info("%s: peer %u caught up (seq %" PRIu64
+				 "): counts for checkpoints again",
+				 c->e->name, c->i, a);
+		}
+	}
 	peer_get_stats(c->pr, &ps);
 	pthread_mutex_lock(&p->mu);
 	p->st.acked_seq = a;
@@ -157,6 +169,16 @@ static int checkpoint(struct rd_pctx *c, bool force)
 			      (uint64_t)rd_opts.checkpoint_ms * 1000000ULL)
 		return 0;
 	c->last_ckpt_ns = now;
+	{
+		uint64_t used, size;
+
+		/* past half the journal and the floor is someone else's:
+		 * do not wait for a peer that may never come back */
+		sv_writer_usage(c->w, &used, &size);
+		if (used * 2 > size &&
+		    rd_engine_floor(c->e) < sv_writer_acked(c->w, NULL))
+			rd_engine_exclude_laggard(c->e, c->p);
+	}
 	floor = rd_engine_floor(c->e);
 	if (floor == UINT64_MAX || floor <= sv_writer_info(c->w)->ckpt_seq)
 		return 0;
@@ -207,6 +229,19 @@ static int blobs(struct rd_pctx *c)
 	return 0;
 }
 
+/* A new membership epoch goes into this share volume's superblock, so a
+ * restore leaves out the volumes it excludes (sv_common_seq). */
+static int members(struct rd_pctx *c)
+{
+	uint64_t epoch;
+	uint32_t mask;
+
+	rd_engine_members(c->e, &epoch, &mask);
+	if (epoch <= sv_writer_info(c->w)->epoch)
+		return 0;
+	return sv_writer_set_members(c->w, epoch, mask, &c->st);
+}
+
 /* Appends one batch, pumping while the writer is full. */
 static int append(struct rd_pctx *c, const struct sv_batch *b)
 {
@@ -253,6 +288,10 @@ static int stream(struct rd_pctx *c)
 	int ret;
 
 	atomic_store(&c->p->live, true);
+	rd_engine_note_epoch(c->e, sv_writer_info(c->w)->epoch,
+			     sv_writer_info(c->w)->live_mask);
+	if (!atomic_load(&c->p->excluded))
+		rd_engine_set_member(c->e, c->i, true);
 	for (;;) {
 		uint64_t next = sv_writer_last(c->w) + 1, durable;
 		struct sl_iter *it = NULL;
@@ -319,6 +358,8 @@ static int stream(struct rd_pctx *c)
 			ret = checkpoint(c, false);
 		if (!ret)
 			ret = blobs(c);
+		if (!ret)
+			ret = members(c);
 		if (ret)
 			return ret;
 		show_sync_state(c);
@@ -395,6 +436,12 @@ static int setup(struct rd_pctx *c)
 
 	c->share_size = xs_share_size(c->e->n, c->e->block_size);
 	transport(c, &cfg);
+	if (cfg.transport == PEER_TRANSPORT_TLS && !cfg.tls_pin) {
+		/* the status file keeps 63 bytes: the advice comes first */
+		rd_peer_set_error(c->p, "tls needs pin=; else declare "
+					"transport=ipsec or plain");
+		return -EINVAL;
+	}
 	ret = xs_ctx_new(&c->xs, c->e->k, c->e->n, c->e->block_size,
 			 c->e->sha256 ? XS_F_CHECK_SHA256 : 0);
 	if (!ret)
@@ -434,6 +481,7 @@ static void run(struct rd_pctx *c)
 			if (!rd_log_refresh(c->log, err, sizeof(err)) &&
 			    rd_log_needs_resync(c->log, c->i)) {
 				atomic_store(&c->p->live, false);
+				rd_engine_set_member(c->e, c->i, false);
 				rd_peer_set_state(c->p, RD_PS_NEEDS_RESYNC);
 			}
 			rd_nap(&c->p->stop, peer_backoff_ms(c->pr));

@@ -184,6 +184,7 @@ int rd_resync(struct rd_pctx *c)
 	int ret;
 
 	atomic_store(&c->p->live, false);
+	rd_engine_set_member(c->e, c->i, false);
 	rd_peer_set_state(c->p, baseline ? RD_PS_BASELINE : RD_PS_RESYNC);
 	pthread_mutex_lock(&c->p->mu);
 	c->p->st.resyncs++;

@@ -30,7 +30,14 @@ XPIN=$("$B/tgtxd" --show-node-key --state-dir "$D/stranger")
 [ "$SPIN" != "$CPIN" ] || fail "two state dirs, one key"
 pass "node key made once per state dir (0600), its pin printed by --show-node-key"
 
-printf '# the replicator of site A\n%s site-a\n' "$CPIN" >"$D/peers"
+# a plain OpenSSL Ed25519 key for the Python client of step 7
+openssl genpkey -algorithm ed25519 -out "$D/py.key" 2>/dev/null
+openssl req -new -x509 -key "$D/py.key" -out "$D/py.crt" -subj /CN=py \
+	-days 2 2>/dev/null
+PYPIN=$(openssl pkey -in "$D/py.key" -pubout -outform DER | tail -c 32 |
+	sha256sum | cut -c1-64)
+printf '# the replicator of site A\n%s site-a\n%s py\n' "$CPIN" "$PYPIN" \
+	>"$D/peers"
 TPORT=$(free_port)
 V6=()
 P6=""
@@ -42,12 +49,12 @@ print(s.getsockname()[1])')
 	V6=(--tls-portal "[::1]:$P6")
 fi
 start_tgtxd srv --tls-portal "127.0.0.1:$TPORT" "${V6[@]}" \
-	--tls-peers "$D/peers" --max-conns 8 --conn-share 100
+	--tls-peers "$D/peers" --max-conns 8 --conn-share 100 --mem-budget 64M
 SRV_PID=$TGTXD_PID
 show=$(tgtxadm_ctl --op show --mode sys)
 grep -q "Node key pin: $SPIN" <<<"$show" || fail "show: no node key pin: $show"
 grep -q "TLS portal: 127.0.0.1:$TPORT,1" <<<"$show" || fail "show: no TLS portal"
-grep -q "TLS: 1 pinned client key" <<<"$show" || fail "show: pins"
+grep -q "TLS: 2 pinned client key" <<<"$show" || fail "show: pins"
 pass "tgtxd uses the key made before its start; show lists pin and TLS portal"
 
 truncate -s 16M "$D/a.img" "$D/b.img"
@@ -141,7 +148,8 @@ pass "TLS to a stock tgtd: 'peer does not speak TLS: declare transport=ipsec or 
 # 6. idle handshakes count against --max-conns 8 (a 9th is refused at
 # once); they and a slowloris client are dropped at the handshake deadline
 exec 7> >($CLIENT idle 127.0.0.1 "$TPORT" 9 >"$D/idle.txt" 2>&1)
-wait_until 60 test "$(wc -l <"$D/idle.txt")" -ge 9 ||
+idle_done() { [ "$(wc -l <"$D/idle.txt")" -ge 9 ]; }
+wait_until 60 idle_done ||
 	fail "idle clients: $(cat "$D/idle.txt")"
 held=$(grep -c held "$D/idle.txt" || true)
 refused=$(grep -c refused "$D/idle.txt" || true)
@@ -167,9 +175,45 @@ secs=$(sed -n 's/dropped after \([0-9]*\)\..*/\1/p' "$D/slow.txt")
 grep -q "handshake not finished in time" "$TGTXD_LOG" || fail "no deadline log"
 pass "slowloris dropped after ${secs} s (handshake deadline 10 s)"
 
-# 7. SIGTERM while TLS sessions carry I/O: a clean exit (ASan: no leak)
+# 7. a TLS client that streams up to 1024 READs of 1 MiB and never reads:
+# tgtxd holds what its budget allows (64M; this connection's share 16M)
+# plus the pump's fixed buffers, then stops reading the client; the iSCSI
+# connection goes at its keepalive deadline (NOP-In every 5 s here,
+# unanswered) and the TLS connection within the 5 s close deadline after
+# it, with a reset the client sees
+tgtxadm_ctl --op update --mode target --tid 1 --name nop_interval --value 5
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$SRV_PID/status"; }
+factor=1
+nm "$B/tgtxd" 2>/dev/null | grep -q ' __asan_init' && factor=2
+rss0=$(rss)
+$CLIENT stall 127.0.0.1 "$TPORT" "$IQN" "$D/py.crt" "$D/py.key" 1024 2048 \
+	>"$D/stall.txt" 2>&1 &
+stall=$!
+track_proc "$stall" 1
+peak=$rss0
+while proc_alive "$stall"; do
+	r=$(rss)
+	[ "$r" -le "$peak" ] || peak=$r
+	sleep 0.5
+done
+wait "$stall" || fail "stalled TLS reader not dropped: $(cat "$D/stall.txt")"
+cat "$D/stall.txt"
+grep -q "^sent [0-9]" "$D/stall.txt" || fail "stall client did not log in"
+grow=$(((peak - rss0) / 1024))
+log "RSS $((rss0 / 1024)) MiB, peak +$grow MiB (limit $((48 * factor)))"
+[ "$grow" -le $((48 * factor)) ] ||
+	fail "a stalled TLS reader made tgtxd grow by $grow MiB"
+grep -Eq "NOP-In ping not answered|stalled: peer does not read" "$TGTXD_LOG" ||
+	fail "not dropped by a deadline of the iSCSI connection"
+pass "a TLS client that never reads: +$grow MiB at most, then dropped (reset)"
+
+# 8. SIGTERM while TLS sessions carry I/O: a clean exit (ASan: no leak)
+truncate -s 16M "$D/c.img" "$D/d.img"
+tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 3 -b "$D/c.img"
+tgtxadm_ctl --op new --mode logicalunit --tid 1 --lun 4 -b "$D/d.img"
 "$SV" write "${HIST[@]}" --seed 4 --rate 200000 --timeout 60 "${TLS[@]}" \
-	"${PEERS[@]}" >"$out" 2>&1 &
+	--peer "iscsi://127.0.0.1:$TPORT/$IQN/3" \
+	--peer "iscsi://127.0.0.1:$TPORT/$IQN/4" >"$out" 2>&1 &
 wpid=$!
 track_proc "$wpid" 2
 wait_until 30 grep -q "peer 1: connected" "$out" || fail "no TLS session: $(cat "$out")"

@@ -130,10 +130,21 @@ static void free_cb(struct loop_defer *d)
 	free(c);
 }
 
-static void tls_close(struct tls_conn *c, const char *why)
+/*
+ * clean: the pump delivered everything (TLS_PUMP_DONE). Otherwise the
+ * connection is dropped with a reset: a plain close would leave the
+ * kernel holding our unsent bytes (and the FIN behind them) for a client
+ * that does not read, and that client would never learn it was dropped.
+ */
+static void tls_close_how(struct tls_conn *c, const char *why, bool clean)
 {
 	if (c->closed)
 		return;
+	if (!clean) {
+		struct linger lg = {1, 0};
+
+		setsockopt(c->net.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
 	c->closed = true;
 	if (c->pumping)
 		log_dbg("TLS %s: closed: %s (%llu bytes in, %llu out)", c->name,
@@ -157,6 +168,11 @@ static void tls_close(struct tls_conn *c, const char *why)
 	mb_released(TLS_CONN_COST);
 	list_del(&c->node);
 	loop_defer_queue(&c->free_defer);
+}
+
+static void tls_close(struct tls_conn *c, const char *why)
+{
+	tls_close_how(c, why, false);
 }
 
 static void timer_cb(struct loop_timer *t)
@@ -184,7 +200,7 @@ static void drive(struct tls_conn *c)
 
 	switch (tls_pump_run(&c->pump, &nev, &pev)) {
 	case TLS_PUMP_DONE:
-		tls_close(c, "ended");
+		tls_close_how(c, "ended", true);
 		return;
 	case TLS_PUMP_ERROR:
 		tls_close(c, c->pump.err);
