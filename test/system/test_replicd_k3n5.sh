@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tgtx-replicd end to end, k=3 n=5 (issue 11, "Tests"): peers 0..3 on
 # tgtxd, peer 4 on Debian's stock tgtd (transport=plain declared). After
-# random writes, once every peer is in-sync at the newest durable seq, every
+# the initial fill, random writes; once every peer is in-sync at the newest durable seq, every
 # one of the 10 3-subsets rebuilds exactly the primary's volume, and no
 # 2-subset rebuilds anything (k-1 shares: sv_common_seq refuses).
 set -euo pipefail
@@ -16,6 +16,9 @@ done
 rd_peer_tgtd 4 16M
 rd_set_peers "transport=plain"
 rd_start_replicd
+# the share volumes filled first, so the writes below are streamed records
+# (a fill reads the volume itself)
+rd_wait_in_sync 120
 "$LOAD" --url "$RD_PRI_URL" --qd 8 --bs 4K --pattern rand --rw write \
 	--seconds 2 --seed 3 >"$RD_WORK/load.txt" 2>&1 ||
 	fail "random writes: $(cat "$RD_WORK/load.txt")"
