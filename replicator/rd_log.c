@@ -69,12 +69,23 @@ void rd_log_close(struct rd_log *l)
 
 int rd_log_refresh(struct rd_log *l, char *err, size_t errlen)
 {
+	struct sharelog *sl;
 	int ret = sharelog_refresh(l->sl);
 
+	if (!ret)
+		return 0;
+	/*
+	 * The handle could not follow (e.g. a segment it knew was reused
+	 * meanwhile): a fresh read-only open reads the log as it is now.
+	 * Cursors, needs-resync marks and handshakes live in files, so
+	 * nothing is lost but the time of one open.
+	 */
+	ret = open_ro(l->dir, &sl, err, errlen);
 	if (ret)
-		snprintf(err, errlen, "%s: refresh: %s", l->dir,
-			 strerror(-ret));
-	return ret;
+		return ret;
+	sharelog_close(l->sl);
+	l->sl = sl;
+	return 0;
 }
 
 struct sharelog *rd_log_sl(struct rd_log *l)
