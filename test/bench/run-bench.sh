@@ -23,6 +23,10 @@
 #                      rdwr and xorshare LUNs on the repository's own file
 #                      system, latency percentiles, disk bytes per client
 #                      byte; default 1)
+#   BENCH_REPLICD      0 = skip the replication benchmark
+#                      (test/bench/run-replicd-bench.sh: tgtx-replicd to 3
+#                      tgtxd peers, LUN write rate with and without it, lag,
+#                      CPU per replicated MB; default 1)
 #
 # More rows: any test/bench/extra-*.sh is sourced after the two main targets
 # are set up; it can start daemons with the test/system/lib.sh helpers and
@@ -272,6 +276,13 @@ fi
 if [ "${BENCH_DISK:-1}" != 0 ]; then
 	test/bench/run-disk-bench.sh "$BUILD" || {
 		echo "disk benchmark failed" >&2
+		BENCH_ERRORS=$((BENCH_ERRORS + 1))
+	}
+fi
+
+if [ "${BENCH_REPLICD:-1}" != 0 ]; then
+	test/bench/run-replicd-bench.sh "$BUILD" || {
+		echo "replication benchmark failed" >&2
 		BENCH_ERRORS=$((BENCH_ERRORS + 1))
 	}
 fi

@@ -15,6 +15,14 @@
  * write id (--id-base, +1 per command), no two commands in flight overlap,
  * and each command is appended to FILE the moment it gets GOOD status, for
  * tgtx-rwcheck --verify-acks.
+ *
+ * --history FILE (writes) does the same and also records the order of
+ * events, for tgtx-prefixcheck: one line per event, each appended with a
+ * single write(2) as it happens, times from CLOCK_REALTIME in ns:
+ *
+ *   s ID LBA BLOCKS TIME   command ID submitted
+ *   a ID TIME              command ID got GOOD status (acknowledged)
+ *   e ID TIME              command ID failed
  */
 #include <getopt.h>
 #include <poll.h>
@@ -62,7 +70,8 @@ struct load {
 	uint32_t lat_hist[LAT_BUCKETS]; /* the last one collects the rest */
 	double last_done;
 	char first_err[512];
-	int ack_fd; /* -1: no ack log */
+	int ack_fd;  /* -1: no ack log */
+	int hist_fd; /* -1: no history */
 	uint64_t next_id;
 	struct slot *slots;
 	long qd;
@@ -86,6 +95,43 @@ static unsigned lat_percentile(const struct load *ld, double frac)
 			return i < LAT_FINE
 				       ? i + 1
 				       : LAT_FINE + (i - LAT_FINE + 1) * 100;
+	}
+	return 0;
+}
+
+/* Data must name its write: an ack log or a history is kept. */
+static int checkable(const struct load *ld)
+{
+	return ld->ack_fd >= 0 || ld->hist_fd >= 0;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* One history event (see the top of the file); 0 or -1 after a message. */
+static int hist_event(struct load *ld, char ev, const struct slot *s)
+{
+	char line[128];
+	int n;
+
+	if (ld->hist_fd < 0)
+		return 0;
+	if (ev == 's')
+		n = snprintf(line, sizeof(line),
+			     "s %" PRIu64 " %" PRIu64 " %u %" PRIu64 "\n",
+			     s->id, s->lba, ld->blocks_per_io, realtime_ns());
+	else
+		n = snprintf(line, sizeof(line), "%c %" PRIu64 " %" PRIu64 "\n",
+			     ev, s->id, realtime_ns());
+	if (write(ld->hist_fd, line, (size_t)n) != n) {
+		fprintf(stderr, PROG ": writing the history: %s\n",
+			strerror(errno));
+		return -1;
 	}
 	return 0;
 }
@@ -129,8 +175,7 @@ static uint64_t next_lba(struct load *ld)
 		 */
 		do
 			pos = xorshift64(&ld->rng) % ld->nr_pos;
-		while (ld->ack_fd >= 0 &&
-		       in_flight(ld, pos * ld->blocks_per_io));
+		while (checkable(ld) && in_flight(ld, pos * ld->blocks_per_io));
 	} else {
 		pos = ld->next_pos++;
 		if (ld->next_pos >= ld->nr_pos)
@@ -150,11 +195,16 @@ static int submit(struct slot *s)
 
 	s->t0 = now_s();
 	s->lba = lba;
-	if (ld->write && ld->ack_fd >= 0) {
+	if (ld->write && checkable(ld)) {
 		s->id = ld->next_id++;
 		for (uint32_t b = 0; b < ld->blocks_per_io; b++)
 			tool_block_fill(s->buf + (size_t)b * ld->blksz,
 					ld->blksz, s->id, lba + b);
+		if (hist_event(ld, 's', s)) {
+			ld->errors++;
+			ld->stop = 1;
+			return -1;
+		}
 	}
 	if (ld->write) {
 		t = iscsi_write16_task(ld->iscsi, ld->lun, lba, s->buf,
@@ -193,10 +243,13 @@ static void io_done(struct iscsi_context *iscsi, int status, void *data,
 	ld->last_done = t;
 	s->busy = 0;
 	if (status == SCSI_STATUS_GOOD && ld->write &&
-	    tool_ack_log(PROG, ld->ack_fd, s->lba, ld->blocks_per_io, s->id)) {
+	    (tool_ack_log(PROG, ld->ack_fd, s->lba, ld->blocks_per_io, s->id) ||
+	     hist_event(ld, 'a', s))) {
 		ld->errors++;
 		ld->stop = 1;
 	}
+	if (status != SCSI_STATUS_GOOD && ld->write && hist_event(ld, 'e', s))
+		ld->stop = 1;
 	if (status != SCSI_STATUS_GOOD) {
 		ld->errors++;
 		if (!ld->first_err[0]) {
@@ -279,6 +332,9 @@ static void usage(FILE *f)
 		"                        per command as soon as it gets GOOD\n"
 		"  --id-base N           write id of the first command "
 		"(default 1)\n"
+		"  --history FILE        writes: checkable data, one line per "
+		"submit,\n"
+		"                        acknowledgement or failure, in order\n"
 		"  --initiator-name IQN  (default " TOOL_DEFAULT_INITIATOR ")\n"
 		"  --chap-user U --chap-password P\n"
 		"  --target-user U --target-password P   mutual CHAP\n"
@@ -303,6 +359,7 @@ int main(int argc, char **argv)
 		{"seed", required_argument, NULL, 'x'},
 		{"ack-log", required_argument, NULL, 'A'},
 		{"id-base", required_argument, NULL, 'I'},
+		{"history", required_argument, NULL, 'H'},
 		{"initiator-name", required_argument, NULL, 'i'},
 		{"chap-user", required_argument, NULL, 'U'},
 		{"chap-password", required_argument, NULL, 'P'},
@@ -314,9 +371,11 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct tool_conn_opts co = {.timeout_s = 30};
-	struct load ld = {
-		.rng = 0x9e3779b97f4a7c15ULL, .ack_fd = -1, .next_id = 1};
-	const char *ack_log = NULL;
+	struct load ld = {.rng = 0x9e3779b97f4a7c15ULL,
+			  .ack_fd = -1,
+			  .hist_fd = -1,
+			  .next_id = 1};
+	const char *ack_log = NULL, *history = NULL;
 	uint64_t bs = 4096, span = 0, nr_blocks, v;
 	long qd = 32;
 	double seconds = 10, start, elapsed;
@@ -396,6 +455,9 @@ int main(int argc, char **argv)
 		case 'A':
 			ack_log = optarg;
 			break;
+		case 'H':
+			history = optarg;
+			break;
 		case 'I':
 			errno = 0;
 			ld.next_id = strtoull(optarg, &end, 0);
@@ -420,13 +482,18 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	if (!co.url || optind != argc || (ack_log && !ld.write)) {
+	if (!co.url || optind != argc || ((ack_log || history) && !ld.write)) {
 		usage(stderr);
 		return TOOL_EXIT_USAGE;
 	}
 	if (ack_log) {
 		ld.ack_fd = tool_ack_open(PROG, ack_log);
 		if (ld.ack_fd < 0)
+			return TOOL_EXIT_USAGE;
+	}
+	if (history) {
+		ld.hist_fd = tool_ack_open(PROG, history);
+		if (ld.hist_fd < 0)
 			return TOOL_EXIT_USAGE;
 	}
 	ld.qd = qd;
@@ -451,10 +518,11 @@ int main(int argc, char **argv)
 	if (span && span / ld.blksz < nr_blocks)
 		nr_blocks = span / ld.blksz;
 	ld.nr_pos = nr_blocks / ld.blocks_per_io;
-	if (ack_log &&
+	if (checkable(&ld) &&
 	    (ld.blksz < TOOL_BLK_MIN_LEN || ld.nr_pos <= (uint64_t)qd)) {
 		fprintf(stderr,
-			PROG ": --ack-log needs blocks of at least %d bytes "
+			PROG ": --ack-log/--history need blocks of at least %d "
+			     "bytes "
 			     "and more than --qd I/O positions in the span\n",
 			TOOL_BLK_MIN_LEN);
 		ret = TOOL_EXIT_USAGE;
@@ -529,5 +597,7 @@ out_logout:
 	iscsi_destroy_context(ld.iscsi);
 	if (ld.ack_fd >= 0)
 		close(ld.ack_fd);
+	if (ld.hist_fd >= 0)
+		close(ld.hist_fd);
 	return ret;
 }

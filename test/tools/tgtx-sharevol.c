@@ -9,6 +9,17 @@
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
  *   tgtx-sharevol expect [opts] --out FILE   (the volume after --upto)
+ *   tgtx-sharevol rebuild --peer URL ... (n times, in share order)
+ *       [--shares I,J,..] [--out FILE] [--compare FILE] [--seq S]
+ *       [--expect-seq S]
+ *
+ * rebuild reads share volumes written by anyone (the daemon: geometry,
+ * volume UUID and k from the superblocks, nothing from the options) and
+ * rebuilds the volume from the given subset, or from every k-subset, at
+ * the newest seq the subset can restore (sv_common_seq) or at --seq. It
+ * writes the image (--out; FILE.I-J-.. for every subset) and/or compares
+ * it with a file (--compare, e.g. the primary's volume). A peer that
+ * cannot be read is named and only the subsets holding it fail.
  *   tgtx-sharevol image --image FILE [--k K --n N] --peer URL ... : every
  *       k-subset of the share volumes (written by tgtx-replicd) rebuilds
  *       exactly FILE (the primary's volume) at their newest common seq
@@ -61,7 +72,9 @@ static struct {
 	uint64_t nblocks, records, upto, seed, journal, rate;
 	int op_timeout_ms, timeout_s, index;
 	uint64_t ckpt_every, ckpt_max;
-	const char *out, *key_out;
+	uint64_t at_seq, expect_seq;
+	uint32_t shares_mask;
+	const char *out, *key_out, *compare;
 	bool key_blob;
 	uint8_t key_shares[SV_MAX_N][64];
 	size_t key_share_len;
@@ -624,6 +637,378 @@ out:
 	return rc;
 }
 
+/*
+ * Peers are read through 64 windows of 256 KiB: the reader asks for one
+ * slot or share at a time, which would cost a round trip each, and shares
+ * still in the journal are spread over it.
+ */
+#define RB_WIN	(256U << 10)
+#define RB_NWIN 64
+struct rb_cache {
+	struct peer *p;
+	uint64_t cap;
+	struct {
+		uint8_t *buf;
+		uint64_t off, len, used;
+	} w[RB_NWIN];
+	uint64_t tick;
+};
+
+static int rb_read(void *arg, uint64_t off, void *buf, size_t len)
+{
+	struct rb_cache *c = arg;
+	unsigned i, lru = 0;
+	int ret;
+
+	if (len > RB_WIN / 2)
+		return peer_read_sync(c->p, off, buf, len);
+	for (i = 0; i < RB_NWIN; i++) {
+		if (c->w[i].buf && off >= c->w[i].off &&
+		    off + len <= c->w[i].off + c->w[i].len) {
+			memcpy(buf, c->w[i].buf + (off - c->w[i].off), len);
+			c->w[i].used = ++c->tick;
+			return 0;
+		}
+		if (c->w[i].used < c->w[lru].used)
+			lru = i;
+	}
+	if (!c->w[lru].buf && !(c->w[lru].buf = malloc(RB_WIN)))
+		return -ENOMEM;
+	c->w[lru].off = off / (RB_WIN / 2) * (RB_WIN / 2);
+	c->w[lru].len = c->cap - c->w[lru].off < RB_WIN ? c->cap - c->w[lru].off
+							: RB_WIN;
+	c->w[lru].used = 0;
+	if (off + len > c->w[lru].off + c->w[lru].len) {
+		c->w[lru].len = 0;
+		return peer_read_sync(c->p, off, buf, len);
+	}
+	ret = peer_read_sync(c->p, c->w[lru].off, c->w[lru].buf, c->w[lru].len);
+	if (ret) {
+		c->w[lru].len = 0; /* never serve a window that failed */
+		return ret;
+	}
+	c->w[lru].used = ++c->tick;
+	memcpy(buf, c->w[lru].buf + (off - c->w[lru].off), len);
+	return 0;
+}
+
+/*
+ * A peer is connected only while it is read (open, then each load): an idle
+ * session would miss its target's NOP-In pings while the others are read.
+ */
+struct rb_peer {
+	struct peer *p;
+	struct rb_cache c;
+	struct sv_reader *r;
+	struct sv_info info;
+	struct sv_range rg;
+	bool ok;
+	char why[256];
+	/* every block's share as of cached_s */
+	uint8_t *sh, *kind;
+	uint64_t cached_s;
+};
+
+static int rb_open(unsigned i, struct rb_peer *v)
+{
+	struct sv_status st = {0};
+	struct sv_read_io io;
+	struct sv_expect exp = {NULL, (int)i};
+	int rc;
+
+	if (peer_cfg_new(i, &v->p, &st)) {
+		snprintf(v->why, sizeof(v->why), "%s", st.msg);
+		return EX_USAGE;
+	}
+	rc = connect_loop(i, v->p);
+	if (rc) {
+		snprintf(v->why, sizeof(v->why), "cannot connect");
+		return rc;
+	}
+	v->c = (struct rb_cache){.p = v->p, .cap = peer_dev(v->p)->capacity};
+	io = (struct sv_read_io){rb_read, &v->c, v->c.cap};
+	if (sv_reader_open(&v->r, &io, &exp, &st)) {
+		snprintf(v->why, sizeof(v->why), "%s: %s", sv_err_name(st.code),
+			 st.msg);
+		return EX_FORMAT;
+	}
+	sv_reader_range(v->r, &v->rg);
+	v->info = *sv_reader_info(v->r);
+	v->ok = true;
+	if (v->cached_s)
+		return EX_OK; /* a re-open to load: said once */
+	msg(i,
+	    "share %u of k=%u n=%u, %" PRIu64 " blocks of %u, seqs [%" PRIu64
+	    ", %" PRIu64 "], epoch %" PRIu64 " live %#x%s",
+	    sv_reader_info(v->r)->index, sv_reader_info(v->r)->k,
+	    sv_reader_info(v->r)->n, sv_reader_info(v->r)->nblocks,
+	    sv_reader_info(v->r)->block_size, v->rg.s_min, v->rg.s_max,
+	    v->rg.epoch, v->rg.live_mask,
+	    v->rg.usable ? "" : " (resync running)");
+	return EX_OK;
+}
+
+static void rb_close(struct rb_peer *v)
+{
+	unsigned j;
+
+	sv_reader_free(v->r);
+	peer_free(v->p);
+	v->r = NULL;
+	v->p = NULL;
+	for (j = 0; j < RB_NWIN; j++) {
+		free(v->c.w[j].buf);
+		v->c.w[j].buf = NULL;
+	}
+}
+
+/* Every block's share of peer v as of seq s, in memory. */
+static int rb_load(unsigned i, struct rb_peer *v, uint64_t s)
+{
+	const struct sv_info *in = &v->info;
+	struct sv_status st = {0};
+	uint64_t lba, gen;
+	int rc;
+
+	if (v->sh && v->cached_s == s)
+		return 0;
+	v->cached_s = v->cached_s ? v->cached_s : 1; /* quiet re-open */
+	g.deadline = time(NULL) + g.timeout_s; /* --timeout per connection */
+	rc = rb_open(i, v);
+	if (rc) {
+		msg(i, "re-open: %s", v->why);
+		rb_close(v);
+		return rc;
+	}
+	if (!v->sh) {
+		v->sh = malloc(in->nblocks * in->share_size);
+		v->kind = malloc(in->nblocks);
+		if (!v->sh || !v->kind) {
+			rb_close(v);
+			return EX_IO;
+		}
+	}
+	for (lba = 0; lba < in->nblocks; lba++) {
+		enum sv_slot_kind kind;
+
+		if (sv_reader_block(v->r, lba, s, v->sh + lba * in->share_size,
+				    &kind, &gen, &st)) {
+			msg(i,
+			    "block %" PRIu64 " as of seq %" PRIu64 ": %s: %s",
+			    lba, s, sv_err_name(st.code), st.msg);
+			v->cached_s = 0;
+			rb_close(v);
+			return st.code == SV_E_IO || st.code == SV_E_TIMEOUT
+				       ? EX_IO
+				       : EX_FORMAT;
+		}
+		v->kind[lba] = (uint8_t)kind;
+	}
+	v->cached_s = s;
+	rb_close(v);
+	return 0;
+}
+
+static void rb_name(unsigned mask, char *buf, size_t cap)
+{
+	size_t len = 0;
+	unsigned i;
+
+	buf[0] = 0;
+	for (i = 0; i < SV_MAX_N; i++)
+		if (mask & (1u << i))
+			len += (size_t)snprintf(buf + len, cap - len, "%s%u",
+						len ? "-" : "", i);
+}
+
+static int rb_subset(struct rb_peer *v, unsigned mask, unsigned k)
+{
+	struct sv_range rg[SV_MAX_N];
+	const struct sv_info *in = NULL;
+	struct rb_peer *m[SV_MAX_N];
+	unsigned idx[SV_MAX_N], i, c = 0;
+	struct sv_status st = {0};
+	struct xs_ctx *ctx = NULL;
+	FILE *out = NULL, *cmp = NULL;
+	uint8_t *blk = NULL, *ref = NULL;
+	char name[64], path[4096];
+	uint64_t S, lba, diff = 0;
+	uint32_t ok_mask;
+	int rc = EX_OK;
+
+	rb_name(mask, name, sizeof(name));
+	for (i = 0; i < g.npeers; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (!v[i].ok) {
+			printf("subset %s: peer %u unusable: %s\n", name, i,
+			       v[i].why);
+			return EX_FORMAT;
+		}
+		if (in && (memcmp(v[i].info.uuid, in->uuid, 16) ||
+			   v[i].info.nblocks != in->nblocks ||
+			   v[i].info.block_size != in->block_size)) {
+			printf("subset %s: peer %u holds another volume "
+			       "(UUID or geometry differ)\n",
+			       name, i);
+			return EX_FORMAT;
+		}
+		in = &v[i].info;
+		rg[c] = v[i].rg;
+		idx[c] = i;
+		m[c++] = &v[i];
+	}
+	if (sv_common_seq(rg, c, k, g.at_seq, &S, &ok_mask, &st)) {
+		printf("subset %s: %s: %s\n", name, sv_err_name(st.code),
+		       st.msg);
+		return EX_MISMATCH;
+	}
+	if (g.at_seq && S != g.at_seq) {
+		printf("subset %s: cannot restore seq %" PRIu64
+		       " (newest common seq below it: %" PRIu64 ")\n",
+		       name, g.at_seq, S);
+		return EX_MISMATCH;
+	}
+	for (i = 0; i < c; i++) {
+		rc = rb_load(idx[i], m[i], S);
+		if (rc)
+			return rc;
+	}
+	if (xs_ctx_new(&ctx, k, in->n, in->block_size, 0))
+		return EX_IO;
+	blk = malloc(in->block_size);
+	ref = malloc(in->block_size);
+	if (g.out) {
+		if (g.shares_mask)
+			snprintf(path, sizeof(path), "%s", g.out);
+		else
+			snprintf(path, sizeof(path), "%s.%s", g.out, name);
+		out = fopen(path, "wb");
+	}
+	if (g.compare)
+		cmp = fopen(g.compare, "rb");
+	if (!blk || !ref || (g.out && !out) || (g.compare && !cmp)) {
+		printf("subset %s: cannot open the output or the reference: "
+		       "%s\n",
+		       name, strerror(errno));
+		rc = EX_USAGE;
+		goto out;
+	}
+	for (lba = 0; lba < in->nblocks; lba++) {
+		const uint8_t *sh[SV_MAX_N];
+		size_t lens[SV_MAX_N], outlen;
+		unsigned zero = 0;
+
+		for (i = 0; i < c; i++) {
+			sh[i] = m[i]->sh + lba * in->share_size;
+			lens[i] = in->share_size;
+			zero += m[i]->kind[lba] != SV_SLOT_SHARE;
+		}
+		if (zero == c) {
+			memset(blk, 0, in->block_size);
+		} else if (zero || xs_combine(ctx, sh, lens, c, blk,
+					      in->block_size, &outlen)) {
+			printf("subset %s block %" PRIu64 " at seq %" PRIu64
+			       ": shares do not combine\n",
+			       name, lba, S);
+			rc = EX_MISMATCH;
+			goto out;
+		}
+		if (out &&
+		    fwrite(blk, 1, in->block_size, out) != in->block_size) {
+			printf("subset %s: writing %s: %s\n", name, path,
+			       strerror(errno));
+			rc = EX_IO;
+			goto out;
+		}
+		if (cmp &&
+		    (fread(ref, 1, in->block_size, cmp) != in->block_size ||
+		     memcmp(ref, blk, in->block_size)) &&
+		    diff++ < 5)
+			printf("subset %s: block %" PRIu64 " differs from %s\n",
+			       name, lba, g.compare);
+	}
+	printf("subset %s: seq %" PRIu64 ", %" PRIu64 " blocks%s%s%s\n", name,
+	       S, in->nblocks, out ? " written to " : "", out ? path : "",
+	       !cmp   ? ""
+	       : diff ? ", DIFFERENT from the reference"
+		      : ", identical to the reference");
+	if (diff)
+		rc = EX_MISMATCH;
+	if (g.expect_seq && S != g.expect_seq) {
+		printf("subset %s: seq %" PRIu64 ", expected %" PRIu64 "\n",
+		       name, S, g.expect_seq);
+		rc = EX_MISMATCH;
+	}
+out:
+	if (out && fclose(out) && !rc)
+		rc = EX_IO;
+	if (cmp)
+		fclose(cmp);
+	free(blk);
+	free(ref);
+	xs_ctx_free(ctx);
+	return rc;
+}
+
+static int do_rebuild(void)
+{
+	struct rb_peer v[SV_MAX_N] = {0};
+	unsigned i, mask, k = 0;
+	int rc = EX_OK, r;
+
+	for (i = 0; i < g.npeers; i++) {
+		if (g.shares_mask && !(g.shares_mask & (1u << i)))
+			continue;
+		r = rb_open(i, &v[i]);
+		rb_close(&v[i]);
+		if (r)
+			msg(i, "unusable: %s", v[i].why);
+		else if (!k)
+			k = v[i].info.k;
+	}
+	if (!k) {
+		printf("no usable share volume\n");
+		rc = EX_FORMAT;
+		goto out;
+	}
+	for (mask = 1; mask < (1u << g.npeers); mask++) {
+		if (g.shares_mask ? mask != g.shares_mask
+				  : (unsigned)__builtin_popcount(mask) != k)
+			continue;
+		r = rb_subset(v, mask, k);
+		if (r > rc)
+			rc = r;
+	}
+out:
+	for (i = 0; i < g.npeers; i++) {
+		rb_close(&v[i]);
+		free(v[i].sh);
+		free(v[i].kind);
+	}
+	return rc;
+}
+
+/* The volume of the built-in history after --upto, into --out. */
+static int do_expect(void)
+{
+	uint8_t *vol = malloc(g.nblocks * g.bs);
+	FILE *f = fopen(g.out, "wb");
+	int rc = EX_OK;
+
+	if (!vol || !f) {
+		rc = EX_USAGE;
+	} else {
+		expected(g.upto, vol);
+		if (fwrite(vol, g.bs, g.nblocks, f) != g.nblocks)
+			rc = EX_IO;
+	}
+	if (f && fclose(f))
+		rc = EX_IO;
+	free(vol);
+	return rc;
+}
+
 /* Image mode: the volume is a file, geometry from the share volumes. */
 static int do_image(void)
 {
@@ -698,11 +1083,30 @@ out:
 	return rc;
 }
 
+static int parse_shares(const char *s)
+{
+	char *end;
+
+	g.shares_mask = 0;
+	while (*s) {
+		unsigned long i = strtoul(s, &end, 10);
+
+		if (end == s || i >= SV_MAX_N)
+			return -1;
+		g.shares_mask |= 1u << i;
+		s = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return -1;
+	}
+	return g.shares_mask ? 0 : -1;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tgtx-sharevol write|verify|info [options] --peer URL "
-		"...\n"
+		"usage: tgtx-sharevol write|verify|info|expect|rebuild "
+		"[options] "
+		"--peer URL ...\n"
 		"  --k K --n N          threshold and shares (2, 3)\n"
 		"  --block-size B       volume block size (512)\n"
 		"  --blocks NB          volume blocks (2048)\n"
@@ -716,10 +1120,15 @@ static void usage(void)
 		"  --index I            info: expected share index\n"
 		"  --checkpoint-every C write: checkpoint every C seqs (100)\n"
 		"  --checkpoint-max C   write: never checkpoint past seq C\n"
-		"  --out FILE           expect: where the volume goes\n"
+		"  --out FILE           expect: the volume; rebuild: the "
+		"image (FILE.I-J..)\n"
 		"  --key-out FILE       expect: the volume key (16 bytes) too\n"
 		"  --key-blob           write: the key-share blob as the "
 		"daemon\n"
+		"  --shares I,J,..      rebuild: this subset (every k-subset)\n"
+		"  --seq S              rebuild: as of seq S (newest common)\n"
+		"  --expect-seq S       rebuild: fail unless the seq is S\n"
+		"  --compare FILE       rebuild: compare with FILE\n"
 		"  --image FILE         image: the volume to compare with\n"
 		"  --min-seq S          image: the common seq must be >= S\n"
 		"  --volume-key FILE    image: the key blobs of every subset\n"
@@ -753,6 +1162,10 @@ int main(int argc, char **argv)
 					     {"out", 1, NULL, 'O'},
 					     {"key-out", 1, NULL, 'Y'},
 					     {"key-blob", 0, NULL, 'X'},
+					     {"shares", 1, NULL, 'S'},
+					     {"seq", 1, NULL, 'q'},
+					     {"expect-seq", 1, NULL, 'e'},
+					     {"compare", 1, NULL, 'W'},
 					     {"image", 1, NULL, 'I'},
 					     {"min-seq", 1, NULL, 'M'},
 					     {"volume-key", 1, NULL, 'V'},
@@ -831,6 +1244,11 @@ int main(int argc, char **argv)
 			break;
 		case 'X':
 			g.key_blob = true;
+		case 'S':
+			if (parse_shares(optarg)) {
+				usage();
+				return EX_USAGE;
+			}
 			break;
 		case 'T':
 			g.transport = peer_transport_parse(optarg);
@@ -838,6 +1256,15 @@ int main(int argc, char **argv)
 				usage();
 				return EX_USAGE;
 			}
+			break;
+		case 'W':
+			g.compare = optarg;
+			break;
+		case 'q':
+			g.at_seq = strtoull(optarg, NULL, 0);
+			break;
+		case 'e':
+			g.expect_seq = strtoull(optarg, NULL, 0);
 			break;
 		case 'K':
 			g.key_file = optarg;
@@ -906,6 +1333,11 @@ int main(int argc, char **argv)
 		rc = do_image();
 	} else if (!strcmp(cmd, "verify") && g.npeers == g.n) {
 		rc = do_verify();
+	} else if (!strcmp(cmd, "expect") && g.out) {
+		rc = do_expect();
+	} else if (!strcmp(cmd, "rebuild") && g.npeers >= 2 &&
+		   !(g.shares_mask >> g.npeers)) {
+		rc = do_rebuild();
 	} else {
 		usage();
 		rc = EX_USAGE;
