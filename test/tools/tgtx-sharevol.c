@@ -1244,6 +1244,7 @@ int main(int argc, char **argv)
 			break;
 		case 'X':
 			g.key_blob = true;
+			break;
 		case 'S':
 			if (parse_shares(optarg)) {
 				usage();
