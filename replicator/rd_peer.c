@@ -265,16 +265,25 @@ static int append(struct rd_pctx *c, const struct sv_batch *b)
 	}
 }
 
+/*
+ * In sync = the peer holds every record the log has, not only the durable
+ * ones: records not yet flushed locally are writes the peer lacks too, and a
+ * test or an operator reading "in-sync" right after the writes stop must be
+ * able to trust it.
+ */
 static void show_sync_state(struct rd_pctx *c)
 {
-	uint64_t durable = rd_log_durable(c->log);
-	uint64_t old = atomic_load(&c->e->durable_seq);
+	struct sharelog_stats ls;
+	uint64_t durable, old = atomic_load(&c->e->durable_seq);
 
+	rd_log_stats(c->log, &ls);
+	durable = ls.durable_seq;
 	while (durable > old &&
 	       !atomic_compare_exchange_weak(&c->e->durable_seq, &old, durable))
 		;
 
-	rd_peer_set_state(c->p, sv_writer_acked(c->w, NULL) >= durable
+	rd_peer_set_state(c->p, sv_writer_acked(c->w, NULL) >= durable &&
+						durable >= ls.last_seq
 					? RD_PS_IN_SYNC
 					: RD_PS_LAGGING);
 }

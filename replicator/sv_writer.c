@@ -175,6 +175,16 @@ out:
 	return 0;
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 int sv_writer_open(struct sv_writer **wp, struct sv_dev *dev,
 		   const struct sv_writer_cfg *cfg, struct sv_status *st)
 {
@@ -216,6 +226,20 @@ int sv_writer_open(struct sv_writer **wp, struct sv_dev *dev,
 		if (!cfg->format) {
 			ret = sv_fail(st, SV_E_MAGIC, -ENOENT,
 				      "LUN holds no share volume");
+			goto fail;
+		}
+		/*
+		 * Only a blank LUN is formatted: data where the superblocks
+		 * go is someone's (a wrong LUN in the config) or a share
+		 * volume destroyed by garbage, and either must be named,
+		 * never silently written over.
+		 */
+		if (!all_zero(c[0], SV_SUPER_SIZE) ||
+		    !all_zero(c[1], SV_SUPER_SIZE)) {
+			ret = sv_fail(st, SV_E_MAGIC, -EBADMSG,
+				      "LUN holds data that is not a share "
+				      "volume: not formatted (zero its first "
+				      "8 KiB to let it be formatted)");
 			goto fail;
 		}
 		ret = format(w, st);

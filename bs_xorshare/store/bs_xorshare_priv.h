@@ -73,7 +73,7 @@ struct xs_dev {
 	uint8_t *bbuf;
 	struct xs_apply *pend;
 	size_t nr_pend, cap_pend;
-	uint64_t last_reload_ms, last_req_ms;
+	uint64_t last_reload_ms, last_req_ms, last_busy_sync_ms;
 	uint64_t last_throttle_alert_ms;
 	uint32_t throttle_us_w; /* last delay published to throttle_us */
 	struct sl_peer_status_info status[SL_MAX_N];

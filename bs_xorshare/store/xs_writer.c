@@ -23,8 +23,16 @@
 #define XS_BATCH_BYTES	      (1U << 20)
 #define XS_RELOAD_INTERVAL_MS 1000
 #define XS_IDLE_SYNC_MS	      1000
-#define XS_ALERT_INTERVAL_MS  10000
-#define XS_PROGRESS_WAIT_NS   2000000L
+/*
+ * Under sustained writes the log is still made durable at least this often:
+ * the replicator sends only durable records, so without it a busy LUN whose
+ * writes never leave the hot extents (no rotation, no eviction) would never
+ * be replicated. One fdatasync per second on the writer thread; the
+ * writeback started every 8 MiB leaves it little to do.
+ */
+#define XS_BUSY_SYNC_MS	     1000
+#define XS_ALERT_INTERVAL_MS 10000
+#define XS_PROGRESS_WAIT_NS  2000000L
 
 uint64_t xs_now_ms(void)
 {
@@ -506,8 +514,11 @@ static void housekeeping(struct xs_dev *xd, bool idle)
 	 * then: a flush on the writer thread while writes keep coming would
 	 * stall them behind the disk.
 	 */
-	if (idle && now - xd->last_req_ms >= XS_IDLE_SYNC_MS)
+	if ((idle && now - xd->last_req_ms >= XS_IDLE_SYNC_MS) ||
+	    now - xd->last_busy_sync_ms >= XS_BUSY_SYNC_MS) {
 		sharelog_sync(xd->sl);
+		xd->last_busy_sync_ms = now;
+	}
 	sharelog_publish_progress(xd->sl, false);
 	xs_snapshot(xd);
 }

@@ -682,6 +682,20 @@ static void test_foreign_index_stale_garbage(void **state)
 	assert_int_equal(ret, -EBADMSG);
 	assert_int_equal(st.code, SV_E_MAGIC);
 	assert_string_equal(sv_err_name(st.code), "bad-magic");
+	/* ... and the writer never formats over it */
+	{
+		struct sv_writer_cfg cfg;
+		struct sv_writer *w2 = NULL;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.params = t_params(2, 3, 0, BS, NBLK);
+		cfg.format = true;
+		assert_int_equal(
+			sv_writer_open(&w2, sv_memdev_dev(v.m), &cfg, &st),
+			-EBADMSG);
+		assert_int_equal(st.code, SV_E_MAGIC);
+		assert_null(w2);
+	}
 	free(snap);
 	vol1_free(&v);
 }
