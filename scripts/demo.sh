@@ -121,6 +121,9 @@ wait_until 60 "$R" list --from "127.0.0.1:$GP_P0" --kit "$W/offline.kit" \
 	--passphrase-file "$W/pass" | tee "$W/list.txt"
 NAME=$(awk '/^volume /{print $2; exit}' "$W/list.txt")
 [ -n "$NAME" ] || fail "no volume listed"
+# what p0 learned survives its restart: it is on disk in its state dir
+wait_until 10 test -s "$W/p0/state/gossip/state" ||
+	fail "partner p0 did not save the tables it learned"
 
 step "8. tgtx-recover restore --from p0 --volume $NAME"
 "$R" restore --from "127.0.0.1:$GP_P0" --volume "$NAME" \

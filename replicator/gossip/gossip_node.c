@@ -56,6 +56,8 @@ struct gn_conn {
 
 struct gossip_node {
 	struct gossip_node_cfg cfg;
+	/* the caller's path may live on its stack: the node keeps its own */
+	char *state_file;
 	struct nodekey key;
 	struct gossip *g;
 	struct gtls *tls;
@@ -773,6 +775,7 @@ static void gn_free(struct gossip_node *n)
 	gossip_free(n->g);
 	nodekey_free(&n->key);
 	free(n->conns);
+	free(n->state_file);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
 }
@@ -791,6 +794,14 @@ int gossip_node_start(const struct gossip_node_cfg *cfg,
 	n->wake[0] = n->wake[1] = -1;
 	pthread_mutex_init(&n->mu, NULL);
 	n->cfg = *cfg;
+	if (cfg->state_file) {
+		n->state_file = strdup(cfg->state_file);
+		if (!n->state_file) {
+			gn_free(n);
+			return -ENOMEM;
+		}
+		n->cfg.state_file = n->state_file;
+	}
 	if (!cfg->key || !cfg->max_conns || !cfg->max_per_source ||
 	    !cfg->interval_ms || !cfg->handshake_ms || !cfg->conv_ms ||
 	    cfg->nlisten > GN_MAX_LISTEN) {

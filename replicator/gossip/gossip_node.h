@@ -36,7 +36,7 @@
 
 struct gossip_node_cfg {
 	const struct nodekey *key; /* our identity (copied) */
-	const char *state_file;	   /* NULL: nothing persisted */
+	const char *state_file;	   /* NULL: nothing persisted (copied) */
 	/* "ADDR:PORT" or "[V6ADDR]:PORT", numeric; port 0 picks one */
 	const char *listen[GN_MAX_LISTEN];
 	unsigned nlisten;
