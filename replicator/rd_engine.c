@@ -63,6 +63,19 @@ void rd_engines_del(struct rd_engine *e)
 	rd_engines_unlock();
 }
 
+/*
+ * A peer that holds nothing yet (acked 0: a new or replaced LUN, never
+ * filled) cannot form a restorable subset with anyone, and it will be filled
+ * from the local volume whatever the others checkpointed: it does not hold
+ * their checkpoints back. Otherwise two refused peers of three (wrong pin,
+ * undeclared transport) would stop the third once its journal is full.
+ */
+static bool counts(struct rd_peer *p)
+{
+	return p && atomic_load(&p->live) && !atomic_load(&p->excluded) &&
+	       atomic_load(&p->acked) > 0;
+}
+
 uint64_t rd_engine_floor(struct rd_engine *e)
 {
 	uint64_t m = UINT64_MAX;
@@ -70,8 +83,7 @@ uint64_t rd_engine_floor(struct rd_engine *e)
 	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
 		struct rd_peer *p = e->peers[i];
 
-		if (p && atomic_load(&p->live) && !atomic_load(&p->excluded) &&
-		    atomic_load(&p->acked) < m)
+		if (counts(p) && atomic_load(&p->acked) < m)
 			m = atomic_load(&p->acked);
 	}
 	return m;
@@ -88,7 +100,7 @@ bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self)
 	for (unsigned i = 0; i < RD_PEERS_MAX; i++) {
 		struct rd_peer *p = e->peers[i];
 
-		if (!p || !atomic_load(&p->live) || atomic_load(&p->excluded))
+		if (!counts(p))
 			continue;
 		counted++;
 		if (p == self || atomic_load(&p->acked) >= mine)

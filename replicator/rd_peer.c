@@ -560,8 +560,14 @@ static void *peer_main(void *arg)
 		c.xs = NULL;
 		rd_nap(&p->stop, 5000);
 	}
-	if (!rd_should_stop(&c))
+	if (!rd_should_stop(&c)) {
+		struct sharelog_peer sp;
+
+		sharelog_get_peer(rd_log_sl(c.log), c.i, &sp);
+		if (!sp.needs_resync && !atomic_load(&p->acked))
+			atomic_store(&p->acked, sp.cursor);
 		run(&c);
+	}
 	atomic_store(&p->live, false);
 	sv_writer_free(c.w);
 	peer_free(c.pr);
@@ -585,8 +591,10 @@ int rd_peer_start(struct rd_engine *e, unsigned index,
 	p->conf.url = strdup(pc->url);
 	p->conf.pin = pc->pin ? strdup(pc->pin) : NULL;
 	p->st.transport = (uint8_t)pc->transport;
-	/* counts for the floor from the start: a peer that never connects
-	 * holds checkpoints back until the store drops it */
+	/* counts for the floor from the start (with the seq its cursor file
+	 * says it holds, set when its thread opens the log): a peer that
+	 * held data and does not come back holds checkpoints back until the
+	 * store drops it or the exclusion rule lets it go */
 	atomic_store(&p->live, true);
 	pthread_mutex_init(&p->mu, NULL);
 	if (!p->conf.url || (pc->pin && !p->conf.pin) ||
