@@ -114,8 +114,9 @@ struct rd_peer {
 	bool started;
 	atomic_int stop;
 	/* shared with the engine */
-	_Atomic uint64_t acked; /* newest seq durable on the peer */
-	atomic_bool live;	/* counts for the checkpoint floor */
+	_Atomic uint64_t acked;	      /* newest seq durable on the peer */
+	_Atomic uint64_t progress_ns; /* when acked last grew (rd_now_ns) */
+	atomic_bool live;	      /* counts for the checkpoint floor */
 	/* too far behind: not counted until it catches up
 	 * (rd_engine_exclude_laggard) */
 	atomic_bool excluded;

@@ -70,6 +70,9 @@ void rd_engines_del(struct rd_engine *e)
  * their checkpoints back. Otherwise two refused peers of three (wrong pin,
  * undeclared transport) would stop the third once its journal is full.
  */
+/* no acknowledgement for this long: a peer is stalled (not merely slow) */
+#define RD_STALL_NS (5ULL * 1000000000ULL)
+
 static bool counts(struct rd_peer *p)
 {
 	return p && atomic_load(&p->live) && !atomic_load(&p->excluded) &&
@@ -92,7 +95,7 @@ uint64_t rd_engine_floor(struct rd_engine *e)
 bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self)
 {
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	uint64_t mine = atomic_load(&self->acked);
+	uint64_t mine = atomic_load(&self->acked), now = rd_now_ns();
 	struct rd_peer *worst = NULL;
 	unsigned counted = 0;
 
@@ -104,6 +107,15 @@ bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self)
 			continue;
 		counted++;
 		if (p == self || atomic_load(&p->acked) >= mine)
+			continue;
+		/*
+		 * Only a stalled peer is let go: one that acknowledges, only
+		 * slower, sets the pace instead (the local log absorbs the
+		 * writes). Letting go of moving peers made membership epochs
+		 * flap, and a crash between an exclusion and the rejoin left
+		 * pairs that hold the same seqs unable to restore together.
+		 */
+		if (now - atomic_load(&p->progress_ns) < RD_STALL_NS)
 			continue;
 		if (!worst ||
 		    atomic_load(&p->acked) < atomic_load(&worst->acked))

@@ -128,6 +128,8 @@ static void note_acked(struct rd_pctx *c)
 		else if (ret != -ERANGE)
 			rd_peer_set_error(p, "cursor file: %s", strerror(-ret));
 	}
+	if (a > atomic_load(&p->acked))
+		atomic_store(&p->progress_ns, rd_now_ns());
 	atomic_store(&p->acked, a);
 	if (atomic_load(&p->excluded)) {
 		uint64_t floor = rd_engine_floor(c->e);
@@ -566,6 +568,7 @@ static void *peer_main(void *arg)
 		sharelog_get_peer(rd_log_sl(c.log), c.i, &sp);
 		if (!sp.needs_resync && !atomic_load(&p->acked))
 			atomic_store(&p->acked, sp.cursor);
+		atomic_store(&p->progress_ns, rd_now_ns());
 		run(&c);
 	}
 	atomic_store(&p->live, false);

@@ -235,6 +235,7 @@ int rd_resync(struct rd_pctx *c)
 	c->confirmed = s_end;
 	c->key_blob_done = false;
 	atomic_store(&c->p->acked, s_end);
+	atomic_store(&c->p->progress_ns, rd_now_ns());
 	log_info("%s: peer %u: %s done at seq %" PRIu64, c->e->name, c->i,
 		 baseline ? "fill" : "resync", s_end);
 	return 0;

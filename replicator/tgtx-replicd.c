@@ -175,13 +175,16 @@ static void reconcile(void)
 		if (m.neng == sizeof(m.eng) / sizeof(m.eng[0]))
 			break;
 		ret = rd_engine_start(&c.luns[j], &e, err, sizeof(err));
-		if (ret && !warned_before(c.luns[j].name, err))
-			log_warn("%s: not replicated yet: %s", c.luns[j].name,
-				 err);
-		else {
-			m.eng[m.neng++] = e;
-			gossip_lun(e, &c.luns[j], true);
+		if (ret) {
+			/* tried again at the next poll (a log caught in
+			 * the middle of a write opens then) */
+			if (!warned_before(c.luns[j].name, err))
+				log_warn("%s: not replicated yet: %s",
+					 c.luns[j].name, err);
+			continue;
 		}
+		m.eng[m.neng++] = e;
+		gossip_lun(e, &c.luns[j], true);
 	}
 	rd_conf_free(&c);
 }

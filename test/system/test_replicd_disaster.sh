@@ -32,9 +32,9 @@ ACK_T=(0 0 0)
 RD_CKPT_MS=300 # checkpoints often, so kills land in them too
 
 rd_primary 2 3 8M
-rd_peer_tgtxd 0 24M
-rd_peer_tgtxd 1 24M
-rd_peer_tgtd 2 24M
+rd_peer_tgtxd 0 160M
+rd_peer_tgtxd 1 160M
+rd_peer_tgtd 2 160M
 rd_set_peers "transport=plain"
 
 kill_everything() {

@@ -16,9 +16,9 @@ set -euo pipefail
 rd_need_tools
 
 rd_primary 2 3 8M
-rd_peer_tgtxd 0 24M
-rd_peer_tgtxd 1 24M
-rd_peer_tgtd 2 24M
+rd_peer_tgtxd 0 160M
+rd_peer_tgtxd 1 160M
+rd_peer_tgtd 2 160M
 rd_set_peers "transport=plain"
 rd_start_replicd
 rd_wait_in_sync 60

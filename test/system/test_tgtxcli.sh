@@ -27,7 +27,7 @@ cli() {
 # the parts of `show` that move by themselves (log use, lag) left out
 show_stable() {
 	tgtxadm_ctl --op show --mode target |
-		grep -Ev 'Share log:|Activity log:|Peer [0-9]+: cursor|Baseline:|Alert:'
+		grep -Ev 'Share log:|Activity log:|^ *Peer [0-9]+: |Baseline:|Alert:'
 }
 
 start_tgtxd main
