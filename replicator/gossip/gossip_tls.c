@@ -19,6 +19,12 @@
 #include <openssl/x509.h>
 
 #include "gossip_tls.h"
+#include "tls/tls_ctx.h"
+
+/* node keys and table keys are one kind: the certificate helpers serve both */
+_Static_assert(SLT_PUB_SIZE == NODEKEY_PUB_SIZE &&
+		       SLT_ID_SIZE == NODEKEY_ID_SIZE,
+	       "slt and node key sizes");
 
 struct gtls {
 	SSL_CTX *ctx;
@@ -109,16 +115,6 @@ static bool conn_key_wanted(const struct gconn *c, const uint8_t *pub)
 	return gtls_pinned(c->t, pub);
 }
 
-static bool cert_pub(X509 *x, uint8_t pub[SLT_PUB_SIZE])
-{
-	EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
-	size_t len = SLT_PUB_SIZE;
-
-	return k && EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 &&
-	       EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
-	       len == SLT_PUB_SIZE;
-}
-
 /*
  * No CA: the chain's own verdict (a self-signed leaf fails it) is
  * ignored; the leaf's public key must be the pinned one, nothing else.
@@ -134,38 +130,13 @@ static int verify_cb(int preverify, X509_STORE_CTX *xs)
 		return 0;
 	if (X509_STORE_CTX_get_error_depth(xs) > 0)
 		return 1; /* intermediates mean nothing here */
-	if (!cert_pub(X509_STORE_CTX_get_current_cert(xs), pub))
+	if (!tls_cert_pub(X509_STORE_CTX_get_current_cert(xs), pub))
 		return 0;
 	if (!conn_key_wanted(c, pub))
 		return 0;
 	memcpy(c->peer_pub, pub, SLT_PUB_SIZE);
 	c->key_ok = true;
 	return 1;
-}
-
-static X509 *self_cert(EVP_PKEY *pkey, const uint8_t id[SLT_ID_SIZE])
-{
-	X509 *x = X509_new();
-	X509_NAME *nm;
-	char cn[24];
-
-	if (!x)
-		return NULL;
-	hex_encode(id, 8, cn);
-	nm = X509_get_subject_name(x);
-	if (X509_set_version(x, 2) != 1 ||
-	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 100L * 365 * 86400) ||
-	    X509_set_pubkey(x, pkey) != 1 ||
-	    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-				       (const unsigned char *)cn, -1, -1,
-				       0) != 1 ||
-	    X509_set_issuer_name(x, nm) != 1 || !X509_sign(x, pkey, NULL)) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
 }
 
 struct gtls *gtls_new(const struct nodekey *key, char *err, size_t errlen)
@@ -181,7 +152,7 @@ struct gtls *gtls_new(const struct nodekey *key, char *err, size_t errlen)
 	t->ctx = SSL_CTX_new(TLS_method());
 	if (!t->pins || !t->ctx || conn_idx < 0)
 		goto fail;
-	x = self_cert(key->pkey, key->id);
+	x = tls_self_cert(key->pkey, key->id);
 	if (!x || SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_use_certificate(t->ctx, x) != 1 ||
 	    SSL_CTX_use_PrivateKey(t->ctx, key->pkey) != 1 ||
@@ -295,7 +266,7 @@ static int handshake_check(struct gconn *c, char *err, size_t errlen)
 	uint8_t pub[SLT_PUB_SIZE];
 
 	if (SSL_version(c->ssl) != TLS1_3_VERSION || !c->key_ok ||
-	    !cert_pub(SSL_get0_peer_certificate(c->ssl), pub) ||
+	    !tls_cert_pub(SSL_get0_peer_certificate(c->ssl), pub) ||
 	    memcmp(pub, c->peer_pub, SLT_PUB_SIZE)) {
 		seterr(err, errlen, "TLS with %s: peer not authenticated",
 		       c->name);

@@ -33,7 +33,7 @@ const char *tls_last_error(char *buf, size_t len)
 	return buf;
 }
 
-static bool cert_pub(X509 *x, uint8_t pub[NODEKEY_PUB_SIZE])
+bool tls_cert_pub(struct x509_st *x, uint8_t pub[NODEKEY_PUB_SIZE])
 {
 	EVP_PKEY *k = x ? X509_get0_pubkey(x) : NULL;
 	size_t len = NODEKEY_PUB_SIZE;
@@ -59,7 +59,7 @@ static int verify_cb(int preverify, X509_STORE_CTX *xs)
 		return 0;
 	if (X509_STORE_CTX_get_error_depth(xs) > 0)
 		return 1; /* intermediates mean nothing here */
-	if (!cert_pub(X509_STORE_CTX_get_current_cert(xs), pub))
+	if (!tls_cert_pub(X509_STORE_CTX_get_current_cert(xs), pub))
 		return 0;
 	a->saw_cert = true;
 	tls_pin_of(pub, a->pin);
@@ -71,7 +71,8 @@ static int verify_cb(int preverify, X509_STORE_CTX *xs)
 	return a->ok;
 }
 
-static X509 *self_cert(EVP_PKEY *pkey, const uint8_t id[NODEKEY_ID_SIZE])
+struct x509_st *tls_self_cert(struct evp_pkey_st *pkey,
+			      const uint8_t id[NODEKEY_ID_SIZE])
 {
 	X509 *x = X509_new();
 	X509_NAME *nm;
@@ -107,7 +108,7 @@ SSL_CTX *tls_ctx_new(const struct nodekey *key, bool server, char *err,
 	ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx || auth_idx < 0 || !key->pkey)
 		goto fail;
-	x = self_cert(key->pkey, key->id);
+	x = tls_self_cert(key->pkey, key->id);
 	if (!x || SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_use_certificate(ctx, x) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, key->pkey) != 1 ||
@@ -178,7 +179,7 @@ enum tls_step tls_handshake_step(SSL *ssl)
 	}
 	/* the key verify_cb accepted is the one the session is bound to */
 	if (!a || !a->ok || SSL_version(ssl) != TLS1_3_VERSION ||
-	    !cert_pub(SSL_get0_peer_certificate(ssl), pub))
+	    !tls_cert_pub(SSL_get0_peer_certificate(ssl), pub))
 		return TLS_STEP_FAILED;
 	tls_pin_of(pub, pin);
 	if (memcmp(pin, a->pin, TLS_PIN_SIZE))

@@ -22,6 +22,18 @@
 
 struct ssl_st;
 struct ssl_ctx_st;
+struct x509_st;
+struct evp_pkey_st;
+
+/*
+ * The self-signed certificate a node presents (CN = the first 8 bytes of its
+ * id in hex, valid for 100 years: the key, not the certificate, is what is
+ * pinned); NULL on failure. Also used by the gossip binding.
+ */
+struct x509_st *tls_self_cert(struct evp_pkey_st *pkey,
+			      const uint8_t id[NODEKEY_ID_SIZE]);
+/* The raw Ed25519 key of a certificate; false for any other kind. */
+bool tls_cert_pub(struct x509_st *x, uint8_t pub[NODEKEY_PUB_SIZE]);
 
 /* What a connection accepts and, after the handshake, whom it talks to. */
 struct tls_auth {
