@@ -46,7 +46,14 @@ static void task_cb(struct iscsi_context *iscsi, int status, void *data,
 		err = p->break_err ? p->break_err : -ECONNRESET;
 	else if (status != SCSI_STATUS_GOOD)
 		err = -EIO;
-	if (!err && o->type == POP_READ) {
+	if (!err && o->type == POP_READ && o->iov.iov_base) {
+		/* data went straight into the buffer: the target must
+		 * have sent all of it */
+		if (!task ||
+		    (task->residual_status == SCSI_RESIDUAL_UNDERFLOW &&
+		     task->residual))
+			err = -EIO;
+	} else if (!err && o->type == POP_READ) {
 		uint64_t start = o->off / p->block_size * p->block_size;
 
 		if (!task || task->datain.size < 0 ||
@@ -86,6 +93,18 @@ static int submit_one(struct peer *p, struct pop *o)
 		 * the covering blocks, copy the part asked for. */
 		start = o->off / bs * bs;
 		end = (o->off + o->len + bs - 1) / bs * bs;
+		if (start == o->off && end == o->off + o->len) {
+			/* libiscsi would gather the Data-In PDUs into a
+			 * buffer it grows with realloc (quadratic copying
+			 * for MiB-sized reads) and we would copy it once
+			 * more: let it place them in the caller's buffer */
+			o->iov.iov_base = o->buf;
+			o->iov.iov_len = o->len;
+			t = iscsi_read16_iov_task(
+				p->iscsi, p->lun, start / bs, (uint32_t)o->len,
+				(int)bs, 0, 0, 0, 0, 0, task_cb, o, &o->iov, 1);
+			break;
+		}
 		t = iscsi_read16_task(p->iscsi, p->lun, start / bs,
 				      (uint32_t)(end - start), (int)bs, 0, 0, 0,
 				      0, 0, task_cb, o);

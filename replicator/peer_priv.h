@@ -28,7 +28,8 @@ struct pop {
 	void *arg;
 	uint64_t deadline_ns;
 	struct scsi_task *task;
-	struct pop *next; /* queue / in-flight list */
+	struct scsi_iovec iov; /* an aligned read lands in buf directly */
+	struct pop *next;      /* queue / in-flight list */
 	struct pop *prev;
 };
 
