@@ -9,7 +9,8 @@
  * compares). A block whose shares fail their checks, disagree or do not
  * combine makes the main thread ask one more source for that chunk and
  * name the one that was wrong; a source that goes down is replaced for
- * the chunks that follow. Memory: window x sources x chunk.
+ * the chunks that follow. A writer thread writes the rebuilt chunks and
+ * takes the checkpoints. Memory: window x (sources + 1) x chunk.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,7 +31,7 @@ struct chunk {
 	uint64_t first;
 	unsigned nb;
 	uint32_t want, taken, done, failed;
-	uint8_t *share[SV_MAX_N];
+	uint8_t *raw[SV_MAX_N]; /* slots as read; shares decoded in place */
 	uint8_t *kind[SV_MAX_N];
 	uint64_t *gen[SV_MAX_N];
 	unsigned errblk[SV_MAX_N];
@@ -55,19 +56,28 @@ static struct chunk *ring_at(struct pipe *pp, uint64_t c)
 	return &pp->ring[c % pp->W];
 }
 
+/* Source j's share of block b of a chunk: inside the slot as read (a
+ * journal version is copied over it), so no copy per block. */
+static uint8_t *share_at(const struct pipe *pp, const struct chunk *ch,
+			 unsigned j, unsigned b)
+{
+	return ch->raw[j] + (size_t)b * pp->s->src[j].info->slot_size +
+	       SV_SLOT_HDR_SIZE;
+}
+
 /* Allocates source i's buffers of a ring slot (once). */
 static int chunk_bufs(struct pipe *pp, struct chunk *ch, unsigned i)
 {
-	if (ch->share[i])
+	if (ch->raw[i])
 		return 0;
-	ch->share[i] = malloc((size_t)pp->cb * pp->share_size);
+	ch->raw[i] = malloc((size_t)pp->cb * pp->s->src[i].info->slot_size);
 	ch->kind[i] = malloc(pp->cb);
 	ch->gen[i] = malloc(pp->cb * sizeof(uint64_t));
-	if (!ch->share[i] || !ch->kind[i] || !ch->gen[i]) {
-		free(ch->share[i]);
+	if (!ch->raw[i] || !ch->kind[i] || !ch->gen[i]) {
+		free(ch->raw[i]);
 		free(ch->kind[i]);
 		free(ch->gen[i]);
-		ch->share[i] = ch->kind[i] = NULL;
+		ch->raw[i] = ch->kind[i] = NULL;
 		ch->gen[i] = NULL;
 		return -ENOMEM;
 	}
@@ -77,7 +87,6 @@ static int chunk_bufs(struct pipe *pp, struct chunk *ch, unsigned i)
 struct flight {
 	uint64_t c;
 	struct chunk *ch;
-	void *raw;
 	bool submitted, done;
 	int err;
 };
@@ -112,9 +121,8 @@ static int decode_chunk(struct pipe *pp, unsigned i, struct flight *f)
 
 		ret = sv_reader_block_slot(
 			src->r, ch->first + b, pp->s->seq,
-			(uint8_t *)f->raw + (size_t)b * in->slot_size,
-			ch->share[i] + (size_t)b * pp->share_size, &kind, &gen,
-			&st);
+			ch->raw[i] + (size_t)b * in->slot_size,
+			share_at(pp, ch, i, b), &kind, &gen, &st);
 		if (ret && (st.code == SV_E_IO || st.code == SV_E_TIMEOUT)) {
 			/* the link, not the share: a read failure */
 			snprintf(ch->err[i], sizeof(ch->err[i]), "%.190s",
@@ -145,7 +153,7 @@ static void source_down(struct pipe *pp, unsigned i, const char *why)
 
 	pthread_mutex_lock(&pp->mu);
 	src->state = RC_SRC_DOWN;
-	snprintf(src->why, sizeof(src->why), "%s", why);
+	snprintf(src->why, sizeof(src->why), "%.230s", why);
 	src->why[strcspn(src->why, "\n")] = 0;
 	for (uint64_t c = pp->head; c < pp->tail; c++) {
 		struct chunk *ch = ring_at(pp, c);
@@ -170,18 +178,10 @@ static void *worker_main(void *arg)
 	uint32_t bit = 1u << i;
 	struct rc_src *src = &pp->s->src[i];
 	struct sv_dev *dev = peer_dev(src->p);
-	size_t rawlen = (size_t)pp->cb * src->info->slot_size;
 	struct flight fl[MAX_DEPTH];
 	char why[300];
 
 	memset(fl, 0, sizeof(fl));
-	for (unsigned d = 0; d < pp->depth; d++) {
-		fl[d].raw = malloc(rawlen);
-		if (!fl[d].raw) {
-			source_down(pp, i, "no memory for read buffers");
-			goto out;
-		}
-	}
 	for (;;) {
 		bool broken = false;
 		int ret;
@@ -225,7 +225,7 @@ static void *worker_main(void *arg)
 			}
 			ret = dev->ops->read(
 				dev->priv, sv_slot_off(src->info, f->ch->first),
-				f->raw,
+				f->ch->raw[i],
 				(size_t)f->ch->nb * src->info->slot_size,
 				flight_cb, f);
 			if (ret) {
@@ -306,9 +306,6 @@ static void *worker_main(void *arg)
 			}
 		}
 	}
-out:
-	for (unsigned d = 0; d < pp->depth; d++)
-		free(fl[d].raw);
 	return NULL;
 }
 
@@ -355,7 +352,7 @@ static int combine_class(struct combiner *cb, struct chunk *ch, unsigned b,
 		for (unsigned x = 0; x < k; x++) {
 			unsigned j = cand[idx[x]];
 
-			sh[x] = ch->share[j] + (size_t)b * pp->share_size;
+			sh[x] = share_at(pp, ch, j, b);
 			lens[x] = pp->share_size;
 			set |= 1u << j;
 		}
@@ -590,6 +587,92 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return !p[0] && !memcmp(p, p + 1, len - 1);
 }
 
+/* ---- writer thread: the target's writes and the checkpoints ---- */
+
+/*
+ * The main thread combines chunk c+1 while chunk c is written, and a
+ * checkpoint's sync (which waits for the device) stalls only this
+ * thread while free buffers last. Chunks are written in order, so a
+ * checkpoint covers everything before it.
+ */
+struct witem {
+	uint8_t *data;
+	uint64_t off, done;
+	size_t len;
+};
+
+struct writer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct rc_target *t;
+	struct witem *q;
+	unsigned Q;
+	uint64_t head, tail; /* queued: [head, tail) */
+	bool quit;
+	int err;
+	uint64_t err_off;
+	size_t err_len;
+	uint64_t written; /* blocks before it are written */
+	void (*checkpoint)(void *arg, uint64_t done);
+	void *arg;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t last = rc_mono_ns();
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		struct witem *it;
+		int ret = 0;
+
+		while (w->head == w->tail && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == w->tail)
+			break;
+		it = &w->q[w->head % w->Q];
+		pthread_mutex_unlock(&w->mu);
+		/* only this thread sets err */
+		if (!w->err && !(w->t->fresh && all_zero(it->data, it->len)))
+			ret = rc_target_write(w->t, it->off, it->data, it->len);
+		pthread_mutex_lock(&w->mu);
+		if (ret && !w->err) {
+			w->err = ret;
+			w->err_off = it->off;
+			w->err_len = it->len;
+		}
+		if (!w->err)
+			w->written = it->done;
+		w->head++;
+		pthread_cond_broadcast(&w->cv);
+		if (!w->err && w->checkpoint &&
+		    rc_mono_ns() - last > 1000000000ULL) {
+			uint64_t done = w->written;
+
+			pthread_mutex_unlock(&w->mu);
+			w->checkpoint(w->arg, done);
+			last = rc_mono_ns();
+			pthread_mutex_lock(&w->mu);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Waits for the writer to finish what is queued and stop: the blocks
+ * before the returned one are written (and err tells if one failed). */
+static uint64_t writer_stop(struct writer *w, pthread_t th, bool started)
+{
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (started)
+		pthread_join(th, NULL);
+	return w->written;
+}
+
 int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	       enum rc_pass pass, uint64_t from, uint32_t use,
 	       void (*checkpoint)(void *arg, uint64_t done), void *arg)
@@ -599,12 +682,17 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pthread_t th[SV_MAX_N];
 	bool started[SV_MAX_N] = {0};
 	struct combiner cb = {.pp = &pp};
+	struct writer w = {
+		.t = t, .checkpoint = checkpoint, .arg = arg, .written = from};
+	pthread_t wth;
+	bool wstarted = false, wfail = false;
 	struct rc_progress pg;
 	uint32_t maxslot = 0;
 	uint8_t *cmp = NULL;
-	uint64_t mismatches = 0, last_ckpt_ns = rc_mono_ns();
+	uint64_t mismatches = 0;
 	int rc = RC_EX_OK;
 
+	memset(&wth, 0, sizeof(wth));
 	for (unsigned j = 0; j < s->count; j++)
 		if (s->src[j].state == RC_SRC_OK &&
 		    s->src[j].info->slot_size > maxslot)
@@ -615,7 +703,10 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		pp.cb = 8;
 	if (pp.cb > SV_MAX_ENTRIES)
 		pp.cb = SV_MAX_ENTRIES;
-	pp.depth = o->depth ? o->depth : 4;
+	/* many smaller reads in flight: a peer's buffers for 256 KiB reads
+	 * stay below malloc's mmap threshold (no page faults per read) and
+	 * one Data-In PDU carries a good part of one */
+	pp.depth = o->depth ? o->depth : 16;
 	if (pp.depth > MAX_DEPTH)
 		pp.depth = MAX_DEPTH;
 	pp.W = o->window ? o->window : 2 * pp.depth;
@@ -625,11 +716,23 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pp.nchunks = (s->nblocks - from + pp.cb - 1) / pp.cb;
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
 	pp.ring = calloc(pp.W, sizeof(*pp.ring));
-	cb.out = malloc((size_t)pp.cb * s->block_size);
-	if (pass == RC_PASS_VERIFY)
+	if (pass == RC_PASS_VERIFY) {
+		cb.out = malloc((size_t)pp.cb * s->block_size);
 		cmp = malloc((size_t)pp.cb * s->block_size);
-	if (!pp.ring || !cb.out || (pass == RC_PASS_VERIFY && !cmp) ||
+	} else {
+		/* one read window of chunks can wait for a slow sync */
+		w.Q = pp.W;
+		w.q = calloc(w.Q, sizeof(*w.q));
+		for (unsigned x = 0; w.q && x < w.Q; x++)
+			if (!(w.q[x].data =
+				      malloc((size_t)pp.cb * s->block_size)))
+				wfail = true;
+	}
+	if (!pp.ring ||
+	    (pass == RC_PASS_VERIFY ? !cb.out || !cmp : !w.q || wfail) ||
 	    xs_ctx_new(&cb.ctx, s->k, s->n, s->block_size, 0)) {
 		fprintf(stderr, "tgtx-recover: no memory for the rebuild\n");
 		rc = RC_EX_ERROR;
@@ -646,10 +749,31 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		if (!started[j])
 			s->src[j].state = RC_SRC_DOWN;
 	}
+	if (pass == RC_PASS_RESTORE) {
+		wstarted = !pthread_create(&wth, NULL, writer_main, &w);
+		if (!wstarted) {
+			fprintf(stderr, "tgtx-recover: no writer thread\n");
+			rc = RC_EX_ERROR;
+			goto stop;
+		}
+	}
 	for (uint64_t c = 0; c < pp.nchunks; c++) {
 		struct chunk *ch;
+		uint8_t *out = cb.out;
 		uint64_t done;
 
+		if (pass == RC_PASS_RESTORE) {
+			int werr;
+
+			pthread_mutex_lock(&w.mu);
+			while (w.tail - w.head == w.Q && !w.err)
+				pthread_cond_wait(&w.cv, &w.mu);
+			werr = w.err;
+			out = w.q[w.tail % w.Q].data;
+			pthread_mutex_unlock(&w.mu);
+			if (werr)
+				goto stop; /* named after the writer stops */
+		}
 		pthread_mutex_lock(&pp.mu);
 		use = refresh_use(&pp, use);
 		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W) {
@@ -681,8 +805,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			for (b = 0; b < ch->nb; b++)
 				if (!resolve_block(
 					    &cb, ch, b,
-					    cb.out + (size_t)b *
-							     s->block_size) &&
+					    out + (size_t)b * s->block_size) &&
 				    !unresolved++)
 					first_bad = ch->first + b;
 			pthread_mutex_lock(&pp.mu);
@@ -716,12 +839,11 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 
 		if (pass == RC_PASS_VERIFY) {
 			ret = rc_target_read(t, off, cmp, len);
-			if (!ret && memcmp(cmp, cb.out, len)) {
+			if (!ret && memcmp(cmp, out, len)) {
 				for (unsigned b = 0; b < ch->nb; b++)
 					if (memcmp(cmp + (size_t)b *
 								   s->block_size,
-						   cb.out +
-							   (size_t)b *
+						   out + (size_t)b *
 								   s->block_size,
 						   s->block_size) &&
 					    mismatches++ < 10)
@@ -731,8 +853,16 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 							" differs\n",
 							ch->first + b);
 			}
-		} else if (!(t->fresh && all_zero(cb.out, len))) {
-			ret = rc_target_write(t, off, cb.out, len);
+		} else {
+			pthread_mutex_lock(&w.mu);
+			w.q[w.tail % w.Q] =
+				(struct witem){.data = out,
+					       .off = off,
+					       .done = ch->first + ch->nb,
+					       .len = len};
+			w.tail++;
+			pthread_cond_broadcast(&w.cv);
+			pthread_mutex_unlock(&w.mu);
 		}
 		if (ret) {
 			fprintf(stderr,
@@ -751,14 +881,10 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		done = ch->first + ch->nb;
 		rc_progress_update(&pg, done * s->block_size,
 				   done == s->nblocks);
-		if (checkpoint &&
-		    (rc_mono_ns() - last_ckpt_ns > 1000000000ULL ||
-		     done == s->nblocks)) {
-			checkpoint(arg, done);
-			last_ckpt_ns = rc_mono_ns();
-		}
 		if (rc_stop && done < s->nblocks) {
-			if (checkpoint)
+			done = writer_stop(&w, wth, wstarted);
+			wstarted = false;
+			if (checkpoint && !w.err)
 				checkpoint(arg, done);
 			fprintf(stderr,
 				"\ntgtx-recover: interrupted at block %" PRIu64
@@ -777,8 +903,27 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			mismatches);
 		rc = RC_EX_DATA;
 	}
+	/* everything written: one sync and the last checkpoint */
+	if (pass == RC_PASS_RESTORE) {
+		uint64_t done = writer_stop(&w, wth, wstarted);
+
+		wstarted = false;
+		if (!w.err && checkpoint && done == s->nblocks)
+			checkpoint(arg, done);
+	}
 	goto stop;
 stop:
+	if (pass == RC_PASS_RESTORE) {
+		writer_stop(&w, wth, wstarted);
+		if (w.err) {
+			fprintf(stderr,
+				"tgtx-recover: target %s: write of %zu bytes "
+				"at %" PRIu64 ": %s\n",
+				t->name, w.err_len, w.err_off,
+				strerror(-w.err));
+			rc = RC_EX_ERROR;
+		}
+	}
 	pthread_mutex_lock(&pp.mu);
 	pp.finish = true;
 	/* chunks not yet taken are withdrawn; taken ones drain */
@@ -792,11 +937,16 @@ stop:
 out:
 	for (unsigned w = 0; pp.ring && w < pp.W; w++)
 		for (unsigned j = 0; j < SV_MAX_N; j++) {
-			free(pp.ring[w].share[j]);
+			free(pp.ring[w].raw[j]);
 			free(pp.ring[w].kind[j]);
 			free(pp.ring[w].gen[j]);
 		}
 	free(pp.ring);
+	for (unsigned x = 0; w.q && x < w.Q; x++)
+		free(w.q[x].data);
+	free(w.q);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
 	free(cb.out);
 	free(cmp);
 	xs_ctx_free(cb.ctx);

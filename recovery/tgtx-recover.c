@@ -87,7 +87,7 @@ static struct {
 	struct rc_opts r;
 } o = {.r = {.op_timeout_ms = 10000,
 	     .progress = -1,
-	     .chunk_bytes = 1 << 20,
+	     .chunk_bytes = 256 << 10,
 	     .measure_bytes = 8 << 20}};
 
 static void die_usage(void)

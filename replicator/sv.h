@@ -273,6 +273,7 @@ int sv_reader_block(struct sv_reader *r, uint64_t lba, uint64_t seq,
  * The same, with the slot of lba already read into slot_buf (slot_size
  * bytes, e.g. from one large read of many slots: a restore streams the
  * data area); only a journal share is read. slot_buf NULL: read it.
+ * out may be slot_buf + SV_SLOT_HDR_SIZE: the share is decoded in place.
  */
 int sv_reader_block_slot(struct sv_reader *r, uint64_t lba, uint64_t seq,
 			 const uint8_t *slot_buf, uint8_t *out,

@@ -390,7 +390,8 @@ int sv_reader_block_slot(struct sv_reader *r, uint64_t lba, uint64_t seq,
 			       lba, slot.seq, in->ckpt_seq);
 	*kind = slot.kind;
 	*gen = slot.gen;
-	if (slot.kind == SV_SLOT_SHARE)
+	/* out may be the share inside slot_buf: decoded in place */
+	if (slot.kind == SV_SLOT_SHARE && out != slot_buf + SV_SLOT_HDR_SIZE)
 		memcpy(out, slot_buf + SV_SLOT_HDR_SIZE, in->share_size);
 	return 0;
 }
