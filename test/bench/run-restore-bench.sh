@@ -14,7 +14,7 @@
 # compared with that raw rate; target >= 0.8x. The machine may be shared:
 # RESTORE_REPS rounds interleave raw reads and restores, and the median and
 # the spread are reported. Every round restores twice: into a file on a
-# real file system (the test directory under /tmp: ext4 here; page cache,
+# real file system (under the repository's build/: ext4 here; page cache,
 # allocation and the final fsync included) and into /dev/shm (tmpfs: no
 # device behind it), to show what the file system costs.
 # Then `check` on a 10 GiB volume (sparse share LUNs): target < 5 s.
@@ -25,7 +25,12 @@
 #   RAW_SECS=4      length of each raw read
 #   RAW_PATTERNS="2048:8 2048:1 256:16"  iscsi-perf -b:-m pairs tried
 #   CHECK_GB=10     volume size of the check run (0: no check run)
+#   TMPDIR_BENCH    directory of the file-system restores (default: a
+#                   fresh one under build/, the repository's file system)
 #   RESTORE_ARGS    more tgtx-recover options (e.g. "--depth 8")
+#   RAW_CONC=256:16 pattern of the like-for-like raw read: the k used LUNs
+#                   read at once, as the restore reads them (on loopback the
+#                   peers, the reader and the tool share this host's CPUs)
 #   TGTX_RECOVER    another tgtx-recover binary (e.g. an older build)
 set -euo pipefail
 BUILD=${1:-build/rel}
@@ -43,13 +48,21 @@ GB=${CHECK_GB:-10}
 REPS=${RESTORE_REPS:-3}
 RAW_SECS=${RAW_SECS:-4}
 RAW_PATTERNS=${RAW_PATTERNS:-2048:8 2048:1 256:16}
+RAW_CONC=${RAW_CONC:-256:16}
 NB=$((MB << 8)) # 4096-byte blocks
 D=$TGTX_TEST_DIR
 IQN=iqn.2026-11.org.tgtx:bench
 # the share LUN: 1 MiB header + journal (64 MiB), 4608-byte slots
 LUNSZ=$(((NB * 4608 + (66 << 20)) / 1048576 * 1048576))
 AREA=$((NB * 4608)) # what each peer sends
-FSDIR=${TMPDIR_BENCH:-$D}
+# the file system that holds the repository (a real one, not tmpfs)
+if [ -z "${TMPDIR_BENCH:-}" ]; then
+	mkdir -p "$top/build"
+	FSDIR=$(mktemp -d "$top/build/restore-bench.XXXXXX")
+	cleanup_path "$FSDIR"
+else
+	FSDIR=$TMPDIR_BENCH
+fi
 SHMDIR=/dev/shm
 [ -d "$SHMDIR" ] || SHMDIR=""
 fstype() { df --output=fstype "$1" 2>/dev/null | tail -1 || echo "?"; }
@@ -149,10 +162,26 @@ for r in $(seq 1 "$REPS"); do
 		rw=$(rate "$whole")
 		rr=$(rate "$reb")
 		echo "$tg $slow $rw $rr $(ratio "$rw" "$slow") $(ratio "$rr" "$slow")" >>"$D/rounds"
+		lastused=$used
 		printf '# round %d %-3s raw LUNs %s/%s/%s MB/s, slowest used (%s): %s; restore %.2f s whole = %s MB/s per peer (%.2fx), rebuild %.2f s = %s MB/s (%.2fx)\n' \
 			"$r" "$tg" "${raws[0]}" "${raws[1]}" "${raws[2]}" "$used" "$slow" \
 			"$whole" "$rw" "$(ratio "$rw" "$slow")" "$reb" "$rr" "$(ratio "$rr" "$slow")"
 	done
+	# like for like: the used LUNs read at once
+	for i in ${lastused//,/ }; do
+		raw_one "${urls[$i]}" "${RAW_CONC%%:*}" "${RAW_CONC##*:}" >"$D/conc$i" &
+	done
+	wait
+	conc=""
+	for i in ${lastused//,/ }; do
+		c=$(cat "$D/conc$i")
+		[ -n "$c" ] || continue
+		if [ -z "$conc" ] || awk "BEGIN{exit !($c < $conc)}"; then
+			conc=$c
+		fi
+	done
+	echo "${conc:-0}" >>"$D/conc"
+	log "round $r: the used LUNs ($lastused) read at once ($RAW_CONC): slowest ${conc:-?} MB/s"
 done
 
 # median and spread per target
@@ -185,6 +214,9 @@ for p in $RAW_PATTERNS; do
 		printf "raw pattern %s (iscsi-perf -b:-m), every LUN and round: median %.1f MB/s (%.1f..%.1f)\n",
 			p, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
 done
+sort -n "$D/conc" | awk '{ a[NR] = $1 } END { if (NR)
+	printf "the used LUNs read at once (like for like), slowest: median %.1f MB/s (%.1f..%.1f)\n",
+		(NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
 summary fs "restore to $(fstype "$FSDIR") ($FSDIR)"
 [ -n "$SHMDIR" ] && summary shm "restore to $(fstype "$SHMDIR") ($SHMDIR)"
 
