@@ -703,10 +703,10 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		pp.cb = 8;
 	if (pp.cb > SV_MAX_ENTRIES)
 		pp.cb = SV_MAX_ENTRIES;
-	/* many smaller reads in flight: a peer's buffers for 256 KiB reads
-	 * stay below malloc's mmap threshold (no page faults per read) and
-	 * one Data-In PDU carries a good part of one */
-	pp.depth = o->depth ? o->depth : 16;
+	/* about 1 MiB in flight per peer (4 x 256 KiB by default): tgtxd
+	 * peers on loopback served 5-10x slower with several MiB of READ
+	 * data outstanding on a session (w14-restorebench's note) */
+	pp.depth = o->depth ? o->depth : 4;
 	if (pp.depth > MAX_DEPTH)
 		pp.depth = MAX_DEPTH;
 	pp.W = o->window ? o->window : 2 * pp.depth;

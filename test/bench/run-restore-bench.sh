@@ -168,10 +168,12 @@ for r in $(seq 1 "$REPS"); do
 			"$whole" "$rw" "$(ratio "$rw" "$slow")" "$reb" "$rr" "$(ratio "$rr" "$slow")"
 	done
 	# like for like: the used LUNs read at once
+	pids=()
 	for i in ${lastused//,/ }; do
 		raw_one "${urls[$i]}" "${RAW_CONC%%:*}" "${RAW_CONC##*:}" >"$D/conc$i" &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}" # not lib.sh's watchdog
 	conc=""
 	for i in ${lastused//,/ }; do
 		c=$(cat "$D/conc$i")
