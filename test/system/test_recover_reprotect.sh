@@ -6,7 +6,9 @@
 #  1. data with overwrites through iSCSI, replicated, in sync
 #  2. disaster: the primary's daemons, volume, share log and keys are gone;
 #     st is unreachable (its ACL unbound)
-#  3. tgtx-recover restore --from p0 --kit --reprotect SEED (from p0, p1)
+#  3. tgtx-recover restore --from p0 --kit --before T --reprotect SEED (from
+#     p0, p1): T is before the last overwrites, so the seed lists blocks
+#     the peers hold newer content of (the new owner re-logs them)
 #  4. a new primary over the restored volume: the seed is refused for a LUN
 #     of another size, applied to the real LUN, refused for a second LUN;
 #     tgtx-replicd ATTACHES to p0/p1 (bytes written to them << the
@@ -49,7 +51,8 @@ stock_tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
 U0="iscsi://127.0.0.1:$PORT_p0/$IQN:p0/1"
 U1="iscsi://127.0.0.1:$PORT_p1/$IQN:p1/1"
 U2="iscsi://127.0.0.1:$TGT_PORT/$IQN:st/1"
-PEERS="share-peer.0=$U0,share-peer.0.transport=plain,share-peer.1=$U1,share-peer.1.transport=plain,share-peer.2=$U2,share-peer.2.transport=plain"
+# retain: the journals keep the seqs after the point restored with --before
+PEERS="share-peer.0=$U0,share-peer.0.transport=plain,share-peer.0.retain=1h,share-peer.1=$U1,share-peer.1.transport=plain,share-peer.1.retain=1h,share-peer.2=$U2,share-peer.2.transport=plain,share-peer.2.retain=1h"
 
 MPORT=
 metric() { # metric NAME PEER: value for the LUN's peer
@@ -102,11 +105,18 @@ track_proc $! 10
 URL=$(lun_url "$IQN:main" 1)
 "$RWCHECK" --url "$URL" --lba 0 --blocks 8192 --seed 1 >/dev/null
 "$RWCHECK" --url "$URL" --lba 16384 --blocks 16384 --seed 2 >/dev/null
-"$RWCHECK" --url "$URL" --lba 4096 --blocks 4096 --seed 3 >/dev/null
 wait_until 120 in_sync 3 || {
 	tail -n 30 "$W/rd-main.log" >&2
 	fail "the peers never got in sync"
 }
+SUM_A=$(sha256sum <"$W/vol.img" | cut -d' ' -f1)
+sleep 1
+T=$(date +%s.%N)
+sleep 1
+# after T: overwrites of blocks 4096..8191, which the restore --before T
+# drops: the new owner must re-log them (revert) with new generations
+"$RWCHECK" --url "$URL" --lba 4096 --blocks 4096 --seed 3 >/dev/null
+wait_until 120 in_sync 3 || fail "the peers never got in sync (2)"
 pass "written with overwrites, 3 peers in sync"
 echo "rp passphrase" >"$W/pass"
 P0_PUB=$("$B/test/tools/tgtx-gossip" keygen --key "$W/p0/state/node.key" |
@@ -124,7 +134,7 @@ stop_proc "$PID_main"
 rm -rf "$W/vol.img" "$W/vol.log" "$W/main"
 stock_tgtadm --lld iscsi --op unbind --mode target --tid 1 -I ALL
 
-log "3. restore --from p0 --reprotect"
+log "3. restore --from p0 --before T --reprotect"
 wait_until 60 "$R" list --from "127.0.0.1:$GP_P0" --kit "$W/dr.kit" \
 	--passphrase-file "$W/pass" --no-probe ||
 	fail "p0 knows no volume"
@@ -132,7 +142,12 @@ NAME=$("$R" list --from "127.0.0.1:$GP_P0" --kit "$W/dr.kit" \
 	--passphrase-file "$W/pass" --no-probe | awk '/^volume /{print $2; exit}')
 "$R" restore --from "127.0.0.1:$GP_P0" --volume "$NAME" --kit "$W/dr.kit" \
 	--passphrase-file "$W/pass" --to "$W/restored.img" --verify \
-	--progress plain --reprotect "$W/seed" | tee "$W/restore1.txt"
+	--before "@$T" --progress plain --reprotect "$W/seed" |
+	tee "$W/restore1.txt"
+[ "$(sha256sum <"$W/restored.img" | cut -d' ' -f1)" = "$SUM_A" ] ||
+	fail "restore --before T differs from the volume at T"
+grep -q ", 4096 block(s) written after the point to re-log" \
+	"$W/restore1.txt" || fail "the seed does not revert blocks 4096..8191"
 grep -q "reprotect seed written to $W/seed" "$W/restore1.txt" ||
 	fail "no seed written"
 [ "$(stat -c %a "$W/seed")" = 600 ] || fail "seed mode not 0600"
@@ -181,7 +196,9 @@ sleep 1
 B0=$(metric tgtx_replicd_peer_written_bytes_total 0)
 B1=$(metric tgtx_replicd_peer_written_bytes_total 1)
 log "bytes written after the reprotect: p0 $B0, p1 $B1 (volume $VOLSZ)"
-[ "${B0%.*}" -lt $((VOLSZ / 16)) ] && [ "${B1%.*}" -lt $((VOLSZ / 16)) ] ||
+# the revert re-logs extent 0 (4 MiB, 1/4 of the volume); a rebuild sends
+# at least the whole volume
+[ "${B0%.*}" -lt $((VOLSZ * 3 / 8)) ] && [ "${B1%.*}" -lt $((VOLSZ * 3 / 8)) ] ||
 	fail "p0/p1 got ${B0}/${B1} bytes: their share volumes were rebuilt"
 pass "tgtx-replicd attached to p0 and p1: $B0 and $B1 bytes written"
 stock_tgtadm --lld iscsi --op bind --mode target --tid 1 -I ALL
@@ -207,7 +224,8 @@ cmp -s "$W/gens-p0.txt" "$W/gens-st.txt" ||
 paste -d' ' "$W/gens-before.txt" "$W/gens-p0.txt" >"$W/gens-both.txt"
 CHANGED=$(awk '$2 != $4' "$W/gens-both.txt" | wc -l)
 BADG=$(awk -v f="$FLOOR" '$2 != $4 && $4 != 0 && $4 < f' "$W/gens-both.txt" | wc -l)
-[ "$CHANGED" -ge 6144 ] || fail "only $CHANGED blocks changed generation"
+# extent 0 (re-logged), 2048..6143 and 20000..22047 (written)
+[ "$CHANGED" -ge 10240 ] || fail "only $CHANGED blocks changed generation"
 [ "$BADG" = 0 ] || fail "$BADG blocks got a generation below the floor $FLOOR (randomness reuse): $(awk -v f="$FLOOR" '$2 != $4 && $4 < f' "$W/gens-both.txt" | head -3)"
 pass "$CHANGED blocks rewritten, all with generations >= $FLOOR; st's equal p0's"
 
