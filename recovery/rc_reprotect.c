@@ -176,8 +176,9 @@ int rc_write_seed(struct rc_set *s, const struct rc_opts *o)
 			seed.held_mask |= 1u << src->info->index;
 	}
 	if (UINT64_MAX - sc.gen_max < 2 * SL_SEED_GEN_GAP) {
-		fprintf(stderr, "tgtx-recover: generations exhausted (%" PRIu64
-				"): protect the volume as a new one\n",
+		fprintf(stderr,
+			"tgtx-recover: generations exhausted (%" PRIu64
+			"): protect the volume as a new one\n",
 			sc.gen_max);
 		rc = RC_EX_REFUSED;
 		goto out;
@@ -210,10 +211,11 @@ int rc_write_seed(struct rc_set *s, const struct rc_opts *o)
 		goto out;
 	}
 	printf("reprotect seed written to %s (mode 0600, holds the volume "
-	       "key): point seq %" PRIu64 ", share volumes hold up to seq %" PRIu64
+	       "key): point seq %" PRIu64
+	       ", share volumes hold up to seq %" PRIu64
 	       ", new log from seq %" PRIu64 ", newest generation seen %" PRIu64
-	       ", new generations from %" PRIu64
-	       ", %" PRIu64 " block(s) written after the point to re-log, "
+	       ", new generations from %" PRIu64 ", %" PRIu64
+	       " block(s) written after the point to re-log, "
 	       "share volumes continued: mask 0x%x\n",
 	       o->reprotect, s->seq, newest, seed.next_seq, sc.gen_max,
 	       seed.gen_floor, nrev, seed.held_mask);

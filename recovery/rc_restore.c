@@ -429,9 +429,10 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 				s->gmap[lba] = g;
 				if (g > s->gen_max)
 					s->gen_max = g;
-				s->check = ch->share[cand[0]]
-						    [(size_t)b * pp->share_size +
-						     XS_HDR_OFF_CHECK];
+				s->check =
+					ch->share[cand[0]]
+						 [(size_t)b * pp->share_size +
+						  XS_HDR_OFF_CHECK];
 			}
 			ok = true;
 			for (unsigned x = 0; x < nc; x++)

@@ -274,8 +274,7 @@ int sl_key_create(const char *dir, const uint8_t uuid[16], uint8_t key[16])
 	return sl_key_store(dir, uuid, key);
 }
 
-int sl_key_store(const char *dir, const uint8_t uuid[16],
-		 const uint8_t key[16])
+int sl_key_store(const char *dir, const uint8_t uuid[16], const uint8_t key[16])
 {
 	struct sl_key_disk d;
 	int ret;

@@ -35,7 +35,8 @@ static int bad(char *why, size_t whylen, int ret, const char *fmt, ...)
 
 static size_t body_len(uint64_t nblocks, uint32_t nrevert)
 {
-	return (size_t)nblocks * 8 + (size_t)nrevert * sizeof(struct sl_seed_range);
+	return (size_t)nblocks * 8 +
+	       (size_t)nrevert * sizeof(struct sl_seed_range);
 }
 
 int sl_seed_encode(const struct sl_seed *s, void **bufp, size_t *lenp)
@@ -58,7 +59,8 @@ int sl_seed_encode(const struct sl_seed *s, void **bufp, size_t *lenp)
 	}
 	for (uint32_t j = 0; j < s->nrevert; j++, p += 16) {
 		struct sl_seed_range r = {.lba = htole64(s->rev[j].lba),
-					  .nblocks = htole64(s->rev[j].nblocks)};
+					  .nblocks =
+						  htole64(s->rev[j].nblocks)};
 
 		memcpy(p, &r, 16);
 	}
@@ -81,8 +83,8 @@ int sl_seed_encode(const struct sl_seed *s, void **bufp, size_t *lenp)
 	h.created_ns = htole64(s->created_ns);
 	memcpy(h.key, s->key, 16);
 	h.held_mask = htole32(s->held_mask);
-	h.body_crc = htole32(crc32c(0, buf + SL_SEED_HDR_SIZE,
-				    len - SL_SEED_HDR_SIZE));
+	h.body_crc = htole32(
+		crc32c(0, buf + SL_SEED_HDR_SIZE, len - SL_SEED_HDR_SIZE));
 	h.crc = htole32(crc32c(0, &h, offsetof(struct sl_seed_hdr, crc)));
 	memcpy(buf, &h, sizeof(h));
 	explicit_bzero(&h, sizeof(h));
@@ -91,8 +93,8 @@ int sl_seed_encode(const struct sl_seed *s, void **bufp, size_t *lenp)
 	return 0;
 }
 
-static int decode_hdr(const void *buf, size_t len, struct sl_seed *s,
-		      char *why, size_t whylen)
+static int decode_hdr(const void *buf, size_t len, struct sl_seed *s, char *why,
+		      size_t whylen)
 {
 	struct sl_seed_hdr h;
 	uint16_t ver;
@@ -103,9 +105,9 @@ static int decode_hdr(const void *buf, size_t len, struct sl_seed *s,
 			   SL_SEED_HDR_SIZE);
 	memcpy(&h, buf, sizeof(h));
 	if (le64toh(h.magic) != SL_SEED_MAGIC)
-		return bad(why, whylen, -EBADMSG, "not a reprotect seed (magic)");
-	if (le32toh(h.crc) !=
-	    crc32c(0, &h, offsetof(struct sl_seed_hdr, crc)))
+		return bad(why, whylen, -EBADMSG,
+			   "not a reprotect seed (magic)");
+	if (le32toh(h.crc) != crc32c(0, &h, offsetof(struct sl_seed_hdr, crc)))
 		return bad(why, whylen, -EBADMSG, "header checksum mismatch");
 	ver = le16toh(h.version);
 	if (ver != SL_SEED_VERSION)
@@ -207,8 +209,7 @@ int sl_seed_decode(const void *buf, size_t len, struct sl_seed *s, char *why,
 	return 0;
 }
 
-int sl_seed_load(const char *path, struct sl_seed *s, char *why,
-		 size_t whylen)
+int sl_seed_load(const char *path, struct sl_seed *s, char *why, size_t whylen)
 {
 	struct stat sb;
 	void *buf = NULL;
@@ -237,8 +238,7 @@ int sl_seed_load(const char *path, struct sl_seed *s, char *why,
 	}
 	got = pread_upto(fd, buf, (size_t)sb.st_size, 0);
 	if (got != sb.st_size) {
-		ret = bad(why, whylen, got < 0 ? (int)got : -EIO,
-			  "short read");
+		ret = bad(why, whylen, got < 0 ? (int)got : -EIO, "short read");
 		goto out;
 	}
 	ret = sl_seed_decode(buf, (size_t)got, s, why, whylen);

@@ -39,8 +39,7 @@ int sl_seed_encode(const struct sl_seed *s, void **buf, size_t *len);
  */
 int sl_seed_decode(const void *buf, size_t len, struct sl_seed *s, char *why,
 		   size_t whylen);
-int sl_seed_load(const char *path, struct sl_seed *s, char *why,
-		 size_t whylen);
+int sl_seed_load(const char *path, struct sl_seed *s, char *why, size_t whylen);
 void sl_seed_free(struct sl_seed *s);
 /* Sets SL_SEED_CONSUMED, zeroes the key, fsyncs: the seed is refused from
  * now on (a second store from it would hand out the same generations). */

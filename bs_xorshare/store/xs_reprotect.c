@@ -87,6 +87,13 @@ int xs_reprotect_prepare(struct xs_dev *xd, const char *path, unsigned k,
 	*revert = NULL;
 	*nr_revert = 0;
 	ret = sl_seed_load(path, &s, why, sizeof(why));
+	if (ret == -ENOENT && !xs_meta_load(xd->logdir, &m)) {
+		/* deleted after its first use, as the runbook says */
+		log_info("xorshare %s: reprotect seed %s is gone; the share "
+			 "log is authoritative",
+			 xd->logdir, path);
+		return 0;
+	}
 	if (ret) {
 		snprintf(err, errlen, "xorshare: reprotect seed %s: %s", path,
 			 why);
@@ -129,11 +136,12 @@ int xs_reprotect_prepare(struct xs_dev *xd, const char *path, unsigned k,
 		goto out;
 	}
 	if (s.block_size != xd->bs || s.size != xd->size) {
-		snprintf(err, errlen,
-			 "xorshare: reprotect seed %s is of a volume of %" PRIu64
-			 " bytes in %u-byte blocks; this LU has %" PRIu64
-			 " bytes in %u-byte blocks",
-			 path, s.size, s.block_size, xd->size, xd->bs);
+		snprintf(
+			err, errlen,
+			"xorshare: reprotect seed %s is of a volume of %" PRIu64
+			" bytes in %u-byte blocks; this LU has %" PRIu64
+			" bytes in %u-byte blocks",
+			path, s.size, s.block_size, xd->size, xd->bs);
 		goto out;
 	}
 	if (s.k != k || s.n != n) {
