@@ -172,8 +172,8 @@ int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
 	sl_record_encode(hdr, &h, data);
 	iov[niov++] = (struct iovec){hdr, sizeof(hdr)};
 	if (len > SL_REC_HDR_SIZE)
-		iov[niov++] = (struct iovec){(void *)data,
-					     len - SL_REC_HDR_SIZE};
+		iov[niov++] =
+			(struct iovec){(void *)data, len - SL_REC_HDR_SIZE};
 	/*
 	 * Zeroes after the record, overwritten by the next one: a reused
 	 * file still holds its earlier records, and where the new ones end
