@@ -492,8 +492,8 @@ static void xs_stop(struct xs_dev *xd)
 }
 
 static const char *const xs_known_opts[] = {
-	"k",	 "n",	  "log",	"log_size", "full",
-	"force", "check", "al_extents", "throttle", "reprotect", NULL};
+	"k",	 "n",	       "log",	   "log_size",	"full", "force",
+	"check", "al_extents", "throttle", "reprotect", NULL};
 
 static int parse_opts(struct xs_dev *xd, const char *opts, unsigned *k,
 		      unsigned *n, uint64_t *log_size, bool *force,
