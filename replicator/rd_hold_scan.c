@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +401,7 @@ int rd_hold_scan_start(const struct rd_hold_scan_cfg *cfg,
 {
 	struct rd_hold_scan *s = calloc(1, sizeof(*s));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int ret;
 
 	if (!s)
@@ -421,7 +423,11 @@ int rd_hold_scan_start(const struct rd_hold_scan_cfg *cfg,
 		scan_free(s);
 		return ret;
 	}
+	/* signals are the daemon loop's (signalfd): blocked in the thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = -pthread_create(&s->th, NULL, scan_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		scan_free(s);
 		return ret;

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -803,6 +804,7 @@ int gossip_node_start(const struct gossip_node_cfg *cfg,
 	struct gossip_node *n = calloc(1, sizeof(*n));
 	struct gossip_io io = {
 		.send = gn_send, .now_ms = gn_now, .forged = gn_forged};
+	sigset_t all, old;
 	uint8_t priv[32];
 	uint64_t seed;
 	int ret;
@@ -869,7 +871,13 @@ int gossip_node_start(const struct gossip_node_cfg *cfg,
 			return ret;
 		}
 	}
+	/* the daemon's signals are its main loop's (signalfd): the thread
+	 * starts with all of them blocked, or a SIGTERM landing on it would
+	 * kill the process instead of stopping it cleanly */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = pthread_create(&n->th, NULL, gn_thread, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		snprintf(err, errlen, "gossip thread: %s", strerror(ret));
 		gn_free(n);

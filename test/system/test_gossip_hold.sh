@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Partners learn the tables of the volumes whose shares they hold (issue 12,
 # doc/gossip.md "Held volumes"). Owner A: tgtxd with an xorshare volume k=2
-# n=3 and tgtx-replicd (no gossip options at all); partners p0, p1 (tgtxd)
+# n=3 and tgtx-replicd (no gossip options at all); partners p0 (tgtxd), p1
 # and p2 (stock tgtd). p0's tgtx-replicd is NOT given A's pin (no
 # --gossip-seed for A): it reads the share-volume header of its own LUN,
 # checks A's signature, binds the volume to A, gossips the table to X (a
@@ -23,7 +23,7 @@ W=$TGTX_TEST_DIR
 
 rd_primary 2 3 16M
 rd_peer_tgtxd 0
-rd_peer_tgtxd 1
+rd_peer_tgtd 1
 rd_peer_tgtd 2
 rd_set_peers "transport=plain"
 rd_start_replicd
