@@ -177,8 +177,8 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/held", rg->dir);
-	rg->hold = rd_hold_new(cfg->hold_max ? cfg->hold_max : RD_HOLD_MAX,
-			       path);
+	rg->hold =
+		rd_hold_new(cfg->hold_max ? cfg->hold_max : RD_HOLD_MAX, path);
 	if (!rg->hold) {
 		ret = -EINVAL;
 		seterr(err, errlen, "gossip: held volumes: bad cap %u",
@@ -605,9 +605,9 @@ static void find_owner(void *arg, const uint8_t *tbl, size_t len)
 	}
 }
 
-enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg,
-					  const char *lun, const uint8_t *tbl,
-					  size_t len, char *msg, size_t msglen)
+enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
+					  const uint8_t *tbl, size_t len,
+					  char *msg, size_t msglen)
 {
 	char u[37] = "?", signer[65] = "?", owner[65], prev[200];
 	struct gossip_owner go = {0};

@@ -121,9 +121,9 @@ int rd_gossip_hold(struct rd_gossip *rg, const uint8_t uuid[SLT_UUID_SIZE],
  * list` with it. msg gets a line for the log naming the LUN, the volume
  * and the keys ("" when there is nothing to say).
  */
-enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg,
-					  const char *lun, const uint8_t *tbl,
-					  size_t len, char *msg, size_t msglen);
+enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
+					  const uint8_t *tbl, size_t len,
+					  char *msg, size_t msglen);
 
 /* Our node id (hex, 65 bytes with NUL), e.g. for logs and show. */
 void rd_gossip_node_id(const struct rd_gossip *rg, char out[65]);

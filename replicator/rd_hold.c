@@ -31,8 +31,7 @@ struct rd_hold {
 const char *rd_hold_verdict_name(enum rd_hold_verdict v)
 {
 	static const char *const names[RD_HOLD_VERDICTS] = {
-		"bound", "same",      "newer", "older",
-		"other-key", "bad", "full",
+		"bound", "same", "newer", "older", "other-key", "bad", "full",
 	};
 
 	return (unsigned)v < RD_HOLD_VERDICTS ? names[v] : "?";
@@ -144,7 +143,8 @@ static int load_buf(struct rd_hold *h, const uint8_t *buf, size_t len,
 		struct rd_held_rec r;
 		struct rd_bind *b;
 
-		memcpy(&r, buf + RD_HELD_HDR_SIZE + (size_t)i * RD_HELD_REC_SIZE,
+		memcpy(&r,
+		       buf + RD_HELD_HDR_SIZE + (size_t)i * RD_HELD_REC_SIZE,
 		       sizeof(r));
 		if (r.reserved || find(h, r.uuid)) {
 			h->count = 0;

@@ -29,12 +29,12 @@ struct rd_held_hdr {
 };
 
 struct rd_held_rec {
-	uint8_t uuid[16];     /*  0 volume UUID */
-	uint8_t owner[32];    /* 16 owner node id: SHA-256 of its key */
-	uint64_t version;     /* 48 highest table version read from a header */
-	uint64_t bound_ms;    /* 56 when the binding was made (wall clock) */
-	uint32_t flags;	      /* 64 RD_HELD_F_* */
-	uint32_t reserved;    /* 68 zero */
+	uint8_t uuid[16];  /*  0 volume UUID */
+	uint8_t owner[32]; /* 16 owner node id: SHA-256 of its key */
+	uint64_t version;  /* 48 highest table version read from a header */
+	uint64_t bound_ms; /* 56 when the binding was made (wall clock) */
+	uint32_t flags;	   /* 64 RD_HELD_F_* */
+	uint32_t reserved; /* 68 zero */
 };
 
 /* bound by configuration (rd_gossip_hold), not by a header read */

@@ -102,8 +102,7 @@ int rd_hold_read_header(const char *path, uint8_t *scratch, uint8_t *tbl,
 		free(t);
 		return fd;
 	}
-	ret = read_at(fd, scratch, 2 * SV_SUPER_AREA, 0, capacity, why,
-		      whylen);
+	ret = read_at(fd, scratch, 2 * SV_SUPER_AREA, 0, capacity, why, whylen);
 	if (ret)
 		goto out;
 	if (sv_super_pick(scratch, scratch + SV_SUPER_AREA, capacity, info,

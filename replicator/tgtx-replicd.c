@@ -408,7 +408,8 @@ int main(int argc, char **argv)
 	if (m.hold_ms) {
 		struct rd_hold_scan_cfg hc = {.sock = m.sock,
 					      .rg = m.rg,
-					      .interval_ms = (unsigned)m.hold_ms};
+					      .interval_ms =
+						      (unsigned)m.hold_ms};
 
 		ret = rd_hold_scan_start(&hc, &m.hs);
 		if (ret) {

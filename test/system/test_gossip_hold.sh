@@ -121,7 +121,7 @@ pass "a header table of the volume signed by another key is refused, LUN and bot
 # --- A's key in the table, version 50, signature broken (CRC right) ---
 "$G" mktable --key "$RD_STATE/node.key" --uuid "$VUUID" --name vol \
 	--version 50 "${SHARES[@]}" --out "$W/badsig.slt"
-"$G" plant --lun "${RD_IMG[0]}" --table "$W/badsig.slt" --break-signature
+"$G" plant-bad-signature --lun "${RD_IMG[0]}" --table "$W/badsig.slt"
 wait_until 30 p0_says "refused table claiming volume $VUUID, owner $A_PIN: malformed or its signature does not verify" || {
 	cat "$P0_LOG" >&2
 	fail "p0 did not refuse a header table with a broken signature"

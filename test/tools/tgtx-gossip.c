@@ -52,8 +52,8 @@ static const char usage_text[] =
 	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub "
 	"PUBHEX\n"
 	"       tgtx-gossip dump --state FILE\n"
-	"       tgtx-gossip plant --lun FILE --table FILE "
-	"[--break-signature]\n"
+	"       tgtx-gossip plant|plant-bad-signature --lun FILE --table "
+	"FILE\n"
 	"keygen makes (or loads) a node key and prints its id and public key;\n"
 	"mktable signs a share-location table with the key; serve runs the\n"
 	"gossip node service (TLS 1.3, peers' keys pinned; --peer-id pins a\n"
@@ -62,9 +62,9 @@ static const char usage_text[] =
 	"and port 0; the port is printed); pull asks one node for all its\n"
 	"tables and prints them; dump prints a state file; plant writes the\n"
 	"table as the newest location-table blob of the share volume in\n"
-	"FILE, as a replicator would (tests: forged headers), optionally\n"
-	"with its signature broken and its CRC made right. Exit: 0 ok, 1\n"
-	"usage, 2 error, 3 refused (TLS authentication).\n";
+	"FILE, as a replicator would (tests: forged headers); plant-bad-\n"
+	"signature breaks its signature first and makes its CRC right.\n"
+	"Exit: 0 ok, 1 usage, 2 error, 3 refused (TLS authentication).\n";
 
 struct peer {
 	uint8_t pub[SLT_PUB_SIZE], id[SLT_ID_SIZE];
@@ -479,8 +479,8 @@ static int cmd_plant(void)
 	fd = open(o.lun, O_RDWR | O_CLOEXEC);
 	if (ret || fd < 0 || fstat(fd, &sbuf) ||
 	    pread_upto(fd, sb, sizeof(sb), 0) != (ssize_t)sizeof(sb) ||
-	    sv_super_pick(sb, sb + SV_SUPER_AREA, (uint64_t)sbuf.st_size,
-			  &info, &which, &st)) {
+	    sv_super_pick(sb, sb + SV_SUPER_AREA, (uint64_t)sbuf.st_size, &info,
+			  &which, &st)) {
 		fprintf(stderr, "tgtx-gossip: %s: not a share volume\n", o.lun);
 		if (fd >= 0)
 			close(fd);
@@ -528,7 +528,6 @@ int main(int argc, char **argv)
 		{"max-conns", 1, 0, 'C'},    {"max-per-source", 1, 0, 'Q'},
 		{"handshake-ms", 1, 0, 'H'}, {"conv-ms", 1, 0, 'T'},
 		{"lun", 1, 0, 'L'},	     {"table", 1, 0, 'W'},
-		{"break-signature", 0, 0, 'B'},
 		{"help", 0, 0, 'h'},	     {0, 0, 0, 0},
 	};
 	const char *cmd;
@@ -658,9 +657,6 @@ int main(int argc, char **argv)
 		case 'W':
 			o.table = optarg;
 			break;
-		case 'B':
-			o.break_sig = true;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -680,7 +676,10 @@ int main(int argc, char **argv)
 		rc = cmd_dump();
 	else if (!strcmp(cmd, "plant"))
 		rc = cmd_plant();
-	else
+	else if (!strcmp(cmd, "plant-bad-signature")) {
+		o.break_sig = true;
+		rc = cmd_plant();
+	} else
 		goto usage;
 	if (rc == 1)
 		goto usage;

@@ -61,8 +61,7 @@ static void uuid_of(uint8_t u[16], int n)
 }
 
 /* a table of volume n, version v, signed by key */
-static size_t table(uint8_t *out, const struct nodekey *key, int n,
-		    uint64_t v)
+static size_t table(uint8_t *out, const struct nodekey *key, int n, uint64_t v)
 {
 	struct slt t;
 	const char *why = NULL;
@@ -183,9 +182,9 @@ static void test_signature_checked(void **state)
 	memset(tbl, 0xee, 200);
 	assert_int_equal(rd_hold_offer(h, tbl, 200, 5, NULL, NULL, NULL),
 			 RD_HOLD_BAD);
-	assert_int_equal(rd_hold_offer(h, tbl, SLT_MAX_SIZE + 1, 5, NULL, NULL,
-				       NULL),
-			 RD_HOLD_BAD);
+	assert_int_equal(
+		rd_hold_offer(h, tbl, SLT_MAX_SIZE + 1, 5, NULL, NULL, NULL),
+		RD_HOLD_BAD);
 	rd_hold_stats(h, &st);
 	assert_int_equal(st.verdicts[RD_HOLD_BAD], 4);
 	assert_int_equal(st.count, 1);
@@ -222,8 +221,8 @@ static void test_cap(void **state)
 	/* volume 2 is still seen, volume 1 not: after RD_HOLD_STALE_MS its
 	 * slot is given to volume 3, volume 2 is kept */
 	len = table(tbl, &kb, 2, 1);
-	assert_int_equal(rd_hold_offer(h, tbl, len, t0 + RD_HOLD_STALE_MS,
-				       NULL, NULL, NULL),
+	assert_int_equal(rd_hold_offer(h, tbl, len, t0 + RD_HOLD_STALE_MS, NULL,
+				       NULL, NULL),
 			 RD_HOLD_SAME);
 	len = table(tbl, &ka, 3, 1);
 	assert_int_equal(rd_hold_offer(h, tbl, len, t0 + RD_HOLD_STALE_MS + 2,
@@ -326,16 +325,15 @@ static struct sv_info mkvol(const char *path, int n, unsigned index)
 	return info;
 }
 
-static void put_blob(const char *path, const struct sv_info *info,
-		     uint64_t gen, const uint8_t *tbl, size_t len)
+static void put_blob(const char *path, const struct sv_info *info, uint64_t gen,
+		     const uint8_t *tbl, size_t len)
 {
 	static uint8_t area[SV_BLOB_AREA];
 	uint8_t blob[RD_GOSSIP_BLOB_MAX];
 	size_t blen;
 	int fd;
 
-	assert_int_equal(slt_blob_wrap(tbl, len, blob, sizeof(blob), &blen),
-			 0);
+	assert_int_equal(slt_blob_wrap(tbl, len, blob, sizeof(blob), &blen), 0);
 	assert_int_equal(sv_blob_encode(info, area, sizeof(area),
 					SV_BLOB_LOCATIONS, gen, blob,
 					(uint32_t)blen),
@@ -449,22 +447,22 @@ static void test_gossip_glue(void **state)
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
 		fail_msg("rd_gossip_start: %s", err);
 	len = table(tbl, &ka, 5, 1);
-	assert_int_equal(rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg,
-					      sizeof(msg)),
-			 RD_HOLD_BOUND);
+	assert_int_equal(
+		rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg, sizeof(msg)),
+		RD_HOLD_BOUND);
 	assert_non_null(strstr(msg, "LUN t/1"));
 	assert_non_null(strstr(msg, a));
-	assert_int_equal(rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg,
-					      sizeof(msg)),
-			 RD_HOLD_SAME);
+	assert_int_equal(
+		rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg, sizeof(msg)),
+		RD_HOLD_SAME);
 	rd_gossip_stop(rg);
 	rg = NULL;
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
 		fail_msg("rd_gossip_start: %s", err);
 	len = table(tbl, &kb, 5, 2);
-	assert_int_equal(rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg,
-					      sizeof(msg)),
-			 RD_HOLD_OTHER_KEY);
+	assert_int_equal(
+		rd_gossip_hold_table(rg, "LUN t/1", tbl, len, msg, sizeof(msg)),
+		RD_HOLD_OTHER_KEY);
 	assert_non_null(strstr(msg, "REFUSED"));
 	assert_non_null(strstr(msg, "LUN t/1"));
 	assert_non_null(strstr(msg, a));
@@ -478,9 +476,9 @@ static void test_gossip_glue(void **state)
 	assert_int_equal(rd_gossip_hold(rg, u, pin), 0);
 	assert_int_equal(rd_gossip_hold(rg, u, "zz"), -EINVAL);
 	len = table(tbl, &ka, 6, 1);
-	assert_int_equal(rd_gossip_hold_table(rg, "LUN t/2", tbl, len, msg,
-					      sizeof(msg)),
-			 RD_HOLD_OTHER_KEY);
+	assert_int_equal(
+		rd_gossip_hold_table(rg, "LUN t/2", tbl, len, msg, sizeof(msg)),
+		RD_HOLD_OTHER_KEY);
 	rd_gossip_stop(rg);
 }
 
