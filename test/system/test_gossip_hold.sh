@@ -21,7 +21,7 @@ rd_need_tools
 L=127.0.0.1
 W=$TGTX_TEST_DIR
 
-rd_primary 2 3 16M
+rd_primary 2 3 4M
 rd_peer_tgtxd 0
 rd_peer_tgtd 1
 rd_peer_tgtd 2
