@@ -248,7 +248,7 @@ static unsigned *skip_of(struct rd_hold_scan *s, const char *path, bool add)
 
 static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 {
-	char why[256], msg[768], line[1100];
+	char why[256], msg[1024], line[1100];
 	struct sv_info info;
 	enum rd_hold_verdict v;
 	unsigned *skip;
@@ -299,7 +299,8 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 			log_info("%s", line);
 		return;
 	}
-	snprintf(line, sizeof(line), "LUN %s (%s), share %u", lun, path,
+	/* bounded, so both key pins at the end of a refusal fit a log line */
+	snprintf(line, sizeof(line), "LUN %.200s (%.200s), share %u", lun, path,
 		 info.index);
 	v = rd_gossip_hold_table(s->cfg.rg, line, s->tbl, len, msg,
 				 sizeof(msg));

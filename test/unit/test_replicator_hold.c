@@ -243,6 +243,7 @@ static void test_persisted(void **state)
 	uint8_t tbl[SLT_MAX_SIZE], owner[SLT_ID_SIZE], u[16];
 	char path[300], bad[310], err[512];
 	struct rd_hold *h;
+	uint8_t byte;
 	struct stat sb;
 	size_t len;
 	int fd;
@@ -284,7 +285,9 @@ static void test_persisted(void **state)
 	/* one flipped byte: refused as a whole */
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "\x01", 1, 40), 1);
+	assert_int_equal(pread(fd, &byte, 1, 40), 1);
+	byte ^= 0x01;
+	assert_int_equal(pwrite(fd, &byte, 1, 40), 1);
 	close(fd);
 	h = rd_hold_new(4, path);
 	assert_int_equal(rd_hold_load(h, 5, err, sizeof(err)), -EBADMSG);
