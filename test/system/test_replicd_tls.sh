@@ -112,6 +112,7 @@ rc=0
 	--to "$RD_WORK/wrongpin.img" >"$RD_WORK/recover-wrong.txt" 2>&1 || rc=$?
 cat "$RD_WORK/recover-wrong.txt"
 [ "$rc" -eq 3 ] || fail "tgtx-recover with a wrong pin: exit $rc, not 3"
-grep -Eqi "share 0.*tls" "$RD_WORK/recover-wrong.txt" ||
+grep -q "source 0 (.*p0/1): unreachable: tls: .*not pinned" \
+	"$RD_WORK/recover-wrong.txt" ||
 	fail "tgtx-recover with a wrong pin: no named TLS error for share 0"
 pass "tgtx-recover with a wrong pin: exit 3, TLS error named"
