@@ -143,6 +143,13 @@ static void add_share(char *arg)
 		else
 			o.r.pins[i] = eq + 1;
 	}
+	if (o.r.transports[i] != PEER_TRANSPORT_TLS && o.r.pins[i]) {
+		fprintf(stderr,
+			"tgtx-recover: --share %u: pin= without "
+			"transport=tls (a pin is only checked over TLS)\n",
+			i);
+		die_usage();
+	}
 	if (o.r.transports[i] == PEER_TRANSPORT_TLS && !o.r.pins[i]) {
 		fprintf(stderr,
 			"tgtx-recover: --share %u: transport=tls needs pin=HEX "
@@ -489,8 +496,9 @@ static int table_urls(const struct slt *t, const struct kit *k,
 			break;
 		}
 		if (tr < 0) {
-			snprintf(err, elen, "share %u (%s): unknown transport %u",
-				 i, sh->portal, sh->transport);
+			snprintf(err, elen,
+				 "share %u (%s): unknown transport %u", i,
+				 sh->portal, sh->transport);
 			return -EPROTONOSUPPORT;
 		}
 		r->transports[i] = tr;
