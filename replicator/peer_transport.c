@@ -7,7 +7,7 @@
  */
 #include <errno.h>
 
-#include "gossip/slt_format.h"
+#include "replicator/gossip/slt_format.h"
 #include "peer.h"
 #include "rd.h"
 

@@ -18,7 +18,7 @@
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
-#include "replicator/peer.h"
+#include "peer.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
