@@ -127,6 +127,9 @@ rm -rf "$RD_VOL" "$RD_LOGDIR" "$TGTX_TEST_DIR/pri"
 log "disaster: primary gone; left: the partners, the kit, 127.0.0.1:$GP_P1"
 
 KIT=(--from "127.0.0.1:$GP_P1" --kit "$W/dr.kit" --passphrase-file "$W/pass")
+# the kit's node key is written there for the TLS shares, removed at exit
+export TMPDIR=$W/rtmp
+mkdir -p "$TMPDIR"
 out=$W/out.txt
 
 # -- 1. list, check, restore ------------------------------------------------
@@ -152,6 +155,8 @@ cat "$out"
 [ "$rc" -eq 0 ] || fail "restore: exit $rc"
 [ "$(sha256sum <"$W/r1.img" | cut -d' ' -f1)" = "$SUM" ] ||
 	fail "restored volume differs from the volume before the disaster"
+[ -z "$(ls -A "$TMPDIR")" ] ||
+	fail "tgtx-recover left files in TMPDIR: $(ls -lR "$TMPDIR")"
 pass "list, check (5 of 5, TLS included), restore --verify from one partner + kit: checksums equal"
 
 # -- 2. --before the second batch --------------------------------------------
