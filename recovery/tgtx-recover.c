@@ -422,7 +422,7 @@ static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 
 /* The kit's node key as a file for the TLS shares' tunnels (peer_cfg
  * takes a path), in a private directory removed at exit. */
-static char kit_key_dir[64], kit_key_path[96];
+static char kit_key_dir[1100], kit_key_path[1120];
 
 static void kit_key_remove(void)
 {
@@ -434,6 +434,7 @@ static void kit_key_remove(void)
 
 static const char *kit_key_file(const struct kit *k)
 {
+	static bool registered;
 	struct nodekey key;
 	const char *tmp = getenv("TMPDIR");
 	int ret;
@@ -441,19 +442,27 @@ static const char *kit_key_file(const struct kit *k)
 	if (kit_key_path[0])
 		return kit_key_path;
 	snprintf(kit_key_dir, sizeof(kit_key_dir), "%s/tgtx-recover.XXXXXX",
-		 tmp && tmp[0] && strlen(tmp) < 40 ? tmp : "/tmp");
+		 tmp && tmp[0] && strlen(tmp) < 1000 ? tmp : "/tmp");
 	if (!mkdtemp(kit_key_dir)) {
 		kit_key_dir[0] = 0;
 		return NULL;
 	}
-	atexit(kit_key_remove);
+	if (!registered)
+		registered = !atexit(kit_key_remove);
 	snprintf(kit_key_path, sizeof(kit_key_path), "%s/node.key",
 		 kit_key_dir);
-	if (nodekey_from_private(&key, k->node_priv))
+	ret = nodekey_from_private(&key, k->node_priv);
+	if (!ret) {
+		ret = nodekey_save(&key, kit_key_path);
+		nodekey_free(&key);
+	}
+	if (ret) { /* nothing half made stays, the next call tries again */
+		kit_key_remove();
+		kit_key_path[0] = kit_key_dir[0] = 0;
+		errno = -ret;
 		return NULL;
-	ret = nodekey_save(&key, kit_key_path);
-	nodekey_free(&key);
-	return ret ? NULL : kit_key_path;
+	}
+	return kit_key_path;
 }
 
 /*
