@@ -221,20 +221,8 @@ static void on_signal(struct loop_fd *lfd, uint32_t events)
 
 static int watch_signals(void)
 {
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
 	signal(SIGPIPE, SIG_IGN);
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return loop_add_fd(&m.sig, fd, EPOLLIN, on_signal);
+	return daemon_watch_signals(&m.sig, on_signal);
 }
 
 static int write_pidfile(const char *path)

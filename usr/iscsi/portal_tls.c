@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/membudget.h"
 #include "core/strbuf.h"
+#include "core/tcp_listen.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_pump.h"
 #include "conn.h"
@@ -506,7 +507,7 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	struct tls_portal *p;
 	socklen_t len;
-	int fd, one = 1, ret;
+	int fd, ret;
 
 	if (!tls.ctx) {
 		snprintf(err, errlen,
@@ -518,23 +519,15 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "bad TLS portal '%s' (ADDR:PORT)", spec);
 		return -EINVAL;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
+	/* ":PORT" (the any address) takes IPv4 too */
+	fd = tcp_listen(&ss, len, spec[0] != ':', 128);
+	if (fd < 0) {
+		ret = fd;
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6) {
-		/* ":PORT" (the any address) takes IPv4 too */
-		int v6only = spec[0] != ':';
-
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-			   sizeof(v6only));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0)
-		goto fail;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		errno = ENOMEM;
+		ret = -ENOMEM;
 		goto fail;
 	}
 	p->want = ss;
@@ -542,15 +535,13 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
 	if (ret) {
 		free(p);
-		errno = -ret;
 		goto fail;
 	}
 	list_add_tail(&p->node, &tls_portals);
 	log_info("listening on %s (TLS)", spec);
 	return 0;
 fail:
-	ret = -errno;
-	snprintf(err, errlen, "TLS portal %s: %s", spec, strerror(errno));
+	snprintf(err, errlen, "TLS portal %s: %s", spec, strerror(-ret));
 	if (fd >= 0)
 		close(fd);
 	return ret;
