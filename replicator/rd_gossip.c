@@ -18,6 +18,7 @@
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
+#include "peer.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
@@ -345,20 +346,12 @@ static int build(const struct rd_gossip_lun *l, struct slt *t, const char **why)
 		ret = parse_url(p->url, s, why);
 		if (ret)
 			return ret;
-		switch (p->transport) {
-		case 0:
-			s->transport = SLT_TRANSPORT_PLAIN;
-			break;
-		case 1:
-			s->transport = SLT_TRANSPORT_IPSEC;
-			break;
-		case 2:
-			s->transport = SLT_TRANSPORT_TLS;
-			break;
-		default:
+		ret = peer_transport_to_slt(p->transport);
+		if (ret < 0) {
 			*why = "unknown transport";
 			return -EINVAL;
 		}
+		s->transport = (uint8_t)ret;
 		if (p->pin && hex_decode(p->pin, s->partner_id, SLT_ID_SIZE)) {
 			*why = "pin is not 64 hex digits";
 			return -EINVAL;

@@ -227,6 +227,18 @@ static void on_signal(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+/* Before any thread starts (the gossip node's): a thread created with
+ * these unblocked would take SIGTERM's default action, killing the
+ * daemon without its clean stop. */
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	return sigprocmask(SIG_BLOCK, set, NULL) < 0 ? -errno : 0;
+}
+
 static int watch_signals(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -316,6 +328,7 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LVL_INFO;
 	int c, foreground = 0, ret;
 	char err[256] = "";
+	sigset_t sigs;
 
 	rd_gossip_cfg_init(&m.gcfg, rd_opts.state_dir);
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -389,6 +402,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	m.gcfg.state_dir = rd_opts.state_dir;
+	ret = block_signals(&sigs);
+	if (ret) {
+		log_err("signals: %s", strerror(-ret));
+		return 1;
+	}
 	if (rd_gossip_start(&m.gcfg, &m.rg, err, sizeof(err))) {
 		log_err("gossip: %s", err);
 		return 1;
