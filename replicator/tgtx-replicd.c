@@ -241,16 +241,8 @@ static int block_signals(sigset_t *set)
 
 static int watch_signals(void)
 {
-	sigset_t set;
-	int fd;
-
-	if (block_signals(&set))
-		return -errno;
 	signal(SIGPIPE, SIG_IGN);
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return loop_add_fd(&m.sig, fd, EPOLLIN, on_signal);
+	return daemon_watch_signals(&m.sig, on_signal);
 }
 
 static int write_pidfile(const char *path)

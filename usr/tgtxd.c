@@ -94,23 +94,6 @@ static void on_signal(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
-static int watch_signals(struct signal_watch *sw)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	return loop_add_fd(&sw->lfd, fd, EPOLLIN, on_signal);
-}
-
 /* STATE_DIR/node.key, made at the first start (doc/transport.md) */
 static int load_node_key(const char *dir, struct nodekey *key, char *err,
 			 size_t errlen)
@@ -325,7 +308,7 @@ int main(int argc, char **argv)
 		log_err("cannot create the event loop: %s", strerror(-ret));
 		return 1;
 	}
-	ret = watch_signals(&sw);
+	ret = daemon_watch_signals(&sw.lfd, on_signal);
 	if (ret) {
 		log_err("cannot watch signals: %s", strerror(-ret));
 		return 1;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/tcp_listen.h"
 #include "gossip_node.h"
 #include "gossip_tls.h"
 
@@ -747,7 +748,7 @@ static int listen_on(struct gossip_node *n, const char *addr, char *err,
 	socklen_t sl;
 	char host[64];
 	uint16_t port;
-	int fd, ret, one = 1;
+	int fd, ret;
 
 	if (gossip_parse_addr(addr, host, sizeof(host), &port) ||
 	    gn_sockaddr(host, port, &ss, &sl)) {
@@ -755,16 +756,15 @@ static int listen_on(struct gossip_node *n, const char *addr, char *err,
 			 addr);
 		return -EINVAL;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
+	fd = tcp_listen(&ss, sl, true, 64);
+	if (fd < 0) {
+		ret = fd;
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		ret = -errno;
 		goto fail;
+	}
 	n->lport[n->nl] =
 		ntohs(ss.ss_family == AF_INET6
 			      ? ((struct sockaddr_in6 *)&ss)->sin6_port
@@ -772,7 +772,6 @@ static int listen_on(struct gossip_node *n, const char *addr, char *err,
 	n->lfd[n->nl++] = fd;
 	return 0;
 fail:
-	ret = -errno;
 	snprintf(err, errlen, "listen %s: %s", addr, strerror(-ret));
 	if (fd >= 0)
 		close(fd);

@@ -7,6 +7,8 @@
 #ifndef TGTX_DAEMON_H
 #define TGTX_DAEMON_H
 
+#include "loop.h"
+
 /*
  * Forks. The parent never returns: it waits until the child calls
  * daemon_ready() and exits 0 (telling systemd READY=1 with the child as
@@ -29,5 +31,11 @@ void daemon_ready(const char *status);
 void daemon_test_delay(void);
 /* Shutdown begins (STOPPING=1). */
 void daemon_stopping(void);
+/*
+ * SIGTERM, SIGINT and SIGHUP are blocked and read from a signalfd on the
+ * event loop (lfd), so cb handles them between events, never inside one.
+ * 0 or -errno.
+ */
+int daemon_watch_signals(struct loop_fd *lfd, loop_fd_cb cb);
 
 #endif

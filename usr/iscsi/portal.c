@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/tcp_listen.h"
 #include "conn.h"
 #include "iscsi.h"
 #include "limits.h"
@@ -216,7 +217,7 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	struct portal *p;
 	socklen_t len;
 	bool dual;
-	int fd, one = 1, v6only, ret;
+	int fd, ret;
 
 	if (parse_spec(spec, &ss, &len, &dual)) {
 		snprintf(err, errlen, "bad portal '%s' (ADDR[:PORT])", spec);
@@ -229,22 +230,15 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 			return -EEXIST;
 		}
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
+	/* Explicit [::] leaves 0.0.0.0 to its own portal. */
+	fd = tcp_listen(&ss, len, !dual, 128);
+	if (fd < 0) {
+		ret = fd;
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6) {
-		/* Explicit [::] leaves 0.0.0.0 to its own portal. */
-		v6only = !dual;
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-			   sizeof(v6only));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0)
-		goto fail;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		errno = ENOMEM;
+		ret = -ENOMEM;
 		goto fail;
 	}
 	p->want = ss;
@@ -253,15 +247,13 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
 	if (ret) {
 		free(p);
-		errno = -ret;
 		goto fail;
 	}
 	list_add_tail(&p->node, &portals);
 	log_info("listening on %s", spec);
 	return 0;
 fail:
-	ret = -errno;
-	snprintf(err, errlen, "portal %s: %s", spec, strerror(errno));
+	snprintf(err, errlen, "portal %s: %s", spec, strerror(-ret));
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -9,8 +9,9 @@
  * the TLS portal's address for SendTargets), the other is pumped to and
  * from TLS on the event loop (usr/tls/tls_pump.h: bounded buffers, so a
  * peer that stops reading stalls its iSCSI connection, whose own deadlines
- * then close it). Once either side has ended, the rest is flushed within
- * TLS_CLOSE_MS or dropped.
+ * then close it). Once either side has ended, the rest must reach the
+ * client (acknowledged by its kernel, not merely handed to ours) within
+ * TLS_CLOSE_MS, or the connection is reset.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,14 +20,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
 #include <openssl/ssl.h>
 
 #include "core/log.h"
 #include "core/membudget.h"
 #include "core/strbuf.h"
+#include "core/tcp_listen.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_pump.h"
 #include "conn.h"
@@ -36,6 +40,7 @@
 
 #define TLS_HANDSHAKE_MS   10000
 #define TLS_CLOSE_MS	   5000
+#define TLS_UNSENT_POLL_MS 50
 #define TLS_MAX_HANDSHAKES 64
 #define TLS_BACKOFF_MS	   250
 #define TLS_LOG_MS	   10000
@@ -55,6 +60,8 @@ struct tls_conn {
 	struct list_head node;
 	struct loop_fd net, plain;
 	bool plain_watched, pumping, closed;
+	bool finishing; /* pump done, waiting for the client to take the rest */
+	uint64_t close_by; /* the close deadline, once one side has ended */
 	SSL *ssl;
 	struct tls_auth auth;
 	struct tls_pump pump;
@@ -203,6 +210,71 @@ static void tls_close(struct tls_conn *c, const char *why)
 	tls_close_how(c, why, false);
 }
 
+/* Once one side has ended, the rest has TLS_CLOSE_MS to get through. */
+static void arm_close_deadline(struct tls_conn *c)
+{
+	if (c->close_by)
+		return;
+	c->close_by = loop_now_ms() + TLS_CLOSE_MS;
+	loop_timer_arm(&c->timer, TLS_CLOSE_MS);
+}
+
+/* Bytes the client's kernel has not acknowledged yet (sent or not). */
+static int net_unacked(int fd)
+{
+	int n = 0;
+
+	if (ioctl(fd, SIOCOUTQ, &n) < 0)
+		return 0;
+	return n;
+}
+
+/*
+ * The pump is done: it handed its last bytes (and close_notify) to the
+ * kernel. Handed is not delivered: a client that does not read leaves
+ * them in our socket's send queue, and the FIN of a plain close() would
+ * wait behind them for ever, so the client would never learn it was
+ * dropped (and the kernel would keep the bytes). Close cleanly only once
+ * the client has acknowledged everything; there is no epoll event for an
+ * emptied send queue, so look again every TLS_UNSENT_POLL_MS until the
+ * close deadline, then reset.
+ */
+static void tls_finish(struct tls_conn *c)
+{
+	uint64_t now = loop_now_ms();
+	int left = net_unacked(c->net.fd);
+
+	if (!left) {
+		tls_close_how(c, "ended", true);
+		return;
+	}
+	arm_close_deadline(c);
+	if (now >= c->close_by) {
+		log_info("TLS %s: %d bytes still not taken by the client at "
+			 "the close deadline: reset",
+			 c->name, left);
+		tls_close(c, "client did not take our last bytes");
+		return;
+	}
+	if (!c->finishing) {
+		c->finishing = true;
+		if (c->plain_watched) {
+			loop_del_fd(&c->plain);
+			c->plain_watched = false;
+		}
+		/* the iSCSI connection sees its peer go now */
+		shutdown(c->plain.fd, SHUT_RDWR);
+		/* nothing more to read or write: only a reset ends it early */
+		loop_mod_fd(&c->net, 0);
+		log_dbg("TLS %s: pump done, %d bytes not taken by the client "
+			"yet",
+			c->name, left);
+	}
+	loop_timer_arm(&c->timer, c->close_by - now < TLS_UNSENT_POLL_MS
+					  ? c->close_by - now
+					  : TLS_UNSENT_POLL_MS);
+}
+
 static void timer_cb(struct loop_timer *t)
 {
 	struct tls_conn *c = container_of(t, struct tls_conn, timer);
@@ -212,6 +284,8 @@ static void timer_cb(struct loop_timer *t)
 		tls_log("TLS %s: handshake not finished in time, dropped%s",
 			c->name, "");
 		tls_close(c, "handshake deadline");
+	} else if (c->finishing) {
+		tls_finish(c);
 	} else {
 		tls_close(c, "not drained by the close deadline");
 	}
@@ -228,7 +302,7 @@ static void drive(struct tls_conn *c)
 
 	switch (tls_pump_run(&c->pump, &nev, &pev)) {
 	case TLS_PUMP_DONE:
-		tls_close_how(c, "ended", true);
+		tls_finish(c);
 		return;
 	case TLS_PUMP_ERROR:
 		tls_close(c, c->pump.err);
@@ -239,8 +313,8 @@ static void drive(struct tls_conn *c)
 	loop_mod_fd(&c->net, to_epoll(nev));
 	if (c->plain_watched)
 		loop_mod_fd(&c->plain, to_epoll(pev));
-	if (tls_pump_ending(&c->pump) && !c->timer.armed)
-		loop_timer_arm(&c->timer, TLS_CLOSE_MS);
+	if (tls_pump_ending(&c->pump))
+		arm_close_deadline(c);
 }
 
 static void on_plain(struct loop_fd *lfd, uint32_t events)
@@ -250,7 +324,7 @@ static void on_plain(struct loop_fd *lfd, uint32_t events)
 	if (c->closed)
 		return;
 	drive(c);
-	if (c->closed || !(events & (EPOLLHUP | EPOLLERR)))
+	if (c->closed || c->finishing || !(events & (EPOLLHUP | EPOLLERR)))
 		return;
 	/*
 	 * The iSCSI side is gone but its last bytes wait behind a full
@@ -259,8 +333,7 @@ static void on_plain(struct loop_fd *lfd, uint32_t events)
 	 */
 	loop_del_fd(&c->plain);
 	c->plain_watched = false;
-	if (!c->timer.armed)
-		loop_timer_arm(&c->timer, TLS_CLOSE_MS);
+	arm_close_deadline(c);
 }
 
 static void established(struct tls_conn *c)
@@ -314,6 +387,11 @@ static void on_net(struct loop_fd *lfd, uint32_t events)
 
 	if (c->closed)
 		return;
+	if (c->finishing) {
+		if (events & (EPOLLHUP | EPOLLERR))
+			tls_close(c, "connection reset");
+		return;
+	}
 	if (c->pumping) {
 		drive(c);
 		/* reset or both directions shut: nothing more can pass */
@@ -457,7 +535,7 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	struct tls_portal *p;
 	socklen_t len;
-	int fd, one = 1, ret;
+	int fd, ret;
 
 	if (!tls.ctx) {
 		snprintf(err, errlen,
@@ -469,23 +547,15 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "bad TLS portal '%s' (ADDR:PORT)", spec);
 		return -EINVAL;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-	if (fd < 0)
+	/* ":PORT" (the any address) takes IPv4 too */
+	fd = tcp_listen(&ss, len, spec[0] != ':', 128);
+	if (fd < 0) {
+		ret = fd;
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6) {
-		/* ":PORT" (the any address) takes IPv4 too */
-		int v6only = spec[0] != ':';
-
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-			   sizeof(v6only));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0)
-		goto fail;
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		errno = ENOMEM;
+		ret = -ENOMEM;
 		goto fail;
 	}
 	p->want = ss;
@@ -493,15 +563,13 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
 	if (ret) {
 		free(p);
-		errno = -ret;
 		goto fail;
 	}
 	list_add_tail(&p->node, &tls_portals);
 	log_info("listening on %s (TLS)", spec);
 	return 0;
 fail:
-	ret = -errno;
-	snprintf(err, errlen, "TLS portal %s: %s", spec, strerror(errno));
+	snprintf(err, errlen, "TLS portal %s: %s", spec, strerror(-ret));
 	if (fd >= 0)
 		close(fd);
 	return ret;
