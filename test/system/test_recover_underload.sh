@@ -26,7 +26,8 @@
 #    is in the image;
 #  - with each partner in turn down (its target SIGKILLed), the other two
 #    give a prefix too, at or after the lower of their two acked seqs.
-# p2 is rate-limited, so the partners hold different points at the kill.
+# (A peer the replicator let go before the kill, see "live" below, makes
+# the pairs with it refuse, naming it: checked as that.)
 # Round 1 takes each partner down in turn, later rounds one at random.
 #
 # TGTX_RECOVER (a tgtx-recover build) and RD_REPLICD (a tgtx-replicd
@@ -47,9 +48,8 @@ SEED=${RECOVER_LOAD_SEED:-$(($$ ^ $(date +%s)))}
 RANDOM=$SEED
 log "seed $SEED (RECOVER_LOAD_SEED=$SEED reproduces the timings)"
 RD_CKPT_MS=300 # checkpoints often, so the kill lands in them too
-RD_POPTS[2]="rate=3M"
 VOL_SIZE=1M
-PEER_SIZE=48M
+PEER_SIZE=160M # journals with room: a full one excludes the slowest peer
 T0=$SECONDS
 step() {
 	log "[$((SECONDS - T0)) s] $*"
@@ -218,7 +218,7 @@ restore_checked() {
 }
 
 round() {
-	local r=$1 qd=$2 lpid delay_ms i s t hi lo2 out nacked pt ptc ptl s0
+	local r=$1 qd=$2 lpid delay_ms i s t hi lo2 out nacked pt ptc ptl s0 live rc
 	local -a aseq ats
 
 	step "round $r: new primary site"
@@ -237,6 +237,7 @@ round() {
 	wait_until 60 acked_under_load "$s0" ||
 		fail "round $r: in 60 s of QD$qd load, fewer than 2 peers" \
 			"acknowledged anything written under it: $(rd_show | grep 'Peer [0-9]:')"
+	step "round $r: 2 peers acknowledged writes made under load"
 	delay_ms=$((500 + RANDOM % 2500))
 	sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
 	proc_alive "$lpid" ||
@@ -276,16 +277,31 @@ round() {
 	grep -q "^restorable: yes, [23] consistent shares" "$out" ||
 		fail "round $r: check does not find 2 or 3 consistent shares"
 	ptc=$(point "$out" point)
-	# the newest point 2 of the 3 hold: at least the 2nd highest acked
-	hi=0
-	for i in 1 2; do
-		[ "${aseq[i]}" -le "${aseq[hi]}" ] || hi=$i
-	done
-	lo2=-1
+	# The replicator lets a peer that stopped acknowledging for 5 s go
+	# from the checkpoint floor when another's journal fills (a new
+	# membership epoch without it): the newest epoch's live mask says
+	# which peers the guarantee is about.
+	live=$(awk '/^  share [0-9] .* epoch [0-9]*, live 0x/ {
+		e = $0; sub(/.* epoch /, "", e); sub(/,.*/, "", e)
+		m = $0; sub(/.*, live /, "", m); sub(/[,( ].*/, "", m)
+		if (e + 0 >= best) { best = e + 0; mask = m } }
+		END { print mask }' "$out")
+	[ -n "$live" ] || fail "round $r: no membership in check's output"
+	live=$((live))
+	# the newest point 2 of the live peers hold: at least the 2nd
+	# highest acked seq among them
+	hi=-1 lo2=-1
 	for i in 0 1 2; do
-		[ "$i" -eq "$hi" ] && continue
-		[ "$lo2" -ge 0 ] && [ "${aseq[i]}" -le "${aseq[lo2]}" ] || lo2=$i
+		[ $((live >> i & 1)) -eq 1 ] || continue
+		if [ "$hi" -lt 0 ] || [ "${aseq[i]}" -gt "${aseq[hi]}" ]; then
+			lo2=$hi hi=$i
+		elif [ "$lo2" -lt 0 ] || [ "${aseq[i]}" -gt "${aseq[lo2]}" ]; then
+			lo2=$i
+		fi
 	done
+	[ "$lo2" -ge 0 ] || fail "round $r: fewer than 2 live peers ($live)"
+	[ "$live" -eq 7 ] ||
+		log "round $r: the replicator had let a peer go (live mask $live)"
 	restore_checked "$r" all "${aseq[lo2]}" "${ats[lo2]}"
 	pt=$(cat "$RD_WORK/pt.$r.all")
 	[ "$ptc" = "$pt" ] ||
@@ -305,6 +321,21 @@ round() {
 		[ "${aseq[b]}" -ge "${aseq[a]}" ] || f=$b
 		step "round $r: partner $i down"
 		rd_peer_kill "$i"
+		if [ $((live >> a & live >> b & 1)) -eq 0 ]; then
+			# one of the two left is not live: named, exit 4
+			rc=0
+			"$RC" restore "${KITA[@]}" --volume "$VUUID" \
+				--to "$RD_WORK/img.$r.down$i" >"$out" 2>&1 || rc=$?
+			cat "$out"
+			[ "$rc" -eq 4 ] && grep -q "stale or resyncing" "$out" ||
+				fail "round $r: partner $i down, shares $a,$b" \
+					"(not both live: $live): exit $rc, expected 4" \
+					"naming the stale share"
+			rd_peer_restart "$i"
+			pass "round $r: partner $i down: shares $a,$b (live mask" \
+				"$live) refused as designed, the stale share named"
+			continue
+		fi
 		restore_checked "$r" "down$i" "${aseq[f]}" "${ats[f]}"
 		grep -q "UNREACHABLE" "$RD_WORK/restore.$r.down$i" ||
 			fail "round $r: partner $i down, not named unreachable"
