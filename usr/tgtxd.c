@@ -2,7 +2,7 @@
 /*
  * tgtxd: the iSCSI target daemon. Sets up the event loop, the portals and the
  * management socket, then runs until SIGTERM/SIGINT or
- * `tgtxadm --op delete --mode system`.
+ * `tgtxadm --op delete --mode system`; SIGHUP re-reads --tls-peers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +80,15 @@ static void on_signal(struct loop_fd *lfd, uint32_t events)
 	struct signalfd_siginfo si;
 
 	while (read(lfd->fd, &si, sizeof(si)) == sizeof(si)) {
+		char err[512];
+
+		if (si.ssi_signo == SIGHUP) {
+			if (iscsi_tls_reload(err, sizeof(err)))
+				log_err("SIGHUP: --tls-peers not reloaded, "
+					"the pins in force stay: %s",
+					err);
+			continue;
+		}
 		log_info("signal %u received, shutting down", si.ssi_signo);
 		loop_stop();
 	}

@@ -137,10 +137,13 @@ int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
 		    uint32_t nblocks, uint64_t first_gen, const void *data,
 		    uint64_t *seq)
 {
+	static const uint8_t end_mark[SL_REC_HDR_SIZE];
 	uint64_t len = sl_record_size(type, nblocks, sl->block_size);
 	uint8_t hdr[SL_REC_HDR_SIZE];
 	struct sl_rec_hdr h;
-	struct iovec iov[2];
+	struct iovec iov[3];
+	uint64_t mark;
+	int niov = 0;
 	struct sl_seg *s;
 	uint64_t now;
 	int ret;
@@ -167,10 +170,24 @@ int sharelog_append(struct sharelog *sl, enum sl_rec_type type, uint64_t lba,
 	h.first_gen = first_gen;
 	h.block_size = sl->block_size;
 	sl_record_encode(hdr, &h, data);
-	iov[0] = (struct iovec){hdr, sizeof(hdr)};
-	iov[1] = (struct iovec){(void *)data, len - SL_REC_HDR_SIZE};
-	ret = sl_pwritev(sl->active_fd, iov, type == SL_REC_WRITE ? 2 : 1,
-			 s->used);
+	iov[niov++] = (struct iovec){hdr, sizeof(hdr)};
+	if (len > SL_REC_HDR_SIZE)
+		iov[niov++] =
+			(struct iovec){(void *)data, len - SL_REC_HDR_SIZE};
+	/*
+	 * Zeroes after the record, overwritten by the next one: a reused
+	 * file still holds its earlier records, and where the new ones end
+	 * need not be where an old one starts. Without this end mark, an
+	 * open after a restart would find the middle of an old record after
+	 * the last one and could not tell it from a torn or corrupt record.
+	 */
+	mark = s->used + len < sl->seg_size ? sl->seg_size - (s->used + len)
+					    : 0;
+	if (mark > sizeof(end_mark))
+		mark = sizeof(end_mark);
+	if (mark)
+		iov[niov++] = (struct iovec){(void *)end_mark, (size_t)mark};
+	ret = sl_pwritev(sl->active_fd, iov, niov, s->used);
 	if (ret) {
 		snprintf(sl->alert, sizeof(sl->alert),
 			 "append of seq %" PRIu64 " failed: %s", sl->next_seq,

@@ -87,6 +87,14 @@ static int iter_next_segment(struct sl_iter *it)
 	return 0;
 }
 
+static bool is_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 int sharelog_iter_next(struct sl_iter *it, const void **rec)
 {
 	for (;;) {
@@ -108,6 +116,12 @@ int sharelog_iter_next(struct sl_iter *it, const void **rec)
 			continue;
 		}
 		ret = sl_pread_all(it->fd, hb, sizeof(hb), it->off);
+		/*
+		 * The end mark that follows the newest record where this
+		 * view saw one: the file was freed and reused meanwhile.
+		 */
+		if (!ret && is_zero(hb, sizeof(hb)))
+			return -ENOENT;
 		if (!ret)
 			ret = sl_record_check_hdr(hb, it->end - it->off, &h);
 		if (ret)

@@ -696,6 +696,39 @@ static void test_segment_reuse(void **state)
 	assert_int_equal(seq, 102);
 }
 
+/*
+ * Records of another size after a lap: where the new records of a reused
+ * file end, an old record's middle follows. Reopening (the store after a
+ * restart) must still read the log, neither calling an older segment
+ * corrupt nor the newest one torn.
+ */
+static void test_segment_reuse_mixed_sizes(void **state)
+{
+	struct fx *f = *state;
+	struct sharelog_stats st;
+	uint64_t seq;
+
+	do_open(f);
+	for (uint64_t i = 1; i <= 120; i++) {
+		uint32_t nb = i <= 40 ? NBLK : 1 + (uint32_t)(i % 3);
+
+		memset(f->rec, (int)(i | 1), DATA_LEN);
+		assert_int_equal(sharelog_append(f->sl, SL_REC_WRITE, i, nb,
+						 1000 + i, f->rec, &seq),
+				 0);
+		for (unsigned p = 0; p < 3; p++)
+			assert_int_equal(sharelog_peer_confirm(f->sl, p, seq),
+					 0);
+	}
+	reopen(f);
+	sharelog_get_stats(f->sl, &st);
+	assert_int_equal(st.last_seq, 120);
+	/* a clean stop is not reported as a torn tail */
+	assert_int_equal(st.torn_bytes, 0);
+	assert_int_equal(append_tagged(f, 1, &seq), 0);
+	assert_int_equal(seq, 121);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +759,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_segment_reuse, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_segment_reuse_mixed_sizes,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

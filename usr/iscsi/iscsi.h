@@ -49,9 +49,12 @@ void iscsi_portal_show(struct strbuf *out);
  * ("FILE:LINE: ..."). iscsi_tls_portal_add takes the portal specs of
  * iscsi_portal_add and needs a peers file. iscsi_tls_show: "Node key pin:",
  * "TLS portal: ADDR:PORT,TPGT" lines and counters. iscsi_exit closes them.
+ * iscsi_tls_reload re-reads the peers file (SIGHUP); on an error the pins
+ * in force stay.
  */
 int iscsi_tls_init(const struct nodekey *key, const char *peers_file, char *err,
 		   size_t errlen);
+int iscsi_tls_reload(char *err, size_t errlen);
 int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen);
 void iscsi_tls_show(struct strbuf *out);
 void iscsi_tls_exit(void);

@@ -68,6 +68,7 @@ struct tls_conn {
 static struct {
 	SSL_CTX *ctx;
 	struct tls_pinset pins;
+	const char *peers_file; /* re-read on SIGHUP */
 	uint8_t pin[TLS_PIN_SIZE];
 	bool have_key;
 	int handshaking;
@@ -118,8 +119,35 @@ int iscsi_tls_init(const struct nodekey *key, const char *peers_file, char *err,
 		tls_pins_free(&tls.pins);
 		return -EINVAL;
 	}
+	tls.peers_file = peers_file;
 	log_info("TLS: %zu client key(s) pinned from %s", tls.pins.n,
 		 peers_file);
+	return 0;
+}
+
+/*
+ * A partner added or withdrawn without a restart. A file that does not
+ * parse changes nothing. Established connections stay (like a session
+ * after an ACL change); handshakes still running are checked against the
+ * new set from their next step on.
+ */
+int iscsi_tls_reload(char *err, size_t errlen)
+{
+	struct tls_pinset fresh = {0};
+	struct tls_conn *c;
+
+	if (!tls.ctx || !tls.peers_file)
+		return 0;
+	if (tls_pins_load(tls.peers_file, &fresh, err, errlen))
+		return -EINVAL;
+	/* their verify step may have pointed into the old set */
+	list_for_each_entry (c, &tls_conns, node)
+		if (c->auth.who)
+			c->auth.who = tls_pins_find(&fresh, c->auth.pin);
+	tls_pins_free(&tls.pins);
+	tls.pins = fresh;
+	log_info("TLS: %zu client key(s) pinned from %s (reloaded)", tls.pins.n,
+		 tls.peers_file);
 	return 0;
 }
 
