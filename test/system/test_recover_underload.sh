@@ -11,9 +11,11 @@
 # share-location table to p0's tgtx-replicd, the DR kit exported (kept
 # apart). Then tgtx-load writes self-describing blocks with overwrites
 # (--history: every submit and acknowledgement in order; QD1 in round 1,
-# QD8 in round 2) and, a few seconds into replication under that load,
-# EVERYTHING on the primary site is SIGKILLed at once (tgtxd, tgtx-replicd,
-# the writer) and its volume, share log, keys and state dir are deleted.
+# QD8 in round 2); once 2 peers acknowledged records written under it
+# (60 s at most: a replicator that sends nothing while the writer runs
+# fails here), 0.5-3 s later EVERYTHING on the primary site is SIGKILLed
+# at once (tgtxd, tgtx-replicd, the writer) and its volume, share log,
+# keys and state dir are deleted.
 #
 # From p0's address and the kit only:
 #  - list, check and restore agree on the point (seq and time);
@@ -22,7 +24,7 @@
 #  - it holds at least what the primary had reported acknowledged: a peer's
 #    acked seq (its status file, written every second before the kill) is
 #    durable on that peer, so the point is >= the k-th highest acked seq
-#    and every write acknowledged to the writer before that record's time
+#    of the live peers and every write acknowledged to the writer before that record's time
 #    is in the image;
 #  - with each partner in turn down (its target SIGKILLed), the other two
 #    give a prefix too, at or after the lower of their two acked seqs.
@@ -105,6 +107,7 @@ start_p0_gossip() {
 		stop_proc "$P0_RD"
 		check_san_log "$P0_LOG" || fail "sanitizer report in $P0_LOG"
 	fi
+	# shellcheck disable=SC2154 # CTL_p0: set by start_tgtxd p0
 	"$REPLICD" -f --control-socket "$CTL_p0" \
 		--state-dir "$TGTX_TEST_DIR/p0/state" --poll-ms 1000 \
 		--gossip-listen "$L:$GP_P0" --gossip-seed "$1@$L:$2" \
@@ -163,14 +166,14 @@ p0_knows() {
 # status file (as rd_status_acked, without a python start per call: this
 # is polled under load)
 status_acked() {
-	local f=$RD_LOGDIR/status.$1 v
+	local sf=$RD_LOGDIR/status.$1 v
 
-	v=$(od -An -tx4 -N4 "$f" 2>/dev/null | tr -d ' ') || true
-	if [ "$v" != 53505358 ] || [ "$(stat -c %s "$f")" -lt 144 ]; then
+	v=$(od -An -tx4 -N4 "$sf" 2>/dev/null | tr -d ' ') || true
+	if [ "$v" != 53505358 ] || [ "$(stat -c %s "$sf")" -lt 144 ]; then
 		echo "0 0"
 		return
 	fi
-	od -An -tu8 -j16 -N16 "$f" | awk '{ print $1, $2 }'
+	od -An -tu8 -j16 -N16 "$sf" | awk '{ print $1, $2 }'
 }
 
 # acked_under_load S0: 2 of the 3 peers report an acked seq above S0.
@@ -341,10 +344,11 @@ round() {
 			"$RC" restore "${KITA[@]}" --volume "$VUUID" \
 				--to "$RD_WORK/img.$r.down$i" >"$out" 2>&1 || rc=$?
 			cat "$out"
-			[ "$rc" -eq 4 ] && grep -q "stale or resyncing" "$out" ||
+			if [ "$rc" -ne 4 ] || ! grep -q "stale or resyncing" "$out"; then
 				fail "round $r: partner $i down, shares $a,$b" \
 					"(not both live: $live): exit $rc, expected 4" \
 					"naming the stale share"
+			fi
 			rd_peer_restart "$i"
 			pass "round $r: partner $i down: shares $a,$b (live mask" \
 				"$live) refused as designed, the stale share named"
