@@ -358,14 +358,6 @@ static int stream(struct rd_pctx *c)
 				break;
 			next++;
 			idle = false;
-			/* journal writes and flushes go on while a backlog is
-			 * derived: otherwise nothing is sent, and nothing
-			 * acknowledged, until all of it is queued */
-			if (!(next % 16)) {
-				ret = rd_pump(c, 0);
-				if (ret)
-					break;
-			}
 		}
 		sharelog_iter_close(it);
 		if (ret == -ENOENT)
