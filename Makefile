@@ -97,7 +97,7 @@ LAYER_xsstore    := bs_xorshare/store  core bs scsi codec xslog
 LAYER_gossip     := replicator/gossip  core tls
 LAYER_replicator := replicator         core codec xslog gossip tls xsstore:bs_xorshare.h \
 	admin mgmt:mgmt_client.h mgmt:mgmt_proto.h mgmt:mgmt_path.h
-LAYER_recovery   := recovery           core codec replicator gossip \
+LAYER_recovery   := recovery           core codec replicator gossip xslog:sl_seed.h \
 	mgmt:mgmt_path.h
 LAYER_test       := test/*             *
 

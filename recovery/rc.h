@@ -29,6 +29,7 @@ struct rc_opts {
 	const char *urls[SV_MAX_N];
 	unsigned nurls;
 	const char *to, *state_file, *initiator;
+	const char *reprotect; /* seed file to write (rc_reprotect.c) */
 	int op_timeout_ms;
 	uint64_t rate; /* per peer bytes/s, 0 = unlimited */
 	bool have_before;
@@ -66,6 +67,11 @@ struct rc_set {
 	uint64_t seq, seq_ns; /* the restore point */
 	uint32_t mask;	      /* sources that can restore seq */
 	char vol_name[80];    /* from the location table, if known */
+	/* --reprotect: the generation of every block as restored, the
+	 * newest generation read and the shares' check type */
+	uint64_t *gmap;
+	uint64_t gen_max;
+	uint8_t check;
 };
 
 /* ---- rc_source.c ---- */
@@ -133,6 +139,12 @@ enum rc_pass { RC_PASS_RESTORE, RC_PASS_VERIFY };
 int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	       enum rc_pass pass, uint64_t from, uint32_t use,
 	       void (*checkpoint)(void *arg, uint64_t done), void *arg);
+/* ---- rc_reprotect.c ---- */
+/* The volume key from k key-share blobs; *used = sources combined. */
+int rc_volume_key(struct rc_set *s, uint8_t key[16], uint32_t *used);
+/* After a complete restore with s->gmap: writes the seed o->reprotect. */
+int rc_write_seed(struct rc_set *s, const struct rc_opts *o);
+
 /* Set by SIGINT/SIGTERM: the rebuild stops at a chunk boundary. */
 extern volatile int rc_stop;
 

@@ -281,6 +281,23 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 	rc = rc_pick_point(&s, o, want);
 	if (rc)
 		goto out;
+	if (o->reprotect && resuming) {
+		/* the seed needs the generation of every block, read while
+		 * rebuilding it: one whole run */
+		fprintf(stderr,
+			"tgtx-recover: --reprotect needs the whole restore in "
+			"one run; %s holds an earlier one: give --restart\n",
+			path);
+		rc = RC_EX_REFUSED;
+		goto out;
+	}
+	if (o->reprotect) {
+		s.gmap = calloc(s.nblocks, sizeof(*s.gmap));
+		if (!s.gmap) {
+			rc = RC_EX_ERROR;
+			goto out;
+		}
+	}
 	if (resuming && rs.st.complete && !o->verify) {
 		rc_format_time(s.seq_ns, tm, sizeof(tm));
 		printf("already restored (progress file %s): seq %" PRIu64
@@ -355,6 +372,11 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 			goto out;
 		printf("verify: the target equals the shares\n");
 	}
+	if (o->reprotect) {
+		rc = rc_write_seed(&s, o);
+		if (rc)
+			goto out;
+	}
 	rc_format_time(s.seq_ns, tm, sizeof(tm));
 	printf("restored point: seq %" PRIu64 ", written %s; writes after it "
 	       "were lost (RPO %.1f s before now)\n",
@@ -365,6 +387,7 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 out:
 	rc_target_close(&t);
 	rc_close_sources(&s);
+	free(s.gmap);
 	return rc;
 }
 
@@ -398,75 +421,18 @@ int rc_probe(const struct rc_opts *o, uint64_t *seq, uint64_t *seq_ns,
 int rc_cmd_key(const struct rc_opts *o, const char *out)
 {
 	static struct rc_set s;
-	static uint8_t blob[SV_MAX_N][SV_BLOB_MAX];
-	const uint8_t *sh[SV_MAX_N];
-	size_t lens[SV_MAX_N], klen = 0;
-	unsigned have = 0, pos[SV_MAX_N];
 	uint8_t key[XS_KEY_SIZE];
-	struct xs_ctx *ctx = NULL;
-	char name[600], list[80];
+	char list[80];
 	uint32_t used = 0;
 	int rc;
 
 	memset(&s, 0, sizeof(s));
 	rc_open_sources(&s, o);
 	rc = rc_check_volume(&s);
+	if (!rc)
+		rc = rc_volume_key(&s, key, &used);
 	if (rc)
 		goto out;
-	for (unsigned i = 0; i < s.count; i++) {
-		struct sv_status st = {0};
-		uint32_t len;
-
-		if (s.src[i].state != RC_SRC_OK)
-			continue;
-		if (sv_reader_blob(s.src[i].r, SV_BLOB_KEY, blob[have],
-				   SV_BLOB_MAX, &len, &st)) {
-			fprintf(stderr, "tgtx-recover: %s: no key share: %s\n",
-				rc_src_name(&s.src[i], name, sizeof(name)),
-				st.msg);
-			continue;
-		}
-		sh[have] = blob[have];
-		lens[have] = len;
-		pos[have++] = i;
-	}
-	rc = RC_EX_NOPOINT;
-	if (have < s.k) {
-		fprintf(stderr,
-			"tgtx-recover: %u key share(s) readable, k=%u needed\n",
-			have, s.k);
-		goto out;
-	}
-	if (xs_ctx_new(&ctx, s.k, s.n, XS_KEY_SIZE, 0)) {
-		rc = RC_EX_ERROR;
-		goto out;
-	}
-	/* every k-subset in turn (n <= 16: bounded) until one combines */
-	for (uint32_t m = 1; m < (1u << have) && !used; m++) {
-		const uint8_t *ss[SV_MAX_N];
-		size_t sl[SV_MAX_N];
-		unsigned c = 0;
-
-		if ((unsigned)__builtin_popcount(m) != s.k)
-			continue;
-		for (unsigned x = 0; x < have; x++)
-			if (m & (1u << x)) {
-				ss[c] = sh[x];
-				sl[c++] = lens[x];
-			}
-		if (!xs_combine(ctx, ss, sl, c, key, sizeof(key), &klen) &&
-		    klen == XS_KEY_SIZE)
-			for (unsigned x = 0; x < have; x++)
-				if (m & (1u << x))
-					used |= 1u << pos[x];
-	}
-	xs_ctx_free(ctx);
-	if (!used) {
-		fprintf(stderr, "tgtx-recover: no %u key shares combine\n",
-			s.k);
-		rc = RC_EX_DATA;
-		goto out;
-	}
 	rc = gfile_write_atomic(out, key, sizeof(key), 0600);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc) {

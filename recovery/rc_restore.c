@@ -423,12 +423,25 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 		if (cand[0] != j || nc < k)
 			continue; /* a class is tried from its first member */
 		if (!combine_class(cb, ch, b, cand, nc, out)) {
+			struct rc_set *s = pp->s;
+
+			if (s->gmap) {
+				s->gmap[lba] = g;
+				if (g > s->gen_max)
+					s->gen_max = g;
+				s->check =
+					ch->share[cand[0]]
+						 [(size_t)b * pp->share_size +
+						  XS_HDR_OFF_CHECK];
+			}
 			ok = true;
 			for (unsigned x = 0; x < nc; x++)
 				decided |= 1u << cand[x];
 		}
 	}
 	if (!ok && zc >= k) {
+		if (pp->s->gmap)
+			pp->s->gmap[lba] = 0;
 		memset(out, 0, pp->s->block_size);
 		ok = true;
 		for (unsigned x = 0; x < zc; x++)

@@ -42,7 +42,8 @@ static const char usage_text[] =
 	"       tgtx-recover check SOURCE [--before TIME] [OPTIONS]\n"
 	"       tgtx-recover restore SOURCE --to FILE|BLOCKDEV|iscsi://URL\n"
 	"              [--before TIME] [--verify] [--state FILE] [--force]\n"
-	"              [--restart] [--progress bar|plain] [OPTIONS]\n"
+	"              [--restart] [--progress bar|plain]\n"
+	"              [--reprotect SEEDFILE] [OPTIONS]\n"
 	"       tgtx-recover key SOURCE --to KEYFILE   (the volume key back "
 	"from\n"
 	"              k key shares, for reprotect; written 0600)\n"
@@ -66,7 +67,10 @@ static const char usage_text[] =
 	"their shares can restore. check reads every share volume's header\n"
 	"and journal and says whether and to which point a restore is\n"
 	"possible (writes nothing); restore rebuilds the volume, rerun the\n"
-	"same command to continue an interrupted one. Without\n"
+	"same command to continue an interrupted one; --reprotect also\n"
+	"writes SEEDFILE (0600, holds the volume key): give it to the new\n"
+	"xorshare LUN over the restored volume (bsopts reprotect=SEEDFILE)\n"
+	"and tgtx-replicd continues the same share volumes. Without\n"
 	"--passphrase-file the passphrase is read from the terminal.\n"
 	"Exit: 0 ok, 1 usage, 2 error, 3 refused (wrong passphrase, tampered\n"
 	"kit, TLS authentication, progress file of another restore), 4 not\n"
@@ -675,6 +679,7 @@ int main(int argc, char **argv)
 		{"verify", 0, 0, 'v'},
 		{"force", 0, 0, 'y'},
 		{"restart", 0, 0, 'R'},
+		{"reprotect", 1, 0, 'Z'},
 		{"progress", 1, 0, 'g'},
 		{"rate", 1, 0, 'r'},
 		{"op-timeout", 1, 0, 'T'},
@@ -773,6 +778,9 @@ int main(int argc, char **argv)
 			break;
 		case 'R':
 			o.r.restart = true;
+			break;
+		case 'Z':
+			o.r.reprotect = optarg;
 			break;
 		case 'g':
 			if (strcmp(optarg, "bar") && strcmp(optarg, "plain"))

@@ -257,6 +257,12 @@ void sv_reader_range(const struct sv_reader *r, struct sv_range *out);
  * the next record goes. */
 const struct sv_jrec *sv_reader_journal(const struct sv_reader *r,
 					unsigned *count, uint64_t *head_pos);
+/* Calls fn for every journal entry the scan accepted (reprotect: the
+ * blocks written after a point and the generations already used). */
+void sv_reader_entries(const struct sv_reader *r,
+		       void (*fn)(void *arg, uint64_t lba, uint64_t seq,
+				  uint64_t gen),
+		       void *arg);
 /* Newest restorable seq whose record time is <= time_ns (-ERANGE if the
  * volume cannot go back that far). */
 int sv_reader_seq_before(const struct sv_reader *r, uint64_t time_ns,

@@ -428,3 +428,12 @@ int sv_reader_blob(struct sv_reader *r, unsigned type, void *buf, size_t cap,
 	c = ret[0] == -ENOENT ? 1 : 0;
 	return sv_fail(st, s[c].code, ret[c], "%s", s[c].msg);
 }
+
+void sv_reader_entries(const struct sv_reader *r,
+		       void (*fn)(void *arg, uint64_t lba, uint64_t seq,
+				  uint64_t gen),
+		       void *arg)
+{
+	for (size_t i = 0; i < r->nidx; i++)
+		fn(arg, r->idx[i].lba, r->idx[i].seq, r->idx[i].gen);
+}

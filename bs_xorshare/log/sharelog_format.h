@@ -341,4 +341,61 @@ _Static_assert(sizeof(struct sl_genmap_hdr) == 64, "genmap hdr");
 _Static_assert(sizeof(struct sl_genmap_trailer) == 32, "genmap trailer");
 _Static_assert(sizeof(struct sl_al_hdr) == SL_AL_HDR_SIZE, "al hdr");
 
+/*
+ * ---- reprotect seed: a file anywhere (not in a log directory), written by
+ * `tgtx-recover restore --reprotect FILE`, read ONCE by the store when a
+ * LUN is created with bsopts reprotect=FILE over the restored volume
+ * (doc/dr-runbook.md "Step 4"). Mode 0600: it holds the volume key.
+ *   struct sl_seed_hdr (SL_SEED_HDR_SIZE bytes)
+ *   nblocks little-endian u64: the generation of every block's content as
+ *     of the restored point (0: zero block), as the share volumes hold it
+ *   nrevert struct sl_seed_range: blocks written after the restored point
+ *     (seqs point_seq+1 .. next_seq-1 held by some share volume's journal):
+ *     the store re-logs them from the restored volume with new generations
+ * body_crc covers everything after the header. A consumed seed (flag set
+ * and key zeroed by the store before it creates the log) is refused.
+ */
+#define SL_SEED_MAGIC	 0x44535052584754ULL /* "TGXRPSD\0" */
+#define SL_SEED_VERSION	 1
+#define SL_SEED_HDR_SIZE 128
+#define SL_SEED_CONSUMED 0x01 /* flags: already used by a store */
+/* The new owner's generations start this far above the newest seen. */
+#define SL_SEED_GEN_GAP (1ULL << 40)
+
+struct sl_seed_hdr {
+	uint64_t magic;	      /*   0 SL_SEED_MAGIC */
+	uint16_t version;     /*   8 SL_SEED_VERSION */
+	uint16_t hdr_len;     /*  10 SL_SEED_HDR_SIZE */
+	uint8_t k;	      /*  12 */
+	uint8_t n;	      /*  13 */
+	uint8_t check;	      /*  14 XS_META_CHECK_* of the shares, 0 unknown */
+	uint8_t flags;	      /*  15 SL_SEED_* */
+	uint8_t uuid[16];     /*  16 volume identity (the share volumes') */
+	uint32_t block_size;  /*  32 */
+	uint32_t nrevert;     /*  36 ranges after the generations */
+	uint64_t size;	      /*  40 volume bytes = nblocks * block_size */
+	uint64_t nblocks;     /*  48 generations that follow */
+	uint64_t point_seq;   /*  56 the restored point S */
+	uint64_t next_seq;    /*  64 M + 1: M = newest seq any share volume
+			       *     read holds; the new log starts here */
+	uint64_t gen_floor;   /*  72 first generation the new owner hands out
+			       *     (newest seen + SL_SEED_GEN_GAP) */
+	uint64_t created_ns;  /*  80 CLOCK_REALTIME */
+	uint8_t key[16];      /*  88 volume key (zero once consumed) */
+	uint32_t held_mask;   /* 104 bit i: share volume i holds every seq up
+			       *     to next_seq - 1 and can be streamed to;
+			       *     the others are marked needs-resync */
+	uint32_t body_crc;    /* 108 CRC32C of everything after the header */
+	uint8_t reserved[12]; /* 112 zero */
+	uint32_t crc;	      /* 124 CRC32C of bytes 0..123 */
+} __attribute__((packed));
+
+struct sl_seed_range {
+	uint64_t lba;	  /* 0 */
+	uint64_t nblocks; /* 8 */
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct sl_seed_hdr) == SL_SEED_HDR_SIZE, "seed hdr");
+_Static_assert(sizeof(struct sl_seed_range) == 16, "seed range");
+
 #endif

@@ -259,7 +259,6 @@ int sl_genmap_sync(struct sl_genmap *gm)
 
 int sl_key_create(const char *dir, const uint8_t uuid[16], uint8_t key[16])
 {
-	struct sl_key_disk d;
 	size_t got = 0;
 
 	while (got < SL_KEY_BYTES) {
@@ -272,6 +271,14 @@ int sl_key_create(const char *dir, const uint8_t uuid[16], uint8_t key[16])
 		}
 		got += (size_t)r;
 	}
+	return sl_key_store(dir, uuid, key);
+}
+
+int sl_key_store(const char *dir, const uint8_t uuid[16], const uint8_t key[16])
+{
+	struct sl_key_disk d;
+	int ret;
+
 	memset(&d, 0, sizeof(d));
 	d.magic = htole64(SL_KEY_MAGIC);
 	d.version = htole16(SL_VERSION);
@@ -279,7 +286,9 @@ int sl_key_create(const char *dir, const uint8_t uuid[16], uint8_t key[16])
 	memcpy(d.uuid, uuid, 16);
 	memcpy(d.key, key, SL_KEY_BYTES);
 	d.crc = htole32(crc32c(0, &d, offsetof(struct sl_key_disk, crc)));
-	return sl_write_file_atomic(dir, "key", &d, sizeof(d));
+	ret = sl_write_file_atomic(dir, "key", &d, sizeof(d));
+	explicit_bzero(&d, sizeof(d));
+	return ret;
 }
 
 int sl_key_load(const char *dir, const uint8_t uuid[16], uint8_t key[16])

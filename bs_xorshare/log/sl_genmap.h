@@ -45,6 +45,9 @@ int sl_genmap_sync(struct sl_genmap *gm);
 
 /* The volume key file (struct sl_key_disk), mode 0600, never sent. */
 int sl_key_create(const char *dir, const uint8_t uuid[16], uint8_t key[16]);
+/* Writes a known key (reprotect: the key recovered from the peers). */
+int sl_key_store(const char *dir, const uint8_t uuid[16],
+		 const uint8_t key[16]);
 int sl_key_load(const char *dir, const uint8_t uuid[16], uint8_t key[16]);
 
 #endif

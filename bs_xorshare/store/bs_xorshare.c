@@ -492,8 +492,8 @@ static void xs_stop(struct xs_dev *xd)
 }
 
 static const char *const xs_known_opts[] = {
-	"k",	 "n",	  "log",	"log_size", "full",
-	"force", "check", "al_extents", "throttle", NULL};
+	"k",	 "n",	       "log",	   "log_size",	"full", "force",
+	"check", "al_extents", "throttle", "reprotect", NULL};
 
 static int parse_opts(struct xs_dev *xd, const char *opts, unsigned *k,
 		      unsigned *n, uint64_t *log_size, bool *force,
@@ -587,8 +587,11 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	struct xs_dev *xd = xs_alloc(dev);
 	unsigned k, n;
 	uint64_t log_size, old_size = 0;
-	bool force, is_new;
+	bool force, is_new, seeded = false;
 	uint8_t check;
+	char seed[PATH_MAX];
+	uint64_t *revert = NULL;
+	uint32_t nr_revert = 0;
 	int ret;
 
 	if (!xd) {
@@ -621,11 +624,25 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	    fchmod(xd->vol_fd, 0600) < 0)
 		log_warn("xorshare %s: chmod 0600: %s", path, strerror(errno));
 	xd->size -= xd->size % xd->bs;
-	ret = setup_meta(xd, k, n, force, &is_new, &old_size, err, errlen);
-	if (!ret)
-		ret = apply_check_opt(xd, check, err, errlen);
+	ret = 0;
+	if (bs_opt_get(opts, "reprotect", seed, sizeof(seed)) && seed[0])
+		ret = xs_reprotect_prepare(xd, seed, k, n, check, &seeded,
+					   &revert, &nr_revert, err, errlen);
 	if (ret)
 		goto fail;
+	if (seeded) {
+		/* meta is written once the log is open and the re-log of
+		 * the reverted extents is in the activity log */
+		is_new = false;
+		old_size = xd->size;
+	} else {
+		ret = setup_meta(xd, k, n, force, &is_new, &old_size, err,
+				 errlen);
+		if (!ret)
+			ret = apply_check_opt(xd, check, err, errlen);
+		if (ret)
+			goto fail;
+	}
 	/* records of up to 1 MiB; smaller for tiny logs */
 	xd->chunk = XS_MAX_CHUNK;
 	while ((uint64_t)(SL_REC_HDR_SIZE + xd->chunk) * 16 > log_size &&
@@ -640,6 +657,22 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	ret = open_log(xd, log_size, err, errlen);
 	if (ret)
 		goto fail;
+	if (seeded) {
+		if (nr_revert) {
+			free(xd->relog);
+			ret = setup_recovery(xd, revert, nr_revert, err,
+					     errlen);
+			revert = NULL;
+		}
+		if (ret)
+			goto fail;
+		ret = xs_meta_store(xd->logdir, &xd->meta);
+		if (ret) {
+			snprintf(err, errlen, "xorshare %s/meta: %s",
+				 xd->logdir, strerror(-ret));
+			goto fail;
+		}
+	}
 	ret = xs_baseline_init(xd, is_new, old_size);
 	if (ret) {
 		snprintf(err, errlen, "xorshare %s: baseline state: %s",
@@ -698,6 +731,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 	}
 	return 0;
 fail:
+	free(revert);
 	xs_free(xd);
 	return ret;
 }

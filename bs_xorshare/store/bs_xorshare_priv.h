@@ -151,6 +151,12 @@ int xs_pread_all(int fd, void *buf, size_t len, uint64_t off);
 /* ---- xs_baseline.c: baseline of new ranges and re-log after a crash ---- */
 bool xs_baseline_step(struct xs_dev *xd);
 int xs_baseline_init(struct xs_dev *xd, bool new_volume, uint64_t old_size);
+/* bsopts reprotect=FILE (xs_reprotect.c): a new log directory from a
+ * tgtx-recover seed; *seeded false when the directory already exists. */
+int xs_reprotect_prepare(struct xs_dev *xd, const char *path, unsigned k,
+			 unsigned n, uint8_t check, bool *seeded,
+			 uint64_t **revert, uint32_t *nr_revert, char *err,
+			 size_t errlen);
 bool xs_relog_step(struct xs_dev *xd);
 int xs_recovery_scan(struct xs_dev *xd);
 

@@ -2,10 +2,11 @@
 /*
  * libFuzzer harness for the share-log parsers (formats in
  * bs_xorshare/log/sharelog_format.h). The first input byte picks what the
- * rest is: one record in memory, or the content of one file of a log
- * directory (a segment, the state, a cursor, meta, key, generation map,
- * activity log), which is then opened read-only the way a replicator or a
- * restarting store would: nothing on disk may crash, hang or leak.
+ * rest is: one record (or a reprotect seed) in memory, or the content of one
+ * file of a log directory (a segment, the state, a cursor, meta, key,
+ * generation map, activity log), which is then opened read-only the way a
+ * replicator or a restarting store would: nothing on disk may crash, hang or
+ * leak.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include "bs_xorshare/log/sharelog.h"
 #include "bs_xorshare/log/sharelog_priv.h"
 #include "bs_xorshare/log/sl_genmap.h"
+#include "bs_xorshare/log/sl_seed.h"
 #include "bs_xorshare/store/xs_al.h"
 #include "bs_xorshare/store/xs_meta.h"
 
@@ -142,10 +144,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		return 0;
 	clear_dir();
 	switch (d[0] % 8) {
-	case 0: /* one record in memory */
+	case 0: { /* one record, or a reprotect seed, in memory */
+		struct sl_seed s;
+		char why[200];
+
 		sl_record_check_hdr(d + 1, n - 1, &h);
 		sl_record_check(d + 1, n - 1);
+		if (!sl_seed_decode(d + 1, n - 1, &s, why, sizeof(why)))
+			sl_seed_free(&s);
 		break;
+	}
 	case 1: /* a whole segment file, header included */
 		put("seg-0000000000000001.sl", d + 1, n - 1);
 		open_and_walk();

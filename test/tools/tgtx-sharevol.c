@@ -8,6 +8,9 @@
  *   tgtx-sharevol write  [opts] --peer URL ... (n times, in share order)
  *   tgtx-sharevol verify [opts] --peer URL ...
  *   tgtx-sharevol info --peer URL [--index I]
+ *   tgtx-sharevol gens --peer URL --index I   ("LBA GEN" of every block as
+ *       of the newest seq the volume holds: the reprotect test compares
+ *       the generations a peer holds before and after)
  *   tgtx-sharevol expect [opts] --out FILE   (the volume after --upto)
  *   tgtx-sharevol rebuild --peer URL ... (n times, in share order)
  *       [--shares I,J,..] [--out FILE] [--compare FILE] [--seq S]
@@ -709,11 +712,11 @@ struct rb_peer {
 	uint64_t cached_s;
 };
 
-static int rb_open(unsigned i, struct rb_peer *v)
+static int rb_open_idx(unsigned i, struct rb_peer *v, int index)
 {
 	struct sv_status st = {0};
 	struct sv_read_io io;
-	struct sv_expect exp = {NULL, (int)i};
+	struct sv_expect exp = {NULL, index};
 	int rc;
 
 	if (peer_cfg_new(i, &v->p, &st)) {
@@ -746,6 +749,11 @@ static int rb_open(unsigned i, struct rb_peer *v)
 	    v->rg.epoch, v->rg.live_mask,
 	    v->rg.usable ? "" : " (resync running)");
 	return EX_OK;
+}
+
+static int rb_open(unsigned i, struct rb_peer *v)
+{
+	return rb_open_idx(i, v, (int)i);
 }
 
 static void rb_close(struct rb_peer *v)
@@ -948,6 +956,34 @@ out:
 	free(blk);
 	free(ref);
 	xs_ctx_free(ctx);
+	return rc;
+}
+
+static int do_gens(void)
+{
+	struct rb_peer v = {0};
+	struct sv_status st = {0};
+	uint8_t *buf = NULL;
+	int rc = rb_open_idx(0, &v, g.index);
+
+	if (!rc && !(buf = malloc(v.info.share_size)))
+		rc = EX_IO;
+	for (uint64_t lba = 0; !rc && lba < v.info.nblocks; lba++) {
+		enum sv_slot_kind kind;
+		uint64_t gen = 0;
+
+		if (sv_reader_block(v.r, lba, v.rg.s_max, buf, &kind, &gen,
+				    &st)) {
+			msg(0, "block %" PRIu64 ": %s", lba, st.msg);
+			rc = EX_FORMAT;
+			break;
+		}
+		printf("%" PRIu64 " %" PRIu64 "\n", lba, gen);
+	}
+	if (v.why[0])
+		msg(0, "%s", v.why);
+	free(buf);
+	rb_close(&v);
 	return rc;
 }
 
@@ -1336,6 +1372,8 @@ int main(int argc, char **argv)
 		rc = do_verify();
 	} else if (!strcmp(cmd, "expect") && g.out) {
 		rc = do_expect();
+	} else if (!strcmp(cmd, "gens") && g.npeers == 1 && g.index >= 0) {
+		rc = do_gens();
 	} else if (!strcmp(cmd, "rebuild") && g.npeers >= 2 &&
 		   !(g.shares_mask >> g.npeers)) {
 		rc = do_rebuild();

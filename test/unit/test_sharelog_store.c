@@ -26,6 +26,7 @@
 #include "bs_xorshare/log/sharelog.h"
 #include "bs_xorshare/log/sl_genmap.h"
 #include "bs_xorshare/log/sl_resync.h"
+#include "bs_xorshare/log/sl_seed.h"
 #include "bs_xorshare/store/bs_xorshare.h"
 #include "bs_xorshare/store/xs_al.h"
 #include "bs_xorshare/store/xs_meta.h"
@@ -411,6 +412,117 @@ static void test_relog_after_unclean_stop(void **state)
 	free(w);
 }
 
+static void write_seed(const char *path, uint64_t nblocks)
+{
+	static uint64_t gens[NBLOCKS];
+	struct sl_seed_range rev = {100, 10};
+	struct sl_seed s = {.k = 2,
+			    .n = 3,
+			    .check = 1,
+			    .block_size = BS,
+			    .nblocks = nblocks,
+			    .size = nblocks * BS,
+			    .point_seq = 10,
+			    .next_seq = 21,
+			    .gen_floor = 1ULL << 40,
+			    .held_mask = 3,
+			    .gens = gens,
+			    .rev = &rev,
+			    .nrevert = 1};
+	void *buf;
+	size_t len;
+	int fd;
+
+	for (int i = 0; i < 16; i++) {
+		s.uuid[i] = (uint8_t)(0x40 + i);
+		s.key[i] = (uint8_t)(0x90 + i);
+	}
+	for (uint64_t b = 0; b < nblocks; b++)
+		gens[b] = b + 1;
+	assert_int_equal(sl_seed_encode(&s, &buf, &len), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	free(buf);
+}
+
+/*
+ * bsopts reprotect=FILE: a seed of another size is refused and stays
+ * unused; the right one makes the log (UUID, key, seqs from next_seq, the
+ * reverted extent re-logged with generations from the floor) and is
+ * consumed; a second log directory from it is refused; restarts (seed
+ * kept or deleted) open the log as it is.
+ */
+static void test_reprotect_seed(void **state)
+{
+	struct fx *f = *state;
+	char seed[128], small[128], opts[512], err[512];
+	struct sharelog_cfg cfg = {.read_only = true};
+	struct sharelog *sl;
+	struct sl_iter *it;
+	const void *rec;
+	struct sl_rec_hdr h;
+	struct sl_seed s;
+	struct xs_meta m;
+	uint8_t key[16];
+	int fd, n = 0;
+
+	fill(f->buf, VOL_SIZE, 5);
+	fd = open(f->vol, O_RDWR);
+	assert_int_equal(pwrite(fd, f->buf, VOL_SIZE, 0), VOL_SIZE);
+	close(fd);
+	snprintf(seed, sizeof(seed), "%s/seed", f->top);
+	snprintf(small, sizeof(small), "%s/small.seed", f->top);
+	write_seed(seed, NBLOCKS);
+	write_seed(small, NBLOCKS / 2);
+	snprintf(opts, sizeof(opts), "%s;reprotect=%s", f->opts, small);
+	assert_int_not_equal(xopen(f, opts, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "is of a volume of"));
+	assert_int_equal(sl_seed_load(small, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.flags, 0); /* refused before it was used */
+	sl_seed_free(&s);
+
+	snprintf(opts, sizeof(opts), "%s;reprotect=%s", f->opts, seed);
+	if (xopen(f, opts, err, sizeof(err)))
+		fail_msg("open with the seed: %s", err);
+	wait_show(f, "re-log pending=0");
+	xclose(f);
+	assert_int_equal(sl_seed_load(seed, &s, err, sizeof(err)), 0);
+	assert_int_equal(s.flags, SL_SEED_CONSUMED);
+	sl_seed_free(&s);
+	assert_int_equal(xs_meta_load(f->log, &m), 0);
+	assert_int_equal(m.uuid[0], 0x40);
+	assert_int_equal(sl_key_load(f->log, m.uuid, key), 0);
+	assert_int_equal(key[0], 0x90);
+	cfg.dir = f->log;
+	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(sharelog_iter_open(sl, 0, &it), 0);
+	while (sharelog_iter_next(it, &rec) == 1) {
+		sl_record_decode(rec, &h);
+		if (!n++)
+			assert_int_equal(h.seq, 21);
+		assert_int_equal(h.type, SL_REC_WRITE);
+		assert_true(h.first_gen >= 1ULL << 40);
+	}
+	sharelog_iter_close(it);
+	sharelog_close(sl);
+	assert_true(n > 0); /* extent 0 re-logged */
+
+	snprintf(opts, sizeof(opts), "k=2;n=3;log=%s/log2;reprotect=%s", f->top,
+		 seed);
+	assert_int_not_equal(xopen(f, opts, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "already used"));
+	snprintf(opts, sizeof(opts), "%s;reprotect=%s", f->opts, seed);
+	if (xopen(f, opts, err, sizeof(err)))
+		fail_msg("restart with the used seed: %s", err);
+	xclose(f);
+	unlink(seed);
+	if (xopen(f, opts, err, sizeof(err)))
+		fail_msg("restart with the seed deleted: %s", err);
+	xclose(f);
+}
+
 /* A volume that grew is protected without a manual step. */
 static void test_grown_volume(void **state)
 {
@@ -734,6 +846,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_sha256, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_vpd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reprotect_seed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_progress_and_outside_read,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_status_shown, setup,
