@@ -27,7 +27,12 @@ enum {
 
 struct rc_opts {
 	const char *urls[SV_MAX_N];
+	/* per share: PEER_TRANSPORT_* (default plain) and, for TLS, the
+	 * partner tgtxd's pin; key_file is our node key, shown to it */
+	int transports[SV_MAX_N];
+	const char *pins[SV_MAX_N];
 	unsigned nurls;
+	const char *key_file;
 	const char *to, *state_file, *initiator;
 	const char *reprotect; /* seed file to write (rc_reprotect.c) */
 	int op_timeout_ms;
@@ -53,6 +58,7 @@ struct rc_src {
 	enum rc_src_state state;
 	double rate_bps; /* measured sequential read rate, 0 = not measured */
 	unsigned bad_chunks;
+	bool tls_failed; /* refused by TLS authentication (SV_E_TLS) */
 	char why[240];
 };
 

@@ -44,17 +44,22 @@ static void *open_one(void *arg)
 		.rate = o->rate,
 		.backoff_min_ms = 200,
 		.backoff_max_ms = 2000,
+		.transport = o->transports[src->pos],
+		.tls_pin = o->pins[src->pos],
+		.tls_key_file = o->key_file,
 	};
 	struct sv_status st = {0};
 	struct sv_read_io io;
 
 	src->state = RC_SRC_DOWN;
+	src->tls_failed = false;
 	if (peer_new(&src->p, &cfg, &st)) {
 		snprintf(src->why, sizeof(src->why), "bad URL: %s", st.msg);
 		src->state = RC_SRC_UNUSABLE;
 		return NULL;
 	}
 	if (peer_connect(src->p, &st)) {
+		src->tls_failed = st.code == SV_E_TLS;
 		snprintf(src->why, sizeof(src->why), "unreachable: %s: %s",
 			 sv_err_name(st.code), st.msg);
 		return NULL;
@@ -118,6 +123,16 @@ void rc_close_sources(struct rc_set *s)
 	}
 }
 
+/* Too few shares because TLS refused some: an authentication problem
+ * (wrong pin, our key not in the partner's --tls-peers), exit 3. */
+static bool tls_refused(const struct rc_set *s)
+{
+	for (unsigned i = 0; i < s->count; i++)
+		if (s->src[i].tls_failed)
+			return true;
+	return false;
+}
+
 int rc_check_volume(struct rc_set *s)
 {
 	const struct sv_info *ref = NULL;
@@ -161,7 +176,7 @@ int rc_check_volume(struct rc_set *s)
 	if (!ref) {
 		fprintf(stderr,
 			"tgtx-recover: no share volume could be read\n");
-		return RC_EX_NOPOINT;
+		return tls_refused(s) ? RC_EX_REFUSED : RC_EX_NOPOINT;
 	}
 	memcpy(s->uuid, ref->uuid, 16);
 	s->k = ref->k;
@@ -173,7 +188,7 @@ int rc_check_volume(struct rc_set *s)
 			"tgtx-recover: %u share volume(s) readable, k=%u "
 			"needed\n",
 			ok, s->k);
-		return RC_EX_NOPOINT;
+		return tls_refused(s) ? RC_EX_REFUSED : RC_EX_NOPOINT;
 	}
 	return RC_EX_OK;
 }

@@ -27,6 +27,8 @@
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
+#include "replicator/peer.h"
+#include "core/share_peer.h"
 
 static const char usage_text[] =
 	"usage: tgtx-recover kit export --out FILE --key NODEKEY --name NAME\n"
@@ -49,6 +51,9 @@ static const char usage_text[] =
 	"              k key shares, for reprotect; written 0600)\n"
 	"SOURCE: --share URL (k or more times: iscsi://[user%pass@]host[:port]/"
 	"IQN/LUN)\n"
+	"     a TLS share: --share 'URL transport=tls pin=HEX' --key NODEKEY\n"
+	"     (the partner's pin; NODEKEY a node key its tgtxd lists in\n"
+	"     --tls-peers)\n"
 	"     or --from HOST[:PORT] --volume NAME|UUID --kit FILE\n"
 	"OPTIONS: --rate BYTES (per peer) --op-timeout MS --initiator IQN\n"
 	"     --in-order (use the shares in the order given, no speed test)\n"
@@ -98,6 +103,65 @@ static void die_usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(1);
+}
+
+/*
+ * --share 'URL [transport=tls|ipsec|plain] [pin=HEX]': the URL and the
+ * options of a share peer as targets.conf writes them (share_peer.h's
+ * checks), without a transport= the share is read in the clear, as
+ * before options existed. Exits 1 on a bad one (the URL never quoted).
+ */
+static void add_share(char *arg)
+{
+	unsigned i = o.r.nurls;
+	char *save = NULL, *tok = strtok_r(arg, " \t", &save);
+	char err[200];
+
+	if (i >= SV_MAX_N || !tok)
+		die_usage();
+	o.r.urls[i] = tok;
+	o.r.transports[i] = PEER_TRANSPORT_PLAIN;
+	o.r.pins[i] = NULL;
+	while ((tok = strtok_r(NULL, " \t", &save))) {
+		char *eq = strchr(tok, '=');
+		int opt;
+
+		if (eq)
+			*eq = 0;
+		opt = eq ? share_peer_opt_find(tok) : -1;
+		if (opt != SP_TRANSPORT && opt != SP_PIN) {
+			fprintf(stderr,
+				"tgtx-recover: --share %u: unknown option %s "
+				"(transport= or pin=)\n",
+				i, tok);
+			die_usage();
+		}
+		if (share_peer_check((enum share_peer_opt)opt, eq + 1, err,
+				     sizeof(err))) {
+			fprintf(stderr, "tgtx-recover: --share %u: %s\n", i,
+				err);
+			die_usage();
+		}
+		if (opt == SP_TRANSPORT)
+			o.r.transports[i] = peer_transport_parse(eq + 1);
+		else
+			o.r.pins[i] = eq + 1;
+	}
+	if (o.r.transports[i] != PEER_TRANSPORT_TLS && o.r.pins[i]) {
+		fprintf(stderr,
+			"tgtx-recover: --share %u: pin= without "
+			"transport=tls (a pin is only checked over TLS)\n",
+			i);
+		die_usage();
+	}
+	if (o.r.transports[i] == PEER_TRANSPORT_TLS && !o.r.pins[i]) {
+		fprintf(stderr,
+			"tgtx-recover: --share %u: transport=tls needs pin=HEX "
+			"(the partner's `tgtxd --show-node-key`)\n",
+			i);
+		die_usage();
+	}
+	o.r.nurls++;
 }
 
 /* The passphrase: first line of --passphrase-file, or the terminal. */
@@ -360,19 +424,71 @@ static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 	return 0;
 }
 
+/* The kit's node key as a file for the TLS shares' tunnels (peer_cfg
+ * takes a path), in a private directory removed at exit. */
+static char kit_key_dir[1100], kit_key_path[1120];
+
+static void kit_key_remove(void)
+{
+	if (kit_key_path[0])
+		unlink(kit_key_path);
+	if (kit_key_dir[0])
+		rmdir(kit_key_dir);
+}
+
+static const char *kit_key_file(const struct kit *k)
+{
+	static bool registered;
+	struct nodekey key;
+	const char *tmp = getenv("TMPDIR");
+	int ret;
+
+	if (kit_key_path[0])
+		return kit_key_path;
+	snprintf(kit_key_dir, sizeof(kit_key_dir), "%s/tgtx-recover.XXXXXX",
+		 tmp && tmp[0] && strlen(tmp) < 1000 ? tmp : "/tmp");
+	if (!mkdtemp(kit_key_dir)) {
+		kit_key_dir[0] = 0;
+		return NULL;
+	}
+	if (!registered)
+		registered = !atexit(kit_key_remove);
+	snprintf(kit_key_path, sizeof(kit_key_path), "%s/node.key",
+		 kit_key_dir);
+	ret = nodekey_from_private(&key, k->node_priv);
+	if (!ret) {
+		ret = nodekey_save(&key, kit_key_path);
+		nodekey_free(&key);
+	}
+	if (ret) { /* nothing half made stays, the next call tries again */
+		kit_key_remove();
+		kit_key_path[0] = kit_key_dir[0] = 0;
+		errno = -ret;
+		return NULL;
+	}
+	return kit_key_path;
+}
+
 /*
  * The share URLs of a table: portal, IQN and LUN from the table (signed
  * by the owner), credentials from the kit's entry for the partner node
- * (the table never holds secrets). 0, or -EPROTONOSUPPORT for a share
- * whose transport this tool cannot speak yet (named in err).
+ * (the table never holds secrets). A TLS share is pinned to the table's
+ * partner id (SHA-256 of the partner's key: the TLS pin itself, signed by
+ * the owner), our key being the kit's node key. 0, or -EPROTONOSUPPORT for
+ * a share whose transport this tool cannot speak (named in err).
  */
 static int table_urls(const struct slt *t, const struct kit *k,
-		      char urls[][KIT_MAX_URL + 300], char *err, size_t elen)
+		      char urls[][KIT_MAX_URL + 300],
+		      char pins[][SHARE_PEER_PIN_LEN + 1], struct rc_opts *r,
+		      char *err, size_t elen)
 {
+	static const uint8_t zero[SLT_ID_SIZE];
+
 	for (unsigned i = 0; i < t->n; i++) {
 		const struct slt_share *sh = &t->shares[i];
 		const char *cred = "";
 		char credbuf[KIT_MAX_URL + 1];
+		int tr = peer_transport_from_slt(sh->transport);
 
 		for (unsigned p = 0; p < k->npeers; p++) {
 			uint8_t id[SLT_ID_SIZE];
@@ -392,13 +508,35 @@ static int table_urls(const struct slt *t, const struct kit *k,
 			}
 			break;
 		}
-		if (sh->transport == SLT_TRANSPORT_TLS) {
+		if (tr < 0) {
 			snprintf(err, elen,
-				 "share %u (%s) is reached over TLS, which "
-				 "this tgtx-recover cannot open yet: give "
-				 "its URL with --share through a tunnel",
-				 i, sh->portal);
+				 "share %u (%s): unknown transport %u", i,
+				 sh->portal, sh->transport);
 			return -EPROTONOSUPPORT;
+		}
+		r->transports[i] = tr;
+		r->pins[i] = NULL;
+		if (tr == PEER_TRANSPORT_TLS) {
+			if (!memcmp(sh->partner_id, zero, SLT_ID_SIZE)) {
+				snprintf(err, elen,
+					 "share %u (%s) is reached over TLS "
+					 "but the table names no partner key "
+					 "to pin: give every share as --share "
+					 "'URL transport=tls pin=HEX' --key "
+					 "NODEKEY",
+					 i, sh->portal);
+				return -EPROTONOSUPPORT;
+			}
+			r->key_file = kit_key_file(k);
+			if (!r->key_file) {
+				snprintf(err, elen,
+					 "share %u (%s): cannot write the "
+					 "kit's node key for TLS: %s",
+					 i, sh->portal, strerror(errno));
+				return -EIO;
+			}
+			hex_encode(sh->partner_id, SLT_ID_SIZE, pins[i]);
+			r->pins[i] = pins[i];
 		}
 		snprintf(urls[i], KIT_MAX_URL + 300, "iscsi://%s%s/%s/%u", cred,
 			 sh->portal, sh->iqn, sh->lun);
@@ -411,12 +549,13 @@ static int table_urls(const struct slt *t, const struct kit *k,
 static void print_probe(const struct slt *t, const struct kit *k)
 {
 	static char urls[SLT_MAX_N][KIT_MAX_URL + 300];
+	static char pins[SLT_MAX_N][SHARE_PEER_PIN_LEN + 1];
 	struct rc_opts r = o.r;
 	uint64_t seq = 0, ns = 0;
 	unsigned reach = 0;
-	char err[200], tm[48];
+	char err[400], tm[48];
 
-	if (table_urls(t, k, urls, err, sizeof(err))) {
+	if (table_urls(t, k, urls, pins, &r, err, sizeof(err))) {
 		printf("  newest restorable point: not probed (%s)\n", err);
 		return;
 	}
@@ -587,7 +726,8 @@ static int cmd_rc(bool restore)
 {
 	static struct kit k;
 	static char urls[SLT_MAX_N][KIT_MAX_URL + 300];
-	char name[SLT_MAX_NAME + 1] = "", host[256], err[200], u[37];
+	static char pins[SLT_MAX_N][SHARE_PEER_PIN_LEN + 1];
+	char name[SLT_MAX_NAME + 1] = "", host[256], err[400], u[37];
 	struct nodekey key;
 	struct gossip *g;
 	uint16_t port;
@@ -600,6 +740,16 @@ static int cmd_rc(bool restore)
 	if (!o.from) {
 		if (!o.r.nurls || o.volume)
 			die_usage();
+		o.r.key_file = o.key;
+		for (unsigned i = 0; i < o.r.nurls; i++)
+			if (o.r.transports[i] == PEER_TRANSPORT_TLS && !o.key) {
+				fprintf(stderr,
+					"tgtx-recover: a transport=tls share "
+					"needs --key NODEKEY (a node key the "
+					"partner's tgtxd lists in "
+					"--tls-peers)\n");
+				return RC_EX_USAGE;
+			}
 		if (o.key_out)
 			return rc_cmd_key(&o.r, o.key_out);
 		return restore ? rc_cmd_restore(&o.r, NULL)
@@ -635,7 +785,7 @@ static int cmd_rc(bool restore)
 			"kit's node: refusing it\n",
 			o.volume);
 		rc = RC_EX_REFUSED;
-	} else if (table_urls(&t, &k, urls, err, sizeof(err))) {
+	} else if (table_urls(&t, &k, urls, pins, &o.r, err, sizeof(err))) {
 		fprintf(stderr, "tgtx-recover: %s\n", err);
 		rc = RC_EX_ERROR;
 	} else {
@@ -751,9 +901,7 @@ int main(int argc, char **argv)
 			o.no_probe = true;
 			break;
 		case 'S':
-			if (o.r.nurls >= SV_MAX_N)
-				die_usage();
-			o.r.urls[o.r.nurls++] = optarg;
+			add_share(optarg);
 			break;
 		case 't':
 			o.r.to = optarg;

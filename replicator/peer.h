@@ -68,6 +68,14 @@ const char *peer_name(const struct peer *p);
  * in targets.conf; -EINVAL for anything else). */
 const char *peer_transport_name(int transport);
 int peer_transport_parse(const char *s);
+/*
+ * A share-location table's transport (SLT_TRANSPORT_*: TLS 0, IPSEC 1,
+ * PLAIN 2) as PEER_TRANSPORT_* (PLAIN 0, IPSEC 1, TLS 2) and back: the two
+ * numberings differ, this is the one place they meet. -EINVAL for a value
+ * neither knows.
+ */
+int peer_transport_from_slt(unsigned slt_transport);
+int peer_transport_to_slt(int transport);
 
 /*
  * Logs in and checks the LUN: a disk (INQUIRY), not an xorshare LUN (VPD

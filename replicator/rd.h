@@ -53,6 +53,10 @@ struct rd_conf {
  * (err says why). */
 int rd_conf_fetch(const char *sock, struct rd_conf *out, char *err,
 		  size_t errlen);
+/* tgtxd's running configuration as targets.conf text (the dump op),
+ * appended to resp. 0 or -errno (err says why). */
+int rd_conf_dump(const char *sock, struct strbuf *resp, char *err,
+		 size_t errlen);
 /* The same from targets.conf text (a daemon dump). */
 int rd_conf_from_text(const char *text, size_t len, struct rd_conf *out,
 		      char *err, size_t errlen);

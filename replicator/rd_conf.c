@@ -216,10 +216,10 @@ int rd_conf_from_text(const char *text, size_t len, struct rd_conf *out,
 	return ret;
 }
 
-int rd_conf_fetch(const char *sock, struct rd_conf *out, char *err,
-		  size_t errlen)
+int rd_conf_dump(const char *sock, struct strbuf *resp, char *err,
+		 size_t errlen)
 {
-	struct strbuf req = STRBUF_INIT, resp = STRBUF_INIT;
+	struct strbuf req = STRBUF_INIT;
 	const char *kv[] = {"op",   "show", "mode",  "system",
 			    "name", "dump", "value", "conf"};
 	int status = 0, ret = 0;
@@ -229,16 +229,25 @@ int rd_conf_fetch(const char *sock, struct rd_conf *out, char *err,
 	if (!ret)
 		ret = mgmt_req_end(&req);
 	if (!ret)
-		ret = mgmt_call(sock, &req, &status, &resp, err, errlen);
+		ret = mgmt_call(sock, &req, &status, resp, err, errlen);
 	if (!ret && status) {
 		snprintf(err, errlen, "tgtxd refused the dump (status %d)",
 			 status);
 		ret = -EPROTO;
 	}
+	strbuf_free(&req);
+	return ret;
+}
+
+int rd_conf_fetch(const char *sock, struct rd_conf *out, char *err,
+		  size_t errlen)
+{
+	struct strbuf resp = STRBUF_INIT;
+	int ret = rd_conf_dump(sock, &resp, err, errlen);
+
 	if (!ret)
 		ret = rd_conf_from_text(strbuf_str(&resp), resp.len, out, err,
 					errlen);
-	strbuf_free(&req);
 	strbuf_free(&resp);
 	return ret;
 }

@@ -18,6 +18,7 @@
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
+#include "peer.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
@@ -33,6 +34,7 @@ struct rd_gossip {
 	char dir[4096]; /* STATE_DIR/gossip */
 	struct nodekey key;
 	struct gossip_node *gn; /* NULL: no listener and no seed */
+	struct rd_hold *hold;	/* volumes whose shares we hold */
 	struct rd_lun *luns;
 	unsigned nluns;
 };
@@ -53,6 +55,7 @@ void rd_gossip_cfg_init(struct rd_gossip_cfg *cfg, const char *state_dir)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->state_dir = state_dir;
 	cfg->interval_ms = 2000;
+	cfg->hold_max = RD_HOLD_MAX;
 }
 
 int rd_gossip_add_listen(struct rd_gossip_cfg *cfg, const char *addr)
@@ -105,6 +108,21 @@ int rd_gossip_add_seed(struct rd_gossip_cfg *cfg, const char *seed)
 	return 0;
 }
 
+static uint64_t now_ms(void);
+
+/* a held volume bound in gossip: its owner may connect, others' tables of
+ * it are forged */
+static void pin_held(void *arg, const uint8_t uuid[SLT_UUID_SIZE],
+		     const uint8_t owner[SLT_ID_SIZE])
+{
+	struct rd_gossip *rg = arg;
+
+	if (!rg->gn)
+		return;
+	gossip_node_pin_volume(rg->gn, uuid, owner);
+	gossip_node_pin_id(rg->gn, owner, NULL);
+}
+
 static void rd_log(void *arg, const char *msg)
 {
 	fprintf(stderr, "tgtx-replicd: gossip: %s\n", msg);
@@ -115,6 +133,7 @@ void rd_gossip_stop(struct rd_gossip *rg)
 	if (!rg)
 		return;
 	gossip_node_stop(rg->gn);
+	rd_hold_free(rg->hold);
 	for (unsigned i = 0; i < rg->nluns; i++)
 		free(rg->luns[i].tbl);
 	free(rg->luns);
@@ -128,7 +147,7 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 {
 	struct rd_gossip *rg = calloc(1, sizeof(*rg));
 	struct gossip_node_cfg ncfg;
-	char path[4200], state[4200];
+	char path[4200], state[4200], msg[4400];
 	bool created;
 	int ret;
 
@@ -158,6 +177,19 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 				     : strerror(-ret));
 		goto fail;
 	}
+	snprintf(path, sizeof(path), "%s/held", rg->dir);
+	rg->hold =
+		rd_hold_new(cfg->hold_max ? cfg->hold_max : RD_HOLD_MAX, path);
+	if (!rg->hold) {
+		ret = -EINVAL;
+		seterr(err, errlen, "gossip: held volumes: bad cap %u",
+		       cfg->hold_max);
+		goto fail;
+	}
+	ret = rd_hold_load(rg->hold, now_ms(), msg, sizeof(msg));
+	if (ret && ret != -ENOENT)
+		fprintf(stderr, "tgtx-replicd: gossip: held volumes: %s\n",
+			msg);
 	if (!cfg->nlisten && !cfg->nseeds) {
 		*out = rg;
 		return 0;
@@ -174,6 +206,9 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 	ret = gossip_node_start(&ncfg, &rg->gn, err, errlen);
 	if (ret)
 		goto fail;
+	/* held volumes stay bound across restarts, before any seed is
+	 * dialled: a forger among them finds the binding in place */
+	rd_hold_each(rg->hold, pin_held, rg);
 	for (unsigned i = 0; i < cfg->nseeds; i++) {
 		uint8_t id[SLT_ID_SIZE];
 		const char *addr;
@@ -311,20 +346,12 @@ static int build(const struct rd_gossip_lun *l, struct slt *t, const char **why)
 		ret = parse_url(p->url, s, why);
 		if (ret)
 			return ret;
-		switch (p->transport) {
-		case 0:
-			s->transport = SLT_TRANSPORT_PLAIN;
-			break;
-		case 1:
-			s->transport = SLT_TRANSPORT_IPSEC;
-			break;
-		case 2:
-			s->transport = SLT_TRANSPORT_TLS;
-			break;
-		default:
+		ret = peer_transport_to_slt(p->transport);
+		if (ret < 0) {
 			*why = "unknown transport";
 			return -EINVAL;
 		}
+		s->transport = (uint8_t)ret;
 		if (p->pin && hex_decode(p->pin, s->partner_id, SLT_ID_SIZE)) {
 			*why = "pin is not 64 hex digits";
 			return -EINVAL;
@@ -545,14 +572,120 @@ int rd_gossip_hold(struct rd_gossip *rg, const uint8_t uuid[SLT_UUID_SIZE],
 
 	if (hex_decode(owner_pin, id, SLT_ID_SIZE))
 		return -EINVAL;
-	if (!rg->gn)
-		return 0;
-	ret = gossip_node_pin_volume(rg->gn, uuid, id);
-	if (!ret) {
-		/* the owner may connect to us */
-		ret = gossip_node_pin_id(rg->gn, id, NULL);
-		if (ret == -EEXIST)
-			ret = 0;
-	}
+	pthread_mutex_lock(&rg->mu);
+	ret = rd_hold_bind(rg->hold, uuid, id, now_ms());
+	if (!ret)
+		pin_held(rg, uuid, id);
+	pthread_mutex_unlock(&rg->mu);
 	return ret;
+}
+
+struct gossip_owner {
+	const uint8_t *uuid;
+	uint8_t owner[SLT_ID_SIZE];
+	bool found;
+};
+
+static void find_owner(void *arg, const uint8_t *tbl, size_t len)
+{
+	struct gossip_owner *o = arg;
+	struct slt t;
+
+	if (!o->found && !memcmp(slt_peek_uuid(tbl), o->uuid, SLT_UUID_SIZE) &&
+	    !slt_decode(tbl, len, &t, NULL)) {
+		memcpy(o->owner, t.owner_id, SLT_ID_SIZE);
+		o->found = true;
+	}
+}
+
+enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
+					  const uint8_t *tbl, size_t len,
+					  char *msg, size_t msglen)
+{
+	char u[37] = "?", signer[65] = "?", owner[65], prev[200];
+	struct gossip_owner go = {0};
+	struct rd_hold_stats hs;
+	uint8_t bound[SLT_ID_SIZE];
+	unsigned cap;
+	enum rd_hold_verdict v;
+	uint64_t seen = 0;
+	struct slt *t = malloc(sizeof(*t));
+
+	msg[0] = '\0';
+	if (!t) {
+		seterr(msg, msglen, "%s: no memory", lun);
+		return RD_HOLD_FULL;
+	}
+	pthread_mutex_lock(&rg->mu);
+	v = rd_hold_offer(rg->hold, tbl, len, now_ms(), t, bound, &seen);
+	rd_hold_stats(rg->hold, &hs);
+	cap = hs.cap;
+	if (v != RD_HOLD_BAD || !slt_decode(tbl, len, t, NULL)) {
+		slt_uuid_str(t->uuid, u);
+		hex_encode(t->owner_id, SLT_ID_SIZE, signer);
+	}
+	if (v == RD_HOLD_BOUND && rg->gn) {
+		/* a first-use binding gossip made to another key goes: the
+		 * share we hold outranks what a relay told us */
+		go.uuid = t->uuid;
+		gossip_node_each(rg->gn, find_owner, &go);
+	}
+	if (rd_hold_usable(v) && rg->gn) {
+		pin_held(rg, t->uuid, t->owner_id);
+		gossip_node_publish(rg->gn, tbl, len);
+	}
+	pthread_mutex_unlock(&rg->mu);
+	switch (v) {
+	case RD_HOLD_BOUND:
+		prev[0] = '\0';
+		if (go.found && memcmp(go.owner, t->owner_id, SLT_ID_SIZE)) {
+			hex_encode(go.owner, SLT_ID_SIZE, owner);
+			snprintf(prev, sizeof(prev),
+				 "; gossip had it from %.64s (first use): that "
+				 "table is dropped",
+				 owner);
+		}
+		seterr(msg, msglen,
+		       "%s: volume %s (%s) version %" PRIu64
+		       ": bound to owner %s on first sight%s",
+		       lun, u, t->name, t->version, signer, prev);
+		break;
+	case RD_HOLD_NEWER:
+		seterr(msg, msglen,
+		       "%s: volume %s (%s): owner %s's table version %" PRIu64
+		       " accepted (was %" PRIu64 ")",
+		       lun, u, t->name, signer, t->version, seen);
+		break;
+	case RD_HOLD_OLDER:
+		seterr(msg, msglen,
+		       "%s: volume %s: refused table version %" PRIu64
+		       " of owner %s: version %" PRIu64 " was seen already",
+		       lun, u, t->version, signer, seen);
+		break;
+	case RD_HOLD_OTHER_KEY:
+		hex_encode(bound, SLT_ID_SIZE, owner);
+		seterr(msg, msglen,
+		       "%s: REFUSED table of volume %s (%s) version %" PRIu64
+		       ": signed by %s, but this node holds the volume for "
+		       "owner %s; the binding is kept (doc/gossip.md, Held "
+		       "volumes)",
+		       lun, u, t->name, t->version, signer, owner);
+		break;
+	case RD_HOLD_BAD:
+		seterr(msg, msglen,
+		       "%s: refused table claiming volume %s, owner %s: "
+		       "malformed or its signature does not verify",
+		       lun, u, signer);
+		break;
+	case RD_HOLD_FULL:
+		seterr(msg, msglen,
+		       "%s: volume %s not bound: %u held volumes is the cap "
+		       "and none is stale",
+		       lun, u, cap);
+		break;
+	default:
+		break;
+	}
+	free(t);
+	return v;
 }

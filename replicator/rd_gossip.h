@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rd_hold.h"
 #include "replicator/gossip/slt_format.h"
 
 #define RD_GOSSIP_MAX_LISTEN 4
@@ -40,6 +41,7 @@ struct rd_gossip_cfg {
 	const char *seeds[RD_GOSSIP_MAX_SEEDS]; /* "[PIN@]HOST:PORT" */
 	unsigned nseeds;
 	unsigned interval_ms; /* gossip round, default 2000 */
+	unsigned hold_max;    /* held-volume bindings, default RD_HOLD_MAX */
 };
 
 /* Zeroes cfg and sets state_dir and the defaults. */
@@ -104,9 +106,24 @@ void rd_gossip_lun_remove(struct rd_gossip *rg,
 			  const uint8_t uuid[SLT_UUID_SIZE]);
 
 /* This node holds share volumes of uuid for the owner with node id
- * owner_pin (hex): only that owner's tables are accepted for it. */
+ * owner_pin (hex): only that owner's tables are accepted for it. 0,
+ * -EINVAL, -EEXIST (already bound to another owner: kept), -ENOSPC. */
 int rd_gossip_hold(struct rd_gossip *rg, const uint8_t uuid[SLT_UUID_SIZE],
 		   const char *owner_pin);
+
+/*
+ * A share-location table read from the header of a share volume this
+ * node's target serves (lun names it in messages): judged by the held-
+ * volume rules (rd_hold.h; bindings in STATE_DIR/gossip/held). A usable
+ * one binds the volume to its owner in gossip too (the owner may connect;
+ * a table of that volume by another key is forged, however it arrives)
+ * and is published, so this node gossips it and answers `tgtx-recover
+ * list` with it. msg gets a line for the log naming the LUN, the volume
+ * and the keys ("" when there is nothing to say).
+ */
+enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
+					  const uint8_t *tbl, size_t len,
+					  char *msg, size_t msglen);
 
 /* Our node id (hex, 65 bytes with NUL), e.g. for logs and show. */
 void rd_gossip_node_id(const struct rd_gossip *rg, char out[65]);

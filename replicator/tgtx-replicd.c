@@ -25,6 +25,7 @@
 #include "tls/nodekey.h"
 #include "rd.h"
 #include "rd_gossip.h"
+#include "rd_hold_scan.h"
 
 static struct {
 	const char *sock;
@@ -35,9 +36,11 @@ static struct {
 	unsigned neng;
 	struct rd_gossip_cfg gcfg;
 	struct rd_gossip *rg;
+	struct rd_hold_scan *hs; /* held volumes: headers of our LUNs */
+	int hold_ms;
 	uint8_t blob[RD_GOSSIP_BLOB_MAX];
 	char last_err[256];
-} m = {.poll_ms = 2000};
+} m = {.poll_ms = 2000, .hold_ms = 10000};
 
 static void usage(FILE *f)
 {
@@ -63,6 +66,10 @@ static void usage(FILE *f)
 		"                            (repeatable; doc/gossip.md)\n"
 		"      --gossip-seed [PIN@]HOST:PORT  a gossip node to ask\n"
 		"                            (repeatable)\n"
+		"      --hold-scan-ms N      read the share-location tables in\n"
+		"                            the headers of the share volumes\n"
+		"                            tgtxd serves every N ms (10000;\n"
+		"                            0: never)\n"
 		"  -h, --help                this help\n\n"
 		"SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the configuration.\n"
 		"See tgtx-replicd(8).\n");
@@ -192,6 +199,7 @@ static void reconcile(void)
 static void on_poll(struct loop_timer *t)
 {
 	reconcile();
+	rd_hold_scan_watch(m.hs);
 	loop_timer_arm(t, (uint64_t)m.poll_ms);
 }
 
@@ -219,16 +227,24 @@ static void on_signal(struct loop_fd *lfd, uint32_t events)
 	}
 }
 
+/* Before any thread starts (the gossip node's): a thread created with
+ * these unblocked would take SIGTERM's default action, killing the
+ * daemon without its clean stop. */
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	return sigprocmask(SIG_BLOCK, set, NULL) < 0 ? -errno : 0;
+}
+
 static int watch_signals(void)
 {
 	sigset_t set;
 	int fd;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	if (block_signals(&set))
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -312,6 +328,7 @@ int main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"gossip-listen", required_argument, NULL, 'G'},
 		{"gossip-seed", required_argument, NULL, 'g'},
+		{"hold-scan-ms", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -319,6 +336,7 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LVL_INFO;
 	int c, foreground = 0, ret;
 	char err[256] = "";
+	sigset_t sigs;
 
 	rd_gossip_cfg_init(&m.gcfg, rd_opts.state_dir);
 	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
@@ -358,6 +376,12 @@ int main(int argc, char **argv)
 			if (rd_gossip_add_seed(&m.gcfg, optarg))
 				goto bad;
 			break;
+		case 'H':
+			if (strcmp(optarg, "0") && positive(optarg, &m.hold_ms))
+				goto bad;
+			if (!strcmp(optarg, "0"))
+				m.hold_ms = 0;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -386,9 +410,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	m.gcfg.state_dir = rd_opts.state_dir;
+	ret = block_signals(&sigs);
+	if (ret) {
+		log_err("signals: %s", strerror(-ret));
+		return 1;
+	}
 	if (rd_gossip_start(&m.gcfg, &m.rg, err, sizeof(err))) {
 		log_err("gossip: %s", err);
 		return 1;
+	}
+	if (m.hold_ms) {
+		struct rd_hold_scan_cfg hc = {.sock = m.sock,
+					      .rg = m.rg,
+					      .interval_ms =
+						      (unsigned)m.hold_ms};
+
+		ret = rd_hold_scan_start(&hc, &m.hs);
+		if (ret) {
+			log_err("held volumes: %s", strerror(-ret));
+			return 1;
+		}
 	}
 	ret = loop_init();
 	if (!ret)
@@ -418,6 +459,7 @@ int main(int argc, char **argv)
 	while (m.neng)
 		drop_engine(m.neng - 1);
 	rd_status_tick();
+	rd_hold_scan_stop(m.hs);
 	rd_gossip_stop(m.rg);
 	if (metrics)
 		rd_metrics_stop();

@@ -324,6 +324,9 @@ enum gossip_verdict gossip_offer(struct gossip *g, const uint8_t *tbl,
 	if ((found && !same) ||
 	    (vpin && memcmp(vpin->owner, t.owner_id, SLT_ID_SIZE))) {
 		gossip_refuse(g, &t);
+		if (g->io.forged)
+			g->io.forged(g->io.ctx, &t,
+				     vpin ? vpin->owner : e->owner);
 		return gossip_note(g, GOSSIP_FORGED);
 	}
 	copy = malloc(len);

@@ -53,6 +53,10 @@ struct gossip_io {
 		     const uint8_t *msg, size_t len);
 	/* Milliseconds, any epoch; stamps entries for "learned at". */
 	uint64_t (*now_ms)(void *ctx);
+	/* Optional: a validly signed table of a volume bound to another
+	 * owner (owner) was refused as forged, e.g. to log both keys. */
+	void (*forged)(void *ctx, const struct slt *t,
+		       const uint8_t owner[SLT_ID_SIZE]);
 };
 
 enum gossip_verdict {

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,23 @@ static void gn_send(void *ctx, const uint8_t to[SLT_ID_SIZE],
 static uint64_t gn_now(void *ctx)
 {
 	return gtls_now_ms(ctx);
+}
+
+/* A forgery is worth a line naming the volume, the peer and both keys. */
+static void gn_forged(void *ctx, const struct slt *t,
+		      const uint8_t owner[SLT_ID_SIZE])
+{
+	struct gossip_node *n = ctx;
+	char u[37], signer[2 * SLT_ID_SIZE + 1], own[2 * SLT_ID_SIZE + 1];
+
+	slt_uuid_str(t->uuid, u);
+	hex_encode(t->owner_id, SLT_ID_SIZE, signer);
+	hex_encode(owner, SLT_ID_SIZE, own);
+	gn_log(n,
+	       "refused table of volume %s version %llu%s%s: signed by %s, "
+	       "but the volume's owner is %s (forged)",
+	       u, (unsigned long long)t->version, n->cur ? " from " : "",
+	       n->cur ? gconn_name(n->cur->c) : "", signer, own);
 }
 
 /* ---- connections ---- */
@@ -784,7 +802,9 @@ int gossip_node_start(const struct gossip_node_cfg *cfg,
 		      struct gossip_node **out, char *err, size_t errlen)
 {
 	struct gossip_node *n = calloc(1, sizeof(*n));
-	struct gossip_io io = {.send = gn_send, .now_ms = gn_now};
+	struct gossip_io io = {
+		.send = gn_send, .now_ms = gn_now, .forged = gn_forged};
+	sigset_t all, old;
 	uint8_t priv[32];
 	uint64_t seed;
 	int ret;
@@ -851,7 +871,13 @@ int gossip_node_start(const struct gossip_node_cfg *cfg,
 			return ret;
 		}
 	}
+	/* the daemon's signals are its main loop's (signalfd): the thread
+	 * starts with all of them blocked, or a SIGTERM landing on it would
+	 * kill the process instead of stopping it cleanly */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = pthread_create(&n->th, NULL, gn_thread, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret) {
 		snprintf(err, errlen, "gossip thread: %s", strerror(ret));
 		gn_free(n);

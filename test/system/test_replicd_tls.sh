@@ -10,6 +10,8 @@
 #   3. the right pin for peer 0, transport=plain declared for peer 2: all
 #      three in-sync, show says transport=tls / tls / plain, and every pair
 #      rebuilds the volume (read back through the peers' plain portals).
+#   4. tgtx-recover restore over the TLS portals (pins, the primary's node
+#      key) equals the volume; a wrong pin: exit 3, a named TLS error.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/replicd_lib.sh"
@@ -86,3 +88,31 @@ for i in 0 1; do
 	RD_RURL[i]=$(lun_url "$RD_IQN:p$i" 1 "$(eval echo "\$PORT_p$i")")
 done
 rd_rebuild_equals_volume "shares sent through TLS"
+
+# 4. tgtx-recover reads the TLS shares itself: the two TLS portals with
+#    their pins, the primary's node key (the one they accept) as ours, and
+#    must rebuild the primary's volume; a wrong pin is refused (exit 3, a
+#    named TLS error), never read.
+RC=${TGTX_RECOVER:-$B/tgtx-recover} # a planted-defect build can stand in
+RKEY=$RD_STATE/node.key
+[ -r "$RKEY" ] || fail "no primary node key at $RKEY"
+rc=0
+"$RC" restore --share "${RD_URL[0]} transport=tls pin=${PIN[0]}" \
+	--share "${RD_URL[1]} transport=tls pin=${PIN[1]}" --key "$RKEY" \
+	--to "$RD_WORK/recovered.img" --progress plain \
+	>"$RD_WORK/recover.txt" 2>&1 || rc=$?
+cat "$RD_WORK/recover.txt"
+[ "$rc" -eq 0 ] || fail "tgtx-recover over TLS: exit $rc"
+cmp "$RD_WORK/recovered.img" "$RD_VOL" ||
+	fail "tgtx-recover over TLS: restored volume differs from the primary's"
+pass "tgtx-recover restore over TLS (pins, primary's key) equals the volume"
+rc=0
+"$RC" restore --share "${RD_URL[0]} transport=tls pin=$WRONG" \
+	--share "${RD_URL[1]} transport=tls pin=${PIN[1]}" --key "$RKEY" \
+	--to "$RD_WORK/wrongpin.img" >"$RD_WORK/recover-wrong.txt" 2>&1 || rc=$?
+cat "$RD_WORK/recover-wrong.txt"
+[ "$rc" -eq 3 ] || fail "tgtx-recover with a wrong pin: exit $rc, not 3"
+grep -q "source 0 (.*p0/1): unreachable: tls: .*not pinned" \
+	"$RD_WORK/recover-wrong.txt" ||
+	fail "tgtx-recover with a wrong pin: no named TLS error for share 0"
+pass "tgtx-recover with a wrong pin: exit 3, TLS error named"

@@ -22,6 +22,12 @@
 #include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/slt.h"
+#include "replicator/sv.h"
+#include "core/crc32c.h"
+#include "core/fileio.h"
+#include <endian.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #define MAX_PEERS 32
 #define MAX_PUB	  32
@@ -46,14 +52,19 @@ static const char usage_text[] =
 	"       tgtx-gossip pull --key FILE --from ADDR:PORT --peer-pub "
 	"PUBHEX\n"
 	"       tgtx-gossip dump --state FILE\n"
+	"       tgtx-gossip plant|plant-bad-signature --lun FILE --table "
+	"FILE\n"
 	"keygen makes (or loads) a node key and prints its id and public key;\n"
 	"mktable signs a share-location table with the key; serve runs the\n"
 	"gossip node service (TLS 1.3, peers' keys pinned; --peer-id pins a\n"
 	"node by its id, a seed must present a pinned key) until SIGTERM,\n"
 	"persisting what it learns in --state (--listen takes IPv6 [::1]:P\n"
 	"and port 0; the port is printed); pull asks one node for all its\n"
-	"tables and prints them; dump prints a state file. Exit: 0 ok, 1\n"
-	"usage, 2 error, 3 refused (TLS authentication).\n";
+	"tables and prints them; dump prints a state file; plant writes the\n"
+	"table as the newest location-table blob of the share volume in\n"
+	"FILE, as a replicator would (tests: forged headers); plant-bad-\n"
+	"signature breaks its signature first and makes its CRC right.\n"
+	"Exit: 0 ok, 1 usage, 2 error, 3 refused (TLS authentication).\n";
 
 struct peer {
 	uint8_t pub[SLT_PUB_SIZE], id[SLT_ID_SIZE];
@@ -80,6 +91,8 @@ static struct {
 	unsigned npublish;
 	const char *shares[SLT_MAX_N];
 	unsigned nshares;
+	const char *lun, *table;
+	bool break_sig;
 } o = {.k = 2, .interval_ms = 300};
 
 static volatile sig_atomic_t stop;
@@ -431,6 +444,75 @@ static int cmd_dump(void)
 	return 0;
 }
 
+/* the table as the newest SV_BLOB_LOCATIONS copy of the share volume */
+static int cmd_plant(void)
+{
+	static uint8_t area[SV_BLOB_AREA], sb[2 * SV_SUPER_AREA];
+	uint8_t blob[SLT_BLOB_HDR_SIZE + SLT_MAX_SIZE];
+	uint64_t gen = 0;
+	struct sv_status st;
+	struct sv_info info;
+	struct stat sbuf;
+	size_t len, blen;
+	uint8_t *tbl;
+	void *buf;
+	int fd, which, ret;
+
+	if (!o.lun || !o.table)
+		return 1;
+	ret = gfile_read(o.table, SLT_MAX_SIZE, &buf, &len, NULL);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.table,
+			strerror(-ret));
+		return 2;
+	}
+	tbl = buf;
+	if (o.break_sig && len > 16) {
+		uint32_t crc;
+
+		tbl[len - 1] ^= 0x5a;
+		crc = htole32(crc32c(0, tbl + 16, len - 16));
+		memcpy(tbl + 12, &crc, 4);
+	}
+	ret = slt_blob_wrap(tbl, len, blob, sizeof(blob), &blen);
+	free(buf);
+	fd = open(o.lun, O_RDWR | O_CLOEXEC);
+	if (ret || fd < 0 || fstat(fd, &sbuf) ||
+	    pread_upto(fd, sb, sizeof(sb), 0) != (ssize_t)sizeof(sb) ||
+	    sv_super_pick(sb, sb + SV_SUPER_AREA, (uint64_t)sbuf.st_size, &info,
+			  &which, &st)) {
+		fprintf(stderr, "tgtx-gossip: %s: not a share volume\n", o.lun);
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	for (unsigned c = 0; c < 2; c++) {
+		struct sv_blob b;
+
+		if (pread_upto(fd, area, sizeof(area),
+			       sv_blob_off(SV_BLOB_LOCATIONS, c)) ==
+			    (ssize_t)sizeof(area) &&
+		    !sv_blob_decode(&info, area, sizeof(area),
+				    SV_BLOB_LOCATIONS, &b, &st) &&
+		    b.gen > gen)
+			gen = b.gen;
+	}
+	gen++;
+	sv_blob_encode(&info, area, sizeof(area), SV_BLOB_LOCATIONS, gen, blob,
+		       (uint32_t)blen);
+	ret = pwrite_full(fd, area, sizeof(area),
+			  sv_blob_off(SV_BLOB_LOCATIONS, (unsigned)(gen % 2)));
+	if (!ret && fdatasync(fd))
+		ret = -errno;
+	close(fd);
+	if (ret) {
+		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.lun, strerror(-ret));
+		return 2;
+	}
+	printf("planted blob gen %" PRIu64 " (share %u)\n", gen, info.index);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -445,6 +527,7 @@ int main(int argc, char **argv)
 		{"peer-id", 1, 0, 'I'},	     {"seed", 1, 0, 'e'},
 		{"max-conns", 1, 0, 'C'},    {"max-per-source", 1, 0, 'Q'},
 		{"handshake-ms", 1, 0, 'H'}, {"conv-ms", 1, 0, 'T'},
+		{"lun", 1, 0, 'L'},	     {"table", 1, 0, 'W'},
 		{"help", 0, 0, 'h'},	     {0, 0, 0, 0},
 	};
 	const char *cmd;
@@ -568,6 +651,12 @@ int main(int argc, char **argv)
 		case 'x':
 			o.k = (unsigned)strtoul(optarg, NULL, 0);
 			break;
+		case 'L':
+			o.lun = optarg;
+			break;
+		case 'W':
+			o.table = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -585,7 +674,12 @@ int main(int argc, char **argv)
 		rc = cmd_pull();
 	else if (!strcmp(cmd, "dump"))
 		rc = cmd_dump();
-	else
+	else if (!strcmp(cmd, "plant"))
+		rc = cmd_plant();
+	else if (!strcmp(cmd, "plant-bad-signature")) {
+		o.break_sig = true;
+		rc = cmd_plant();
+	} else
 		goto usage;
 	if (rc == 1)
 		goto usage;
