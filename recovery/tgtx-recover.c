@@ -732,7 +732,7 @@ static int cmd_rc(bool restore)
 	struct gossip *g;
 	uint16_t port;
 	struct slt t;
-	bool found = false;
+	bool found = false, foreign = false;
 	int rc;
 
 	if (restore && !o.r.to)
@@ -767,13 +767,19 @@ static int cmd_rc(bool restore)
 		if (slt_parse(tb, len, &t, NULL))
 			continue;
 		slt_uuid_str(t.uuid, u);
-		found = !strcmp(t.name, o.volume) || !strcasecmp(u, o.volume);
+		if (strcmp(t.name, o.volume) && strcasecmp(u, o.volume))
+			continue;
+		/* A site rebuilt under the same volume name signs with a new
+		 * node key; the old owner's table stays known to the
+		 * partners and must not hide the one this kit's node signed. */
+		found = !memcmp(t.owner_id, key.id, SLT_ID_SIZE);
+		foreign = foreign || !found;
 	}
-	if (!found) {
+	if (!found && !foreign) {
 		fprintf(stderr, "tgtx-recover: %s:%u knows no volume %s\n",
 			host, port, o.volume);
 		rc = RC_EX_NOPOINT;
-	} else if (memcmp(t.owner_id, key.id, SLT_ID_SIZE)) {
+	} else if (!found) {
 		fprintf(stderr,
 			"tgtx-recover: the table of %s is not signed by this "
 			"kit's node: refusing it\n",
