@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,17 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	int c, i, ret, idx;
 
+	/*
+	 * READ and WRITE buffers are malloc'ed per command (up to
+	 * ISCSI_EDTL_MAX). glibc's default gives each large one fresh pages
+	 * (mmap, or a heap top trimmed at every free), so with several large
+	 * reads in flight the daemon spent its time in page faults: 1 MiB
+	 * READs at depth 8 ran at a quarter of the rate of depth 1 on
+	 * loopback. Fixed thresholds keep freed buffers for the next command;
+	 * what the process keeps unused is bounded by the trim threshold.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	while ((c = getopt_long(argc, argv, "fi:C:d:Vh", opts, &idx)) != -1) {
 		char *end;
 
