@@ -28,7 +28,7 @@ SV=$B/test/tools/tgtx-sharevol
 for x in "$RD" "$R" "$B/tgtxd" "$RWCHECK" "$SV"; do
 	[ -x "$x" ] || fail "no $x: run make first"
 done
-command -v curl >/dev/null || skip "curl is not installed"
+command -v curl >/dev/null || fail "no curl (scripts/install-deps.sh)"
 W=$TGTX_TEST_DIR
 IQN=iqn.2026-11.org.tgtx:rp
 VOLSZ=$((16 << 20))
