@@ -11,6 +11,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "core/fileio.h"
 #include "core/crc32c.h"
 #include "kit.h"
 #include "replicator/gossip/gfile.h"
@@ -212,9 +213,9 @@ int kit_read_file(const char *path, const char *pass, struct kit *k,
 {
 	void *buf;
 	size_t len;
-	int ret =
-		gfile_read(path, KIT_HDR_SIZE + KIT_MAX_PAYLOAD + KIT_TAG_SIZE,
-			   &buf, &len, NULL);
+	int ret = read_file_max(path,
+				KIT_HDR_SIZE + KIT_MAX_PAYLOAD + KIT_TAG_SIZE,
+				&buf, &len, NULL);
 
 	if (ret)
 		return ret;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "rc.h"
 #include "rc_format.h"
 #include "core/crc32c.h"
@@ -18,7 +19,7 @@ int rc_state_load(const char *path, struct rc_state *st, char *why, size_t wlen)
 	struct rc_state_disk d;
 	void *buf = NULL;
 	size_t len = 0;
-	int ret = gfile_read(path, RC_STATE_SIZE, &buf, &len, NULL);
+	int ret = read_file_max(path, RC_STATE_SIZE, &buf, &len, NULL);
 
 	if (ret) {
 		snprintf(why, wlen, "%s", strerror(-ret));

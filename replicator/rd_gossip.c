@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/fileio.h"
 #include "replicator/gossip/gfile.h"
 #include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
@@ -421,7 +422,7 @@ static int load_saved(struct rd_gossip *rg, const uint8_t *uuid, uint8_t **tbl,
 	int ret;
 
 	table_path(rg, uuid, path, sizeof(path));
-	ret = gfile_read(path, SLT_MAX_SIZE, &buf, len, NULL);
+	ret = read_file_max(path, SLT_MAX_SIZE, &buf, len, NULL);
 	if (ret)
 		return ret;
 	if (slt_parse(buf, *len, t, NULL) ||

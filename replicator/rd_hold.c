@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "core/crc32c.h"
 #include "replicator/gossip/gfile.h"
 #include "rd_hold.h"
@@ -171,7 +172,7 @@ int rd_hold_load(struct rd_hold *h, uint64_t now_ms, char *err, size_t errlen)
 	h->count = 0;
 	if (!h->path)
 		return -ENOENT;
-	ret = gfile_read(h->path, file_max(h), &buf, &len, NULL);
+	ret = read_file_max(h->path, file_max(h), &buf, &len, NULL);
 	if (ret == -ENOENT)
 		return ret;
 	if (!ret) {

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/crc32c.h"
@@ -211,41 +210,22 @@ int sl_seed_decode(const void *buf, size_t len, struct sl_seed *s, char *why,
 
 int sl_seed_load(const char *path, struct sl_seed *s, char *why, size_t whylen)
 {
-	struct stat sb;
 	void *buf = NULL;
-	ssize_t got;
-	int fd, ret;
+	size_t len;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return bad(why, whylen, -errno, "%s", strerror(errno));
-	if (fstat(fd, &sb) < 0) {
-		ret = bad(why, whylen, -errno, "%s", strerror(errno));
-		goto out;
-	}
-	if (sb.st_size < SL_SEED_HDR_SIZE ||
-	    (uint64_t)sb.st_size >
-		    SL_SEED_HDR_SIZE + SL_SEED_MAX_BLOCKS * 8 + (1ULL << 36)) {
-		ret = bad(why, whylen, -EBADMSG, "%lld bytes: not a seed",
-			  (long long)sb.st_size);
-		goto out;
-	}
-	buf = malloc((size_t)sb.st_size);
-	if (!buf) {
-		ret = bad(why, whylen, -ENOMEM, "out of memory");
-		goto out;
-	}
-	got = pread_upto(fd, buf, (size_t)sb.st_size, 0);
-	if (got != sb.st_size) {
-		ret = bad(why, whylen, got < 0 ? (int)got : -EIO, "short read");
-		goto out;
-	}
-	ret = sl_seed_decode(buf, (size_t)got, s, why, whylen);
-	explicit_bzero(buf, SL_SEED_HDR_SIZE);
-out:
+	ret = read_file_max(
+		path, SL_SEED_HDR_SIZE + SL_SEED_MAX_BLOCKS * 8 + (1ULL << 36),
+		&buf, &len, NULL);
+	if (ret == -EFBIG || ret == -EINVAL)
+		return bad(why, whylen, -EBADMSG, "not a seed (%s)",
+			   ret == -EFBIG ? "too large" : "not a regular file");
+	if (ret)
+		return bad(why, whylen, ret, "%s", strerror(-ret));
+	ret = sl_seed_decode(buf, len, s, why, whylen);
+	explicit_bzero(buf, len < SL_SEED_HDR_SIZE ? len : SL_SEED_HDR_SIZE);
 	free(buf);
-	close(fd);
 	return ret;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Whole small files: atomic replacement and bounded reads. */
+/* Whole small files: atomic replacement (bounded reads: read_file_max). */
 #ifndef TGTX_GFILE_H
 #define TGTX_GFILE_H
 
@@ -13,11 +13,5 @@
  */
 int gfile_write_atomic(const char *path, const void *buf, size_t len,
 		       mode_t mode);
-/*
- * Reads the whole file into a malloc'ed buffer (*buf, *len); files larger
- * than max give -EFBIG. 0 or -errno. If mode_out, the file's mode.
- */
-int gfile_read(const char *path, size_t max, void **buf, size_t *len,
-	       mode_t *mode_out);
 
 #endif

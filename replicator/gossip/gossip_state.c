@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fileio.h"
 #include "core/crc32c.h"
 #include "gfile.h"
 #include "gossip_format.h"
@@ -71,7 +72,7 @@ int gossip_load(struct gossip *g, const char *path)
 
 	max = GSTATE_HDR_SIZE +
 	      (size_t)gossip_max_tables(g) * (4 + SLT_MAX_SIZE);
-	ret = gfile_read(path, max, &vb, &len, NULL);
+	ret = read_file_max(path, max, &vb, &len, NULL);
 	if (ret)
 		return ret;
 	buf = vb;

@@ -319,7 +319,8 @@ static int cmd_serve(void)
 		void *buf;
 		size_t len;
 
-		ret = gfile_read(o.publish[i], SLT_MAX_SIZE, &buf, &len, NULL);
+		ret = read_file_max(o.publish[i], SLT_MAX_SIZE, &buf, &len,
+				    NULL);
 		if (ret) {
 			fprintf(stderr, "tgtx-gossip: %s: %s\n", o.publish[i],
 				strerror(-ret));
@@ -460,7 +461,7 @@ static int cmd_plant(void)
 
 	if (!o.lun || !o.table)
 		return 1;
-	ret = gfile_read(o.table, SLT_MAX_SIZE, &buf, &len, NULL);
+	ret = read_file_max(o.table, SLT_MAX_SIZE, &buf, &len, NULL);
 	if (ret) {
 		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.table,
 			strerror(-ret));

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,4 +96,43 @@ int write_file_atomic(const char *dir, const char *name, const void *buf,
 	if (!ret)
 		ret = fsync_dir(dir);
 	return ret;
+}
+
+int read_file_max(const char *path, size_t max, void **buf, size_t *len,
+		  mode_t *mode_out)
+{
+	struct stat st;
+	ssize_t got;
+	void *b;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	}
+	b = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	got = pread_upto(fd, b, (size_t)st.st_size, 0);
+	close(fd);
+	if (got < 0 || got != st.st_size) {
+		free(b);
+		return got < 0 ? (int)got : -EIO;
+	}
+	*buf = b;
+	*len = (size_t)got;
+	if (mode_out)
+		*mode_out = st.st_mode & 07777;
+	return 0;
 }

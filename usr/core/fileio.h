@@ -15,6 +15,13 @@
 ssize_t pread_upto(int fd, void *buf, size_t len, uint64_t off);
 /* Writes all len bytes at off, retrying short writes and EINTR; 0 or -errno. */
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/*
+ * Reads a whole regular file into a malloc'ed buffer (*buf, *len); larger
+ * than max: -EFBIG, not a regular file: -EINVAL. 0 or -errno. If mode_out,
+ * the file's mode.
+ */
+int read_file_max(const char *path, size_t max, void **buf, size_t *len,
+		  mode_t *mode_out);
 /* Makes a rename/create in dir durable; 0 or -errno. */
 int fsync_dir(const char *dir);
 /*
