@@ -14,7 +14,6 @@
 #include "core/fileio.h"
 #include "core/crc32c.h"
 #include "kit.h"
-#include "replicator/gossip/gfile.h"
 
 #define FAIL(err, msg)                                                         \
 	do {                                                                   \
@@ -203,7 +202,7 @@ int kit_write_file(const char *path, const struct kit *k, const char *pass,
 
 	if (ret)
 		return ret;
-	ret = gfile_write_atomic(path, buf, len, 0600);
+	ret = write_path_atomic(path, buf, len, 0600);
 	free(buf);
 	return ret;
 }

@@ -14,10 +14,10 @@
 
 #include <openssl/crypto.h>
 
+#include "core/fileio.h"
 #include "bs_xorshare/codec/xorshare.h"
 #include "rc.h"
 #include "core/crc32c.h"
-#include "replicator/gossip/gfile.h"
 #include "replicator/gossip/slt.h"
 
 static void print_sources(struct rc_set *s)
@@ -433,7 +433,7 @@ int rc_cmd_key(const struct rc_opts *o, const char *out)
 		rc = rc_volume_key(&s, key, &used);
 	if (rc)
 		goto out;
-	rc = gfile_write_atomic(out, key, sizeof(key), 0600);
+	rc = write_path_atomic(out, key, sizeof(key), 0600);
 	OPENSSL_cleanse(key, sizeof(key));
 	if (rc) {
 		fprintf(stderr, "tgtx-recover: %s: %s\n", out, strerror(-rc));

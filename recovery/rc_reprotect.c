@@ -17,10 +17,10 @@
 
 #include <openssl/crypto.h>
 
+#include "core/fileio.h"
 #include "bs_xorshare/codec/xorshare.h"
 #include "bs_xorshare/log/sl_seed.h"
 #include "rc.h"
-#include "replicator/gossip/gfile.h"
 
 int rc_volume_key(struct rc_set *s, uint8_t key[16], uint32_t *used)
 {
@@ -203,7 +203,7 @@ int rc_write_seed(struct rc_set *s, const struct rc_opts *o)
 		nrev += seed.rev[j].nblocks;
 	ret = sl_seed_encode(&seed, &buf, &len);
 	if (!ret)
-		ret = gfile_write_atomic(o->reprotect, buf, len, 0600);
+		ret = write_path_atomic(o->reprotect, buf, len, 0600);
 	if (ret) {
 		fprintf(stderr, "tgtx-recover: reprotect seed %s: %s\n",
 			o->reprotect, strerror(-ret));

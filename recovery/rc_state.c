@@ -12,7 +12,6 @@
 #include "rc.h"
 #include "rc_format.h"
 #include "core/crc32c.h"
-#include "replicator/gossip/gfile.h"
 
 int rc_state_load(const char *path, struct rc_state *st, char *why, size_t wlen)
 {
@@ -79,5 +78,5 @@ int rc_state_save(const char *path, const struct rc_state *st)
 	d.started_ns = htole64(st->started_ns);
 	d.updated_ns = htole64(rc_now_ns());
 	d.crc = htole32(crc32c(0, &d, offsetof(struct rc_state_disk, crc)));
-	return gfile_write_atomic(path, &d, sizeof(d), 0600);
+	return write_path_atomic(path, &d, sizeof(d), 0600);
 }

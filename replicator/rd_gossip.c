@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "core/fileio.h"
-#include "replicator/gossip/gfile.h"
 #include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
@@ -523,7 +522,7 @@ int rd_gossip_lun_update(struct rd_gossip *rg, const struct rd_gossip_lun *lun,
 		goto out;
 	}
 	table_path(rg, lun->uuid, path, sizeof(path));
-	ret = gfile_write_atomic(path, buf, len, 0600);
+	ret = write_path_atomic(path, buf, len, 0600);
 	if (ret) {
 		free(buf);
 		seterr(err, errlen, "volume %s: %s: %s", u, path,

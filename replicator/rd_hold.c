@@ -11,7 +11,6 @@
 
 #include "core/fileio.h"
 #include "core/crc32c.h"
-#include "replicator/gossip/gfile.h"
 #include "rd_hold.h"
 #include "rd_hold_format.h"
 
@@ -111,7 +110,7 @@ static void save(struct rd_hold *h)
 	memcpy(buf, &hdr, sizeof(hdr));
 	crc = htole32(crc32c(0, buf, len));
 	memcpy(buf + offsetof(struct rd_held_hdr, crc), &crc, 4);
-	h->st.save_error = gfile_write_atomic(h->path, buf, len, 0600);
+	h->st.save_error = write_path_atomic(h->path, buf, len, 0600);
 	free(buf);
 }
 

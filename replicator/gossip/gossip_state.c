@@ -12,7 +12,6 @@
 
 #include "core/fileio.h"
 #include "core/crc32c.h"
-#include "gfile.h"
 #include "gossip_format.h"
 #include "gossip_priv.h"
 
@@ -54,7 +53,7 @@ int gossip_save(struct gossip *g, const char *path)
 	memcpy(buf, &h, sizeof(h));
 	h.crc = htole32(gstate_crc(buf, total));
 	memcpy(buf, &h, sizeof(h));
-	ret = gfile_write_atomic(path, buf, total, 0600);
+	ret = write_path_atomic(path, buf, total, 0600);
 	free(buf);
 	if (!ret)
 		gossip_mark_clean(g);

@@ -17,7 +17,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include "replicator/gossip/gfile.h"
 #include "replicator/gossip/gossip.h"
 #include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
@@ -207,7 +206,7 @@ static int cmd_mktable(void)
 			why ? why : strerror(-ret));
 		return 2;
 	}
-	ret = gfile_write_atomic(o.out, buf, len, 0644);
+	ret = write_path_atomic(o.out, buf, len, 0644);
 	if (ret) {
 		fprintf(stderr, "tgtx-gossip: %s: %s\n", o.out, strerror(-ret));
 		return 2;

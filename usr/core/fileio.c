@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,6 +97,22 @@ int write_file_atomic(const char *dir, const char *name, const void *buf,
 	if (!ret)
 		ret = fsync_dir(dir);
 	return ret;
+}
+
+int write_path_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (!slash)
+		return write_file_atomic(".", path, buf, len, mode, false);
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return write_file_atomic(slash == path ? "/" : dir, slash + 1, buf, len,
+				 mode, false);
 }
 
 int read_file_max(const char *path, size_t max, void **buf, size_t *len,

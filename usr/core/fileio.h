@@ -15,6 +15,9 @@
 ssize_t pread_upto(int fd, void *buf, size_t len, uint64_t off);
 /* Writes all len bytes at off, retrying short writes and EINTR; 0 or -errno. */
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+/* write_file_atomic of path's directory and last component. */
+int write_path_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode);
 /*
  * Reads a whole regular file into a malloc'ed buffer (*buf, *len); larger
  * than max: -EFBIG, not a regular file: -EINVAL. 0 or -errno. If mode_out,
