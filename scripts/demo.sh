@@ -114,7 +114,7 @@ stop_proc "$PID_main"
 rm -rf "$W/vol.img" "$W/vol.log" "$W/main" "$W/dr.kit"
 log "left: the partners, the kit, the passphrase and one address 127.0.0.1:$GP_P0"
 
-step "7. tgtx-recover list --from p0 (the partner learned the table by gossip)"
+step "7. tgtx-recover list --from p0 (the partner learned the table, with no configuration of it)"
 wait_until 60 "$R" list --from "127.0.0.1:$GP_P0" --kit "$W/offline.kit" \
 	--passphrase-file "$W/pass" --no-probe >/dev/null 2>&1 ||
 	fail "p0 knows no volume"
