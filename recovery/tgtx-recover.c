@@ -271,7 +271,7 @@ static int cmd_kit_export(void)
 	}
 	if (ret) {
 		fprintf(stderr, "tgtx-recover: node key %s: %s\n",
-			o.key ? o.key : path, strerror(-ret));
+			o.key ? o.key : path, nodekey_strerror(ret));
 		return 2;
 	}
 	if (o.state_dir)
