@@ -130,6 +130,8 @@ overdue() {
 }
 wait_until 60 overdue || {
 	tail -n 20 "$RD_REPLICD_LOG" >&2
+	metrics >/dev/null ||
+		fail "the stuck header read blocks the daemon's loop: no metrics answer"
 	metrics | grep hold >&2 || true
 	fail "no deadline: the stuck header read was not named in the log and metrics"
 }
