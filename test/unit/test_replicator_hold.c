@@ -618,7 +618,7 @@ static void test_scan_cap_metrics(void **state)
 	hc.rg = rg;
 	hc.interval_ms = 20;
 	assert_int_equal(rd_hold_scan_start(&hc, &hs), 0);
-	for (int i = 0; i < 1000; i++) {
+	for (int i = 0; i < 6000; i++) { /* up to a minute */
 		render(rg, hs, &m);
 		if (metric_val(strbuf_str(&m),
 			       "tgtx_replicd_hold_scans_total") >= 5)
@@ -689,7 +689,7 @@ static void test_scan_metrics_no_tgtxd(void **state)
 	hc.rg = rg;
 	hc.interval_ms = 20;
 	assert_int_equal(rd_hold_scan_start(&hc, &hs), 0);
-	for (int i = 0; i < 1000 && cfgerr < 3; i++) {
+	for (int i = 0; i < 6000 && cfgerr < 3; i++) {
 		render(rg, hs, &m);
 		cfgerr = metric_val(
 			strbuf_str(&m),
