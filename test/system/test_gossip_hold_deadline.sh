@@ -165,6 +165,7 @@ wait_until 60 x_has_a || {
 overdue || fail "the read stopped hanging by itself"
 [ "$(metric tgtx_replicd_hold_scans_total)" = "$SCANS_STUCK" ] ||
 	fail "a scan completed while its read hung"
+SAME_STUCK=$(metric "$SAME")
 pass "while the scan hangs gossip answers (X got A's table) and metrics answer"
 
 # --- the storage answers again ---
@@ -178,20 +179,29 @@ says "result ignored, LUN skipped for 10 scans" ||
 	fail "the late result was not thrown away"
 wait_until 10 metric_is tgtx_replicd_hold_read_overdue 0 ||
 	fail "still overdue after SIGCONT"
-same0=$(metric "$SAME")
-scans0=$(metric tgtx_replicd_hold_scans_total)
-wait_until 60 metric_ge tgtx_replicd_hold_scans_total $((scans0 + 3)) ||
-	fail "the scan did not go on after SIGCONT"
-[ "$(metric "$SAME")" = "$same0" ] ||
-	fail "the held LUN was read again inside its 10-scan backoff"
-wait_until 60 metric_ge "$SAME" $((same0 + 1)) || {
+# Counted in scans, not seconds: the hung scan completes as scan S+1, the
+# LUN is skipped in scans S+2..S+11 and read again from scan S+12 on (one
+# "same" verdict per read). In any snapshot after that, reads since the
+# stall <= complete scans - S - 10; without the backoff reads would be
+# about scans - S - 1, however late the snapshot is taken.
+again=$W/again.txt
+read_again() {
+	metrics >"$again" || return 1
+	awk -v n="$SAME" -v old="$SAME_STUCK" '$1 == n { f = 1; ok = $2 > old }
+		END { exit !(f && ok) }' "$again"
+}
+wait_until 90 read_again || {
 	metrics | grep hold >&2
 	fail "the held LUN was never read again after its backoff"
 }
+scans_then=$(awk '$1 == "tgtx_replicd_hold_scans_total" { print $2 }' "$again")
+reads=$(($(awk -v n="$SAME" '$1 == n { print $2 }' "$again") - SAME_STUCK))
+[ "$reads" -le $((scans_then - SCANS_STUCK - 10)) ] ||
+	fail "the held LUN was read $reads times in $((scans_then - SCANS_STUCK)) scans since the hung one began: not skipped for 10 scans"
 metric_is "$DEADLINE" 1 || fail "deadline counter is not 1 at the end"
 last=$(metric tgtx_replicd_hold_scan_last_complete_seconds)
 awk -v t="$last" -v now="$(date +%s)" 'BEGIN { exit !(t > now - 60 && t <= now + 1) }' ||
 	fail "last complete scan time $last is not recent"
-pass "after SIGCONT the late result is ignored, the LUN skipped for 10 scans, then read again; scans complete"
+pass "after SIGCONT the late result is ignored, the LUN skipped for 10 scans, then read again ($reads reads in $((scans_then - SCANS_STUCK)) scans); scans complete"
 
 rd_finish
