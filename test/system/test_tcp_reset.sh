@@ -29,20 +29,16 @@ $RST drop >"$TGTX_TEST_DIR/drop.out" 2>&1 &
 D=$!
 $RST logout >"$TGTX_TEST_DIR/logout.out" 2>&1 &
 L=$!
-rc=0
-wait $G || rc=$?
-cat "$TGTX_TEST_DIR/graceful.out"
-[ "$rc" -eq 0 ] || fail "a normal logout"
+rg=0 rd=0 rl=0
+wait $G || rg=$?
+wait $D || rd=$?
+wait $L || rl=$?
+cat "$TGTX_TEST_DIR"/{graceful,drop,logout}.out
+[ "$rg" -eq 0 ] || fail "a normal logout"
 pass "a normal logout keeps the orderly FIN (EOF, no reset)"
-rc=0
-wait $D || rc=$?
-cat "$TGTX_TEST_DIR/drop.out"
-[ "$rc" -eq 0 ] || fail "a non-reading initiator dropped at the NOP-In deadline"
+[ "$rd" -eq 0 ] || fail "a non-reading initiator dropped at the NOP-In deadline"
 pass "dropped with 16 MiB unsent: reset, no FIN-WAIT-1 orphan"
-rc=0
-wait $L || rc=$?
-cat "$TGTX_TEST_DIR/logout.out"
-[ "$rc" -eq 0 ] || fail "a non-reading initiator's logout"
+[ "$rl" -eq 0 ] || fail "a non-reading initiator's logout"
 pass "logout answers not acknowledged by the close deadline: reset, no orphan"
 proc_alive "$TGTXD_PID" || fail "tgtxd died"
 pass "tgtxd alive"
