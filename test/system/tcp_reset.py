@@ -4,11 +4,13 @@
 
   tcp_reset.py HOST PORT IQN LOG drop
       a tiny receive window, 16 READs of 1 MiB never read: tgtxd drops the
-      connection (NOP-In not answered, nop_interval=1) with bytes unsent.
+      connection (NOP-In not answered: IQN's nop_interval is 1) with bytes
+      unsent.
   tcp_reset.py HOST PORT IQN LOG logout
       a tiny receive window, one 8 KiB READ and a Logout, never read: the
       answers fit in tgtxd's send buffer but not in our window, so the
-      orderly close waits for our acknowledgement until its deadline.
+      orderly close waits for our acknowledgement until its deadline (IQN
+      with the default nop_interval, so no ping overtakes the Logout).
       Both must arrive as a reset at once: no socket of tgtxd's left in
       FIN-WAIT-1 (its FIN queued behind bytes we never take), and the
       initiator's next read fails with ECONNRESET instead of waiting.
@@ -28,6 +30,9 @@ from iscsi_raw import Conn, bhs
 HOST, PORT, IQN, LOG, MODE = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
     sys.argv[4], sys.argv[5]
 INI = "iqn.2026-11.org.tgtx:tcp-reset"
+# one ISID per mode: the same one twice would reinstate the other session
+ISID = bytes([0x80, 0, 0, 0, 0x7C, ["graceful", "drop", "logout"].index(
+    sys.argv[5]) if sys.argv[5] in ("graceful", "drop", "logout") else 9])
 
 
 def fail(msg):
@@ -69,6 +74,24 @@ def orphans(me_port):
     return [ln for ln in out.splitlines() if ln.strip()]
 
 
+def send_q(me_port):
+    """Bytes in tgtxd's send queue to us (unsent plus unacknowledged)."""
+    out = subprocess.run(
+        ["ss", "-Htn", "state", "established",
+         f"( sport = :{PORT} and dport = :{me_port} )"],
+        capture_output=True, text=True, check=True).stdout.split()
+    return int(out[1]) if len(out) > 1 else 0
+
+
+def wait_queued(c, n):
+    me_port = c.s.getsockname()[1]
+    end = time.monotonic() + 30
+    while send_q(me_port) < n:
+        if time.monotonic() > end:
+            fail(f"tgtxd did not queue {n} bytes for us within 30 s")
+        time.sleep(0.05)
+
+
 def after_drop(c, line):
     me_port = c.s.getsockname()[1]
     # a reset frees tgtxd's socket at once; give a loaded machine 3 s
@@ -100,7 +123,7 @@ def after_drop(c, line):
 def main():
     if MODE == "graceful":
         c = Conn(HOST, PORT)
-        c.login(IQN, INI)
+        c.login(IQN, INI, isid=ISID)
         me = "%s:%d" % c.s.getsockname()[:2]
         c.scsi(bytes(6), 0x80, 0)  # the unit attention after login
         st, data = c.scsi(read10(0, 16), 0xC0, 8192)
@@ -108,6 +131,8 @@ def main():
             fail(f"READ: status {st}, {len(data)} bytes")
         logout(c)
         rsp, _ = c.recv()
+        while rsp[0] & 0x3F == 0x20:  # a NOP-In ping first
+            rsp, _ = c.recv()
         if rsp[0] & 0x3F != 0x26 or rsp[2] != 0:
             fail(f"no Logout Response: opcode {rsp[0]:#x}")
         try:
@@ -122,7 +147,7 @@ def main():
         return
     # SO_RCVBUF 1: the kernel's minimum (about 2 KiB, half of it window)
     c = Conn(HOST, PORT, rcvbuf=1)
-    c.login(IQN, INI)
+    c.login(IQN, INI, isid=ISID)
     me = "%s:%d" % c.s.getsockname()[:2]
     if MODE == "drop":
         for i in range(16):
@@ -133,6 +158,9 @@ def main():
     elif MODE == "logout":
         c.scsi_send(bytes(6), 0x80, 0)  # takes the unit attention
         c.scsi_send(read10(0, 16), 0xC0, 8192)
+        # commands still running when the Logout comes end silently: wait
+        # until the READ's data waits in tgtxd's send queue
+        wait_queued(c, 4096)
         logout(c)
         line = closed_line(me, 30)
         if "not acknowledged by the close deadline" not in line:

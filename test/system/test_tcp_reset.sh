@@ -17,17 +17,23 @@ tgtxadm_ctl --lld iscsi --op new --mode target --tid 1 -T "$IQN"
 tgtxadm_ctl --lld iscsi --op new --mode logicalunit --tid 1 --lun 1 \
 	-b "$TGTX_TEST_DIR/a.img"
 tgtxadm_ctl --lld iscsi --op bind --mode target --tid 1 -I ALL
-# the deadline that drops a connection that neither reads nor sends
+# target 1: the deadline that drops a connection that neither reads nor
+# sends is 2 NOP-In intervals of 1 s; target 2 keeps the default (30 s)
+# for the logouts, which a ping must not overtake on a loaded machine
 tgtxadm_ctl --lld iscsi --op update --mode target --tid 1 \
 	--name nop_interval --value 1
-RST="python3 $(dirname "$0")/tcp_reset.py 127.0.0.1 $PORT $IQN $TGTXD_LOG"
+tgtxadm_ctl --lld iscsi --op new --mode target --tid 2 -T "$IQN-2"
+tgtxadm_ctl --lld iscsi --op new --mode logicalunit --tid 2 --lun 1 \
+	-b "$TGTX_TEST_DIR/a.img"
+tgtxadm_ctl --lld iscsi --op bind --mode target --tid 2 -I ALL
+RST="python3 $(dirname "$0")/tcp_reset.py 127.0.0.1 $PORT"
 
 # the three at once (each finds its own line in the log by its address)
-$RST graceful >"$TGTX_TEST_DIR/graceful.out" 2>&1 &
+$RST "$IQN-2" "$TGTXD_LOG" graceful >"$TGTX_TEST_DIR/graceful.out" 2>&1 &
 G=$!
-$RST drop >"$TGTX_TEST_DIR/drop.out" 2>&1 &
+$RST "$IQN" "$TGTXD_LOG" drop >"$TGTX_TEST_DIR/drop.out" 2>&1 &
 D=$!
-$RST logout >"$TGTX_TEST_DIR/logout.out" 2>&1 &
+$RST "$IQN-2" "$TGTXD_LOG" logout >"$TGTX_TEST_DIR/logout.out" 2>&1 &
 L=$!
 rg=0 rd=0 rl=0
 wait $G || rg=$?
