@@ -625,7 +625,7 @@ static void test_grown_and_copied(void **state)
 static void test_grow_in_place(void **state)
 {
 	const uint64_t big = 8192;
-	uint8_t share[1024], *sh[3], block[BS], *before;
+	uint8_t share[1024], out[1024], *sh[3], block[BS], *before;
 	struct sv_share_ent ent;
 	struct sv_writer_cfg cfg;
 	enum sv_slot_kind kind;
@@ -690,15 +690,15 @@ static void test_grow_in_place(void **state)
 	sv_reader_range(r, &rg);
 	assert_int_equal(rg.s_max, 22);
 	vol1_check(&v, r, 20);
-	assert_int_equal(sv_reader_block(r, big - 1, 21, block, &kind, &gen,
+	assert_int_equal(sv_reader_block(r, big - 1, 21, out, &kind, &gen,
 					 &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_EMPTY);
-	assert_int_equal(sv_reader_block(r, big - 1, 22, block, &kind, &gen,
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen,
 					 &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_SHARE);
-	assert_memory_equal(block, share, xs_share_size(3, BS));
+	assert_memory_equal(out, share, xs_share_size(3, BS));
 	sv_reader_free(r);
 	/* the superblock update torn half way: the old superblock stands */
 	torn = sv_memdev_new(need, 512, 21);
@@ -720,11 +720,11 @@ static void test_grow_in_place(void **state)
 	r = open_reader(v.m, (const uint8_t *)T_UUID, 1, &st, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(sv_reader_nblocks_at(r, 22), big);
-	assert_int_equal(sv_reader_block(r, big - 1, 22, block, &kind, &gen,
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen,
 					 &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_SHARE);
-	assert_memory_equal(block, share, xs_share_size(3, BS));
+	assert_memory_equal(out, share, xs_share_size(3, BS));
 	sv_reader_free(r);
 	/* re-attach at the new size continues; a smaller volume is refused */
 	sv_writer_free(v.w);
