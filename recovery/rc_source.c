@@ -277,8 +277,8 @@ int rc_pick_point(struct rc_set *s, const struct rc_opts *o, uint64_t want_seq)
 	for (unsigned x = 0; x < c; x++)
 		if (m & (1u << x)) {
 			/* the size as of seq: the old one before a growth */
-			uint64_t nb = sv_reader_nblocks_at(s->src[pos[x]].r,
-							   seq);
+			uint64_t nb =
+				sv_reader_nblocks_at(s->src[pos[x]].r, seq);
 
 			if (s->nblocks && nb != s->nblocks) {
 				fprintf(stderr,

@@ -248,8 +248,8 @@ static int members(struct rd_pctx *c)
 
 /* Appends one batch (or the GROW record of seq grow_seq), pumping while
  * the writer is full. */
-static int append(struct rd_pctx *c, const struct sv_batch *b,
-		  uint64_t grow_nb, uint64_t grow_seq, uint64_t grow_ns)
+static int append(struct rd_pctx *c, const struct sv_batch *b, uint64_t grow_nb,
+		  uint64_t grow_seq, uint64_t grow_ns)
 {
 	for (;;) {
 		int ret = b ? sv_writer_append(c->w, b, &c->st)
@@ -275,8 +275,7 @@ static int append(struct rd_pctx *c, const struct sv_batch *b,
 	}
 }
 
-int rd_grow(struct rd_pctx *c, uint64_t nblocks, uint64_t seq,
-	    uint64_t time_ns)
+int rd_grow(struct rd_pctx *c, uint64_t nblocks, uint64_t seq, uint64_t time_ns)
 {
 	uint64_t cur = atomic_load(&c->e->nblocks);
 	unsigned state;

@@ -71,8 +71,7 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 	if (!shares || !gens)
 		ret = sv_fail(&c->st, SV_E_NOMEM, -ENOMEM, "resync buffers");
 	for (uint64_t lba = 0; !ret && lba < total; lba += per) {
-		uint32_t nb =
-			total - lba < per ? (uint32_t)(total - lba) : per;
+		uint32_t nb = total - lba < per ? (uint32_t)(total - lba) : per;
 		uint64_t as_of = 0;
 		int tries = 0;
 

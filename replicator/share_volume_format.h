@@ -87,14 +87,14 @@ struct sv_super_disk {
 	 * (apply_seq >= ckpt_seq): slots may hold versions up to apply_seq,
 	 * so no state before apply_seq can be restored from this volume.
 	 */
-	uint64_t apply_seq;    /* 120 */
-	uint64_t apply_ns;     /* 128 time of record apply_seq */
-	uint64_t jtail_pos;    /* 136 logical ring position of the first
-				*     record after ckpt_seq (or where it goes) */
-	uint64_t epoch;	       /* 144 membership epoch of live_mask */
-	uint32_t live_mask;    /* 152 bit i: share volume i was in sync at
-				*     epoch (the others need a resync) */
-	uint32_t retain_s;     /* 156 history kept before a checkpoint */
+	uint64_t apply_seq; /* 120 */
+	uint64_t apply_ns;  /* 128 time of record apply_seq */
+	uint64_t jtail_pos; /* 136 logical ring position of the first
+			     *     record after ckpt_seq (or where it goes) */
+	uint64_t epoch;	    /* 144 membership epoch of live_mask */
+	uint32_t live_mask; /* 152 bit i: share volume i was in sync at
+			     *     epoch (the others need a resync) */
+	uint32_t retain_s;  /* 156 history kept before a checkpoint */
 	/*
 	 * Volume blocks as of ckpt_seq when the volume grew since (0: equal
 	 * to nblocks; zero before grown volumes existed, so older readers

@@ -313,8 +313,8 @@ int sv_reader_seq_before(const struct sv_reader *r, uint64_t time_ns,
 
 uint64_t sv_reader_nblocks_at(const struct sv_reader *r, uint64_t seq)
 {
-	uint64_t nb = r->info.base_nblocks ? r->info.base_nblocks
-					   : r->info.nblocks;
+	uint64_t nb =
+		r->info.base_nblocks ? r->info.base_nblocks : r->info.nblocks;
 
 	for (unsigned i = 0; i < r->njrec && r->jrec[i].seq <= seq; i++)
 		if (r->jrec[i].grow_nblocks)

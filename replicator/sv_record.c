@@ -62,9 +62,8 @@ int sv_rec_encode(const struct sv_info *info, void *buf, size_t cap,
 		memset(&e, 0, sizeof(e));
 		e.lba = htole64(ents[j].lba);
 		e.gen = htole64(ents[j].share ? ents[j].gen : 0);
-		e.flags = htole16(ents[j].share || type == SV_REC_GROW
-					  ? 0
-					  : SV_EF_ZERO);
+		e.flags = htole16(
+			ents[j].share || type == SV_REC_GROW ? 0 : SV_EF_ZERO);
 		if (ents[j].share) {
 			memcpy(sh, ents[j].share, info->share_size);
 			e.crc = htole32(crc32c(0, sh, info->share_size));
@@ -107,7 +106,8 @@ static int grow_decode(const struct sv_info *info, const uint8_t *p,
 	if (r->nent != 1 || r->seq <= r->prev_seq || e.gen || e.flags ||
 	    e.reserved || e.crc || !le64toh(e.lba) ||
 	    le64toh(e.lba) > info->nblocks ||
-	    r->rec_len != sv_roundup(SV_REC_HDR_SIZE + SV_ENT_SIZE, info->align))
+	    r->rec_len !=
+		    sv_roundup(SV_REC_HDR_SIZE + SV_ENT_SIZE, info->align))
 		return sv_fail(st, SV_E_FIELD, -EBADMSG,
 			       "grow record at %" PRIu64 ": bad fields (size "
 			       "%" PRIu64 " blocks, volume %" PRIu64 ")",

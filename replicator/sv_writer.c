@@ -151,10 +151,10 @@ static int attach(struct sv_writer *w, struct sv_status *st)
 		goto out;
 	jrec = sv_reader_journal(r, &n, &w->head);
 	for (i = 0; i < n && !ret; i++)
-		ret = jr_push(w, &(struct jr){jrec[i].pos, jrec[i].seq,
-					      jrec[i].time_ns, jrec[i].rec_len,
-					      jrec[i].nent,
-					      jrec[i].grow_nblocks});
+		ret = jr_push(w,
+			      &(struct jr){jrec[i].pos, jrec[i].seq,
+					   jrec[i].time_ns, jrec[i].rec_len,
+					   jrec[i].nent, jrec[i].grow_nblocks});
 	if (ret) {
 		ret = sv_fail(st, SV_E_NOMEM, ret, "journal list");
 		goto out;
@@ -377,8 +377,8 @@ static int queue_record(struct sv_writer *w, unsigned type, uint64_t seq,
 			return sv_fail(st, SV_E_NOMEM, -ENOMEM,
 				       "journal chunk");
 	}
-	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len, type,
-			    w->head, seq, w->last_seq, time_ns, ents, count);
+	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len, type, w->head,
+			    seq, w->last_seq, time_ns, ents, count);
 	if (ret)
 		return sv_fail(st, SV_E_FIELD, ret, "encode seq %" PRIu64, seq);
 	ret = jr_push(w, &(struct jr){w->head, seq, time_ns, len, count,

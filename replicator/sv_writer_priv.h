@@ -42,7 +42,7 @@ struct sv_writer {
 	uint64_t last_seq, last_ns;
 	uint64_t acked_seq, acked_ns;
 	uint64_t cur_nblocks; /* volume size as of last_seq */
-	struct chunk **q; /* oldest first */
+	struct chunk **q;     /* oldest first */
 	unsigned qn, qcap;
 	uint64_t next_id;
 	size_t held; /* bytes of queued chunks */

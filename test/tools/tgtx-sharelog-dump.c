@@ -474,7 +474,7 @@ int main(int argc, char **argv)
 			       "\n",
 			       h.seq, h.time_ns / 1000000000,
 			       h.time_ns % 1000000000,
-			       h.type == SL_REC_WRITE   ? "write"
+			       h.type == SL_REC_WRITE	? "write"
 			       : h.type == SL_REC_UNMAP ? "unmap"
 							: "grow",
 			       h.lba, h.nblocks, h.first_gen);

@@ -690,12 +690,10 @@ static void test_grow_in_place(void **state)
 	sv_reader_range(r, &rg);
 	assert_int_equal(rg.s_max, 22);
 	vol1_check(&v, r, 20);
-	assert_int_equal(sv_reader_block(r, big - 1, 21, out, &kind, &gen,
-					 &st),
+	assert_int_equal(sv_reader_block(r, big - 1, 21, out, &kind, &gen, &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_EMPTY);
-	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen,
-					 &st),
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen, &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_SHARE);
 	assert_memory_equal(out, share, xs_share_size(3, BS));
@@ -720,8 +718,7 @@ static void test_grow_in_place(void **state)
 	r = open_reader(v.m, (const uint8_t *)T_UUID, 1, &st, &ret);
 	assert_int_equal(ret, 0);
 	assert_int_equal(sv_reader_nblocks_at(r, 22), big);
-	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen,
-					 &st),
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen, &st),
 			 0);
 	assert_int_equal(kind, SV_SLOT_SHARE);
 	assert_memory_equal(out, share, xs_share_size(3, BS));
