@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A grown primary volume keeps its protection without new share volumes
 # (k=2 n=3, three tgtxd peers): 4 MiB written; the primary's LUN grown to 8
-# (backing file larger, LUN re-created: the store logs SL_REC_GROW);
+# (backing file larger, LUN re-created while tgtx-replicd runs: the store
+# logs SL_REC_GROW);
 # data written beyond the old end; peers 0 and 1 (their partners grew
 # their LUNs beforehand) extend their share volumes in place; peer 2's LUN
 # is too small: `blocked`, and show names the exact bytes its LUN needs;
@@ -65,9 +66,8 @@ for i in 0 1; do
 done
 
 # -- grow the primary: backing file, LUN re-created ------------------------
-# (the replicator is restarted here: it then attaches to share volumes
-# smaller than the volume and grows them at the log's GROW record)
-rd_stop_replicd
+# (the replicator keeps running: it follows the LUN away and back)
+MARK=$(wc -l <"$RD_REPLICD_LOG")
 rd_pri --op delete --mode logicalunit --tid 1 --lun 1
 truncate -s 8M "$RD_VOL"
 rd_pri --op new --mode logicalunit --tid 1 --lun 1 --bstype xorshare \
@@ -76,8 +76,6 @@ rd_set_peers
 "$B/test/tools/tgtx-sharelog-dump" "$RD_LOGDIR" 2>/dev/null |
 	grep -q "type=grow lba=8192 blocks=8192" ||
 	fail "no GROW record 8192+8192 in the share log"
-MARK=$(wc -l <"$RD_REPLICD_LOG")
-rd_start_replicd
 write 8192 8192 2
 write 100 50 3
 pass "primary grown to 8 MiB (GROW logged), written beyond the old end"

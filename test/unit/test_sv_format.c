@@ -731,6 +731,13 @@ static void test_grow_in_place(void **state)
 			 0);
 	assert_int_equal(sv_writer_acked(v.w, NULL), 22);
 	sv_writer_free(v.w);
+	/* a replicator started after a further growth attaches too (and
+	 * grows it when it reads the log's GROW record) */
+	cfg.params = t_params(2, 3, 1, BS, 2 * big);
+	assert_int_equal(sv_writer_open(&v.w, sv_memdev_dev(v.m), &cfg, &st),
+			 0);
+	assert_int_equal(sv_writer_info(v.w)->nblocks, big);
+	sv_writer_free(v.w);
 	cfg.params = t_params(2, 3, 1, BS, NBLK);
 	assert_int_equal(sv_writer_open(&v.w, sv_memdev_dev(v.m), &cfg, &st),
 			 -ESTALE);
