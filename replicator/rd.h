@@ -137,7 +137,8 @@ struct rd_engine {
 	uint8_t uuid[16];
 	unsigned k, n;
 	uint32_t block_size;
-	uint64_t nblocks;
+	/* volume size; only grows (the log's GROW records, rd_grow) */
+	_Atomic uint64_t nblocks;
 	bool sha256;
 	uint8_t key[16];
 	/* share i of the volume key, split once and kept in the state dir */
