@@ -56,8 +56,6 @@ kill -STOP "$TGTXD_PID"
 stopped=1
 # a stopped tgtxd would ignore the cleanup's SIGTERM: continue it first
 trap 'r=$?; [ -z "${stopped:-}" ] || kill -CONT "$TGTXD_PID"; (exit $r); stop_all' EXIT
-wait_until 30 ctl_is 1 ||
-	fail "tgtxd stopped: tgtx_replicd_control_unresponsive never 1 ($(tail -3 "$RLOG"))"
 slow=0
 for i in 1 2 3 4 5; do
 	t0=$(date +%s%N)
@@ -69,6 +67,8 @@ for i in 1 2 3 4 5; do
 	sleep 1
 done
 [ $slow -eq 0 ] || fail "tgtxd stopped: $slow metrics requests took 8 s or more"
+wait_until 30 ctl_is 1 ||
+	fail "tgtxd stopped: tgtx_replicd_control_unresponsive never 1 ($(tail -3 "$RLOG"))"
 pass "tgtxd stopped: 5 metrics requests answered, control socket unresponsive 1"
 
 # status.0 rewritten while tgtxd stays stopped
