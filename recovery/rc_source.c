@@ -46,7 +46,7 @@ static void *open_one(void *arg)
 		.backoff_max_ms = 2000,
 		.transport = o->transports[src->pos],
 		.tls_pin = o->pins[src->pos],
-		.tls_key_file = o->key_file,
+		.tls_key = o->key,
 	};
 	struct sv_status st = {0};
 	struct sv_read_io io;

@@ -30,6 +30,7 @@
 
 #include <openssl/ssl.h>
 
+#include "core/tcp_drop.h"
 #include "peer_priv.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_pump.h"
@@ -44,6 +45,7 @@ struct peer_tunnel {
 	struct tls_pump pump;
 	pthread_t thread;
 	bool started;
+	bool clean; /* the pump delivered everything: an orderly close */
 	atomic_bool failed;
 	char err[160]; /* written by the thread before it sets failed */
 };
@@ -76,26 +78,17 @@ int peer_transport_parse(const char *s)
 int peer_tls_setup(struct peer *p, struct sv_status *st)
 {
 	char err[200];
-	int ret;
 
 	if (!p->cfg.tls_pin || tls_pin_parse(p->cfg.tls_pin, p->tls_pin))
 		return sv_fail(st, SV_E_FIELD, -EINVAL,
 			       "peer %s: transport=tls needs pin=<64 hex "
 			       "digits> (the peer's `tgtxd --show-node-key`)",
 			       p->name);
-	if (!p->cfg.tls_key_file)
+	if (!p->cfg.tls_key || !p->cfg.tls_key->pkey)
 		return sv_fail(st, SV_E_FIELD, -EINVAL,
-			       "peer %s: transport=tls needs our node key file",
+			       "peer %s: transport=tls needs our node key",
 			       p->name);
-	ret = nodekey_load(p->cfg.tls_key_file, &p->tls_key);
-	if (ret)
-		return sv_fail(st, SV_E_TLS, ret, "peer %s: node key %s: %s",
-			       p->name, p->cfg.tls_key_file,
-			       ret == -EBADMSG ? "corrupt"
-			       : ret == -EPERM ? "readable by others (chmod "
-						 "600)"
-					       : strerror(-ret));
-	p->tls_ctx = tls_ctx_new(&p->tls_key, false, err, sizeof(err));
+	p->tls_ctx = tls_ctx_new(p->cfg.tls_key, false, err, sizeof(err));
 	if (!p->tls_ctx)
 		return sv_fail(st, SV_E_TLS, -EIO, "peer %s: %s", p->name, err);
 	return 0;
@@ -106,7 +99,6 @@ void peer_tls_teardown(struct peer *p)
 	peer_tls_close(p);
 	tls_ctx_free(p->tls_ctx);
 	p->tls_ctx = NULL;
-	nodekey_free(&p->tls_key);
 }
 
 /* "HOST:PORT", "[V6]:PORT", "HOST" (libiscsi's portal) */
@@ -213,8 +205,11 @@ static void tunnel_free(struct peer_tunnel *t)
 		return;
 	tls_pump_free(&t->pump);
 	SSL_free(t->ssl);
-	if (t->net_fd >= 0)
+	/* any other end drops tgtxd: a reset if it has bytes of ours */
+	if (t->net_fd >= 0 && t->clean)
 		close(t->net_fd);
+	else if (t->net_fd >= 0)
+		tcp_drop(t->net_fd);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	if (t->plain_fd >= 0)
@@ -344,8 +339,10 @@ static void *pump_main(void *arg)
 			atomic_store(&t->failed, true);
 			break;
 		}
-		if (s == TLS_PUMP_DONE)
+		if (s == TLS_PUMP_DONE) {
+			t->clean = true;
 			break;
+		}
 		if (tls_pump_ending(&t->pump)) {
 			if (!end)
 				end = peer_now_ns() +

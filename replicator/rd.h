@@ -18,6 +18,7 @@
 
 #include "sv.h"
 
+struct nodekey;
 struct strbuf;
 
 #define RD_PEERS_MAX 16
@@ -77,6 +78,8 @@ struct rd_opts {
 	int op_timeout_ms;
 	int ctl_timeout_ms; /* one exchange with tgtxd's control socket */
 	char *key_file;	    /* STATE_DIR/node.key: our TLS identity */
+	/* that key, loaded once at start; every TLS peer presents it */
+	const struct nodekey *key;
 };
 extern struct rd_opts rd_opts;
 /* Set by SIGTERM/SIGINT: every thread winds down. */

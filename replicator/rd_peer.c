@@ -430,7 +430,7 @@ static void transport(struct rd_pctx *c, struct peer_cfg *cfg)
 	cfg->transport = c->p->conf.transport;
 	if (cfg->transport == PEER_TRANSPORT_TLS) {
 		cfg->tls_pin = c->p->conf.pin;
-		cfg->tls_key_file = rd_opts.key_file;
+		cfg->tls_key = rd_opts.key;
 	}
 }
 
