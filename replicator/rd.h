@@ -51,7 +51,8 @@ struct rd_conf {
 };
 
 /* Asks tgtxd (control socket sock) for its configuration. 0 or -errno
- * (err says why). */
+ * (err says why); both wait at most rd_opts.ctl_timeout_ms (-ETIMEDOUT,
+ * or -EAGAIN when tgtxd accepts no connection). */
 int rd_conf_fetch(const char *sock, struct rd_conf *out, char *err,
 		  size_t errlen);
 /* tgtxd's running configuration as targets.conf text (the dump op),
@@ -75,7 +76,8 @@ struct rd_opts {
 	char *share_dir;       /* STATE_DIR/replicd: key shares */
 	int checkpoint_ms;
 	int op_timeout_ms;
-	char *key_file; /* STATE_DIR/node.key: our TLS identity */
+	int ctl_timeout_ms; /* one exchange with tgtxd's control socket */
+	char *key_file;	    /* STATE_DIR/node.key: our TLS identity */
 	/* that key, loaded once at start; every TLS peer presents it */
 	const struct nodekey *key;
 };

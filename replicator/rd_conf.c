@@ -229,7 +229,8 @@ int rd_conf_dump(const char *sock, struct strbuf *resp, char *err,
 	if (!ret)
 		ret = mgmt_req_end(&req);
 	if (!ret)
-		ret = mgmt_call(sock, &req, &status, resp, err, errlen);
+		ret = mgmt_call_timeout(sock, &req, rd_opts.ctl_timeout_ms,
+					&status, resp, err, errlen);
 	if (!ret && status) {
 		snprintf(err, errlen, "tgtxd refused the dump (status %d)",
 			 status);

@@ -20,6 +20,7 @@ struct rd_opts rd_opts = {
 	.state_dir = "/var/lib/tgtx",
 	.checkpoint_ms = 5000,
 	.op_timeout_ms = 15000,
+	.ctl_timeout_ms = 3000,
 };
 atomic_int rd_stopping;
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "core/log.h"
 #include "bs_xorshare/log/sharelog.h"
 #include "core/loop.h"
+#include "core/strbuf.h"
 #include "mgmt/mgmt_path.h"
 #include "tls/nodekey.h"
 #include "rd.h"
@@ -40,6 +42,10 @@ static struct {
 	int hold_ms;
 	uint8_t blob[RD_GOSSIP_BLOB_MAX];
 	char last_err[256];
+	/* tgtxd not answering its control socket in time (stopped, hung):
+	 * one log line and a gauge per episode, polled less often */
+	bool ctl_stuck;
+	uint64_t ctl_stuck_since_ns, ctl_timeouts;
 } m = {.poll_ms = 2000, .hold_ms = 10000};
 
 static void usage(FILE *f)
@@ -59,6 +65,8 @@ static void usage(FILE *f)
 		"      --metrics ADDR:PORT   Prometheus text on GET /metrics\n"
 		"      --poll-ms N           re-read tgtxd's configuration every N ms\n"
 		"                            (default 2000)\n"
+		"      --control-timeout-ms N  wait at most N ms for tgtxd's\n"
+		"                            answer on its control socket (3000)\n"
 		"      --checkpoint-ms N     checkpoint peers every N ms (5000)\n"
 		"      --pidfile FILE        write the daemon's pid to FILE\n"
 		"      --log-level L         error, warn, info (default) or debug\n"
@@ -146,6 +154,29 @@ static bool warned_before(const char *name, const char *err)
 	return false;
 }
 
+/* A control-socket exchange that ran out of time: tgtxd is stopped or
+ * hung. The loop serves the metrics and writes the status files, so it
+ * never waits longer than --control-timeout-ms on tgtxd. */
+static void ctl_episode(int ret, const char *err)
+{
+	bool stuck = ret == -ETIMEDOUT || ret == -EAGAIN;
+
+	if (stuck)
+		m.ctl_timeouts++;
+	if (stuck && !m.ctl_stuck) {
+		m.ctl_stuck_since_ns = rd_now_ns();
+		log_warn("control socket %s unresponsive: %s (replication "
+			 "goes on with the configuration last read)",
+			 m.sock, err);
+	} else if (!stuck && m.ctl_stuck) {
+		log_info("control socket %s answers again after %" PRIu64
+			 " s unresponsive",
+			 m.sock,
+			 (rd_now_ns() - m.ctl_stuck_since_ns) / 1000000000);
+	}
+	m.ctl_stuck = stuck;
+}
+
 /* Starts, updates and stops engines to match tgtxd's configuration. */
 static void reconcile(void)
 {
@@ -153,8 +184,9 @@ static void reconcile(void)
 	char err[256] = "";
 	int ret = rd_conf_fetch(m.sock, &c, err, sizeof(err));
 
+	ctl_episode(ret, err);
 	if (ret) {
-		if (strcmp(err, m.last_err))
+		if (strcmp(err, m.last_err) && !m.ctl_stuck)
 			log_warn("configuration from %s: %s", m.sock, err);
 		snprintf(m.last_err, sizeof(m.last_err), "%s", err);
 		return; /* keep what runs: tgtxd may be restarting */
@@ -198,14 +230,29 @@ static void reconcile(void)
 
 static void on_poll(struct loop_timer *t)
 {
+	uint64_t next = (uint64_t)m.poll_ms;
+
 	reconcile();
 	rd_hold_scan_watch(m.hs);
-	loop_timer_arm(t, (uint64_t)m.poll_ms);
+	/* a stuck tgtxd: the loop spends at most a third of its time on it */
+	if (m.ctl_stuck && next < 2 * (uint64_t)rd_opts.ctl_timeout_ms)
+		next = 2 * (uint64_t)rd_opts.ctl_timeout_ms;
+	loop_timer_arm(t, next);
 }
 
-/* --metrics after the peers': held volumes and their scan */
+/* --metrics after the peers': the control socket, held volumes and their
+ * scan */
 static void held_metrics(struct strbuf *out)
 {
+	rd_metric_family(out, "tgtx_replicd_control_unresponsive", "gauge",
+			 "1 while tgtxd's control socket does not answer in "
+			 "--control-timeout-ms (tgtxd stopped or hung)");
+	strbuf_addf(out, "tgtx_replicd_control_unresponsive %d\n",
+		    m.ctl_stuck ? 1 : 0);
+	rd_metric_family(out, "tgtx_replicd_control_timeouts_total", "counter",
+			 "configuration reads of tgtxd that ran out of time");
+	strbuf_addf(out, "tgtx_replicd_control_timeouts_total %" PRIu64 "\n",
+		    m.ctl_timeouts);
 	rd_gossip_metrics(m.rg, out);
 	rd_hold_scan_metrics(m.hs, out);
 }
@@ -333,6 +380,7 @@ int main(int argc, char **argv)
 		{"gossip-listen", required_argument, NULL, 'G'},
 		{"gossip-seed", required_argument, NULL, 'g'},
 		{"hold-scan-ms", required_argument, NULL, 'H'},
+		{"control-timeout-ms", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -385,6 +433,10 @@ int main(int argc, char **argv)
 				goto bad;
 			if (!strcmp(optarg, "0"))
 				m.hold_ms = 0;
+			break;
+		case 'T':
+			if (positive(optarg, &rd_opts.ctl_timeout_ms))
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout);

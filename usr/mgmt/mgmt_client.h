@@ -15,5 +15,14 @@ struct strbuf;
  */
 int mgmt_call(const char *sock_path, const struct strbuf *req, int *status,
 	      struct strbuf *out, char *err, size_t errlen);
+/*
+ * The same with the whole exchange (connect, send, answer) bounded by
+ * timeout_ms: -ETIMEDOUT when the daemon does not answer in time,
+ * -EAGAIN when its listen queue is full (a stopped or hung daemon).
+ * mgmt_call waits 60 s, for the admin tools.
+ */
+int mgmt_call_timeout(const char *sock_path, const struct strbuf *req,
+		      int timeout_ms, int *status, struct strbuf *out,
+		      char *err, size_t errlen);
 
 #endif
