@@ -27,6 +27,8 @@ volatile int rc_stop;
 
 #define KIND_ERR  0xff
 #define MAX_DEPTH 16
+
+/* rebuilt data the writer can hold while a checkpoint syncs */
 #define WRITER_BYTES (32u << 20)
 
 struct chunk {
@@ -740,7 +742,8 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		 * (strace): WRITER_BYTES of rebuilt chunks keep the reads
 		 * going meanwhile (a window alone held ~15 ms of a 1 Gbit/s
 		 * link), and at least one read window */
-		w.Q = (unsigned)(WRITER_BYTES / ((size_t)pp.cb * s->block_size));
+		w.Q = (unsigned)(WRITER_BYTES /
+				 ((size_t)pp.cb * s->block_size));
 		if (w.Q < pp.W)
 			w.Q = pp.W;
 		w.q = calloc(w.Q, sizeof(*w.q));
