@@ -146,21 +146,22 @@ link_cleanup() {
 }
 if [ -z "$LINK_RATE" ]; then
 	# shellcheck disable=SC2154 # rc_ is set by the trap itself
-	trap 'rc_=$?; link_cleanup; (exit $rc_); stop_all' EXIT
+	trap 'rc_=$?; link_cleanup; set +e; (exit $rc_); stop_all' EXIT
 fi
 run_link_mode() {
 	local rate=$1 pid rc=0 me=$$
 
 	LINK_NS=tgtx-rb-$$-${rate//[^A-Za-z0-9]/}
+	start_watchdog # lib.sh's: this script's own files if it is SIGKILLed
 	ip netns add "$LINK_NS" || fail "ip netns add $LINK_NS"
 	(
+		# the inner script cleans up after itself on SIGTERM
 		trap '' INT TERM HUP
 		while kill -0 "$me" 2>/dev/null; do
 			sleep 1
 		done
-		mapfile -t p < <(ip netns pids "$LINK_NS" 2>/dev/null)
-		[ "${#p[@]}" -eq 0 ] || kill -KILL "${p[@]}"
-		ip netns del "$LINK_NS"
+		LINK_WATCH=""
+		link_cleanup
 	) </dev/null >/dev/null 2>&1 &
 	LINK_WATCH=$!
 	log "link mode: $rate per peer, namespace $LINK_NS"
