@@ -10,7 +10,8 @@
  * combine makes the main thread ask one more source for that chunk and
  * name the one that was wrong; a source that goes down is replaced for
  * the chunks that follow. A writer thread writes the rebuilt chunks and
- * takes the checkpoints. Memory: window x (sources + 1) x chunk.
+ * takes the checkpoints. Memory: window x sources x chunk, and the
+ * writer's queue (WRITER_BYTES of rebuilt chunks, at least a window).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +27,9 @@ volatile int rc_stop;
 
 #define KIND_ERR  0xff
 #define MAX_DEPTH 16
+
+/* rebuilt data the writer can hold while a checkpoint syncs */
+#define WRITER_BYTES (32u << 20)
 
 struct chunk {
 	uint64_t first;
@@ -734,8 +738,14 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		cb.out = malloc((size_t)pp.cb * s->block_size);
 		cmp = malloc((size_t)pp.cb * s->block_size);
 	} else {
-		/* one read window of chunks can wait for a slow sync */
-		w.Q = pp.W;
+		/* a checkpoint's fdatasync took 40-150 ms on a busy ext4
+		 * (strace): WRITER_BYTES of rebuilt chunks keep the reads
+		 * going meanwhile (a window alone held ~15 ms of a 1 Gbit/s
+		 * link), and at least one read window */
+		w.Q = (unsigned)(WRITER_BYTES /
+				 ((size_t)pp.cb * s->block_size));
+		if (w.Q < pp.W)
+			w.Q = pp.W;
 		w.q = calloc(w.Q, sizeof(*w.q));
 		for (unsigned x = 0; w.q && x < w.Q; x++)
 			if (!(w.q[x].data =
