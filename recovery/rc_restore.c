@@ -311,10 +311,16 @@ static void *worker_main(void *arg)
 
 /* ---- main thread: combine ---- */
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	return !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
 struct combiner {
 	struct pipe *pp;
 	struct xs_ctx *ctx;
 	uint8_t *out;
+	uint8_t *zero;	/* restore: zero blocks are marked, not memset */
 	uint32_t blame; /* sources wrong in this chunk */
 	uint64_t blame_lba[SV_MAX_N];
 	char blame_why[SV_MAX_N][220];
@@ -432,12 +438,17 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 			ok = true;
 			for (unsigned x = 0; x < nc; x++)
 				decided |= 1u << cand[x];
+			if (cb->zero)
+				cb->zero[b] = all_zero(out, pp->s->block_size);
 		}
 	}
 	if (!ok && zc >= k) {
 		if (pp->s->gmap)
 			pp->s->gmap[lba] = 0;
-		memset(out, 0, pp->s->block_size);
+		if (cb->zero)
+			cb->zero[b] = 1; /* the writer zeroes or skips it */
+		else
+			memset(out, 0, pp->s->block_size);
 		ok = true;
 		for (unsigned x = 0; x < zc; x++)
 			decided |= 1u << zero[x];
@@ -593,11 +604,6 @@ static uint32_t refresh_use(struct pipe *pp, uint32_t use)
 	return use;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	return !p[0] && !memcmp(p, p + 1, len - 1);
-}
-
 /* ---- writer thread: the target's writes and the checkpoints ---- */
 
 /*
@@ -608,9 +614,19 @@ static bool all_zero(const uint8_t *p, size_t len)
  */
 struct witem {
 	uint8_t *data;
+	uint8_t *zero; /* per block: zero, its bytes in data undefined */
 	uint64_t off, done;
 	size_t len;
+	unsigned nb;
 };
+
+/*
+ * In a fresh file a run of zero blocks this long is left a hole (it
+ * reads zero): no copy into the page cache, no block allocated. A
+ * shorter run is written as zeros: an extra pwrite costs about as much
+ * as copying a few pages.
+ */
+#define ZERO_SKIP (16u << 10)
 
 struct writer {
 	pthread_mutex_t mu;
@@ -624,9 +640,48 @@ struct writer {
 	uint64_t err_off;
 	size_t err_len;
 	uint64_t written; /* blocks before it are written */
+	size_t bs;
 	void (*checkpoint)(void *arg, uint64_t done);
 	void *arg;
 };
+
+/* A rebuilt chunk to the target: zero blocks zeroed, or skipped in a
+ * fresh file when the run is long enough. */
+static int write_chunk(struct writer *w, const struct witem *it)
+{
+	unsigned b = 0, start = 0;
+	size_t bs = w->bs;
+	int ret;
+
+	while (b < it->nb) {
+		unsigned e = b;
+
+		if (!it->zero[b]) {
+			b++;
+			continue;
+		}
+		while (e < it->nb && it->zero[e])
+			e++;
+		if (w->t->fresh &&
+		    ((size_t)(e - b) * bs >= ZERO_SKIP || e - b == it->nb)) {
+			if (b > start &&
+			    (ret = rc_target_write(w->t, it->off + start * bs,
+						   it->data + start * bs,
+						   (size_t)(b - start) * bs)))
+				return ret;
+			start = e;
+		} else {
+			memset(it->data + (size_t)b * bs, 0,
+			       (size_t)(e - b) * bs);
+		}
+		b = e;
+	}
+	if (it->nb > start)
+		return rc_target_write(w->t, it->off + start * bs,
+				       it->data + start * bs,
+				       (size_t)(it->nb - start) * bs);
+	return 0;
+}
 
 static void *writer_main(void *arg)
 {
@@ -645,8 +700,8 @@ static void *writer_main(void *arg)
 		it = &w->q[w->head % w->Q];
 		pthread_mutex_unlock(&w->mu);
 		/* only this thread sets err */
-		if (!w->err && !(w->t->fresh && all_zero(it->data, it->len)))
-			ret = rc_target_write(w->t, it->off, it->data, it->len);
+		if (!w->err)
+			ret = write_chunk(w, it);
 		pthread_mutex_lock(&w->mu);
 		if (ret && !w->err) {
 			w->err = ret;
@@ -693,8 +748,11 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pthread_t th[SV_MAX_N];
 	bool started[SV_MAX_N] = {0};
 	struct combiner cb = {.pp = &pp};
-	struct writer w = {
-		.t = t, .checkpoint = checkpoint, .arg = arg, .written = from};
+	struct writer w = {.t = t,
+			   .checkpoint = checkpoint,
+			   .arg = arg,
+			   .written = from,
+			   .bs = s->block_size};
 	pthread_t wth;
 	bool wstarted = false, wfail = false;
 	struct rc_progress pg;
@@ -739,7 +797,8 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		w.q = calloc(w.Q, sizeof(*w.q));
 		for (unsigned x = 0; w.q && x < w.Q; x++)
 			if (!(w.q[x].data =
-				      malloc((size_t)pp.cb * s->block_size)))
+				      malloc((size_t)pp.cb * s->block_size)) ||
+			    !(w.q[x].zero = malloc(pp.cb)))
 				wfail = true;
 	}
 	if (!pp.ring ||
@@ -781,6 +840,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 				pthread_cond_wait(&w.cv, &w.mu);
 			werr = w.err;
 			out = w.q[w.tail % w.Q].data;
+			cb.zero = w.q[w.tail % w.Q].zero;
 			pthread_mutex_unlock(&w.mu);
 			if (werr)
 				goto stop; /* named after the writer stops */
@@ -868,9 +928,11 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			pthread_mutex_lock(&w.mu);
 			w.q[w.tail % w.Q] =
 				(struct witem){.data = out,
+					       .zero = cb.zero,
 					       .off = off,
 					       .done = ch->first + ch->nb,
-					       .len = len};
+					       .len = len,
+					       .nb = ch->nb};
 			w.tail++;
 			pthread_cond_broadcast(&w.cv);
 			pthread_mutex_unlock(&w.mu);
@@ -953,8 +1015,10 @@ out:
 			free(pp.ring[w].gen[j]);
 		}
 	free(pp.ring);
-	for (unsigned x = 0; w.q && x < w.Q; x++)
+	for (unsigned x = 0; w.q && x < w.Q; x++) {
 		free(w.q[x].data);
+		free(w.q[x].zero);
+	}
 	free(w.q);
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
