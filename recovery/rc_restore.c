@@ -43,7 +43,11 @@ struct pipe {
 	struct rc_set *s;
 	const struct rc_opts *o;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	/* cv: the workers wait for chunks to read; cv_done: the main thread
+	 * for the chunk it combines. Split so that each wakes only the side
+	 * that can proceed (a wake-up is a futex call and a context switch
+	 * per chunk and peer) */
+	pthread_cond_t cv, cv_done;
 	struct chunk *ring;
 	unsigned W, cb, depth;
 	uint64_t from, head, tail, nchunks;
@@ -89,6 +93,7 @@ struct flight {
 	struct chunk *ch;
 	bool submitted, done;
 	int err;
+	uint32_t fail;
 };
 
 static void flight_cb(void *arg, int err)
@@ -165,6 +170,7 @@ static void source_down(struct pipe *pp, unsigned i, const char *why)
 		}
 	}
 	pthread_cond_broadcast(&pp->cv);
+	pthread_cond_signal(&pp->cv_done);
 	pthread_mutex_unlock(&pp->mu);
 	fprintf(stderr, "tgtx-recover: %s: down: %s\n",
 		rc_src_name(src, name, sizeof(name)), src->why);
@@ -186,6 +192,9 @@ static void *worker_main(void *arg)
 		bool broken = false;
 		int ret;
 
+		/* all reads in flight: nothing to take, no lock to contend */
+		if (nfl == pp->depth)
+			goto submitted;
 		pthread_mutex_lock(&pp->mu);
 		for (;;) {
 			for (uint64_t c = pp->head;
@@ -233,17 +242,21 @@ static void *worker_main(void *arg)
 				f->err = ret;
 			}
 		}
+	submitted:
 		ret = dev->ops->poll(dev->priv, 100);
 		if (ret < 0)
 			broken = true;
+		unsigned ndone = 0;
+
 		for (unsigned d = 0; d < pp->depth; d++) {
 			struct flight *f = &fl[d];
-			uint32_t fail = 0;
 
 			if (!f->ch || !f->done)
 				continue;
+			ndone++;
+			f->fail = 0;
 			if (f->err) {
-				fail = bit;
+				f->fail = bit;
 				snprintf(f->ch->err[i], sizeof(f->ch->err[i]),
 					 "read of blocks %" PRIu64 "..%" PRIu64
 					 " failed: %s",
@@ -252,16 +265,32 @@ static void *worker_main(void *arg)
 					 strerror(-f->err));
 				broken = true;
 			} else if (decode_chunk(pp, i, f)) {
-				fail = bit;
+				f->fail = bit;
 				broken = true;
 			}
+		}
+		/* the round's chunks in one go; the main thread is woken when
+		 * one it may wait for has every source */
+		if (ndone) {
+			bool complete = false;
+
 			pthread_mutex_lock(&pp->mu);
-			f->ch->done |= bit;
-			f->ch->failed |= fail;
-			pthread_cond_broadcast(&pp->cv);
+			for (unsigned d = 0; d < pp->depth; d++) {
+				struct flight *f = &fl[d];
+
+				if (!f->ch || !f->done)
+					continue;
+				f->ch->done |= bit;
+				f->ch->failed |= f->fail;
+				if (!(f->ch->want & ~f->ch->done))
+					complete = true;
+				f->ch = NULL;
+				nfl--;
+			}
 			pthread_mutex_unlock(&pp->mu);
-			f->ch = NULL;
-			nfl--;
+			/* after the unlock: the woken thread needs the mutex */
+			if (complete)
+				pthread_cond_signal(&pp->cv_done);
 		}
 		if (broken || !peer_connected(src->p)) {
 			struct sv_status st = {0};
@@ -287,7 +316,7 @@ static void *worker_main(void *arg)
 						 sizeof(f->ch->err[i]),
 						 "read failed: peer connection "
 						 "lost");
-					pthread_cond_broadcast(&pp->cv);
+					pthread_cond_signal(&pp->cv_done);
 					pthread_mutex_unlock(&pp->mu);
 					f->ch = NULL;
 					nfl--;
@@ -759,6 +788,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	uint32_t maxslot = 0;
 	uint8_t *cmp = NULL;
 	uint64_t mismatches = 0;
+	unsigned refill;
 	int rc = RC_EX_OK;
 
 	memset(&wth, 0, sizeof(wth));
@@ -781,10 +811,12 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pp.W = o->window ? o->window : 2 * pp.depth;
 	if (pp.W < pp.depth)
 		pp.W = pp.depth;
+	refill = (pp.W - pp.depth) / 2 ? (pp.W - pp.depth) / 2 : 1;
 	pp.from = from;
 	pp.nchunks = (s->nblocks - from + pp.cb - 1) / pp.cb;
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
+	pthread_cond_init(&pp.cv_done, NULL);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	pp.ring = calloc(pp.W, sizeof(*pp.ring));
@@ -847,7 +879,13 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		}
 		pthread_mutex_lock(&pp.mu);
 		use = refresh_use(&pp, use);
-		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W) {
+		uint64_t tail0 = pp.tail;
+
+		/* refilled once refill slots are free (each refill wakes a
+		 * worker that is ahead): never leaves the ring empty */
+		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W &&
+		       (pp.tail != tail0 ||
+			pp.W - (pp.tail - pp.head) >= refill)) {
 			struct chunk *n = ring_at(&pp, pp.tail);
 			uint64_t first = from + pp.tail * pp.cb;
 
@@ -863,7 +901,12 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			n->taken = n->done = n->failed = 0;
 			pp.tail++;
 		}
-		pthread_cond_broadcast(&pp.cv);
+		if (pp.tail != tail0) {
+			/* unlocked: the woken workers need the mutex */
+			pthread_mutex_unlock(&pp.mu);
+			pthread_cond_broadcast(&pp.cv);
+			pthread_mutex_lock(&pp.mu);
+		}
 		ch = ring_at(&pp, c);
 		cb.blame = cb.used = cb.all = 0;
 		for (;;) {
@@ -871,7 +914,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			uint64_t first_bad = 0;
 
 			while (ch->want & ~ch->done)
-				pthread_cond_wait(&pp.cv, &pp.mu);
+				pthread_cond_wait(&pp.cv_done, &pp.mu);
 			pthread_mutex_unlock(&pp.mu);
 			for (b = 0; b < ch->nb; b++)
 				if (!resolve_block(
@@ -934,8 +977,8 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 					       .len = len,
 					       .nb = ch->nb};
 			w.tail++;
-			pthread_cond_broadcast(&w.cv);
 			pthread_mutex_unlock(&w.mu);
+			pthread_cond_broadcast(&w.cv);
 		}
 		if (ret) {
 			fprintf(stderr,
@@ -947,9 +990,9 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			rc = RC_EX_ERROR;
 			goto stop;
 		}
+		/* no one waits for a slot: the ring is refilled above */
 		pthread_mutex_lock(&pp.mu);
 		pp.head++;
-		pthread_cond_broadcast(&pp.cv);
 		pthread_mutex_unlock(&pp.mu);
 		done = ch->first + ch->nb;
 		rc_progress_update(&pg, done * s->block_size,
@@ -1026,6 +1069,7 @@ out:
 	free(cmp);
 	xs_ctx_free(cb.ctx);
 	pthread_cond_destroy(&pp.cv);
+	pthread_cond_destroy(&pp.cv_done);
 	pthread_mutex_destroy(&pp.mu);
 	return rc;
 }
