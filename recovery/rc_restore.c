@@ -649,14 +649,6 @@ struct witem {
 	unsigned nb;
 };
 
-/*
- * In a fresh file a run of zero blocks this long is left a hole (it
- * reads zero): no copy into the page cache, no block allocated. A
- * shorter run is written as zeros: an extra pwrite costs about as much
- * as copying a few pages.
- */
-#define ZERO_SKIP (16u << 10)
-
 struct writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -673,44 +665,6 @@ struct writer {
 	void (*checkpoint)(void *arg, uint64_t done);
 	void *arg;
 };
-
-/* A rebuilt chunk to the target: zero blocks zeroed, or skipped in a
- * fresh file when the run is long enough. */
-static int write_chunk(struct writer *w, const struct witem *it)
-{
-	unsigned b = 0, start = 0;
-	size_t bs = w->bs;
-	int ret;
-
-	while (b < it->nb) {
-		unsigned e = b;
-
-		if (!it->zero[b]) {
-			b++;
-			continue;
-		}
-		while (e < it->nb && it->zero[e])
-			e++;
-		if (w->t->fresh &&
-		    ((size_t)(e - b) * bs >= ZERO_SKIP || e - b == it->nb)) {
-			if (b > start &&
-			    (ret = rc_target_write(w->t, it->off + start * bs,
-						   it->data + start * bs,
-						   (size_t)(b - start) * bs)))
-				return ret;
-			start = e;
-		} else {
-			memset(it->data + (size_t)b * bs, 0,
-			       (size_t)(e - b) * bs);
-		}
-		b = e;
-	}
-	if (it->nb > start)
-		return rc_target_write(w->t, it->off + start * bs,
-				       it->data + start * bs,
-				       (size_t)(it->nb - start) * bs);
-	return 0;
-}
 
 static void *writer_main(void *arg)
 {
@@ -730,7 +684,8 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		/* only this thread sets err */
 		if (!w->err)
-			ret = write_chunk(w, it);
+			ret = rc_target_write_blocks(w->t, it->off, it->data,
+						     it->zero, it->nb, w->bs);
 		pthread_mutex_lock(&w->mu);
 		if (ret && !w->err) {
 			w->err = ret;
