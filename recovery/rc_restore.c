@@ -242,18 +242,27 @@ static void *worker_main(void *arg)
 				f->err = ret;
 			}
 		}
-	submitted:
-		ret = dev->ops->poll(dev->priv, 100);
+	submitted:;
+		/* a read done while a journal share was read (decode_chunk
+		 * polls) waits for no more socket data */
+		bool ready = false;
+
+		for (unsigned d = 0; d < pp->depth; d++)
+			ready |= fl[d].ch && fl[d].done;
+		ret = dev->ops->poll(dev->priv, ready ? 0 : 100);
 		if (ret < 0)
 			broken = true;
-		unsigned ndone = 0;
+		/* flights decoded this round: a journal share's read inside
+		 * decode_chunk polls the link, so more may be done than these
+		 */
+		uint32_t decoded = 0;
 
 		for (unsigned d = 0; d < pp->depth; d++) {
 			struct flight *f = &fl[d];
 
 			if (!f->ch || !f->done)
 				continue;
-			ndone++;
+			decoded |= 1u << d;
 			f->fail = 0;
 			if (f->err) {
 				f->fail = bit;
@@ -271,14 +280,14 @@ static void *worker_main(void *arg)
 		}
 		/* the round's chunks in one go; the main thread is woken when
 		 * one it may wait for has every source */
-		if (ndone) {
+		if (decoded) {
 			bool complete = false;
 
 			pthread_mutex_lock(&pp->mu);
 			for (unsigned d = 0; d < pp->depth; d++) {
 				struct flight *f = &fl[d];
 
-				if (!f->ch || !f->done)
+				if (!(decoded & (1u << d)))
 					continue;
 				f->ch->done |= bit;
 				f->ch->failed |= f->fail;
