@@ -30,6 +30,7 @@
 
 #include <openssl/ssl.h>
 
+#include "core/tcp_drop.h"
 #include "peer_priv.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_pump.h"
@@ -44,6 +45,7 @@ struct peer_tunnel {
 	struct tls_pump pump;
 	pthread_t thread;
 	bool started;
+	bool clean; /* the pump delivered everything: an orderly close */
 	atomic_bool failed;
 	char err[160]; /* written by the thread before it sets failed */
 };
@@ -213,8 +215,11 @@ static void tunnel_free(struct peer_tunnel *t)
 		return;
 	tls_pump_free(&t->pump);
 	SSL_free(t->ssl);
-	if (t->net_fd >= 0)
+	/* any other end drops tgtxd: a reset if it has bytes of ours */
+	if (t->net_fd >= 0 && t->clean)
 		close(t->net_fd);
+	else if (t->net_fd >= 0)
+		tcp_drop(t->net_fd);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	if (t->plain_fd >= 0)
@@ -344,8 +349,10 @@ static void *pump_main(void *arg)
 			atomic_store(&t->failed, true);
 			break;
 		}
-		if (s == TLS_PUMP_DONE)
+		if (s == TLS_PUMP_DONE) {
+			t->clean = true;
 			break;
+		}
 		if (tls_pump_ending(&t->pump)) {
 			if (!end)
 				end = peer_now_ns() +

@@ -207,6 +207,11 @@ void rd_engines_del(struct rd_engine *e);
 /* Reporting: status files (every second) and Prometheus text. */
 void rd_status_tick(void);
 void rd_metrics_render(struct strbuf *out);
+/* "# HELP" and "# TYPE" lines of a metric family */
+void rd_metric_family(struct strbuf *out, const char *name, const char *type,
+		      const char *help);
+/* More families after the peers' (held volumes): fn on the loop thread. */
+void rd_metrics_extra(void (*fn)(struct strbuf *out));
 int rd_metrics_start(const char *spec, char *err, size_t errlen);
 void rd_metrics_stop(void);
 

@@ -18,7 +18,9 @@
 #include "replicator/gossip/gossip_tls.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
+#include "core/strbuf.h"
 #include "peer.h"
+#include "rd.h"
 #include "rd_gossip.h"
 
 #define RD_MAX_LUNS 1024 /* the gossip store's max_tables */
@@ -688,4 +690,49 @@ enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
 	}
 	free(t);
 	return v;
+}
+
+void rd_gossip_metrics(struct rd_gossip *rg, struct strbuf *out)
+{
+	struct rd_hold_stats hs;
+	struct gossip_stats gs;
+
+	if (!rg)
+		return;
+	pthread_mutex_lock(&rg->mu);
+	rd_hold_stats(rg->hold, &hs);
+	pthread_mutex_unlock(&rg->mu);
+	rd_metric_family(out, "tgtx_replicd_held_volumes", "gauge",
+			 "volumes bound to their owner from a share-volume "
+			 "header (doc/gossip.md, Held volumes)");
+	strbuf_addf(out, "tgtx_replicd_held_volumes %u\n", hs.count);
+	rd_metric_family(out, "tgtx_replicd_held_volumes_cap", "gauge",
+			 "most bindings held; at the cap a new volume is not "
+			 "bound unless one is stale");
+	strbuf_addf(out, "tgtx_replicd_held_volumes_cap %u\n", hs.cap);
+	rd_metric_family(out, "tgtx_replicd_held_tables_total", "counter",
+			 "share-location tables read from headers, by verdict "
+			 "(older, other-key, bad: refused)");
+	for (unsigned v = 0; v < RD_HOLD_VERDICTS; v++)
+		strbuf_addf(out,
+			    "tgtx_replicd_held_tables_total{verdict=\"%s\"} "
+			    "%" PRIu64 "\n",
+			    rd_hold_verdict_name((enum rd_hold_verdict)v),
+			    hs.verdicts[v]);
+	rd_metric_family(out, "tgtx_replicd_held_save_error", "gauge",
+			 "0, or the errno of the last failed save of the "
+			 "bindings file");
+	strbuf_addf(out, "tgtx_replicd_held_save_error %d\n", -hs.save_error);
+	if (!rg->gn)
+		return;
+	gossip_node_stats(rg->gn, NULL, &gs);
+	rd_metric_family(out, "tgtx_replicd_gossip_tables_total", "counter",
+			 "tables received by gossip, by verdict (forged, "
+			 "bad-signature: refused)");
+	for (unsigned v = 0; v < GOSSIP_VERDICTS; v++)
+		strbuf_addf(out,
+			    "tgtx_replicd_gossip_tables_total{verdict=\"%s\"} "
+			    "%" PRIu64 "\n",
+			    gossip_verdict_name((enum gossip_verdict)v),
+			    gs.verdicts[v]);
 }

@@ -125,6 +125,11 @@ enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
 					  const uint8_t *tbl, size_t len,
 					  char *msg, size_t msglen);
 
+struct strbuf;
+/* Prometheus families of the held volumes (bindings, verdicts of header
+ * tables) and of gossip's table verdicts; counters only, fixed size. */
+void rd_gossip_metrics(struct rd_gossip *rg, struct strbuf *out);
+
 /* Our node id (hex, 65 bytes with NUL), e.g. for logs and show. */
 void rd_gossip_node_id(const struct rd_gossip *rg, char out[65]);
 

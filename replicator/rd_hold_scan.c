@@ -178,6 +178,17 @@ out:
 #define LOGGED_RING 256
 #define SKIP_RING   64
 
+enum scan_err {
+	SCAN_ERR_CONFIG,   /* tgtxd's configuration not read: no scan */
+	SCAN_ERR_READ,	   /* a header not readable or not usable now */
+	SCAN_ERR_DEADLINE, /* a header read over its deadline */
+	SCAN_ERR_LUN_CAP, /* a scan with more LUNs than RD_HOLD_SCAN_MAX_LUNS */
+	SCAN_ERR__COUNT,
+};
+
+static const char *const scan_err_names[SCAN_ERR__COUNT] = {
+	"config", "read", "deadline", "lun-cap"};
+
 struct rd_hold_scan {
 	struct rd_hold_scan_cfg cfg;
 	pthread_t th;
@@ -189,6 +200,12 @@ struct rd_hold_scan {
 	char cur_lun[320];
 	bool cur_warned;
 	uint64_t scans;
+	/* for the metrics (rd_hold_scan_metrics): counters and the last
+	 * complete scan, nothing that grows */
+	uint64_t complete, last_complete_ms, errs[SCAN_ERR__COUNT];
+	unsigned unbound, unbound_cur; /* FULL verdicts: last scan, this */
+	char first_unbound[1024];
+	bool lun_cap_logged;
 	/* messages already logged (64-bit hashes): once each */
 	uint64_t logged[LOGGED_RING];
 	unsigned nlogged;
@@ -199,6 +216,13 @@ struct rd_hold_scan {
 	} skip[SKIP_RING];
 	uint8_t *scratch, *tbl;
 };
+
+static void count_err(struct rd_hold_scan *s, enum scan_err e)
+{
+	pthread_mutex_lock(&s->mu);
+	s->errs[e]++;
+	pthread_mutex_unlock(&s->mu);
+}
 
 static uint64_t mono_ms(void)
 {
@@ -278,6 +302,8 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 		skip = skip_of(s, path, true);
 		if (skip)
 			*skip = RD_HOLD_SCAN_BACKOFF;
+		if (!s->cur_warned) /* else the watchdog counted it */
+			s->errs[SCAN_ERR_DEADLINE]++;
 		pthread_mutex_unlock(&s->mu);
 		log_warn("held volumes: LUN %s (%s): header read took %" PRIu64
 			 " ms, over its %u ms deadline: result ignored, LUN "
@@ -290,6 +316,7 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 	if (ret == -ENOENT)
 		return; /* not a share volume: nothing to hold */
 	if (ret) {
+		count_err(s, SCAN_ERR_READ);
 		/* torn or damaged: retried at the next scan, told once */
 		snprintf(line, sizeof(line),
 			 "held volumes: LUN %s (%s): header not usable now "
@@ -304,6 +331,14 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 		 info.index);
 	v = rd_gossip_hold_table(s->cfg.rg, line, s->tbl, len, msg,
 				 sizeof(msg));
+	if (v == RD_HOLD_FULL) {
+		/* one line per change of their number (end of scan), not one
+		 * per volume and scan: there may be thousands */
+		if (!s->unbound_cur++)
+			snprintf(s->first_unbound, sizeof(s->first_unbound),
+				 "%s", msg);
+		return;
+	}
 	if (v == RD_HOLD_SAME || !msg[0])
 		return;
 	snprintf(line, sizeof(line), "held volumes: %s", msg);
@@ -315,6 +350,51 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 		log_info("%s", line);
 	else
 		log_warn("%s", line);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A complete scan: every LUN (up to the cap) tried. Logs what changed
+ * since the previous one, once. */
+static void scan_done(struct rd_hold_scan *s, bool over_cap)
+{
+	unsigned was;
+
+	pthread_mutex_lock(&s->mu);
+	was = s->unbound;
+	s->unbound = s->unbound_cur;
+	s->complete++;
+	s->last_complete_ms = wall_ms();
+	if (over_cap)
+		s->errs[SCAN_ERR_LUN_CAP]++;
+	pthread_mutex_unlock(&s->mu);
+	if (over_cap != s->lun_cap_logged) {
+		s->lun_cap_logged = over_cap;
+		if (over_cap)
+			log_warn("held volumes: more than %u LUNs, the rest "
+				 "not scanned (counted in "
+				 "tgtx_replicd_hold_scan_errors_total"
+				 "{kind=\"lun-cap\"}, logged once)",
+				 RD_HOLD_SCAN_MAX_LUNS);
+		else
+			log_info("held volumes: %u LUNs or fewer again, all "
+				 "scanned",
+				 RD_HOLD_SCAN_MAX_LUNS);
+	}
+	if (s->unbound_cur && s->unbound_cur != was)
+		log_warn("held volumes: %u share volume(s) found not bound, "
+			 "the first: %s (tgtx_replicd_held_volumes_unbound; "
+			 "logged again when their number changes)",
+			 s->unbound_cur, s->first_unbound);
+	else if (!s->unbound_cur && was)
+		log_info("held volumes: every share volume found is bound "
+			 "again");
 }
 
 static void scan(struct rd_hold_scan *s)
@@ -334,8 +414,10 @@ static void scan(struct rd_hold_scan *s)
 	strbuf_free(&resp);
 	if (ret) {
 		log_dbg("held volumes: configuration: %s", err);
+		count_err(s, SCAN_ERR_CONFIG);
 		return;
 	}
+	s->unbound_cur = 0;
 	list_for_each_entry (t, &cf->targets, node) {
 		list_for_each_entry (l, &t->luns, node) {
 			const char *bs = conf_lun_bstype(t, l);
@@ -353,11 +435,10 @@ static void scan(struct rd_hold_scan *s)
 		}
 	}
 out:
-	if (n > RD_HOLD_SCAN_MAX_LUNS)
-		log_warn("held volumes: more than %u LUNs, the rest not "
-			 "scanned",
-			 RD_HOLD_SCAN_MAX_LUNS);
 	conf_free(cf);
+	if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
+		return;
+	scan_done(s, n > RD_HOLD_SCAN_MAX_LUNS);
 }
 
 static void *scan_thread(void *arg)
@@ -451,6 +532,7 @@ void rd_hold_scan_watch(struct rd_hold_scan *s)
 		return;
 	}
 	s->cur_warned = true;
+	s->errs[SCAN_ERR_DEADLINE]++;
 	snprintf(lun, sizeof(lun), "%s", s->cur_lun);
 	pthread_mutex_unlock(&s->mu);
 	log_warn("held volumes: reading the header of LUN %s has taken %" PRIu64
@@ -470,4 +552,50 @@ void rd_hold_scan_stop(struct rd_hold_scan *s)
 	pthread_mutex_unlock(&s->mu);
 	pthread_join(s->th, NULL);
 	scan_free(s);
+}
+
+void rd_hold_scan_metrics(struct rd_hold_scan *s, struct strbuf *out)
+{
+	uint64_t complete, last_ms, errs[SCAN_ERR__COUNT], start;
+	unsigned unbound;
+	bool overdue;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	complete = s->complete;
+	last_ms = s->last_complete_ms;
+	memcpy(errs, s->errs, sizeof(errs));
+	unbound = s->unbound;
+	start = s->cur_start_ms;
+	overdue = start && mono_ms() - start > s->cfg.read_deadline_ms;
+	pthread_mutex_unlock(&s->mu);
+	rd_metric_family(out, "tgtx_replicd_hold_scans_total", "counter",
+			 "complete scans of the share-volume headers of "
+			 "tgtxd's LUNs");
+	strbuf_addf(out, "tgtx_replicd_hold_scans_total %" PRIu64 "\n",
+		    complete);
+	rd_metric_family(out, "tgtx_replicd_hold_scan_last_complete_seconds",
+			 "gauge",
+			 "end of the last complete scan, seconds since the "
+			 "epoch (0: none yet)");
+	strbuf_addf(out, "tgtx_replicd_hold_scan_last_complete_seconds %.3f\n",
+		    (double)last_ms / 1000);
+	rd_metric_family(out, "tgtx_replicd_hold_scan_errors_total", "counter",
+			 "config: tgtxd's configuration not read; read: a "
+			 "header unreadable or not usable now; deadline: a "
+			 "header read over its deadline; lun-cap: LUNs over "
+			 "the cap left out of a scan");
+	for (unsigned e = 0; e < SCAN_ERR__COUNT; e++)
+		strbuf_addf(out,
+			    "tgtx_replicd_hold_scan_errors_total{kind=\"%s\"} "
+			    "%" PRIu64 "\n",
+			    scan_err_names[e], errs[e]);
+	rd_metric_family(out, "tgtx_replicd_hold_read_overdue", "gauge",
+			 "1 while a header read is over its deadline");
+	strbuf_addf(out, "tgtx_replicd_hold_read_overdue %d\n", overdue);
+	rd_metric_family(out, "tgtx_replicd_held_volumes_unbound", "gauge",
+			 "share volumes of the last complete scan not bound: "
+			 "the cap of bindings reached, none stale");
+	strbuf_addf(out, "tgtx_replicd_held_volumes_unbound %u\n", unbound);
 }

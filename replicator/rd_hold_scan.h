@@ -56,6 +56,10 @@ int rd_hold_scan_start(const struct rd_hold_scan_cfg *cfg,
 /* From the daemon's loop: logs a header read that is over its deadline
  * (once per read). */
 void rd_hold_scan_watch(struct rd_hold_scan *s);
+struct strbuf;
+/* Prometheus families of the scan: complete scans, time of the last one,
+ * errors by kind, a read over its deadline now, volumes left unbound. */
+void rd_hold_scan_metrics(struct rd_hold_scan *s, struct strbuf *out);
 /* Stops the thread (after the read in progress). */
 void rd_hold_scan_stop(struct rd_hold_scan *s);
 

@@ -10,6 +10,13 @@
 #include "core/strbuf.h"
 #include "rd.h"
 
+static void (*extra)(struct strbuf *out);
+
+void rd_metrics_extra(void (*fn)(struct strbuf *out))
+{
+	extra = fn;
+}
+
 static int serve(const char *path, struct strbuf *body, const char **ctype)
 {
 	if (strcmp(path, "/metrics")) {
@@ -17,6 +24,8 @@ static int serve(const char *path, struct strbuf *body, const char **ctype)
 		return 404;
 	}
 	rd_metrics_render(body);
+	if (extra)
+		extra(body);
 	*ctype = "text/plain; version=0.0.4; charset=utf-8";
 	return body->oom ? 500 : 200;
 }

@@ -127,8 +127,8 @@ static void label(struct strbuf *out, const char *v)
 	}
 }
 
-static void family(struct strbuf *out, const char *name, const char *type,
-		   const char *help)
+void rd_metric_family(struct strbuf *out, const char *name, const char *type,
+		      const char *help)
 {
 	strbuf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
 		    type);
@@ -221,7 +221,8 @@ void rd_metrics_render(struct strbuf *out)
 	for (unsigned m = 0; m < M__COUNT; m++) {
 		struct rd_engine *e;
 
-		family(out, metrics[m].name, metrics[m].type, metrics[m].help);
+		rd_metric_family(out, metrics[m].name, metrics[m].type,
+				 metrics[m].help);
 		for (e = rd_engines_next(NULL); e; e = rd_engines_next(e)) {
 			uint64_t durable = atomic_load(&e->durable_seq);
 
@@ -249,8 +250,8 @@ void rd_metrics_render(struct strbuf *out)
 			}
 		}
 	}
-	family(out, "tgtx_replicd_lun_durable_seq", "gauge",
-	       "newest share-log record a peer may be sent");
+	rd_metric_family(out, "tgtx_replicd_lun_durable_seq", "gauge",
+			 "newest share-log record a peer may be sent");
 	for (struct rd_engine *e = rd_engines_next(NULL); e;
 	     e = rd_engines_next(e)) {
 		strbuf_addf(out, "tgtx_replicd_lun_durable_seq{lun=\"");

@@ -203,6 +203,13 @@ static void on_poll(struct loop_timer *t)
 	loop_timer_arm(t, (uint64_t)m.poll_ms);
 }
 
+/* --metrics after the peers': held volumes and their scan */
+static void held_metrics(struct strbuf *out)
+{
+	rd_gossip_metrics(m.rg, out);
+	rd_hold_scan_metrics(m.hs, out);
+}
+
 static void on_status(struct loop_timer *t)
 {
 	rd_status_tick();
@@ -430,6 +437,7 @@ int main(int argc, char **argv)
 		log_err("event loop: %s", strerror(-ret));
 		return 1;
 	}
+	rd_metrics_extra(held_metrics);
 	if (metrics && rd_metrics_start(metrics, err, sizeof(err))) {
 		log_err("--metrics %s: %s", metrics, err);
 		return 1;
@@ -451,6 +459,7 @@ int main(int argc, char **argv)
 	while (m.neng)
 		drop_engine(m.neng - 1);
 	rd_status_tick();
+	rd_metrics_extra(NULL);
 	rd_hold_scan_stop(m.hs);
 	rd_gossip_stop(m.rg);
 	if (metrics)

@@ -270,7 +270,10 @@ static void conn_free(struct gossip_node *n, unsigned i, bool ok)
 		}
 	}
 	n->st.conversations += ok;
-	gconn_close(c->c);
+	if (ok)
+		gconn_close(c->c);
+	else
+		gconn_drop(c->c);
 	free(c->first);
 	free(c->out);
 	free(c->msg);

@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "core/tcp_drop.h"
 #include "gossip_tls.h"
 #include "tls/tls_ctx.h"
 
@@ -260,6 +261,15 @@ void gconn_close(struct gconn *c)
 	free(c);
 }
 
+void gconn_drop(struct gconn *c)
+{
+	if (!c)
+		return;
+	SSL_free(c->ssl);
+	tcp_drop(c->fd);
+	free(c);
+}
+
 /* after the handshake: the key verify_cb saw is the session's key */
 static int handshake_check(struct gconn *c, char *err, size_t errlen)
 {
@@ -348,7 +358,7 @@ int gtls_connect(struct gtls *t, const char *host, uint16_t port,
 	c->want = want;
 	ret = handshake(c, true, deadline_ms, err, errlen);
 	if (ret) {
-		gconn_close(c);
+		gconn_drop(c);
 		return ret;
 	}
 	*out = c;
@@ -386,7 +396,7 @@ int gtls_accept(struct gtls *t, int listen_fd, uint64_t deadline_ms,
 	}
 	ret = handshake(c, false, deadline_ms, err, errlen);
 	if (ret) {
-		gconn_close(c);
+		gconn_drop(c);
 		return ret;
 	}
 	*out = c;

@@ -54,7 +54,13 @@ int gtls_accept(struct gtls *t, int listen_fd, uint64_t deadline_ms,
 /* The authenticated peer's node id and public key. */
 const uint8_t *gconn_peer_id(const struct gconn *c);
 const uint8_t *gconn_peer_pub(const struct gconn *c);
+/* After a finished conversation: close_notify, then an orderly close. */
 void gconn_close(struct gconn *c);
+/*
+ * Dropping the peer (deadline, error, shutdown): no close_notify, and a
+ * reset when it has not taken our bytes (core/tcp_drop.h).
+ */
+void gconn_drop(struct gconn *c);
 
 /*
  * io.send for a gossip instance used over TLS: inside gtls_dialog() it

@@ -59,8 +59,16 @@ class RejectError(Exception):
 class Conn:
     """One TCP connection; digests apply once login() turned them on."""
 
-    def __init__(self, host, port, timeout=10):
-        self.s = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, host, port, timeout=10, rcvbuf=None):
+        if rcvbuf is None:
+            self.s = socket.create_connection((host, port), timeout=timeout)
+        else:
+            # before connect(): the window scale is fixed by the handshake
+            self.s = socket.socket(socket.AF_INET6 if ":" in host
+                                   else socket.AF_INET)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.s.settimeout(timeout)
+            self.s.connect((host, port))
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.hd = self.dd = False
         self.itt = 1
@@ -142,14 +150,18 @@ class Conn:
         self.send(bhs(0x40 if immediate else 0x00, 0x80, itt=itt, rest=rest),
                   data)
 
-    def scsi(self, cdb, flags, edtl, data=b"", lun=1, **bad):
-        """Runs one command (immediate data only); returns (status, data)."""
+    def scsi_send(self, cdb, flags, edtl, data=b"", lun=1, **bad):
+        """Sends one command (immediate data only), not waiting for it."""
         self.itt += 1
         hdr = bytes([0x01, flags, 0, 0, 0, 0, 0, 0]) + lun_field(lun) + \
             struct.pack(">IIII", self.itt, edtl, self.cmdsn, self.statsn) + \
             cdb.ljust(16, b"\0")
         self.cmdsn += 1
         self.send(hdr, data, **bad)
+
+    def scsi(self, cdb, flags, edtl, data=b"", lun=1, **bad):
+        """Runs one command (immediate data only); returns (status, data)."""
+        self.scsi_send(cdb, flags, edtl, data, lun, **bad)
         got = b""
         while True:
             rsp, seg = self.recv()

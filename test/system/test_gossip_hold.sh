@@ -9,7 +9,8 @@
 # A's kit. Then forgeries of that volume's table are refused and named with
 # both keys: a header signed by another key M, a header in A's name with a
 # broken signature, and, after a restart of p0's replicator (the binding
-# is on disk), M's table arriving by gossip.
+# is on disk), M's table arriving by gossip. p0's --metrics count each step
+# (held volumes, verdicts, scans; doc/gossip.md "Metrics").
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/replicd_lib.sh"
@@ -18,6 +19,7 @@ G=$B/test/tools/tgtx-gossip
 RC=$B/tgtx-recover
 rd_need_tools
 [ -x "$G" ] && [ -x "$RC" ] || fail "no $G or $RC (make SAN=asan tests)"
+command -v curl >/dev/null || fail "no curl (scripts/install-deps.sh)"
 L=127.0.0.1
 W=$TGTX_TEST_DIR
 
@@ -44,6 +46,24 @@ M_ID=$(awk '/^id/{print $2}' "$W/m.id")
 GP0=$(free_port)
 PX=$(free_port)
 PM=$(free_port)
+MP0=$(free_port)
+# p0's metric NAME{LABELS}: its value ("" when absent)
+metric() {
+	curl -sf --max-time 5 "http://$L:$MP0/metrics" |
+		awk -v n="$1" '$1 == n { print $2; exit }'
+}
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
+}
+metric_ge() {
+	local v
+
+	v=$(metric "$1")
+	[ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v >= m) }'
+}
+verdict() {
+	echo "tgtx_replicd_held_tables_total{verdict=\"$1\"}"
+}
 
 # X: a gossip node that knows p0 only
 "$G" serve --key "$W/x.key" --state "$W/x.state" --listen "$L:$PX" \
@@ -55,6 +75,7 @@ P0_LOG=$W/rd-p0.log
 start_p0_replicd() {
 	"$REPLICD" -f --control-socket "$CTL_p0" --state-dir "$P0_STATE" \
 		--poll-ms 300 --hold-scan-ms 400 --gossip-listen "$L:$GP0" \
+		--metrics "$L:$MP0" \
 		--gossip-seed "$X_ID@$L:$PX" "$@" >>"$P0_LOG" 2>&1 &
 	P0_RD=$!
 	track_proc "$P0_RD" 15 strict
@@ -73,6 +94,18 @@ VUUID=$(sed -n "s/.*held volumes: LUN .*: volume \([0-9a-f-]*\) .*bound to owner
 grep -q -- "--gossip-seed.*$A_PIN" /proc/"$P0_RD"/cmdline 2>/dev/null &&
 	fail "p0 was given A's pin"
 pass "p0 (no pin of A configured) bound volume $VUUID to A from its header"
+wait_until 20 metric_ge tgtx_replicd_hold_scans_total 2 ||
+	fail "metrics: no complete scan"
+for m in "tgtx_replicd_held_volumes 1" "tgtx_replicd_held_volumes_cap 256" \
+	"$(verdict bound) 1" "$(verdict other-key) 0" "$(verdict bad) 0" \
+	"tgtx_replicd_held_volumes_unbound 0" "tgtx_replicd_hold_read_overdue 0" \
+	'tgtx_replicd_hold_scan_errors_total{kind="deadline"} 0'; do
+	# shellcheck disable=SC2086 # NAME VALUE
+	metric_is $m || fail "metrics: want $m, got $(metric "${m% *}")"
+done
+metric_ge tgtx_replicd_hold_scan_last_complete_seconds 1 ||
+	fail "metrics: no time of the last complete scan"
+pass "metrics: 1 held volume of 256, bound 1, nothing refused, scans complete"
 
 echo "a long kit passphrase" >"$W/pass"
 "$RC" kit export --out "$W/kit" --key "$RD_STATE/node.key" --name site-a \
@@ -116,7 +149,10 @@ wait_until 30 p0_says "REFUSED table of volume $VUUID (forged) version 99: signe
 }
 grep "REFUSED table of volume $VUUID" "$P0_LOG" | head -n1
 lists_a || { cat "$out" >&2; fail "after the forged header, list changed"; }
-pass "a header table of the volume signed by another key is refused, LUN and both pins named"
+wait_until 20 metric_ge "$(verdict other-key)" 1 ||
+	fail "metrics: the other-key refusal is not counted"
+metric_is tgtx_replicd_held_volumes 1 || fail "metrics: held volumes changed"
+pass "a header table of the volume signed by another key is refused, LUN and both pins named, counted"
 
 # --- A's key in the table, version 50, signature broken (CRC right) ---
 "$G" mktable --key "$RD_STATE/node.key" --uuid "$VUUID" --name vol \
@@ -128,7 +164,9 @@ wait_until 30 p0_says "refused table claiming volume $VUUID, owner $A_PIN: malfo
 }
 p0_says "version 50 accepted" && fail "p0 accepted a broken signature"
 lists_a || { cat "$out" >&2; fail "after the bad signature, list changed"; }
-pass "a header table with A's key but a broken signature is refused"
+wait_until 20 metric_ge "$(verdict bad)" 1 ||
+	fail "metrics: the bad signature is not counted"
+pass "a header table with A's key but a broken signature is refused, counted"
 
 # --- restart: the binding is on disk; M's table now arrives by gossip ---
 stop_proc "$P0_RD" || fail "p0's tgtx-replicd did not stop cleanly"
@@ -150,6 +188,10 @@ wait_until 30 p0_says "REFUSED table of volume $VUUID (forged) version 99" ||
 	fail "after the restart the forged header was not refused"
 p0_says "bound to owner" && fail "after the restart p0 bound the volume again"
 lists_a || { cat "$out" >&2; fail "after the restart, list changed"; }
+wait_until 20 metric_ge 'tgtx_replicd_gossip_tables_total{verdict="forged"}' 1 ||
+	fail "metrics: M's forged gossip table is not counted"
+metric_is tgtx_replicd_held_volumes 1 && metric_is "$(verdict bound)" 0 ||
+	fail "metrics: after the restart the binding is not the one on disk"
 pass "after a restart (binding on disk) M's table is refused by gossip and in the header"
 
 stop_proc "$P0_RD" || fail "p0's tgtx-replicd did not stop cleanly"

@@ -7,7 +7,9 @@
  * replaces the binding (also after a restart: the bindings file); a bad
  * signature binds nothing; the cap is held, a stale binding gives its slot;
  * the header reader takes the newer valid blob copy, falls back past a torn
- * one, and tells "not a share volume" from "damaged".
+ * one, and tells "not a share volume" from "damaged". The scan over a
+ * fake tgtxd: more share volumes than the cap are counted (unbound gauge)
+ * and logged once, not at every scan; the metrics say what happened.
  */
 #include <endian.h>
 #include <errno.h>
@@ -19,12 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/crc32c.h"
+#include "core/strbuf.h"
+#include "mgmt/mgmt_proto.h"
 #include "replicator/gossip/nodekey.h"
 #include "replicator/gossip/slt.h"
 #include "replicator/rd_gossip.h"
@@ -485,6 +493,226 @@ static void test_gossip_glue(void **state)
 	rd_gossip_stop(rg);
 }
 
+/* ---- the scan over a fake tgtxd control socket ---- */
+
+struct fake_tgtxd {
+	int lfd;
+	const char *conf;
+	volatile int stop;
+	pthread_t th;
+};
+
+/* answers every request with conf as the dump (the client half-closes) */
+static void *fake_serve(void *arg)
+{
+	struct fake_tgtxd *f = arg;
+
+	while (!f->stop) {
+		struct pollfd pfd = {.fd = f->lfd, .events = POLLIN};
+		struct strbuf out = STRBUF_INIT;
+		char buf[4096];
+		int c;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		c = accept(f->lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		mgmt_resp_encode(&out, 0, f->conf, strlen(f->conf));
+		if (write(c, strbuf_str(&out), out.len) != (ssize_t)out.len)
+			fprintf(stderr, "fake tgtxd: short write\n");
+		strbuf_free(&out);
+		close(c);
+	}
+	return NULL;
+}
+
+static unsigned long metric_val(const char *text, const char *name)
+{
+	char key[200];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr(text, key);
+	if (!p)
+		fail_msg("no metric %s in:\n%s", name, text);
+	return strtoul(p + strlen(key), NULL, 10);
+}
+
+static void render(struct rd_gossip *rg, struct rd_hold_scan *hs,
+		   struct strbuf *out)
+{
+	strbuf_free(out);
+	strbuf_addf(out, "\n");
+	rd_gossip_metrics(rg, out);
+	rd_hold_scan_metrics(hs, out);
+	assert_false(out->oom);
+}
+
+static unsigned count_in_file(const char *path, const char *needle)
+{
+	static char text[1 << 20];
+	unsigned n = 0;
+	ssize_t len;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	len = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(len >= 0);
+	text[len] = '\0';
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+static void test_scan_cap_metrics(void **state)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct strbuf conf = STRBUF_INIT, m = STRBUF_INIT;
+	struct fake_tgtxd f = {0};
+	struct rd_gossip_cfg cfg;
+	struct rd_gossip *rg = NULL;
+	struct rd_hold_scan *hs = NULL;
+	struct rd_hold_scan_cfg hc = {0};
+	char sdir[300], path[300], logf[300], err[256];
+	uint8_t tbl[SLT_MAX_SIZE];
+	int saved;
+
+	/* 4 share volumes of 4 owners' volumes, a cap of 2 bindings */
+	strbuf_addf(&conf, "<target iqn.2026-11.org.tgtx:held>\n");
+	for (int i = 0; i < 4; i++) {
+		struct sv_info info;
+
+		snprintf(path, sizeof(path), "%s/held%d.img", dir, i);
+		info = mkvol(path, 30 + i, 0);
+		put_blob(path, &info, 1, tbl, table(tbl, &ka, 30 + i, 1));
+		strbuf_addf(&conf, "    backing-store %s\n", path);
+	}
+	strbuf_addf(&conf, "</target>\n");
+	assert_true(strlen(dir) + 5 < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, dir, strlen(dir));
+	memcpy(sun.sun_path + strlen(dir), "/ctl", 5);
+	f.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(f.lfd >= 0);
+	assert_int_equal(bind(f.lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(f.lfd, 8), 0);
+	f.conf = strbuf_str(&conf);
+	assert_int_equal(pthread_create(&f.th, NULL, fake_serve, &f), 0);
+
+	snprintf(sdir, sizeof(sdir), "%s/scan", dir);
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	rd_gossip_cfg_init(&cfg, sdir);
+	cfg.hold_max = 2;
+	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
+		fail_msg("rd_gossip_start: %s", err);
+	/* the scan's log lines, to count them */
+	snprintf(logf, sizeof(logf), "%s/scan.log", dir);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_true(freopen(logf, "w", stderr) != NULL);
+	hc.sock = sun.sun_path;
+	hc.rg = rg;
+	hc.interval_ms = 20;
+	assert_int_equal(rd_hold_scan_start(&hc, &hs), 0);
+	for (int i = 0; i < 6000; i++) { /* up to a minute */
+		render(rg, hs, &m);
+		if (metric_val(strbuf_str(&m),
+			       "tgtx_replicd_hold_scans_total") >= 5)
+			break;
+		usleep(10000);
+	}
+	assert_true(metric_val(strbuf_str(&m),
+			       "tgtx_replicd_held_volumes_unbound") == 2);
+	assert_true(
+		metric_val(
+			strbuf_str(&m),
+			"tgtx_replicd_hold_scan_errors_total{kind=\"read\"}") ==
+		0);
+	rd_hold_scan_stop(hs);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	f.stop = 1;
+	pthread_join(f.th, NULL);
+	close(f.lfd);
+
+	render(rg, NULL, &m);
+	assert_true(metric_val(strbuf_str(&m), "tgtx_replicd_held_volumes") ==
+		    2);
+	assert_true(metric_val(strbuf_str(&m),
+			       "tgtx_replicd_held_volumes_cap") == 2);
+	assert_true(
+		metric_val(
+			strbuf_str(&m),
+			"tgtx_replicd_held_tables_total{verdict=\"bound\"}") ==
+		2);
+	/* the 3rd and 4th volumes at every scan: counted, not bound */
+	assert_true(
+		metric_val(
+			strbuf_str(&m),
+			"tgtx_replicd_held_tables_total{verdict=\"full\"}") >=
+		10);
+	/* every scan found the same 2 unbound volumes: one log line */
+	assert_int_equal(count_in_file(logf, "share volume(s) found not bound"),
+			 1);
+	assert_int_equal(count_in_file(logf, "2 share volume(s) found not "
+					     "bound, the first: LUN "
+					     "iqn.2026-11.org.tgtx:held/"),
+			 1);
+	assert_int_equal(count_in_file(logf, "is the cap"), 1);
+	rd_gossip_stop(rg);
+	strbuf_free(&m);
+	strbuf_free(&conf);
+}
+
+static void test_scan_metrics_no_tgtxd(void **state)
+{
+	struct strbuf m = STRBUF_INIT;
+	struct rd_gossip_cfg cfg;
+	struct rd_gossip *rg = NULL;
+	struct rd_hold_scan *hs = NULL;
+	struct rd_hold_scan_cfg hc = {0};
+	char sdir[300], sock[300], err[256];
+	unsigned long cfgerr = 0;
+
+	snprintf(sdir, sizeof(sdir), "%s/scan2", dir);
+	assert_int_equal(mkdir(sdir, 0700), 0);
+	snprintf(sock, sizeof(sock), "%s/no-such-socket", dir);
+	rd_gossip_cfg_init(&cfg, sdir);
+	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
+		fail_msg("rd_gossip_start: %s", err);
+	hc.sock = sock;
+	hc.rg = rg;
+	hc.interval_ms = 20;
+	assert_int_equal(rd_hold_scan_start(&hc, &hs), 0);
+	for (int i = 0; i < 6000 && cfgerr < 3; i++) {
+		render(rg, hs, &m);
+		cfgerr = metric_val(
+			strbuf_str(&m),
+			"tgtx_replicd_hold_scan_errors_total{kind=\"config\"}");
+		usleep(10000);
+	}
+	assert_true(cfgerr >= 3);
+	assert_int_equal(
+		metric_val(strbuf_str(&m), "tgtx_replicd_hold_scans_total"), 0);
+	assert_int_equal(
+		metric_val(strbuf_str(&m),
+			   "tgtx_replicd_hold_scan_last_complete_seconds"),
+		0);
+	assert_int_equal(
+		metric_val(strbuf_str(&m), "tgtx_replicd_hold_read_overdue"),
+		0);
+	assert_int_equal(
+		metric_val(strbuf_str(&m), "tgtx_replicd_held_volumes"), 0);
+	rd_hold_scan_stop(hs);
+	rd_gossip_stop(rg);
+	strbuf_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +722,8 @@ int main(void)
 		cmocka_unit_test(test_persisted),
 		cmocka_unit_test(test_read_header),
 		cmocka_unit_test(test_gossip_glue),
+		cmocka_unit_test(test_scan_cap_metrics),
+		cmocka_unit_test(test_scan_metrics_no_tgtxd),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

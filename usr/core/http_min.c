@@ -13,6 +13,7 @@
 #include "log.h"
 #include "loop.h"
 #include "strbuf.h"
+#include "tcp_drop.h"
 
 enum hstate { H_READ, H_WRITE, H_DRAIN };
 
@@ -53,17 +54,30 @@ static void free_conn(struct loop_defer *d)
 	free(c);
 }
 
-/* Safe from the connection's own callbacks: the memory goes later. */
-static void close_conn(struct hconn *c)
+/*
+ * Safe from the connection's own callbacks: the memory goes later. Only
+ * the close after the client's own close (drain) is orderly; every other
+ * close drops the client (tcp_drop.h: a reset if it has not taken our
+ * bytes, so a client that does not read cannot leave them queued).
+ */
+static void close_how(struct hconn *c, bool orderly)
 {
 	loop_del_fd(&c->lfd);
-	close(c->lfd.fd);
+	if (orderly)
+		close(c->lfd.fd);
+	else
+		tcp_drop(c->lfd.fd);
 	c->lfd.fd = -1;
 	loop_timer_cancel(&c->deadline);
 	list_del(&c->node);
 	nr_conns--;
 	loop_defer_init(&c->free_defer, free_conn);
 	loop_defer_queue(&c->free_defer);
+}
+
+static void close_conn(struct hconn *c)
+{
+	close_how(c, false);
 }
 
 static void on_deadline(struct loop_timer *t)
@@ -244,7 +258,7 @@ static void drain(struct hconn *c)
 			return;
 		c->discarded += n > 0 ? (size_t)n : 0;
 		if (n <= 0 || c->discarded > HTTP_MAX_DISCARD) {
-			close_conn(c);
+			close_how(c, n == 0);
 			return;
 		}
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/tcp_drop.h"
 #include "limits.h"
 
 #define RXBUF_SIZE (64 * 1024)
@@ -157,7 +158,10 @@ static void stall_or_drain(struct loop_timer *t)
 {
 	struct iscsi_conn *c = container_of(t, struct iscsi_conn, drain_timer);
 
-	if (c->close_after_tx)
+	if (c->finishing)
+		conn_close(c, "our last bytes not acknowledged by the close "
+			      "deadline");
+	else if (c->close_after_tx)
 		conn_close(c, "output not drained by the close deadline");
 	else
 		conn_close(c, "stalled: peer does not read its responses");
@@ -318,17 +322,29 @@ void conn_reap_all(void)
 	}
 }
 
+/*
+ * Every close is a drop except the one conn_finish() makes once the peer
+ * has acknowledged everything: tcp_drop() resets a connection whose peer
+ * has not taken our bytes, so it learns now and the kernel frees them.
+ */
 void conn_close(struct iscsi_conn *c, const char *why)
 {
 	struct iscsi_session *s = c->sess;
+	int left;
 
 	if (c->state == CONN_CLOSED)
 		return;
-	log_info("%s: connection closed: %s", c->peer_str, why);
 	c->state = CONN_CLOSED;
 	loop_del_fd(&c->lfd);
-	close(c->lfd.fd);
+	left = tcp_drop(c->lfd.fd);
 	c->lfd.fd = -1;
+	if (left)
+		log_info("%s: connection closed: %s (reset: %d bytes not "
+			 "acknowledged by the peer)",
+			 c->peer_str, why, left);
+	else
+		log_info("%s: connection closed: %s", c->peer_str, why);
+	loop_timer_cancel(&c->unacked_timer);
 	loop_timer_cancel(&c->nop_timer);
 	loop_timer_cancel(&c->login_timer);
 	loop_timer_cancel(&c->drain_timer);
@@ -372,6 +388,32 @@ void conn_fail(struct iscsi_conn *c)
 	loop_timer_arm(&c->drain_timer, ISCSI_CLOSE_DRAIN_MS);
 	loop_defer_queue(&c->flush_defer);
 	update_events(c);
+}
+
+/*
+ * The last of our output is with the kernel. Handed is not delivered: the
+ * FIN of a close now would queue behind bytes a peer that does not read
+ * never takes. So the orderly close waits until the peer acknowledged
+ * everything, looking again every TCP_UNACKED_POLL_MS; the drain deadline
+ * conn_fail() armed ends the wait with a reset (conn_close), and a reset
+ * or hang-up from the peer ends it early (on_event).
+ */
+static void conn_finish(struct iscsi_conn *c)
+{
+	int left = tcp_unacked(c->lfd.fd);
+
+	if (!left) {
+		conn_close(c,
+			   c->state == CONN_LOGOUT ? "logged out" : "closing");
+		return;
+	}
+	if (!c->finishing) {
+		c->finishing = true;
+		log_dbg("%s: closing: %d bytes not acknowledged by the peer "
+			"yet",
+			c->peer_str, left);
+	}
+	loop_timer_arm(&c->unacked_timer, TCP_UNACKED_POLL_MS);
 }
 
 static void flush(struct iscsi_conn *c)
@@ -446,8 +488,7 @@ static void flush(struct iscsi_conn *c)
 	if (progress)
 		conn_gate(c);
 	if (c->close_after_tx)
-		conn_close(c,
-			   c->state == CONN_LOGOUT ? "logged out" : "closing");
+		conn_finish(c);
 }
 
 static void flush_cb(struct loop_defer *d)
@@ -619,6 +660,15 @@ static void login_timeout(struct loop_timer *t)
 		conn_close(c, "discovery session idle");
 }
 
+static void unacked_poll(struct loop_timer *t)
+{
+	struct iscsi_conn *c =
+		container_of(t, struct iscsi_conn, unacked_timer);
+
+	/* output queued meanwhile goes first; flush() comes back here */
+	flush(c);
+}
+
 static void gap_timeout(struct loop_timer *t)
 {
 	struct iscsi_conn *c = container_of(t, struct iscsi_conn, gap_timer);
@@ -681,6 +731,7 @@ struct iscsi_conn *conn_create(int fd, const struct sockaddr *peer,
 	loop_timer_init(&c->login_timer, login_timeout);
 	loop_timer_init(&c->drain_timer, stall_or_drain);
 	loop_timer_init(&c->gap_timer, gap_timeout);
+	loop_timer_init(&c->unacked_timer, unacked_poll);
 	c->next_ttt = 1;
 	if (loop_add_fd(&c->lfd, fd, EPOLLIN, on_event) < 0) {
 		log_err("%s: epoll_ctl: %s", c->peer_str, strerror(errno));

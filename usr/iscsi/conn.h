@@ -123,6 +123,9 @@ struct iscsi_conn {
 	uint32_t tx_off; /* bytes of the first PDU sent */
 	bool want_out;
 	bool close_after_tx;
+	/* all output handed to the kernel; closing once the peer acked it */
+	bool finishing;
+	struct loop_timer unacked_timer;
 	/* tasks */
 	struct list_head tasks;
 	unsigned inflight;  /* tasks inside the SCSI layer */

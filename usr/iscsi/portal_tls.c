@@ -20,16 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <linux/sockios.h>
 #include <openssl/ssl.h>
 
 #include "core/log.h"
 #include "core/membudget.h"
 #include "core/strbuf.h"
+#include "core/tcp_drop.h"
 #include "core/tcp_listen.h"
 #include "tls/tls_ctx.h"
 #include "tls/tls_pump.h"
@@ -40,7 +39,6 @@
 
 #define TLS_HANDSHAKE_MS   10000
 #define TLS_CLOSE_MS	   5000
-#define TLS_UNSENT_POLL_MS 50
 #define TLS_MAX_HANDSHAKES 64
 #define TLS_BACKOFF_MS	   250
 #define TLS_LOG_MS	   10000
@@ -166,20 +164,14 @@ static void free_cb(struct loop_defer *d)
 }
 
 /*
- * clean: the pump delivered everything (TLS_PUMP_DONE). Otherwise the
- * connection is dropped with a reset: a plain close would leave the
- * kernel holding our unsent bytes (and the FIN behind them) for a client
- * that does not read, and that client would never learn it was dropped.
+ * clean: the pump delivered everything (TLS_PUMP_DONE) and the client
+ * acknowledged it (tls_finish). Otherwise the connection is dropped
+ * (tcp_drop.h): a reset when the client has not taken all our bytes.
  */
 static void tls_close_how(struct tls_conn *c, const char *why, bool clean)
 {
 	if (c->closed)
 		return;
-	if (!clean) {
-		struct linger lg = {1, 0};
-
-		setsockopt(c->net.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
 	c->closed = true;
 	if (c->pumping)
 		log_dbg("TLS %s: closed: %s (%llu bytes in, %llu out)", c->name,
@@ -189,7 +181,10 @@ static void tls_close_how(struct tls_conn *c, const char *why, bool clean)
 		tls.handshaking--;
 	loop_timer_cancel(&c->timer);
 	loop_del_fd(&c->net);
-	close(c->net.fd);
+	if (clean)
+		close(c->net.fd);
+	else
+		tcp_drop(c->net.fd);
 	if (c->plain.fd >= 0) {
 		if (c->plain_watched)
 			loop_del_fd(&c->plain);
@@ -219,16 +214,6 @@ static void arm_close_deadline(struct tls_conn *c)
 	loop_timer_arm(&c->timer, TLS_CLOSE_MS);
 }
 
-/* Bytes the client's kernel has not acknowledged yet (sent or not). */
-static int net_unacked(int fd)
-{
-	int n = 0;
-
-	if (ioctl(fd, SIOCOUTQ, &n) < 0)
-		return 0;
-	return n;
-}
-
 /*
  * The pump is done: it handed its last bytes (and close_notify) to the
  * kernel. Handed is not delivered: a client that does not read leaves
@@ -236,13 +221,13 @@ static int net_unacked(int fd)
  * wait behind them for ever, so the client would never learn it was
  * dropped (and the kernel would keep the bytes). Close cleanly only once
  * the client has acknowledged everything; there is no epoll event for an
- * emptied send queue, so look again every TLS_UNSENT_POLL_MS until the
+ * emptied send queue, so look again every TCP_UNACKED_POLL_MS until the
  * close deadline, then reset.
  */
 static void tls_finish(struct tls_conn *c)
 {
 	uint64_t now = loop_now_ms();
-	int left = net_unacked(c->net.fd);
+	int left = tcp_unacked(c->net.fd);
 
 	if (!left) {
 		tls_close_how(c, "ended", true);
@@ -270,9 +255,9 @@ static void tls_finish(struct tls_conn *c)
 			"yet",
 			c->name, left);
 	}
-	loop_timer_arm(&c->timer, c->close_by - now < TLS_UNSENT_POLL_MS
+	loop_timer_arm(&c->timer, c->close_by - now < TCP_UNACKED_POLL_MS
 					  ? c->close_by - now
-					  : TLS_UNSENT_POLL_MS);
+					  : TCP_UNACKED_POLL_MS);
 }
 
 static void timer_cb(struct loop_timer *t)
