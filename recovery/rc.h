@@ -28,11 +28,12 @@ enum {
 struct rc_opts {
 	const char *urls[SV_MAX_N];
 	/* per share: PEER_TRANSPORT_* (default plain) and, for TLS, the
-	 * partner tgtxd's pin; key_file is our node key, shown to it */
+	 * partner tgtxd's pin; key is our node key (in memory: from --key
+	 * or the DR kit, never written), shown to it */
 	int transports[SV_MAX_N];
 	const char *pins[SV_MAX_N];
 	unsigned nurls;
-	const char *key_file;
+	const struct nodekey *key;
 	const char *to, *state_file, *initiator;
 	const char *reprotect; /* seed file to write (rc_reprotect.c) */
 	int op_timeout_ms;

@@ -238,7 +238,7 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 
 		if (!ret) {
 			if (memcmp(rs.st.uuid, s.uuid, 16) ||
-			    rs.st.nblocks != s.nblocks ||
+			    rs.st.nblocks > s.nblocks ||
 			    rs.st.block_size != s.block_size ||
 			    rs.st.target_crc !=
 				    crc32c(0, o->to, strlen(o->to))) {
@@ -279,6 +279,14 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 		}
 	}
 	rc = rc_pick_point(&s, o, want);
+	if (!rc && resuming && rs.st.nblocks != s.nblocks) {
+		fprintf(stderr,
+			"tgtx-recover: the interrupted restore in %s is of "
+			"%" PRIu64 " blocks, seq %" PRIu64 " has %" PRIu64
+			" (give --restart to start over)\n",
+			path, rs.st.nblocks, s.seq, s.nblocks);
+		rc = RC_EX_REFUSED;
+	}
 	if (rc)
 		goto out;
 	if (o->reprotect && resuming) {

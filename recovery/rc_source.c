@@ -46,7 +46,7 @@ static void *open_one(void *arg)
 		.backoff_max_ms = 2000,
 		.transport = o->transports[src->pos],
 		.tls_pin = o->pins[src->pos],
-		.tls_key_file = o->key_file,
+		.tls_key = o->key,
 	};
 	struct sv_status st = {0};
 	struct sv_read_io io;
@@ -150,13 +150,13 @@ int rc_check_volume(struct rc_set *s)
 			ref = in;
 		} else if (memcmp(in->uuid, ref->uuid, 16) || in->k != ref->k ||
 			   in->n != ref->n ||
-			   in->block_size != ref->block_size ||
-			   in->nblocks != ref->nblocks) {
+			   in->block_size != ref->block_size) {
+			/* the sizes may differ while a growth is on its way
+			 * to every peer: the point decides (rc_pick_point) */
 			snprintf(src->why, sizeof(src->why),
 				 "not a share of the same volume as the first "
-				 "one (uuid, k=%u n=%u, block %u, %" PRIu64
-				 " blocks differ)",
-				 in->k, in->n, in->block_size, in->nblocks);
+				 "one (uuid, k=%u n=%u, block %u differ)",
+				 in->k, in->n, in->block_size);
 			src->state = RC_SRC_UNUSABLE;
 			continue;
 		} else if (seen & (1u << in->index)) {
@@ -167,6 +167,8 @@ int rc_check_volume(struct rc_set *s)
 		}
 		seen |= 1u << in->index;
 		ok++;
+		if (in->nblocks > s->nblocks)
+			s->nblocks = in->nblocks;
 	}
 	for (unsigned i = 0; i < s->count; i++)
 		if (s->src[i].state != RC_SRC_OK)
@@ -182,7 +184,6 @@ int rc_check_volume(struct rc_set *s)
 	s->k = ref->k;
 	s->n = ref->n;
 	s->block_size = ref->block_size;
-	s->nblocks = ref->nblocks;
 	if (ok < s->k) {
 		fprintf(stderr,
 			"tgtx-recover: %u share volume(s) readable, k=%u "
@@ -272,9 +273,25 @@ int rc_pick_point(struct rc_set *s, const struct rc_opts *o, uint64_t want_seq)
 	s->seq = seq;
 	s->seq_ns = rc_seq_time(s, seq);
 	s->mask = 0;
+	s->nblocks = 0;
 	for (unsigned x = 0; x < c; x++)
-		if (m & (1u << x))
+		if (m & (1u << x)) {
+			/* the size as of seq: the old one before a growth */
+			uint64_t nb =
+				sv_reader_nblocks_at(s->src[pos[x]].r, seq);
+
+			if (s->nblocks && nb != s->nblocks) {
+				fprintf(stderr,
+					"tgtx-recover: the share volumes "
+					"disagree on the size at seq %" PRIu64
+					" (%" PRIu64 " and %" PRIu64
+					" blocks)\n",
+					seq, s->nblocks, nb);
+				return RC_EX_NOPOINT;
+			}
+			s->nblocks = nb;
 			s->mask |= 1u << pos[x];
+		}
 	return RC_EX_OK;
 }
 

@@ -271,7 +271,7 @@ static int cmd_kit_export(void)
 	}
 	if (ret) {
 		fprintf(stderr, "tgtx-recover: node key %s: %s\n",
-			o.key ? o.key : path, strerror(-ret));
+			o.key ? o.key : path, nodekey_strerror(ret));
 		return 2;
 	}
 	if (o.state_dir)
@@ -424,61 +424,17 @@ static int parse_hostport(const char *s, char *host, size_t hl, uint16_t *port)
 	return 0;
 }
 
-/* The kit's node key as a file for the TLS shares' tunnels (peer_cfg
- * takes a path), in a private directory removed at exit. */
-static char kit_key_dir[1100], kit_key_path[1120];
-
-static void kit_key_remove(void)
-{
-	if (kit_key_path[0])
-		unlink(kit_key_path);
-	if (kit_key_dir[0])
-		rmdir(kit_key_dir);
-}
-
-static const char *kit_key_file(const struct kit *k)
-{
-	static bool registered;
-	struct nodekey key;
-	const char *tmp = getenv("TMPDIR");
-	int ret;
-
-	if (kit_key_path[0])
-		return kit_key_path;
-	snprintf(kit_key_dir, sizeof(kit_key_dir), "%s/tgtx-recover.XXXXXX",
-		 tmp && tmp[0] && strlen(tmp) < 1000 ? tmp : "/tmp");
-	if (!mkdtemp(kit_key_dir)) {
-		kit_key_dir[0] = 0;
-		return NULL;
-	}
-	if (!registered)
-		registered = !atexit(kit_key_remove);
-	snprintf(kit_key_path, sizeof(kit_key_path), "%s/node.key",
-		 kit_key_dir);
-	ret = nodekey_from_private(&key, k->node_priv);
-	if (!ret) {
-		ret = nodekey_save(&key, kit_key_path);
-		nodekey_free(&key);
-	}
-	if (ret) { /* nothing half made stays, the next call tries again */
-		kit_key_remove();
-		kit_key_path[0] = kit_key_dir[0] = 0;
-		errno = -ret;
-		return NULL;
-	}
-	return kit_key_path;
-}
-
 /*
  * The share URLs of a table: portal, IQN and LUN from the table (signed
  * by the owner), credentials from the kit's entry for the partner node
  * (the table never holds secrets). A TLS share is pinned to the table's
  * partner id (SHA-256 of the partner's key: the TLS pin itself, signed by
- * the owner), our key being the kit's node key. 0, or -EPROTONOSUPPORT for
- * a share whose transport this tool cannot speak (named in err).
+ * the owner), our key being the kit's node key, in memory only (never
+ * written: a killed run must leave no copy of it). 0, or -EPROTONOSUPPORT
+ * for a share whose transport this tool cannot speak (named in err).
  */
 static int table_urls(const struct slt *t, const struct kit *k,
-		      char urls[][KIT_MAX_URL + 300],
+		      const struct nodekey *key, char urls[][KIT_MAX_URL + 300],
 		      char pins[][SHARE_PEER_PIN_LEN + 1], struct rc_opts *r,
 		      char *err, size_t elen)
 {
@@ -527,14 +483,7 @@ static int table_urls(const struct slt *t, const struct kit *k,
 					 i, sh->portal);
 				return -EPROTONOSUPPORT;
 			}
-			r->key_file = kit_key_file(k);
-			if (!r->key_file) {
-				snprintf(err, elen,
-					 "share %u (%s): cannot write the "
-					 "kit's node key for TLS: %s",
-					 i, sh->portal, strerror(errno));
-				return -EIO;
-			}
+			r->key = key;
 			hex_encode(sh->partner_id, SLT_ID_SIZE, pins[i]);
 			r->pins[i] = pins[i];
 		}
@@ -546,7 +495,8 @@ static int table_urls(const struct slt *t, const struct kit *k,
 
 /* Probes a table's shares (bounded: a short deadline per peer, all in
  * parallel) for the newest point they can restore. */
-static void print_probe(const struct slt *t, const struct kit *k)
+static void print_probe(const struct slt *t, const struct kit *k,
+			const struct nodekey *key)
 {
 	static char urls[SLT_MAX_N][KIT_MAX_URL + 300];
 	static char pins[SLT_MAX_N][SHARE_PEER_PIN_LEN + 1];
@@ -555,7 +505,7 @@ static void print_probe(const struct slt *t, const struct kit *k)
 	unsigned reach = 0;
 	char err[400], tm[48];
 
-	if (table_urls(t, k, urls, pins, &r, err, sizeof(err))) {
+	if (table_urls(t, k, key, urls, pins, &r, err, sizeof(err))) {
 		printf("  newest restorable point: not probed (%s)\n", err);
 		return;
 	}
@@ -576,8 +526,7 @@ static void print_probe(const struct slt *t, const struct kit *k)
 }
 
 static void print_volume(const uint8_t *tbl, size_t len,
-			 const uint8_t self_id[SLT_ID_SIZE],
-			 const struct kit *k)
+			 const struct nodekey *self, const struct kit *k)
 {
 	struct slt t;
 	char u[37], owner[17], when[32];
@@ -593,7 +542,7 @@ static void print_volume(const uint8_t *tbl, size_t len,
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("volume %s uuid %s\n", t.name, u);
 	printf("  owner %s%s, table version %" PRIu64 " signed %s\n", owner,
-	       memcmp(t.owner_id, self_id, SLT_ID_SIZE)
+	       memcmp(t.owner_id, self->id, SLT_ID_SIZE)
 		       ? " (NOT this kit's node)"
 		       : " (this kit's node)",
 	       t.version, when);
@@ -610,7 +559,7 @@ static void print_volume(const uint8_t *tbl, size_t len,
 	if (o.no_probe)
 		printf("  newest restorable point: not probed (--no-probe)\n");
 	else
-		print_probe(&t, k);
+		print_probe(&t, k, self);
 	fflush(stdout);
 }
 
@@ -711,11 +660,38 @@ static int cmd_list(void)
 		size_t len;
 		const uint8_t *t = gossip_table(g, i, &len);
 
-		print_volume(t, len, key.id, &k);
+		print_volume(t, len, &key, &k);
 	}
 	gossip_free(g);
 	nodekey_free(&key);
 	kit_wipe(&k);
+	return 0;
+}
+
+/* --key for the --share URLs over TLS, loaded once for all of them
+ * (none needed: key stays empty). 0 or an exit code. */
+static int share_key(struct nodekey *key)
+{
+	bool tls = false;
+	int ret;
+
+	memset(key, 0, sizeof(*key));
+	for (unsigned i = 0; i < o.r.nurls; i++)
+		tls = tls || o.r.transports[i] == PEER_TRANSPORT_TLS;
+	if (!tls)
+		return 0;
+	if (!o.key) {
+		fprintf(stderr, "tgtx-recover: a transport=tls share needs "
+				"--key NODEKEY (a node key the partner's "
+				"tgtxd lists in --tls-peers)\n");
+		return RC_EX_USAGE;
+	}
+	ret = nodekey_load(o.key, key);
+	if (ret) {
+		fprintf(stderr, "tgtx-recover: node key %s: %s\n", o.key,
+			nodekey_strerror(ret));
+		return RC_EX_ERROR;
+	}
 	return 0;
 }
 
@@ -740,20 +716,16 @@ static int cmd_rc(bool restore)
 	if (!o.from) {
 		if (!o.r.nurls || o.volume)
 			die_usage();
-		o.r.key_file = o.key;
-		for (unsigned i = 0; i < o.r.nurls; i++)
-			if (o.r.transports[i] == PEER_TRANSPORT_TLS && !o.key) {
-				fprintf(stderr,
-					"tgtx-recover: a transport=tls share "
-					"needs --key NODEKEY (a node key the "
-					"partner's tgtxd lists in "
-					"--tls-peers)\n");
-				return RC_EX_USAGE;
-			}
-		if (o.key_out)
-			return rc_cmd_key(&o.r, o.key_out);
-		return restore ? rc_cmd_restore(&o.r, NULL)
+		rc = share_key(&key);
+		if (rc)
+			return rc;
+		o.r.key = key.pkey ? &key : NULL;
+		rc = o.key_out ? rc_cmd_key(&o.r, o.key_out)
+		     : restore ? rc_cmd_restore(&o.r, NULL)
 			       : rc_cmd_check(&o.r, NULL);
+		o.r.key = NULL;
+		nodekey_free(&key);
+		return rc;
 	}
 	if (o.r.nurls || !o.volume)
 		die_usage();
@@ -785,7 +757,8 @@ static int cmd_rc(bool restore)
 			"kit's node: refusing it\n",
 			o.volume);
 		rc = RC_EX_REFUSED;
-	} else if (table_urls(&t, &k, urls, pins, &o.r, err, sizeof(err))) {
+	} else if (table_urls(&t, &k, &key, urls, pins, &o.r, err,
+			      sizeof(err))) {
 		fprintf(stderr, "tgtx-recover: %s\n", err);
 		rc = RC_EX_ERROR;
 	} else {
@@ -799,13 +772,15 @@ static int cmd_rc(bool restore)
 			name, t.version, t.n);
 	}
 	gossip_free(g);
-	nodekey_free(&key);
+	/* the raw key goes now; the TLS shares hold the key object */
 	kit_wipe(&k);
-	if (rc)
-		return rc;
-	if (o.key_out)
-		return rc_cmd_key(&o.r, o.key_out);
-	return restore ? rc_cmd_restore(&o.r, name) : rc_cmd_check(&o.r, name);
+	if (!rc)
+		rc = o.key_out ? rc_cmd_key(&o.r, o.key_out)
+		     : restore ? rc_cmd_restore(&o.r, name)
+			       : rc_cmd_check(&o.r, name);
+	o.r.key = NULL;
+	nodekey_free(&key);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -24,6 +24,8 @@
 #include "sv.h"
 #include "sv_writer.h"
 
+struct nodekey;
+
 /* How the peer is reached (the same numbers as SL_PT_* in the status file). */
 #define PEER_TRANSPORT_PLAIN 0 /* TCP, in the clear: only if declared */
 #define PEER_TRANSPORT_IPSEC 1 /* TCP over a link the admin protects */
@@ -45,10 +47,15 @@ struct peer_cfg {
 	 * this peer; a tunnel (peer_tls.c) carries the bytes over TLS 1.3 to
 	 * the peer's TLS portal, presenting our node key and accepting only
 	 * a server whose key hashes to tls_pin.
+	 *
+	 * tls_key is our node key in memory, loaded once by the owner and
+	 * shared by all its peers (borrowed: it must outlive every peer made
+	 * with it). Never a path: tgtx-recover's key comes out of the DR kit
+	 * and must never touch a disk.
 	 */
 	int transport;
-	const char *tls_pin;	  /* 64 hex digits: SHA-256 of its key */
-	const char *tls_key_file; /* our node key (STATE_DIR/node.key) */
+	const char *tls_pin;	       /* 64 hex digits: SHA-256 of its key */
+	const struct nodekey *tls_key; /* with its private key */
 };
 
 struct peer_stats {

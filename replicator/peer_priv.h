@@ -56,8 +56,7 @@ struct peer {
 	struct peer_stats stats;
 	/* transport=tls (peer_tls.c) */
 	uint8_t tls_pin[TLS_PIN_SIZE];
-	struct nodekey tls_key;
-	struct ssl_ctx_st *tls_ctx;
+	struct ssl_ctx_st *tls_ctx; /* holds its own reference to the key */
 	struct peer_tunnel *tunnel;
 	char tunnel_portal[64]; /* the loopback listener libiscsi dials */
 };
@@ -71,7 +70,7 @@ const char *peer_scrub(struct peer *p, const char *msg, char *buf, size_t cap);
 extern const struct sv_dev_ops peer_dev_ops;
 
 /* peer_tls.c: the TLS tunnel of a transport=tls peer */
-/* Checks the pin, loads our node key, makes the TLS context. */
+/* Checks the pin and our node key, makes the TLS context. */
 int peer_tls_setup(struct peer *p, struct sv_status *st);
 void peer_tls_teardown(struct peer *p);
 /* Dials the real portal and does the handshake (bounded by deadline),

@@ -78,26 +78,17 @@ int peer_transport_parse(const char *s)
 int peer_tls_setup(struct peer *p, struct sv_status *st)
 {
 	char err[200];
-	int ret;
 
 	if (!p->cfg.tls_pin || tls_pin_parse(p->cfg.tls_pin, p->tls_pin))
 		return sv_fail(st, SV_E_FIELD, -EINVAL,
 			       "peer %s: transport=tls needs pin=<64 hex "
 			       "digits> (the peer's `tgtxd --show-node-key`)",
 			       p->name);
-	if (!p->cfg.tls_key_file)
+	if (!p->cfg.tls_key || !p->cfg.tls_key->pkey)
 		return sv_fail(st, SV_E_FIELD, -EINVAL,
-			       "peer %s: transport=tls needs our node key file",
+			       "peer %s: transport=tls needs our node key",
 			       p->name);
-	ret = nodekey_load(p->cfg.tls_key_file, &p->tls_key);
-	if (ret)
-		return sv_fail(st, SV_E_TLS, ret, "peer %s: node key %s: %s",
-			       p->name, p->cfg.tls_key_file,
-			       ret == -EBADMSG ? "corrupt"
-			       : ret == -EPERM ? "readable by others (chmod "
-						 "600)"
-					       : strerror(-ret));
-	p->tls_ctx = tls_ctx_new(&p->tls_key, false, err, sizeof(err));
+	p->tls_ctx = tls_ctx_new(p->cfg.tls_key, false, err, sizeof(err));
 	if (!p->tls_ctx)
 		return sv_fail(st, SV_E_TLS, -EIO, "peer %s: %s", p->name, err);
 	return 0;
@@ -108,7 +99,6 @@ void peer_tls_teardown(struct peer *p)
 	peer_tls_close(p);
 	tls_ctx_free(p->tls_ctx);
 	p->tls_ctx = NULL;
-	nodekey_free(&p->tls_key);
 }
 
 /* "HOST:PORT", "[V6]:PORT", "HOST" (libiscsi's portal) */

@@ -18,6 +18,7 @@
 
 #include "sv.h"
 
+struct nodekey;
 struct strbuf;
 
 #define RD_PEERS_MAX 16
@@ -75,6 +76,8 @@ struct rd_opts {
 	int checkpoint_ms;
 	int op_timeout_ms;
 	char *key_file; /* STATE_DIR/node.key: our TLS identity */
+	/* that key, loaded once at start; every TLS peer presents it */
+	const struct nodekey *key;
 };
 extern struct rd_opts rd_opts;
 /* Set by SIGTERM/SIGINT: every thread winds down. */
@@ -134,7 +137,8 @@ struct rd_engine {
 	uint8_t uuid[16];
 	unsigned k, n;
 	uint32_t block_size;
-	uint64_t nblocks;
+	/* volume size; only grows (the log's GROW records, rd_grow) */
+	_Atomic uint64_t nblocks;
 	bool sha256;
 	uint8_t key[16];
 	/* share i of the volume key, split once and kept in the state dir */

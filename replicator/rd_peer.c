@@ -90,6 +90,8 @@ int rd_record_batch(struct rd_pctx *c, const void *rec, struct sv_batch *b)
 	bool wr;
 
 	sl_record_decode(rec, &h);
+	if (h.type == SL_REC_GROW)
+		return 1;
 	wr = h.type == SL_REC_WRITE;
 	if (h.block_size != c->e->block_size || !h.nblocks ||
 	    h.lba + h.nblocks > c->e->nblocks)
@@ -244,13 +246,19 @@ static int members(struct rd_pctx *c)
 	return sv_writer_set_members(c->w, epoch, mask, &c->st);
 }
 
-/* Appends one batch, pumping while the writer is full. */
-static int append(struct rd_pctx *c, const struct sv_batch *b)
+/* Appends one batch (or the GROW record of seq grow_seq), pumping while
+ * the writer is full. */
+static int append(struct rd_pctx *c, const struct sv_batch *b, uint64_t grow_nb,
+		  uint64_t grow_seq, uint64_t grow_ns)
 {
 	for (;;) {
-		int ret = sv_writer_append(c->w, b, &c->st);
+		int ret = b ? sv_writer_append(c->w, b, &c->st)
+			    : sv_writer_grow(c->w, grow_nb, grow_seq, grow_ns,
+					     &c->st);
 
 		if (ret != -EAGAIN && ret != -ENOSPC)
+			return ret;
+		if (ret == -ENOSPC && c->st.code == SV_E_SMALL)
 			return ret;
 		if (rd_should_stop(c))
 			return -EINTR;
@@ -265,6 +273,55 @@ static int append(struct rd_pctx *c, const struct sv_batch *b)
 		if (sv_writer_acked(c->w, NULL) >= sv_writer_last(c->w))
 			rd_peer_set_state(c->p, RD_PS_LAGGING);
 	}
+}
+
+int rd_grow(struct rd_pctx *c, uint64_t nblocks, uint64_t seq, uint64_t time_ns)
+{
+	uint64_t cur = atomic_load(&c->e->nblocks);
+	unsigned state;
+	int ret;
+
+	pthread_mutex_lock(&c->p->mu);
+	state = c->p->st.state;
+	pthread_mutex_unlock(&c->p->mu);
+	while (nblocks > cur &&
+	       !atomic_compare_exchange_weak(&c->e->nblocks, &cur, nblocks))
+		;
+	for (;;) {
+		ret = append(c, NULL, nblocks, seq, time_ns);
+		if (ret != -ENOSPC || c->st.code != SV_E_SMALL)
+			break;
+		/* the status keeps 63 bytes: the size to grow to comes first */
+		rd_peer_set_error(c->p, "%s", c->st.msg);
+		rd_peer_set_state(c->p, RD_PS_BLOCKED);
+		if (!c->grow_blocked)
+			log_warn("%s: peer %u: the volume grew to %" PRIu64
+				 " blocks; its share LUN is too small: %s",
+				 c->e->name, c->i, nblocks, c->st.msg);
+		c->grow_blocked = true;
+		/* what is queued still goes out (and gets acknowledged) */
+		ret = rd_pump(c, 0);
+		if (!ret)
+			rd_nap(&c->p->stop, 1000);
+		if (!ret && rd_should_stop(c))
+			ret = -EINTR;
+		if (!ret)
+			ret = peer_refresh_capacity(c->pr, &c->st);
+		if (ret)
+			break;
+	}
+	if (!ret && c->grow_blocked) {
+		c->grow_blocked = false;
+		log_info("%s: peer %u: share LUN now large enough (%" PRIu64
+			 " bytes): going on",
+			 c->e->name, c->i, peer_dev(c->pr)->capacity);
+		pthread_mutex_lock(&c->p->mu);
+		c->p->st.error[0] = 0;
+		pthread_mutex_unlock(&c->p->mu);
+		rd_peer_set_state(c->p, state == RD_PS_BLOCKED ? RD_PS_LAGGING
+							       : state);
+	}
+	return ret;
 }
 
 /*
@@ -352,8 +409,11 @@ static int stream(struct rd_pctx *c)
 				break;
 			}
 			ret = rd_record_batch(c, rec, &b);
-			if (!ret)
-				ret = append(c, &b);
+			if (ret == 1)
+				ret = rd_grow(c, h.lba + h.nblocks, h.seq,
+					      h.time_ns);
+			else if (!ret)
+				ret = append(c, &b, 0, 0, 0);
 			if (ret)
 				break;
 			next++;
@@ -430,7 +490,7 @@ static void transport(struct rd_pctx *c, struct peer_cfg *cfg)
 	cfg->transport = c->p->conf.transport;
 	if (cfg->transport == PEER_TRANSPORT_TLS) {
 		cfg->tls_pin = c->p->conf.pin;
-		cfg->tls_key_file = rd_opts.key_file;
+		cfg->tls_key = rd_opts.key;
 	}
 }
 

@@ -62,16 +62,16 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 {
 	struct rd_engine *e = c->e;
 	uint32_t per = CHUNK_BYTES / e->block_size;
+	/* what the share volume was made as large as (rd_grow) */
+	uint64_t total = sv_writer_info(c->w)->nblocks;
 	uint8_t *shares = malloc((size_t)per * c->share_size);
 	uint64_t *gens = calloc(per, sizeof(*gens));
 	int ret = 0;
 
 	if (!shares || !gens)
 		ret = sv_fail(&c->st, SV_E_NOMEM, -ENOMEM, "resync buffers");
-	for (uint64_t lba = 0; !ret && lba < e->nblocks; lba += per) {
-		uint32_t nb = e->nblocks - lba < per
-				      ? (uint32_t)(e->nblocks - lba)
-				      : per;
+	for (uint64_t lba = 0; !ret && lba < total; lba += per) {
+		uint32_t nb = total - lba < per ? (uint32_t)(total - lba) : per;
 		uint64_t as_of = 0;
 		int tries = 0;
 
@@ -101,8 +101,7 @@ static int volume_pass(struct rd_pctx *c, struct rd_vol *v, uint64_t *max_p)
 				c->w, lba + j, cnt, gens + j, as_of,
 				shares + (size_t)j * c->share_size, &c->st);
 		}
-		progress(c, (lba + nb) * e->block_size,
-			 e->nblocks * e->block_size);
+		progress(c, (lba + nb) * e->block_size, total * e->block_size);
 	}
 	free(shares);
 	free(gens);
@@ -126,19 +125,29 @@ static int replay(struct rd_pctx *c, uint64_t from, uint64_t to,
 	while (!ret && next <= to) {
 		const void *rec;
 		struct sv_batch b;
+		struct sl_rec_hdr h;
 
 		ret = sharelog_iter_next(it, &rec);
 		if (ret == 0)
 			ret = -ENOENT;
 		if (ret < 0)
 			break;
-		ret = rd_record_batch(c, rec, &b);
-		if (ret || b.seq < next)
+		sl_record_decode(rec, &h);
+		if (h.seq < next)
 			continue;
-		if (b.seq != next) {
+		if (h.seq != next) {
 			ret = -ENOENT;
 			break;
 		}
+		ret = rd_record_batch(c, rec, &b);
+		if (ret == 1) {
+			/* slots only: the journal restarts after the resync */
+			ret = rd_grow(c, h.lba + h.nblocks, 0, 0);
+			next++;
+			continue;
+		}
+		if (ret)
+			break;
 		ret = claim(c, &r, b.ents[0].lba, b.count);
 		for (unsigned j = 0; j < b.count && !ret; j++)
 			ret = sv_writer_put_slot(c->w, b.ents[j].lba,
@@ -207,7 +216,10 @@ int rd_resync(struct rd_pctx *c)
 	if (ret)
 		return sv_fail(&c->st, SV_E_IO, ret, "resync start: %s",
 			       strerror(-ret));
-	ret = sv_writer_resync_begin(c->w, &c->st);
+	/* a share volume made before the volume grew: as large first */
+	ret = rd_grow(c, atomic_load(&c->e->nblocks), 0, 0);
+	if (!ret)
+		ret = sv_writer_resync_begin(c->w, &c->st);
 	if (ret)
 		return ret;
 	ret = rd_vol_open(&v, c->log, c->e->path, c->e->uuid, c->e->block_size,

@@ -87,15 +87,24 @@ struct sv_super_disk {
 	 * (apply_seq >= ckpt_seq): slots may hold versions up to apply_seq,
 	 * so no state before apply_seq can be restored from this volume.
 	 */
-	uint64_t apply_seq;    /* 120 */
-	uint64_t apply_ns;     /* 128 time of record apply_seq */
-	uint64_t jtail_pos;    /* 136 logical ring position of the first
-				*     record after ckpt_seq (or where it goes) */
-	uint64_t epoch;	       /* 144 membership epoch of live_mask */
-	uint32_t live_mask;    /* 152 bit i: share volume i was in sync at
-				*     epoch (the others need a resync) */
-	uint32_t retain_s;     /* 156 history kept before a checkpoint */
-	uint8_t reserved[348]; /* 160 zero */
+	uint64_t apply_seq; /* 120 */
+	uint64_t apply_ns;  /* 128 time of record apply_seq */
+	uint64_t jtail_pos; /* 136 logical ring position of the first
+			     *     record after ckpt_seq (or where it goes) */
+	uint64_t epoch;	    /* 144 membership epoch of live_mask */
+	uint32_t live_mask; /* 152 bit i: share volume i was in sync at
+			     *     epoch (the others need a resync) */
+	uint32_t retain_s;  /* 156 history kept before a checkpoint */
+	/*
+	 * Volume blocks as of ckpt_seq when the volume grew since (0: equal
+	 * to nblocks; zero before grown volumes existed, so older readers
+	 * refuse a grown volume's superblock instead of misreading it).
+	 * nblocks is the newest size, raised BEFORE the journal holds a GROW
+	 * record or a block beyond the old end; the size as of a seq S is the
+	 * newest GROW record <= S in the journal, else this.
+	 */
+	uint64_t base_nblocks; /* 160 */
+	uint8_t reserved[340]; /* 168 zero */
 	uint32_t crc;	       /* 508 CRC32C of bytes 0..507 */
 } __attribute__((packed));
 
@@ -138,6 +147,14 @@ enum sv_rec_type {
 	 * prev_seq (it does not advance the chain).
 	 */
 	SV_REC_WRAP = 2,
+	/*
+	 * The protected volume grew at this seq (the share log's
+	 * SL_REC_GROW): one entry, flags, gen and crc 0, no share; its lba is
+	 * the volume's size in blocks from this seq on (<= the superblock's
+	 * nblocks, > the size before). A restore at a seq before it gets the
+	 * old size.
+	 */
+	SV_REC_GROW = 3,
 };
 
 struct sv_rec_disk {

@@ -71,6 +71,7 @@ struct sv_info {
 	uint64_t jtail_pos;
 	uint64_t epoch;
 	uint32_t live_mask, retain_s;
+	uint64_t base_nblocks; /* size as of ckpt_seq if it grew since, or 0 */
 };
 
 /* What a new share volume is made of. */
@@ -148,6 +149,7 @@ struct sv_rec {
 	unsigned type, index;
 	uint32_t rec_len, nent;
 	uint64_t pos, seq, prev_seq, time_ns;
+	uint64_t grow_nblocks; /* SV_REC_GROW: the size from seq on */
 };
 struct sv_ent {
 	uint64_t lba, gen;
@@ -238,6 +240,7 @@ struct sv_range {
 struct sv_jrec {
 	uint64_t pos, seq, time_ns;
 	uint32_t rec_len, nent;
+	uint64_t grow_nblocks; /* SV_REC_GROW: the size from seq on, else 0 */
 };
 
 struct sv_reader;
@@ -263,6 +266,9 @@ void sv_reader_entries(const struct sv_reader *r,
 		       void (*fn)(void *arg, uint64_t lba, uint64_t seq,
 				  uint64_t gen),
 		       void *arg);
+/* The volume's size in blocks as of seq (a volume that grew after seq
+ * gives its old size; SV_REC_GROW). */
+uint64_t sv_reader_nblocks_at(const struct sv_reader *r, uint64_t seq);
 /* Newest restorable seq whose record time is <= time_ns (-ERANGE if the
  * volume cannot go back that far). */
 int sv_reader_seq_before(const struct sv_reader *r, uint64_t time_ns,

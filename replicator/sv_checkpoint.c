@@ -159,8 +159,8 @@ static int collect_fn(struct sv_writer *w, void *ctx, uint32_t i,
 	unsigned k;
 	int ret = check_record(w, &w->jr[i], buf, len, &rec, st);
 
-	if (ret)
-		return ret;
+	if (ret || rec.type != SV_REC_SHARES)
+		return ret; /* a GROW record changes no slot */
 	if (c->nv + rec.nent > c->cap) {
 		size_t n = (c->nv + rec.nent) * 2;
 		struct win *p = realloc(c->v, n * sizeof(*p));
@@ -325,6 +325,10 @@ int sv_writer_checkpoint(struct sv_writer *w, uint64_t all_acked, uint64_t now,
 	next.ckpt_seq = T;
 	next.ckpt_ns = Tns;
 	next.jtail_pos = tail;
+	/* the size as of T: the GROW records up to T leave the journal */
+	for (i = 0; i < w->njr && w->jr[i].seq <= T; i++)
+		if (w->jr[i].grow_nb)
+			next.base_nblocks = w->jr[i].grow_nb;
 	ret = svw_write_super(w, &next, st);
 	if (ret)
 		return ret;

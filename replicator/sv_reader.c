@@ -153,8 +153,10 @@ static int add_record(struct sv_reader *r, const struct sv_rec *rec,
 					     .seq = rec->seq,
 					     .time_ns = rec->time_ns,
 					     .rec_len = rec->rec_len,
-					     .nent = rec->nent};
-	for (j = 0; j < rec->nent; j++) {
+					     .nent = rec->nent,
+					     .grow_nblocks = rec->grow_nblocks};
+	/* a GROW record's entry is the new size, not a block */
+	for (j = 0; j < rec->nent && rec->type == SV_REC_SHARES; j++) {
 		sv_rec_entry(&r->info, r->buf, rec, j, &next, &e);
 		r->idx[r->nidx++] = (struct sv_idx){.lba = e.lba,
 						    .seq = rec->seq,
@@ -307,6 +309,17 @@ int sv_reader_seq_before(const struct sv_reader *r, uint64_t time_ns,
 		return 0;
 	}
 	return -ERANGE;
+}
+
+uint64_t sv_reader_nblocks_at(const struct sv_reader *r, uint64_t seq)
+{
+	uint64_t nb =
+		r->info.base_nblocks ? r->info.base_nblocks : r->info.nblocks;
+
+	for (unsigned i = 0; i < r->njrec && r->jrec[i].seq <= seq; i++)
+		if (r->jrec[i].grow_nblocks)
+			nb = r->jrec[i].grow_nblocks;
+	return nb;
 }
 
 /* Newest index entry of lba with seq <= seq, or NULL. */

@@ -40,7 +40,8 @@ int sv_rec_encode(const struct sv_info *info, void *buf, size_t cap,
 		nzero += !ents[j].share;
 	len = sv_rec_size(info, nent, nzero);
 	if (!len || cap < len || (type == SV_REC_WRAP && nent) ||
-	    (type == SV_REC_SHARES && !nent) || pos % info->align)
+	    (type == SV_REC_SHARES && !nent) || pos % info->align ||
+	    (type == SV_REC_GROW && (nent != 1 || nzero != 1)))
 		return -EINVAL;
 	memset(&d, 0, sizeof(d));
 	d.magic = htole32(SV_REC_MAGIC);
@@ -61,7 +62,8 @@ int sv_rec_encode(const struct sv_info *info, void *buf, size_t cap,
 		memset(&e, 0, sizeof(e));
 		e.lba = htole64(ents[j].lba);
 		e.gen = htole64(ents[j].share ? ents[j].gen : 0);
-		e.flags = htole16(ents[j].share ? 0 : SV_EF_ZERO);
+		e.flags = htole16(
+			ents[j].share || type == SV_REC_GROW ? 0 : SV_EF_ZERO);
 		if (ents[j].share) {
 			memcpy(sh, ents[j].share, info->share_size);
 			e.crc = htole32(crc32c(0, sh, info->share_size));
@@ -94,6 +96,26 @@ uint32_t sv_rec_meta_len(const struct sv_info *info, const void *first,
 		SV_REC_HDR_SIZE + (uint64_t)nent * SV_ENT_SIZE, info->align);
 }
 
+/* The one entry of a GROW record: the size from its seq on. */
+static int grow_decode(const struct sv_info *info, const uint8_t *p,
+		       struct sv_rec *r, uint64_t pos, struct sv_status *st)
+{
+	struct sv_ent_disk e;
+
+	memcpy(&e, p + SV_REC_HDR_SIZE, sizeof(e));
+	if (r->nent != 1 || r->seq <= r->prev_seq || e.gen || e.flags ||
+	    e.reserved || e.crc || !le64toh(e.lba) ||
+	    le64toh(e.lba) > info->nblocks ||
+	    r->rec_len !=
+		    sv_roundup(SV_REC_HDR_SIZE + SV_ENT_SIZE, info->align))
+		return sv_fail(st, SV_E_FIELD, -EBADMSG,
+			       "grow record at %" PRIu64 ": bad fields (size "
+			       "%" PRIu64 " blocks, volume %" PRIu64 ")",
+			       pos, (uint64_t)le64toh(e.lba), info->nblocks);
+	r->grow_nblocks = le64toh(e.lba);
+	return 0;
+}
+
 int sv_rec_decode(const struct sv_info *info, const void *buf, size_t len,
 		  uint64_t pos, struct sv_rec *r, struct sv_status *st)
 {
@@ -118,6 +140,7 @@ int sv_rec_decode(const struct sv_info *info, const void *buf, size_t len,
 	r->seq = le64toh(d.seq);
 	r->prev_seq = le64toh(d.prev_seq);
 	r->time_ns = le64toh(d.time_ns);
+	r->grow_nblocks = 0;
 	meta = SV_REC_HDR_SIZE + (uint64_t)r->nent * SV_ENT_SIZE;
 	if (r->nent > SV_MAX_ENTRIES || meta > len)
 		return sv_fail(st, SV_E_FIELD, -EBADMSG,
@@ -157,6 +180,8 @@ int sv_rec_decode(const struct sv_info *info, const void *buf, size_t len,
 				       pos);
 		return 0;
 	}
+	if (r->type == SV_REC_GROW)
+		return grow_decode(info, p, r, pos, st);
 	if (r->type != SV_REC_SHARES || !r->nent || r->seq <= r->prev_seq)
 		return sv_fail(st, SV_E_FIELD, -EBADMSG,
 			       "record at %" PRIu64 ": type %u seq %" PRIu64
@@ -218,6 +243,8 @@ int sv_rec_check_shares(const struct sv_info *info, const void *buf,
 	unsigned j;
 	int ret;
 
+	if (rec->type != SV_REC_SHARES)
+		return 0;
 	for (j = 0; j < rec->nent; j++) {
 		sv_rec_entry(info, buf, rec, j, &next, &e);
 		if (e.flags & SV_EF_ZERO)

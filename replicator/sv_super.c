@@ -46,6 +46,7 @@ void sv_super_encode(const struct sv_info *in, void *buf)
 	d.epoch = htole64(in->epoch);
 	d.live_mask = htole32(in->live_mask);
 	d.retain_s = htole32(in->retain_s);
+	d.base_nblocks = htole64(in->base_nblocks);
 	d.crc = htole32(crc32c(0, &d, offsetof(struct sv_super_disk, crc)));
 	memcpy(buf, &d, sizeof(d));
 }
@@ -106,6 +107,7 @@ int sv_super_decode(const void *buf, size_t len, uint64_t capacity,
 	o->epoch = le64toh(d.epoch);
 	o->live_mask = le32toh(d.live_mask);
 	o->retain_s = le32toh(d.retain_s);
+	o->base_nblocks = le64toh(d.base_nblocks);
 
 	if (o->k < 2 || o->n < o->k || o->n > SV_MAX_N || o->index >= o->n ||
 	    (o->live_mask >> o->n) || (o->flags & ~(unsigned)SV_SF_RESYNC) ||
@@ -126,7 +128,7 @@ int sv_super_decode(const void *buf, size_t len, uint64_t capacity,
 			       o->block_size, o->align, o->share_size,
 			       o->slot_size);
 	if (!o->nblocks || o->nblocks > SV_MAX_NBLOCKS ||
-	    o->journal_off != SV_JOURNAL_OFF ||
+	    o->base_nblocks > o->nblocks || o->journal_off != SV_JOURNAL_OFF ||
 	    o->journal_len < SV_MIN_JOURNAL ||
 	    o->journal_len > SV_MAX_JOURNAL || o->journal_len % o->align ||
 	    o->data_off !=

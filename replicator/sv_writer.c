@@ -73,8 +73,11 @@ static int check_params(const struct sv_info *in, const struct sv_params *p,
 		return sv_fail(st, SV_E_INDEX, -ESTALE,
 			       "LUN holds share %u, not %u", in->index,
 			       p->index);
+	/* a smaller one is extended by sv_writer_grow (the log's GROW
+	 * record, or before a resync); a larger one means the volume shrank,
+	 * which the store refuses */
 	if (in->k != p->k || in->n != p->n || in->block_size != p->block_size ||
-	    in->nblocks != p->nblocks)
+	    in->nblocks > p->nblocks)
 		return sv_fail(st, SV_E_FIELD, -ESTALE,
 			       "LUN holds k=%u n=%u block %u x %" PRIu64
 			       ", want k=%u n=%u block %u x %" PRIu64,
@@ -119,6 +122,7 @@ static int format(struct sv_writer *w, struct sv_status *st)
 	if (ret)
 		return ret;
 	w->head = w->info.jtail_pos;
+	w->cur_nblocks = w->info.nblocks;
 	w->last_seq = w->acked_seq = w->info.ckpt_seq;
 	w->last_ns = w->acked_ns = w->info.ckpt_ns;
 	return 0;
@@ -147,9 +151,10 @@ static int attach(struct sv_writer *w, struct sv_status *st)
 		goto out;
 	jrec = sv_reader_journal(r, &n, &w->head);
 	for (i = 0; i < n && !ret; i++)
-		ret = jr_push(w, &(struct jr){jrec[i].pos, jrec[i].seq,
-					      jrec[i].time_ns, jrec[i].rec_len,
-					      jrec[i].nent});
+		ret = jr_push(w,
+			      &(struct jr){jrec[i].pos, jrec[i].seq,
+					   jrec[i].time_ns, jrec[i].rec_len,
+					   jrec[i].nent, jrec[i].grow_nblocks});
 	if (ret) {
 		ret = sv_fail(st, SV_E_NOMEM, ret, "journal list");
 		goto out;
@@ -157,6 +162,7 @@ static int attach(struct sv_writer *w, struct sv_status *st)
 	sv_reader_range(r, &rg);
 	w->last_seq = rg.s_max;
 	w->last_ns = rg.t_max_ns;
+	w->cur_nblocks = sv_reader_nblocks_at(r, rg.s_max);
 	w->sbbuf = aligned_alloc(4096, 4096);
 	if (!w->sbbuf)
 		ret = sv_fail(st, SV_E_NOMEM, -ENOMEM, "superblock buffer");
@@ -334,37 +340,16 @@ static int append_wrap(struct sv_writer *w, struct sv_status *st)
 	return 0;
 }
 
-int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
-		     struct sv_status *st)
+/* Queues one record of len bytes at the head (a WRAP first if needed). */
+static int queue_record(struct sv_writer *w, unsigned type, uint64_t seq,
+			uint64_t time_ns, const struct sv_share_ent *ents,
+			unsigned count, uint32_t len, struct sv_status *st)
 {
 	const struct sv_info *in = &w->info;
-	unsigned j, nzero = 0;
 	uint64_t room, need;
 	struct chunk *c;
-	uint32_t len;
 	int ret;
 
-	if (w->err)
-		return sv_fail(st, SV_E_IO, -EIO, "device broken (%d)", w->err);
-	if (b->seq <= w->last_seq)
-		return 0;
-	if (!b->count || (in->flags & SV_SF_RESYNC))
-		return sv_fail(st, SV_E_FIELD, -EINVAL,
-			       "batch seq %" PRIu64 ": %s", b->seq,
-			       b->count ? "volume in resync" : "no blocks");
-	for (j = 0; j < b->count; j++) {
-		if (b->ents[j].lba >= in->nblocks)
-			return sv_fail(st, SV_E_FIELD, -EINVAL,
-				       "batch seq %" PRIu64 ": block %" PRIu64
-				       " beyond volume",
-				       b->seq, b->ents[j].lba);
-		nzero += !b->ents[j].share;
-	}
-	len = sv_rec_size(in, b->count, nzero);
-	if (!len || len > in->journal_len / 4)
-		return sv_fail(st, SV_E_FIELD, -E2BIG,
-			       "batch seq %" PRIu64 ": %u blocks too large",
-			       b->seq, b->count);
 	room = sv_ring_room(in, w->head);
 	need = len + (len > room ? room : 0);
 	if (w->head + need - in->jtail_pos > in->journal_len)
@@ -392,23 +377,111 @@ int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
 			return sv_fail(st, SV_E_NOMEM, -ENOMEM,
 				       "journal chunk");
 	}
-	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len, SV_REC_SHARES,
-			    w->head, b->seq, w->last_seq, b->time_ns, b->ents,
-			    b->count);
+	ret = sv_rec_encode(in, c->buf + c->len, c->cap - c->len, type, w->head,
+			    seq, w->last_seq, time_ns, ents, count);
 	if (ret)
-		return sv_fail(st, SV_E_FIELD, ret, "encode seq %" PRIu64,
-			       b->seq);
-	ret = jr_push(w,
-		      &(struct jr){w->head, b->seq, b->time_ns, len, b->count});
+		return sv_fail(st, SV_E_FIELD, ret, "encode seq %" PRIu64, seq);
+	ret = jr_push(w, &(struct jr){w->head, seq, time_ns, len, count,
+				      type == SV_REC_GROW ? ents[0].lba : 0});
 	if (ret)
 		return sv_fail(st, SV_E_NOMEM, ret, "journal list");
 	c->len += len;
-	c->last_seq = w->last_seq = b->seq;
-	c->last_ns = w->last_ns = b->time_ns;
+	c->last_seq = w->last_seq = seq;
+	c->last_ns = w->last_ns = time_ns;
 	w->head += len;
 	if (c->len + in->align > c->cap)
 		c->state = C_READY;
 	return 0;
+}
+
+int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
+		     struct sv_status *st)
+{
+	const struct sv_info *in = &w->info;
+	unsigned j, nzero = 0;
+	uint32_t len;
+
+	if (w->err)
+		return sv_fail(st, SV_E_IO, -EIO, "device broken (%d)", w->err);
+	if (b->seq <= w->last_seq)
+		return 0;
+	if (!b->count || (in->flags & SV_SF_RESYNC))
+		return sv_fail(st, SV_E_FIELD, -EINVAL,
+			       "batch seq %" PRIu64 ": %s", b->seq,
+			       b->count ? "volume in resync" : "no blocks");
+	for (j = 0; j < b->count; j++) {
+		if (b->ents[j].lba >= w->cur_nblocks)
+			return sv_fail(st, SV_E_FIELD, -EINVAL,
+				       "batch seq %" PRIu64 ": block %" PRIu64
+				       " beyond volume (%" PRIu64 " blocks)",
+				       b->seq, b->ents[j].lba, w->cur_nblocks);
+		nzero += !b->ents[j].share;
+	}
+	len = sv_rec_size(in, b->count, nzero);
+	if (!len || len > in->journal_len / 4)
+		return sv_fail(st, SV_E_FIELD, -E2BIG,
+			       "batch seq %" PRIu64 ": %u blocks too large",
+			       b->seq, b->count);
+	return queue_record(w, SV_REC_SHARES, b->seq, b->time_ns, b->ents,
+			    b->count, len, st);
+}
+
+uint64_t sv_writer_need(const struct sv_writer *w, uint64_t nblocks)
+{
+	return w->info.data_off + nblocks * w->info.slot_size;
+}
+
+int sv_writer_grow(struct sv_writer *w, uint64_t nblocks, uint64_t seq,
+		   uint64_t time_ns, struct sv_status *st)
+{
+	struct sv_share_ent ent = {0};
+	int ret;
+
+	if (w->err)
+		return sv_fail(st, SV_E_IO, -EIO, "device broken (%d)", w->err);
+	if (!nblocks || nblocks > SV_MAX_NBLOCKS)
+		return sv_fail(st, SV_E_FIELD, -EINVAL,
+			       "volume of %" PRIu64 " blocks", nblocks);
+	if (seq && seq <= w->last_seq)
+		return 0;
+	if (nblocks > w->info.nblocks) {
+		struct sv_info next = w->info;
+
+		if (sv_writer_need(w, nblocks) > w->dev->capacity)
+			return sv_fail(st, SV_E_SMALL, -ENOSPC,
+				       "grow LUN to >= %" PRIu64
+				       " bytes (has %" PRIu64 ")",
+				       sv_writer_need(w, nblocks),
+				       w->dev->capacity);
+		/*
+		 * The size as of ckpt_seq stays what it was; the new slots
+		 * read as "never written" (the LUN grew with zeroes). Durable
+		 * before any record names a block beyond the old end: the two
+		 * superblock copies make the change all or nothing.
+		 */
+		if (!next.base_nblocks)
+			next.base_nblocks = next.nblocks;
+		next.nblocks = nblocks;
+		ret = svw_write_super(w, &next, st);
+		if (ret)
+			return ret;
+	}
+	if (!seq) {
+		if (nblocks > w->cur_nblocks)
+			w->cur_nblocks = nblocks;
+		return 0;
+	}
+	if (w->info.flags & SV_SF_RESYNC)
+		return sv_fail(st, SV_E_FIELD, -EINVAL,
+			       "grow at seq %" PRIu64 ": volume in resync",
+			       seq);
+	/* a GROW to a size already reached still takes its seq (chain) */
+	ent.lba = nblocks > w->cur_nblocks ? nblocks : w->cur_nblocks;
+	ret = queue_record(w, SV_REC_GROW, seq, time_ns, &ent, 1,
+			   sv_rec_size(&w->info, 1, 1), st);
+	if (!ret)
+		w->cur_nblocks = ent.lba;
+	return ret;
 }
 
 static void chunk_cb(void *arg, int err)

@@ -82,6 +82,19 @@ void sv_writer_free(struct sv_writer *w);
  */
 int sv_writer_append(struct sv_writer *w, const struct sv_batch *b,
 		     struct sv_status *st);
+/*
+ * The protected volume grew to nblocks at log seq seq: raises the
+ * superblock's size (if larger; blocking, crash-safe through the two
+ * superblock copies) and queues a GROW journal record for seq, so a
+ * restore before seq still gets the old size. seq 0: only the superblock
+ * (before a resync). -ENOSPC (SV_E_SMALL) when the LUN is smaller than
+ * sv_writer_need(nblocks): nothing changed; refresh the capacity and call
+ * again. A seq already held is a no-op.
+ */
+int sv_writer_grow(struct sv_writer *w, uint64_t nblocks, uint64_t seq,
+		   uint64_t time_ns, struct sv_status *st);
+/* LUN bytes a share volume of nblocks needs with this layout. */
+uint64_t sv_writer_need(const struct sv_writer *w, uint64_t nblocks);
 /* Submits what is due and runs completions for up to timeout_ms. < 0 when
  * the device broke: reconnect it, then sv_writer_resume(). */
 int sv_writer_pump(struct sv_writer *w, int timeout_ms, struct sv_status *st);

@@ -129,10 +129,14 @@ int sv_writer_resync_end(struct sv_writer *w, uint64_t seq, uint64_t time_ns,
 	next.ckpt_seq = next.apply_seq = seq;
 	next.ckpt_ns = next.apply_ns = time_ns;
 	next.jtail_pos = w->head;
+	/* the slots are the whole (current) volume after seq */
+	if (next.base_nblocks)
+		next.base_nblocks = next.nblocks;
 	ret = svw_write_super(w, &next, st);
 	if (ret)
 		return ret;
 	w->njr = 0;
+	w->cur_nblocks = w->info.nblocks;
 	w->last_seq = w->acked_seq = seq;
 	w->last_ns = w->acked_ns = time_ns;
 	return 0;

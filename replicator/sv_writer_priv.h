@@ -31,6 +31,7 @@ struct chunk {
 struct jr {
 	uint64_t pos, seq, ns;
 	uint32_t len, nent;
+	uint64_t grow_nb; /* SV_REC_GROW: the size from seq on, else 0 */
 };
 
 struct sv_writer {
@@ -40,7 +41,8 @@ struct sv_writer {
 	uint64_t head;	     /* ring position of the next record */
 	uint64_t last_seq, last_ns;
 	uint64_t acked_seq, acked_ns;
-	struct chunk **q; /* oldest first */
+	uint64_t cur_nblocks; /* volume size as of last_seq */
+	struct chunk **q;     /* oldest first */
 	unsigned qn, qcap;
 	uint64_t next_id;
 	size_t held; /* bytes of queued chunks */

@@ -267,10 +267,12 @@ static int write_pidfile(const char *path)
 	return close(fd) ? -errno : 0;
 }
 
-/* The node key (made if missing, as tgtxd does) and the state paths. */
+/* The node key (made if missing, as tgtxd does; loaded once, kept for
+ * every TLS peer) and the state paths. */
+static struct nodekey node_key;
+
 static int node_state(void)
 {
-	struct nodekey k;
 	bool created = false;
 	char pin[2 * NODEKEY_ID_SIZE + 1];
 	int ret;
@@ -281,13 +283,16 @@ static int node_state(void)
 	ret = sl_mkdir_p(rd_opts.state_dir);
 	if (ret)
 		return ret;
-	ret = nodekey_load_or_create(rd_opts.key_file, &k, &created);
-	if (ret)
+	ret = nodekey_load_or_create(rd_opts.key_file, &node_key, &created);
+	if (ret) {
+		log_err("node key %s: %s", rd_opts.key_file,
+			nodekey_strerror(ret));
 		return ret;
-	hex_encode(k.id, NODEKEY_ID_SIZE, pin);
+	}
+	hex_encode(node_key.id, NODEKEY_ID_SIZE, pin);
 	log_info("%s node key %s: pin %s", created ? "created" : "using",
 		 rd_opts.key_file, pin);
-	nodekey_free(&k);
+	rd_opts.key = &node_key;
 	return 0;
 }
 
@@ -470,6 +475,8 @@ int main(int argc, char **argv)
 	log_info("stopped");
 	free(rd_opts.share_dir);
 	free(rd_opts.key_file);
+	rd_opts.key = NULL;
+	nodekey_free(&node_key);
 	return 0;
 bad:
 	fprintf(stderr, "tgtx-replicd: bad option or value (see --help)\n");

@@ -6,7 +6,9 @@
 #   2. the primary: tgtxd with an xorshare volume (k=2 of n=3) whose three
 #      shares live on the partners, and tgtx-replicd replicating to them and
 #      gossiping the volume's signed share-location table
-#   3. a partner's tgtx-replicd gossips too: it learns the table
+#   3. a partner's tgtx-replicd gossips too, with no pin of the primary
+#      configured: it learns the volume's owner and table from the share
+#      volume it holds, and answers the owner's gossip
 #   4. data written through an iSCSI initiator (with overwrites), replicated
 #   5. the DR kit exported from the running primary (kept "offline")
 #   6. the disaster: the primary's processes, volume, share log and keys
@@ -74,10 +76,9 @@ RD_MAIN=$!
 track_proc "$RD_MAIN" 10
 log "primary node $MAIN_PIN, tgtx-replicd gossiping on 127.0.0.1:$GP_MAIN"
 
-step "3. partner p0's tgtx-replicd gossips with the primary (it pins it)"
+step "3. partner p0's tgtx-replicd gossips (no pin of the primary: it learns the owner from the share volume it holds)"
 "$RD" -f --control-socket "$CTL_p0" --state-dir "$W/p0/state" --poll-ms 1000 \
-	--gossip-listen "127.0.0.1:$GP_P0" \
-	--gossip-seed "$MAIN_PIN@127.0.0.1:$GP_MAIN" >"$W/rd-p0.log" 2>&1 &
+	--gossip-listen "127.0.0.1:$GP_P0" >"$W/rd-p0.log" 2>&1 &
 track_proc $! 10
 
 step "4. writing 12 MiB through iSCSI, then overwriting 2 MiB of it"
@@ -113,7 +114,7 @@ stop_proc "$PID_main"
 rm -rf "$W/vol.img" "$W/vol.log" "$W/main" "$W/dr.kit"
 log "left: the partners, the kit, the passphrase and one address 127.0.0.1:$GP_P0"
 
-step "7. tgtx-recover list --from p0 (the partner learned the table by gossip)"
+step "7. tgtx-recover list --from p0 (the partner learned the table, with no configuration of it)"
 wait_until 60 "$R" list --from "127.0.0.1:$GP_P0" --kit "$W/offline.kit" \
 	--passphrase-file "$W/pass" --no-probe >/dev/null 2>&1 ||
 	fail "p0 knows no volume"

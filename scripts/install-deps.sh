@@ -10,4 +10,4 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config clang llvm libclang-rt-14-dev \
 	libiscsi-dev libssl-dev liburing-dev libcmocka-dev \
 	libiscsi-bin tgt fio valgrind python3 iproute2 procps clang-format \
-	libjansson-dev libedit-dev curl
+	libjansson-dev libedit-dev curl strace

@@ -67,6 +67,16 @@ enum sl_rec_type {
 			   * follows; block j has generation first_gen + j */
 	SL_REC_UNMAP = 2, /* blocks [lba, lba+nblocks) now read as zeroes
 			   * (generation 0: peers unmap them); no data */
+	/*
+	 * The volume grew: blocks [lba, lba+nblocks) were added at its end
+	 * (lba = the size before, in blocks); they read as zeroes until
+	 * written. No data, first_gen 0. Logged at the open that finds the
+	 * volume larger than meta says, before meta records the new size
+	 * (so a crash in between logs it again: a GROW to a size already
+	 * reached is a no-op). A growth of more than 2^31 blocks is several
+	 * records. Shrinking is refused at open, never logged.
+	 */
+	SL_REC_GROW = 3,
 };
 
 struct sl_rec_hdr {

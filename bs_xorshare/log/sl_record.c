@@ -64,13 +64,14 @@ int sl_record_check_hdr(const void *rec, size_t avail, struct sl_rec_hdr *h)
 		return -EBADMSG;
 	if (h->version != SL_VERSION || h->flags || h->reserved ||
 	    !pow2_block(h->block_size) || !h->nblocks || !h->seq ||
-	    (h->type != SL_REC_WRITE && h->type != SL_REC_UNMAP))
+	    (h->type != SL_REC_WRITE && h->type != SL_REC_UNMAP &&
+	     h->type != SL_REC_GROW))
 		return -EINVAL;
 	if (h->lba + h->nblocks < h->lba)
 		return -EINVAL;
 	if (h->type == SL_REC_WRITE && !h->first_gen)
 		return -EINVAL;
-	if (h->type == SL_REC_UNMAP && (h->first_gen || h->data_crc))
+	if (h->type != SL_REC_WRITE && (h->first_gen || h->data_crc))
 		return -EINVAL;
 	if (h->rec_len != sl_record_size(h->type, h->nblocks, h->block_size))
 		return -EINVAL;

@@ -313,8 +313,20 @@ static int setup_meta(struct xs_dev *xd, unsigned k, unsigned n, bool force,
 	if (ret)
 		return ret;
 	ret = xs_meta_load(xd->logdir, &xd->meta);
+	if (!ret && xd->size < xd->meta.size && !force) {
+		/* the peers' share volumes and every restore point hold the
+		 * larger size: blocks past the new end would come back */
+		snprintf(err, errlen,
+			 "xorshare %s: volume is %" PRIu64 " bytes, smaller "
+			 "than the %" PRIu64 " it protects: shrinking is "
+			 "refused; grow it back, or add force=1 to bsopts to "
+			 "re-protect it (new log, key and baseline)",
+			 xd->logdir, xd->size, xd->meta.size);
+		return -EINVAL;
+	}
 	if (!ret && (xd->meta.k != k || xd->meta.n != n ||
-		     xd->meta.block_size != xd->dev->block_size)) {
+		     xd->meta.block_size != xd->dev->block_size ||
+		     xd->size < xd->meta.size)) {
 		char old[PATH_MAX + 32];
 
 		if (!force) {
@@ -369,18 +381,49 @@ static int setup_meta(struct xs_dev *xd, unsigned k, unsigned n, bool force,
 		return ret;
 	}
 	*old_size = xd->meta.size;
-	if (xd->meta.size != xd->size) {
-		log_warn("xorshare %s: volume size changed from %" PRIu64
-			 " to %" PRIu64,
-			 xd->logdir, xd->meta.size, xd->size);
+	/* a grown volume: meta is updated once the growth is logged
+	 * (log_growth), so a crash in between logs it again */
+	return 0;
+	return 0;
+}
+
+/*
+ * The volume is larger than meta says: SL_REC_GROW records (each at most
+ * 2^31 blocks) go into the log, durable, before meta gets the new size, so
+ * the replicator and every share volume learn the new size at one point of
+ * the log order (before any write beyond the old end).
+ */
+static int log_growth(struct xs_dev *xd, uint64_t old_size, char *err,
+		      size_t errlen)
+{
+	uint64_t lba = old_size / xd->bs, end = xd->size / xd->bs, seq = 0;
+	int ret = 0;
+
+	while (!ret && lba < end) {
+		uint32_t nb = end - lba > (1U << 31) ? 1U << 31
+						     : (uint32_t)(end - lba);
+
+		ret = sharelog_append(xd->sl, SL_REC_GROW, lba, nb, 0, NULL,
+				      &seq);
+		lba += nb;
+	}
+	if (!ret)
+		ret = sharelog_sync(xd->sl);
+	if (!ret) {
 		xd->meta.size = xd->size;
 		ret = xs_meta_store(xd->logdir, &xd->meta);
-		if (ret) {
-			snprintf(err, errlen, "xorshare %s/meta: %s",
-				 xd->logdir, strerror(-ret));
-			return ret;
-		}
 	}
+	if (ret) {
+		snprintf(err, errlen,
+			 "xorshare %s: logging the growth to %" PRIu64
+			 " bytes: %s",
+			 xd->logdir, xd->size, strerror(-ret));
+		return ret;
+	}
+	log_warn("xorshare %s: volume grew from %" PRIu64 " to %" PRIu64
+		 " bytes (logged at seq %" PRIu64 "); each share LUN must "
+		 "have room for it",
+		 xd->logdir, old_size, xd->size, seq);
 	return 0;
 }
 
@@ -672,6 +715,11 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 				 xd->logdir, strerror(-ret));
 			goto fail;
 		}
+	}
+	if (!seeded && !is_new && xd->size > old_size) {
+		ret = log_growth(xd, old_size, err, errlen);
+		if (ret)
+			goto fail;
 	}
 	ret = xs_baseline_init(xd, is_new, old_size);
 	if (ret) {

@@ -18,6 +18,10 @@
 #   3. the stock tgtd stopped (SIGSTOP) mid-restore: named down, replaced,
 #      volume right;
 #   4. a restore SIGKILLed mid-way, continued by the same command;
+#      the kit's node key (for the TLS shares) is never written: the
+#      restore of step 1 runs under strace and creates no file but the
+#      target and its progress file, and the killed one leaves TMPDIR
+#      empty;
 #   5. part of share 1's LUN overwritten on the partner: share 1 named as
 #      BAD SHARE, volume still right.
 # TGTX_RECOVER=path substitutes a tgtx-recover build (planted defects).
@@ -30,10 +34,19 @@ RC=${TGTX_RECOVER:-$B/tgtx-recover}
 GOSSIP=$B/test/tools/tgtx-gossip
 [ -x "$RC" ] && [ -x "$GOSSIP" ] || fail "no $RC or $GOSSIP"
 command -v curl >/dev/null || fail "no curl (scripts/install-deps.sh)"
+command -v strace >/dev/null || fail "no strace (scripts/install-deps.sh)"
 W=$RD_WORK
 # bytes/s per peer for the steps that act mid-restore: they act once the
 # progress file says some blocks are done (saved every second)
 RATE=1000000
+
+# created_outside TRACE PREFIX: the paths strace saw created (an O_CREAT
+# open, creat, mkdir, link, symlink, or a rename's source or target) that
+# do not start with PREFIX, one a line
+created_outside() {
+	grep -E 'O_CREAT|creat\(|mkdir|link(at)?\(|rename' "$1" |
+		grep -Eo '"[^"]*"' | tr -d '"' | grep -v "^$2" || true
+}
 
 # some_done FILE: the restore's progress file (recovery/rc_format.h) says
 # blocks are restored (done_blocks, LE64 at byte 64, > 0)
@@ -128,7 +141,7 @@ rm -rf "$RD_VOL" "$RD_LOGDIR" "$TGTX_TEST_DIR/pri"
 log "disaster: primary gone; left: the partners, the kit, 127.0.0.1:$GP_P1"
 
 KIT=(--from "127.0.0.1:$GP_P1" --kit "$W/dr.kit" --passphrase-file "$W/pass")
-# the kit's node key is written there for the TLS shares, removed at exit
+# where a temporary file would go: the kit's node key must never land here
 export TMPDIR=$W/rtmp
 mkdir -p "$TMPDIR"
 out=$W/out.txt
@@ -149,16 +162,26 @@ cat "$out"
 [ "$rc" -eq 0 ] || fail "check: exit $rc"
 grep -q "^restorable: yes, 5 consistent shares" "$out" ||
 	fail "check: not 5 consistent shares (the TLS shares not read?)"
+# under strace: every file it creates is named (LeakSanitizer cannot run
+# under ptrace, so this one run goes without leak checks)
 rc=0
-"$RC" restore "${KIT[@]}" --to "$W/r1.img" --progress plain \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+	strace -f -qq -s 4096 -o "$W/strace.txt" \
+	-e trace=open,openat,openat2,creat,mkdir,mkdirat,link,linkat,symlink,symlinkat,rename,renameat,renameat2 \
+	"$RC" restore "${KIT[@]}" --to "$W/r1.img" --progress plain \
 	>"$out" 2>&1 || rc=$?
 cat "$out"
 [ "$rc" -eq 0 ] || fail "restore: exit $rc"
 [ "$(sha256sum <"$W/r1.img" | cut -d' ' -f1)" = "$SUM" ] ||
 	fail "restored volume differs from the volume before the disaster"
+grep -q "\"$W/r1.img\".*O_CREAT" "$W/strace.txt" ||
+	fail "strace saw no creation of the target: $(head -n 20 "$W/strace.txt")"
+bad=$(created_outside "$W/strace.txt" "$W/\.\?r1\.img")
+[ -z "$bad" ] || fail "tgtx-recover created files besides its target" \
+	"and progress file (the kit's node key?): $bad"
 [ -z "$(ls -A "$TMPDIR")" ] ||
 	fail "tgtx-recover left files in TMPDIR: $(ls -lR "$TMPDIR")"
-pass "list, check (5 of 5, TLS included), restore from one partner + kit: checksums equal"
+pass "list, check (5 of 5, TLS included), restore from one partner + kit: checksums equal; no file made but target and progress"
 
 # -- 2. --before the second batch --------------------------------------------
 rc=0
@@ -203,6 +226,8 @@ kill -KILL "$rpid"
 wait "$rpid" 2>/dev/null || true
 cat "$out"
 [ -s "$W/r4.img.tgtx-recover" ] || fail "no progress file"
+[ -z "$(ls -A "$TMPDIR")" ] ||
+	fail "a SIGKILLed tgtx-recover left files in TMPDIR: $(ls -lR "$TMPDIR")"
 rc=0
 "${RESTORE[@]}" >"$out" 2>&1 || rc=$?
 cat "$out"
@@ -211,7 +236,7 @@ grep -Eq "^continuing an interrupted restore at block [1-9][0-9]*" "$out" ||
 	fail "the rerun did not continue the interrupted restore"
 [ "$(sha256sum <"$W/r4.img" | cut -d' ' -f1)" = "$SUM" ] ||
 	fail "resumed restore differs"
-pass "restore killed mid-way, continued by the same command: checksums equal"
+pass "restore killed mid-way (nothing left in TMPDIR), continued by the same command: checksums equal"
 
 # -- 5. share 1 corrupt on the partner ----------------------------------------
 # Layout (replicator/rd_peer.c journal_len, doc/share-volume-format.md):

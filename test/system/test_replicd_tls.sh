@@ -11,7 +11,8 @@
 #      three in-sync, show says transport=tls / tls / plain, and every pair
 #      rebuilds the volume (read back through the peers' plain portals).
 #   4. tgtx-recover restore over the TLS portals (pins, the primary's node
-#      key) equals the volume; a wrong pin: exit 3, a named TLS error.
+#      key) equals the volume; a wrong pin: exit 3, a named TLS error; a
+#      group-readable --key: exit 2, named, before any peer is dialled.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/replicd_lib.sh"
@@ -92,7 +93,8 @@ rd_rebuild_equals_volume "shares sent through TLS"
 # 4. tgtx-recover reads the TLS shares itself: the two TLS portals with
 #    their pins, the primary's node key (the one they accept) as ours, and
 #    must rebuild the primary's volume; a wrong pin is refused (exit 3, a
-#    named TLS error), never read.
+#    named TLS error), never read; a group-readable --key is refused
+#    (exit 2) before any peer is dialled.
 RC=${TGTX_RECOVER:-$B/tgtx-recover} # a planted-defect build can stand in
 RKEY=$RD_STATE/node.key
 [ -r "$RKEY" ] || fail "no primary node key at $RKEY"
@@ -116,3 +118,16 @@ grep -q "source 0 (.*p0/1): unreachable: tls: .*not pinned" \
 	"$RD_WORK/recover-wrong.txt" ||
 	fail "tgtx-recover with a wrong pin: no named TLS error for share 0"
 pass "tgtx-recover with a wrong pin: exit 3, TLS error named"
+# --key is loaded once, before any share is dialled: a key file others can
+# read is refused up front (exit 2), named
+install -m 0644 "$RKEY" "$RD_WORK/open.key"
+rc=0
+"$RC" check --share "${RD_URL[0]} transport=tls pin=${PIN[0]}" \
+	--share "${RD_URL[1]} transport=tls pin=${PIN[1]}" \
+	--key "$RD_WORK/open.key" >"$RD_WORK/recover-open.txt" 2>&1 || rc=$?
+cat "$RD_WORK/recover-open.txt"
+[ "$rc" -eq 2 ] || fail "tgtx-recover with a group-readable --key: exit $rc, not 2"
+grep -q "node key $RD_WORK/open.key: readable by group or others" \
+	"$RD_WORK/recover-open.txt" ||
+	fail "tgtx-recover with a group-readable --key: not named"
+pass "tgtx-recover with a group-readable --key: refused before any peer, named"

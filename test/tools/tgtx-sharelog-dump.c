@@ -474,8 +474,12 @@ int main(int argc, char **argv)
 			       "\n",
 			       h.seq, h.time_ns / 1000000000,
 			       h.time_ns % 1000000000,
-			       h.type == SL_REC_WRITE ? "write" : "unmap",
+			       h.type == SL_REC_WRITE	? "write"
+			       : h.type == SL_REC_UNMAP ? "unmap"
+							: "grow",
 			       h.lba, h.nblocks, h.first_gen);
+		if (h.type == SL_REC_GROW)
+			continue; /* no blocks: the new ones read as zeroes */
 		if (h.nblocks > (1u << 20) / 512)
 			die("record too long", EMSGSIZE);
 		if (img >= 0 && h.type == SL_REC_UNMAP)

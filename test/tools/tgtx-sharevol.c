@@ -48,6 +48,7 @@
 #include "replicator/peer.h"
 #include "replicator/sv.h"
 #include "replicator/sv_writer.h"
+#include "tls/nodekey.h"
 
 #define MAXB 16
 
@@ -85,6 +86,7 @@ static struct {
 	unsigned npeers;
 	int transport;
 	const char *key_file, *pins[SV_MAX_N];
+	struct nodekey key; /* key_file's, loaded once for every peer */
 	unsigned npins;
 	uint8_t uuid[16];
 	struct rec *rec;
@@ -254,7 +256,7 @@ static int peer_cfg_new(unsigned i, struct peer **p, struct sv_status *st)
 			       .backoff_min_ms = 100,
 			       .backoff_max_ms = 2000,
 			       .transport = g.transport,
-			       .tls_key_file = g.key_file};
+			       .tls_key = g.key.pkey ? &g.key : NULL};
 
 	/* the i-th --pin is peer i's; the last one serves the rest */
 	if (g.npins)
@@ -1332,6 +1334,15 @@ int main(int argc, char **argv)
 		usage();
 		return EX_USAGE;
 	}
+	if (g.key_file) {
+		int ret = nodekey_load(g.key_file, &g.key);
+
+		if (ret) {
+			printf("node key %s: %s\n", g.key_file,
+			       nodekey_strerror(ret));
+			return EX_USAGE;
+		}
+	}
 	g.deadline = time(NULL) + g.timeout_s;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	g.share_size = xs_share_size(g.n, g.bs);
@@ -1381,6 +1392,7 @@ int main(int argc, char **argv)
 		usage();
 		rc = EX_USAGE;
 	}
+	nodekey_free(&g.key);
 	printf("tgtx-sharevol %s: exit %d\n", cmd, rc);
 	return rc;
 }

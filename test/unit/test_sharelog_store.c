@@ -213,6 +213,11 @@ static struct xs_ctx *volume_ctx(struct fx *f, unsigned *check)
  * shares, rebuilt from the volume and the map alone, are bit for bit what
  * the peer holds.
  */
+/* GROW records the last check_log_matches_volume() met, and the last's
+ * first new block */
+static unsigned nr_grow;
+static uint64_t grow_lba;
+
 static void check_log_matches_volume(struct fx *f, unsigned first_share)
 {
 	struct sharelog_cfg cfg;
@@ -236,6 +241,7 @@ static void check_log_matches_volume(struct fx *f, unsigned first_share)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dir = f->log;
 	cfg.read_only = true;
+	nr_grow = 0;
 	assert_int_equal(sharelog_open(&sl, &cfg, err, sizeof(err)), 0);
 	assert_int_equal(sharelog_iter_open(sl, 1, &it), 0);
 	while ((ret = sharelog_iter_next(it, &rec)) == 1) {
@@ -244,6 +250,13 @@ static void check_log_matches_volume(struct fx *f, unsigned first_share)
 
 		sl_record_decode(rec, &h);
 		assert_true(h.lba + h.nblocks <= NBLOCKS);
+		if (h.type == SL_REC_GROW) {
+			/* no blocks: the volume got larger here */
+			assert_int_equal(h.first_gen, 0);
+			nr_grow++;
+			grow_lba = h.lba;
+			continue;
+		}
 		for (uint32_t j = 0; j < h.nblocks; j++) {
 			uint64_t b = h.lba + j;
 			const uint8_t *pair[2];
@@ -551,6 +564,19 @@ static void test_grown_volume(void **state)
 	wait_baseline(f);
 	xclose(f);
 	check_log_matches_volume(f, 2);
+	/* the growth is in the log once, before the new half's records */
+	assert_int_equal(nr_grow, 1);
+	assert_int_equal(grow_lba, NBLOCKS / 2);
+	/* shrinking is refused, and the LUN not opened */
+	fd = open(f->vol, O_RDWR);
+	assert_int_equal(ftruncate(fd, VOL_SIZE / 4), 0);
+	close(fd);
+	{
+		char err[512] = "";
+
+		assert_int_equal(xopen(f, f->opts, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "shrinking is refused"));
+	}
 	free(w);
 }
 

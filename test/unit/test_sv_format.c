@@ -614,6 +614,138 @@ static void test_grown_and_copied(void **state)
 	vol1_free(&v);
 }
 
+/*
+ * The volume grew: the share volume is extended in place (superblock
+ * nblocks raised, all or nothing through the two copies, a GROW journal
+ * record at the log's seq): a LUN too small is named with the bytes it
+ * needs, a restore before the growth gets the old size, a torn superblock
+ * update leaves the old one, a checkpoint through the GROW record keeps
+ * the new size, a re-attach continues, a smaller volume is refused.
+ */
+static void test_grow_in_place(void **state)
+{
+	const uint64_t big = 8192;
+	uint8_t share[1024], out[1024], *sh[3], block[BS], *before;
+	struct sv_share_ent ent;
+	struct sv_writer_cfg cfg;
+	enum sv_slot_kind kind;
+	struct sv_memdev *torn;
+	struct sv_status st;
+	struct sv_reader *r;
+	struct sv_range rg;
+	uint64_t need, gen, g;
+	unsigned copy;
+	struct vol1 v;
+	int ret;
+
+	vol1_init(&v, 1, CAP);
+	vol1_write(&v, 20);
+	assert_int_equal(sv_writer_drain(v.w, 10000, &st), 0);
+	assert_int_equal(sv_writer_checkpoint(v.w, 10, 0, &st), 0);
+	need = sv_writer_need(v.w, big);
+	assert_true(need > CAP);
+	/* the LUN is too small: nothing changes, the message has the size */
+	assert_int_equal(sv_writer_grow(v.w, big, 21, 2021, &st), -ENOSPC);
+	assert_int_equal(st.code, SV_E_SMALL);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "grow LUN to >= %" PRIu64 " bytes",
+			 need);
+		assert_non_null(strstr(st.msg, want));
+	}
+	assert_int_equal(sv_writer_info(v.w)->nblocks, NBLK);
+	/* the partner grows it with zeroes, one block short, then enough */
+	assert_int_equal(sv_memdev_grow(v.m, need - 512), 0);
+	assert_int_equal(sv_writer_grow(v.w, big, 21, 2021, &st), -ENOSPC);
+	assert_int_equal(sv_memdev_grow(v.m, need), 0);
+	before = malloc(need);
+	memcpy(before, sv_memdev_image(v.m), need);
+	assert_int_equal(sv_writer_grow(v.w, big, 21, 2021, &st), 0);
+	assert_int_equal(sv_writer_info(v.w)->nblocks, big);
+	assert_int_equal(sv_writer_info(v.w)->base_nblocks, NBLK);
+	/* a block beyond the old end at seq 22 */
+	memset(block, 0x5a, sizeof(block));
+	g = t_split(v.ctx, 3, block, BS, sh);
+	memcpy(share, sh[1], xs_share_size(3, BS));
+	for (unsigned s = 0; s < 3; s++)
+		free(sh[s]);
+	ent = (struct sv_share_ent){big - 1, g, share};
+	assert_int_equal(sv_writer_append(v.w,
+					  &(struct sv_batch){22, 2022, 1, &ent},
+					  &st),
+			 0);
+	ent.lba = big; /* past the new end */
+	assert_int_equal(sv_writer_append(v.w,
+					  &(struct sv_batch){23, 2023, 1, &ent},
+					  &st),
+			 -EINVAL);
+	assert_int_equal(sv_writer_drain(v.w, 10000, &st), 0);
+	r = open_reader(v.m, (const uint8_t *)T_UUID, 1, &st, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(sv_reader_nblocks_at(r, 15), NBLK);
+	assert_int_equal(sv_reader_nblocks_at(r, 20), NBLK);
+	assert_int_equal(sv_reader_nblocks_at(r, 21), big);
+	assert_int_equal(sv_reader_nblocks_at(r, 22), big);
+	sv_reader_range(r, &rg);
+	assert_int_equal(rg.s_max, 22);
+	vol1_check(&v, r, 20);
+	assert_int_equal(sv_reader_block(r, big - 1, 21, out, &kind, &gen, &st),
+			 0);
+	assert_int_equal(kind, SV_SLOT_EMPTY);
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen, &st),
+			 0);
+	assert_int_equal(kind, SV_SLOT_SHARE);
+	assert_memory_equal(out, share, xs_share_size(3, BS));
+	sv_reader_free(r);
+	/* the superblock update torn half way: the old superblock stands */
+	torn = sv_memdev_new(need, 512, 21);
+	memcpy(sv_memdev_image(torn), before, need);
+	copy = (unsigned)(sv_writer_info(v.w)->gen % 2);
+	memcpy(sv_memdev_image(torn) + copy * SV_SUPER_AREA,
+	       sv_memdev_image(v.m) + copy * SV_SUPER_AREA, 256);
+	r = open_reader(torn, (const uint8_t *)T_UUID, 1, &st, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(sv_reader_info(r)->nblocks, NBLK);
+	assert_int_equal(sv_reader_nblocks_at(r, 20), NBLK);
+	vol1_check(&v, r, 20);
+	sv_reader_free(r);
+	sv_memdev_free(torn);
+	free(before);
+	/* a checkpoint through the GROW record keeps the new size */
+	assert_int_equal(sv_writer_checkpoint(v.w, 22, 0, &st), 0);
+	assert_int_equal(sv_writer_info(v.w)->base_nblocks, big);
+	r = open_reader(v.m, (const uint8_t *)T_UUID, 1, &st, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(sv_reader_nblocks_at(r, 22), big);
+	assert_int_equal(sv_reader_block(r, big - 1, 22, out, &kind, &gen, &st),
+			 0);
+	assert_int_equal(kind, SV_SLOT_SHARE);
+	assert_memory_equal(out, share, xs_share_size(3, BS));
+	sv_reader_free(r);
+	/* re-attach at the new size continues; a smaller volume is refused */
+	sv_writer_free(v.w);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.params = t_params(2, 3, 1, BS, big);
+	assert_int_equal(sv_writer_open(&v.w, sv_memdev_dev(v.m), &cfg, &st),
+			 0);
+	assert_int_equal(sv_writer_acked(v.w, NULL), 22);
+	sv_writer_free(v.w);
+	/* a replicator started after a further growth attaches too (and
+	 * grows it when it reads the log's GROW record) */
+	cfg.params = t_params(2, 3, 1, BS, 2 * big);
+	assert_int_equal(sv_writer_open(&v.w, sv_memdev_dev(v.m), &cfg, &st),
+			 0);
+	assert_int_equal(sv_writer_info(v.w)->nblocks, big);
+	sv_writer_free(v.w);
+	cfg.params = t_params(2, 3, 1, BS, NBLK);
+	assert_int_equal(sv_writer_open(&v.w, sv_memdev_dev(v.m), &cfg, &st),
+			 -ESTALE);
+	assert_int_equal(st.code, SV_E_FIELD);
+	v.w = NULL;
+	vol1_free(&v);
+}
+
 static void test_foreign_index_stale_garbage(void **state)
 {
 	uint8_t other[16], *snap;
@@ -812,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_writer_reader),
 		cmocka_unit_test(test_retain),
 		cmocka_unit_test(test_grown_and_copied),
+		cmocka_unit_test(test_grow_in_place),
 		cmocka_unit_test(test_foreign_index_stale_garbage),
 		cmocka_unit_test(test_blobs_and_members),
 		cmocka_unit_test(test_resync),

@@ -68,6 +68,15 @@ void nodekey_free(struct nodekey *k)
 	memset(k, 0, sizeof(*k));
 }
 
+const char *nodekey_strerror(int err)
+{
+	if (err == -EBADMSG)
+		return "corrupt";
+	if (err == -EPERM)
+		return "readable by group or others (chmod 600)";
+	return strerror(-err);
+}
+
 /* path split into directory and name for write_file_atomic() */
 static int key_write(const char *path, const struct nodekey_disk *d,
 		     bool exclusive)

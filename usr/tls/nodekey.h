@@ -50,7 +50,10 @@ int nodekey_load(const char *path, struct nodekey *k);
 int nodekey_load_or_create(const char *path, struct nodekey *k, bool *created);
 /* Writes the key file atomically with mode 0600; 0 or -errno. */
 int nodekey_save(const struct nodekey *k, const char *path);
+/* Frees the key (OpenSSL wipes the private key it held). */
 void nodekey_free(struct nodekey *k);
+/* What nodekey_load()'s error means, for a message after the path. */
+const char *nodekey_strerror(int err);
 
 /* Ed25519 over msg; 0 or -errno. */
 int nodekey_sign(const struct nodekey *k, const uint8_t *msg, size_t len,
