@@ -113,6 +113,17 @@ int rc_target_open(struct rc_target *t, const struct rc_opts *o, uint64_t size,
 		   bool resuming);
 int rc_target_write(struct rc_target *t, uint64_t off, const void *buf,
 		    size_t len);
+/*
+ * nb blocks of bs bytes at off; zero[b] marks a zero block whose bytes in
+ * buf are undefined: zeroed in buf and written, except that in a fresh
+ * file a run of them of at least RC_ZERO_SKIP bytes (or all nb) is left a
+ * hole, which reads zero: no copy into the page cache, no block
+ * allocated. A shorter run is written: an extra pwrite costs about as
+ * much as copying a few pages.
+ */
+#define RC_ZERO_SKIP (16u << 10)
+int rc_target_write_blocks(struct rc_target *t, uint64_t off, uint8_t *buf,
+			   const uint8_t *zero, unsigned nb, size_t bs);
 int rc_target_read(struct rc_target *t, uint64_t off, void *buf, size_t len);
 int rc_target_sync(struct rc_target *t);
 void rc_target_close(struct rc_target *t);

@@ -47,7 +47,11 @@ struct pipe {
 	struct rc_set *s;
 	const struct rc_opts *o;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	/* cv: the workers wait for chunks to read; cv_done: the main thread
+	 * for the chunk it combines. Split so that each wakes only the side
+	 * that can proceed (a wake-up is a futex call and a context switch
+	 * per chunk and peer) */
+	pthread_cond_t cv, cv_done;
 	struct chunk *ring;
 	unsigned W, cb, depth;
 	uint64_t from, head, tail, nchunks;
@@ -93,6 +97,7 @@ struct flight {
 	struct chunk *ch;
 	bool submitted, done;
 	int err;
+	uint32_t fail;
 };
 
 static void flight_cb(void *arg, int err)
@@ -169,6 +174,7 @@ static void source_down(struct pipe *pp, unsigned i, const char *why)
 		}
 	}
 	pthread_cond_broadcast(&pp->cv);
+	pthread_cond_signal(&pp->cv_done);
 	pthread_mutex_unlock(&pp->mu);
 	fprintf(stderr, "tgtx-recover: %s: down: %s\n",
 		rc_src_name(src, name, sizeof(name)), src->why);
@@ -190,6 +196,9 @@ static void *worker_main(void *arg)
 		bool broken = false;
 		int ret;
 
+		/* all reads in flight: nothing to take, no lock to contend */
+		if (nfl == pp->depth)
+			goto submitted;
 		pthread_mutex_lock(&pp->mu);
 		for (;;) {
 			for (uint64_t c = pp->head;
@@ -237,17 +246,30 @@ static void *worker_main(void *arg)
 				f->err = ret;
 			}
 		}
-		ret = dev->ops->poll(dev->priv, 100);
+	submitted:;
+		/* a read done while a journal share was read (decode_chunk
+		 * polls) waits for no more socket data */
+		bool ready = false;
+
+		for (unsigned d = 0; d < pp->depth; d++)
+			ready |= fl[d].ch && fl[d].done;
+		ret = dev->ops->poll(dev->priv, ready ? 0 : 100);
 		if (ret < 0)
 			broken = true;
+		/* flights decoded this round: a journal share's read inside
+		 * decode_chunk polls the link, so more may be done than these
+		 */
+		uint32_t decoded = 0;
+
 		for (unsigned d = 0; d < pp->depth; d++) {
 			struct flight *f = &fl[d];
-			uint32_t fail = 0;
 
 			if (!f->ch || !f->done)
 				continue;
+			decoded |= 1u << d;
+			f->fail = 0;
 			if (f->err) {
-				fail = bit;
+				f->fail = bit;
 				snprintf(f->ch->err[i], sizeof(f->ch->err[i]),
 					 "read of blocks %" PRIu64 "..%" PRIu64
 					 " failed: %s",
@@ -256,16 +278,32 @@ static void *worker_main(void *arg)
 					 strerror(-f->err));
 				broken = true;
 			} else if (decode_chunk(pp, i, f)) {
-				fail = bit;
+				f->fail = bit;
 				broken = true;
 			}
+		}
+		/* the round's chunks in one go; the main thread is woken when
+		 * one it may wait for has every source */
+		if (decoded) {
+			bool complete = false;
+
 			pthread_mutex_lock(&pp->mu);
-			f->ch->done |= bit;
-			f->ch->failed |= fail;
-			pthread_cond_broadcast(&pp->cv);
+			for (unsigned d = 0; d < pp->depth; d++) {
+				struct flight *f = &fl[d];
+
+				if (!(decoded & (1u << d)))
+					continue;
+				f->ch->done |= bit;
+				f->ch->failed |= f->fail;
+				if (!(f->ch->want & ~f->ch->done))
+					complete = true;
+				f->ch = NULL;
+				nfl--;
+			}
 			pthread_mutex_unlock(&pp->mu);
-			f->ch = NULL;
-			nfl--;
+			/* after the unlock: the woken thread needs the mutex */
+			if (complete)
+				pthread_cond_signal(&pp->cv_done);
 		}
 		if (broken || !peer_connected(src->p)) {
 			struct sv_status st = {0};
@@ -291,7 +329,7 @@ static void *worker_main(void *arg)
 						 sizeof(f->ch->err[i]),
 						 "read failed: peer connection "
 						 "lost");
-					pthread_cond_broadcast(&pp->cv);
+					pthread_cond_signal(&pp->cv_done);
 					pthread_mutex_unlock(&pp->mu);
 					f->ch = NULL;
 					nfl--;
@@ -315,10 +353,16 @@ static void *worker_main(void *arg)
 
 /* ---- main thread: combine ---- */
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	return !p[0] && !memcmp(p, p + 1, len - 1);
+}
+
 struct combiner {
 	struct pipe *pp;
 	struct xs_ctx *ctx;
 	uint8_t *out;
+	uint8_t *zero;	/* restore: zero blocks are marked, not memset */
 	uint32_t blame; /* sources wrong in this chunk */
 	uint64_t blame_lba[SV_MAX_N];
 	char blame_why[SV_MAX_N][220];
@@ -436,12 +480,17 @@ static int resolve_block(struct combiner *cb, struct chunk *ch, unsigned b,
 			ok = true;
 			for (unsigned x = 0; x < nc; x++)
 				decided |= 1u << cand[x];
+			if (cb->zero)
+				cb->zero[b] = all_zero(out, pp->s->block_size);
 		}
 	}
 	if (!ok && zc >= k) {
 		if (pp->s->gmap)
 			pp->s->gmap[lba] = 0;
-		memset(out, 0, pp->s->block_size);
+		if (cb->zero)
+			cb->zero[b] = 1; /* the writer zeroes or skips it */
+		else
+			memset(out, 0, pp->s->block_size);
 		ok = true;
 		for (unsigned x = 0; x < zc; x++)
 			decided |= 1u << zero[x];
@@ -597,11 +646,6 @@ static uint32_t refresh_use(struct pipe *pp, uint32_t use)
 	return use;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	return !p[0] && !memcmp(p, p + 1, len - 1);
-}
-
 /* ---- writer thread: the target's writes and the checkpoints ---- */
 
 /*
@@ -612,8 +656,10 @@ static bool all_zero(const uint8_t *p, size_t len)
  */
 struct witem {
 	uint8_t *data;
+	uint8_t *zero; /* per block: zero, its bytes in data undefined */
 	uint64_t off, done;
 	size_t len;
+	unsigned nb;
 };
 
 struct writer {
@@ -628,6 +674,7 @@ struct writer {
 	uint64_t err_off;
 	size_t err_len;
 	uint64_t written; /* blocks before it are written */
+	size_t bs;
 	void (*checkpoint)(void *arg, uint64_t done);
 	void *arg;
 };
@@ -649,8 +696,9 @@ static void *writer_main(void *arg)
 		it = &w->q[w->head % w->Q];
 		pthread_mutex_unlock(&w->mu);
 		/* only this thread sets err */
-		if (!w->err && !(w->t->fresh && all_zero(it->data, it->len)))
-			ret = rc_target_write(w->t, it->off, it->data, it->len);
+		if (!w->err)
+			ret = rc_target_write_blocks(w->t, it->off, it->data,
+						     it->zero, it->nb, w->bs);
 		pthread_mutex_lock(&w->mu);
 		if (ret && !w->err) {
 			w->err = ret;
@@ -697,14 +745,18 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pthread_t th[SV_MAX_N];
 	bool started[SV_MAX_N] = {0};
 	struct combiner cb = {.pp = &pp};
-	struct writer w = {
-		.t = t, .checkpoint = checkpoint, .arg = arg, .written = from};
+	struct writer w = {.t = t,
+			   .checkpoint = checkpoint,
+			   .arg = arg,
+			   .written = from,
+			   .bs = s->block_size};
 	pthread_t wth;
 	bool wstarted = false, wfail = false;
 	struct rc_progress pg;
 	uint32_t maxslot = 0;
 	uint8_t *cmp = NULL;
 	uint64_t mismatches = 0;
+	unsigned refill;
 	int rc = RC_EX_OK;
 
 	memset(&wth, 0, sizeof(wth));
@@ -727,10 +779,12 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pp.W = o->window ? o->window : 2 * pp.depth;
 	if (pp.W < pp.depth)
 		pp.W = pp.depth;
+	refill = (pp.W - pp.depth) / 2 ? (pp.W - pp.depth) / 2 : 1;
 	pp.from = from;
 	pp.nchunks = (s->nblocks - from + pp.cb - 1) / pp.cb;
 	pthread_mutex_init(&pp.mu, NULL);
 	pthread_cond_init(&pp.cv, NULL);
+	pthread_cond_init(&pp.cv_done, NULL);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	pp.ring = calloc(pp.W, sizeof(*pp.ring));
@@ -749,7 +803,8 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		w.q = calloc(w.Q, sizeof(*w.q));
 		for (unsigned x = 0; w.q && x < w.Q; x++)
 			if (!(w.q[x].data =
-				      malloc((size_t)pp.cb * s->block_size)))
+				      malloc((size_t)pp.cb * s->block_size)) ||
+			    !(w.q[x].zero = malloc(pp.cb)))
 				wfail = true;
 	}
 	if (!pp.ring ||
@@ -791,13 +846,20 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 				pthread_cond_wait(&w.cv, &w.mu);
 			werr = w.err;
 			out = w.q[w.tail % w.Q].data;
+			cb.zero = w.q[w.tail % w.Q].zero;
 			pthread_mutex_unlock(&w.mu);
 			if (werr)
 				goto stop; /* named after the writer stops */
 		}
 		pthread_mutex_lock(&pp.mu);
 		use = refresh_use(&pp, use);
-		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W) {
+		uint64_t tail0 = pp.tail;
+
+		/* refilled once refill slots are free (each refill wakes a
+		 * worker that is ahead): never leaves the ring empty */
+		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W &&
+		       (pp.tail != tail0 ||
+			pp.W - (pp.tail - pp.head) >= refill)) {
 			struct chunk *n = ring_at(&pp, pp.tail);
 			uint64_t first = from + pp.tail * pp.cb;
 
@@ -813,7 +875,12 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			n->taken = n->done = n->failed = 0;
 			pp.tail++;
 		}
-		pthread_cond_broadcast(&pp.cv);
+		if (pp.tail != tail0) {
+			/* unlocked: the woken workers need the mutex */
+			pthread_mutex_unlock(&pp.mu);
+			pthread_cond_broadcast(&pp.cv);
+			pthread_mutex_lock(&pp.mu);
+		}
 		ch = ring_at(&pp, c);
 		cb.blame = cb.used = cb.all = 0;
 		for (;;) {
@@ -821,7 +888,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			uint64_t first_bad = 0;
 
 			while (ch->want & ~ch->done)
-				pthread_cond_wait(&pp.cv, &pp.mu);
+				pthread_cond_wait(&pp.cv_done, &pp.mu);
 			pthread_mutex_unlock(&pp.mu);
 			for (b = 0; b < ch->nb; b++)
 				if (!resolve_block(
@@ -878,12 +945,14 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			pthread_mutex_lock(&w.mu);
 			w.q[w.tail % w.Q] =
 				(struct witem){.data = out,
+					       .zero = cb.zero,
 					       .off = off,
 					       .done = ch->first + ch->nb,
-					       .len = len};
+					       .len = len,
+					       .nb = ch->nb};
 			w.tail++;
-			pthread_cond_broadcast(&w.cv);
 			pthread_mutex_unlock(&w.mu);
+			pthread_cond_broadcast(&w.cv);
 		}
 		if (ret) {
 			fprintf(stderr,
@@ -895,9 +964,9 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			rc = RC_EX_ERROR;
 			goto stop;
 		}
+		/* no one waits for a slot: the ring is refilled above */
 		pthread_mutex_lock(&pp.mu);
 		pp.head++;
-		pthread_cond_broadcast(&pp.cv);
 		pthread_mutex_unlock(&pp.mu);
 		done = ch->first + ch->nb;
 		rc_progress_update(&pg, done * s->block_size,
@@ -963,8 +1032,10 @@ out:
 			free(pp.ring[w].gen[j]);
 		}
 	free(pp.ring);
-	for (unsigned x = 0; w.q && x < w.Q; x++)
+	for (unsigned x = 0; w.q && x < w.Q; x++) {
 		free(w.q[x].data);
+		free(w.q[x].zero);
+	}
 	free(w.q);
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
@@ -972,6 +1043,7 @@ out:
 	free(cmp);
 	xs_ctx_free(cb.ctx);
 	pthread_cond_destroy(&pp.cv);
+	pthread_cond_destroy(&pp.cv_done);
 	pthread_mutex_destroy(&pp.mu);
 	return rc;
 }

@@ -174,6 +174,40 @@ int rc_target_write(struct rc_target *t, uint64_t off, const void *buf,
 	return 0;
 }
 
+int rc_target_write_blocks(struct rc_target *t, uint64_t off, uint8_t *buf,
+			   const uint8_t *zero, unsigned nb, size_t bs)
+{
+	unsigned b = 0, start = 0;
+	int ret;
+
+	while (b < nb) {
+		unsigned e = b;
+
+		if (!zero[b]) {
+			b++;
+			continue;
+		}
+		while (e < nb && zero[e])
+			e++;
+		if (t->fresh &&
+		    ((size_t)(e - b) * bs >= RC_ZERO_SKIP || e - b == nb)) {
+			if (b > start &&
+			    (ret = rc_target_write(t, off + start * bs,
+						   buf + start * bs,
+						   (size_t)(b - start) * bs)))
+				return ret;
+			start = e;
+		} else {
+			memset(buf + (size_t)b * bs, 0, (size_t)(e - b) * bs);
+		}
+		b = e;
+	}
+	if (nb > start)
+		return rc_target_write(t, off + start * bs, buf + start * bs,
+				       (size_t)(nb - start) * bs);
+	return 0;
+}
+
 int rc_target_read(struct rc_target *t, uint64_t off, void *buf, size_t len)
 {
 	char *p = buf;

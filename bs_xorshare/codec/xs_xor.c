@@ -42,6 +42,14 @@ void xs_xor_sources_portable(uint8_t *dst, const uint8_t *const src[],
 		st64(dst + off + 16, c);
 		st64(dst + off + 24, d);
 	}
+	/* pieces are multiples of 8 bytes: the AVX2 kernel's tail ends here */
+	for (; off + 8 <= len; off += 8) {
+		uint64_t a = ld64(src[0] + off);
+
+		for (s = 1; s < nsrc; s++)
+			a ^= ld64(src[s] + off);
+		st64(dst + off, a);
+	}
 	for (; off < len; off++) {
 		uint8_t v = src[0][off];
 

@@ -150,6 +150,36 @@ static void test_three_chain_path(void **state)
 	free(buf);
 }
 
+/*
+ * Buffers of 768 bytes to 12 KiB take one three-chain stride of each
+ * smaller block size (2048 down to 256 bytes) that fits: every length
+ * from 700 to 13000 (all combinations of those strides and the tails) and
+ * a few alignments against the table code.
+ */
+static void test_mid_size_strides(void **state)
+{
+	size_t max = 13000;
+	uint8_t *buf = malloc(max + 8);
+	uint32_t a, b;
+
+	assert_non_null(buf);
+	srandom(11);
+	for (size_t i = 0; i < max + 8; i++)
+		buf[i] = (uint8_t)random();
+	for (size_t len = 700; len <= max; len++) {
+		size_t off = len % 8;
+
+		crc32c_force_sw(true);
+		a = crc32c(0xabcd, buf + off, len);
+		crc32c_force_sw(false);
+		b = crc32c(0xabcd, buf + off, len);
+		if (a != b)
+			fail_msg("length %zu at offset %zu: hw %08x sw %08x",
+				 len, off, b, a);
+	}
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +189,7 @@ int main(void)
 		cmocka_unit_test(test_chaining),
 		cmocka_unit_test(test_hw_matches_sw),
 		cmocka_unit_test(test_three_chain_path),
+		cmocka_unit_test(test_mid_size_strides),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

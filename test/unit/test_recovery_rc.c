@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tgtx-recover's own pieces: the restore progress file (round trip, every
- * byte covered by the checksum, bounds) and the time arguments of
- * --before.
+ * byte covered by the checksum, bounds), the time arguments of --before
+ * and the target's write of a chunk with zero blocks.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,12 +125,109 @@ static void test_times(void **unused)
 	assert_string_equal(buf, "123.5 MB");
 }
 
+/* Whether the file system of path reports holes (SEEK_HOLE inside a
+ * sparse file): if not, only contents are checked. */
+static bool fs_has_holes(const char *probe)
+{
+	int fd = open(probe, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	bool holes;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	assert_int_equal(pwrite(fd, "x", 1, 1 << 19), 1);
+	holes = lseek(fd, 0, SEEK_HOLE) == 0;
+	close(fd);
+	unlink(probe);
+	return holes;
+}
+
+/*
+ * A chunk with zero blocks (undefined bytes in the buffer) to a target
+ * file: the file holds exactly the blocks, zero blocks zero; in a fresh
+ * file long zero runs are holes; in a continued one (not fresh, old bytes
+ * there) every zero block is written.
+ */
+static void run_zero_blocks(size_t bs, bool fresh, bool holes)
+{
+	/* runs: data, zero, ... in blocks */
+	static const unsigned runs[] = {1, 1, 2, 4, 1, 3, 1, 40, 3, 1, 2, 9};
+	enum { NB = 68 };
+	uint8_t zero[NB], *buf = malloc(NB * bs), *got = malloc(NB * bs);
+	uint64_t off = 3 * bs, size = (NB + 5) * bs;
+	struct rc_opts o = {.to = path};
+	struct rc_target t;
+	unsigned b = 0;
+
+	assert_non_null(buf);
+	assert_non_null(got);
+	for (unsigned r = 0; r < sizeof(runs) / sizeof(runs[0]); r++)
+		for (unsigned x = 0; x < runs[r]; x++, b++)
+			zero[b] = r & 1;
+	assert_int_equal(b, NB);
+	for (b = 0; b < NB; b++)
+		memset(buf + b * bs, zero[b] ? 0xee : (int)b + 1, bs);
+	unlink(path);
+	if (!fresh) {
+		int fd = open(path, O_RDWR | O_CREAT, 0600);
+
+		memset(got, 0xff, NB * bs);
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, got, NB * bs, (off_t)off),
+				 (ssize_t)(NB * bs));
+		close(fd);
+	}
+	assert_int_equal(rc_target_open(&t, &o, size, !fresh), RC_EX_OK);
+	assert_int_equal(t.fresh, fresh);
+	assert_int_equal(rc_target_write_blocks(&t, off, buf, zero, NB, bs), 0);
+	assert_int_equal(rc_target_read(&t, off, got, NB * bs), 0);
+	for (b = 0; b < NB; b++) {
+		uint8_t want = zero[b] ? 0 : (uint8_t)(b + 1);
+
+		for (size_t i = 0; i < bs; i++)
+			if (got[b * bs + i] != want)
+				fail_msg("bs %zu fresh %d: block %u byte %zu "
+					 "is %#x, not %#x",
+					 bs, fresh, b, i, got[b * bs + i],
+					 want);
+	}
+	if (fresh && holes) {
+		/* the 40-block run (from block 13) is a hole, the data
+		 * after it is not */
+		uint64_t z = off + 13 * bs;
+
+		if (bs * 40 >= RC_ZERO_SKIP)
+			assert_true(lseek(t.fd, (off_t)z, SEEK_HOLE) ==
+				    (off_t)z);
+		assert_true(lseek(t.fd, (off_t)(off + 53 * bs), SEEK_DATA) ==
+			    (off_t)(off + 53 * bs));
+	}
+	rc_target_close(&t);
+	unlink(path);
+	free(buf);
+	free(got);
+}
+
+static void test_target_zero_blocks(void **unused)
+{
+	char probe[80];
+	bool holes;
+
+	(void)unused;
+	snprintf(probe, sizeof(probe), "%s.probe", path);
+	holes = fs_has_holes(probe);
+	run_zero_blocks(4096, true, holes);
+	run_zero_blocks(4096, false, holes);
+	run_zero_blocks(512, true, holes);
+	run_zero_blocks(512, false, holes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_round_trip),
 		cmocka_unit_test(test_state_every_bit),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_target_zero_blocks),
 	};
 	int ret;
 

@@ -157,6 +157,50 @@ static void test_portable_kernel(void **state)
 	xs_xor_force_portable(old);
 }
 
+/*
+ * The XOR kernels themselves, both of them, against a byte loop: every
+ * length up to 300 (the 128-, 32-, 8- and 1-byte steps and their tails),
+ * 1 to 5 sources at odd offsets, the output in place over the first.
+ */
+static void test_xor_kernels_every_length(void **state)
+{
+	enum { MAXLEN = 300, NS = 5 };
+	static uint8_t src[NS][MAXLEN + 8], dst[MAXLEN + 8], want[MAXLEN + 8];
+
+	for (unsigned pass = 0; pass < 2; pass++) {
+		bool old = xs_xor_force_portable(pass == 1);
+
+		for (unsigned ns = 1; ns <= NS; ns++) {
+			for (size_t len = 0; len <= MAXLEN; len++) {
+				const uint8_t *sp[NS];
+				size_t off = (len + ns) % 8;
+
+				for (unsigned x = 0; x < ns; x++) {
+					fill(src[x], sizeof(src[x]));
+					sp[x] = src[x] + (off + x) % 8;
+				}
+				for (size_t i = 0; i < len; i++) {
+					uint8_t v = 0;
+
+					for (unsigned x = 0; x < ns; x++)
+						v ^= sp[x][i];
+					want[i] = v;
+				}
+				memset(dst, 0xa5, sizeof(dst));
+				xs_xor_sources(dst + off, sp, ns, len);
+				assert_memory_equal(dst + off, want, len);
+				assert_int_equal(dst[off + len], 0xa5);
+				if (!len)
+					continue;
+				/* in place: dst is src[0] */
+				xs_xor_sources((uint8_t *)sp[0], sp, ns, len);
+				assert_memory_equal(sp[0], want, len);
+			}
+		}
+		xs_xor_force_portable(old);
+	}
+}
+
 static void test_random_sizes_reused_ctx(void **state)
 {
 	struct xs_ctx *ctx;
@@ -235,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_all_k_n_all_subsets),
 		cmocka_unit_test(test_sizes_and_padding),
 		cmocka_unit_test(test_portable_kernel),
+		cmocka_unit_test(test_xor_kernels_every_length),
 		cmocka_unit_test(test_random_sizes_reused_ctx),
 		cmocka_unit_test(test_sha256_check),
 		cmocka_unit_test(test_share_size_is_ideal),

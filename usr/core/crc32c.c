@@ -8,10 +8,11 @@
  * The crc32 instruction has a latency of 3 cycles but a throughput of 1, so
  * one dependent chain runs at a third of what the CPU can do: large buffers
  * are cut into strides of three CRC_BLOCK-byte blocks checksummed as three
- * independent chains, then joined. Joining uses linearity of the raw CRC
- * register: crc(c, A||B) = shift(crc(c, A), |B|) ^ crc(0, B), where shift
- * (feeding |B| zero bytes) is a linear map on 32 bits, tabulated once for
- * |B| = CRC_BLOCK in four byte-indexed tables.
+ * independent chains, then joined; what is left (and buffers of 768 bytes
+ * to 12 KiB) takes at most one stride of each smaller block size. Joining
+ * uses linearity of the raw CRC register: crc(c, A||B) = shift(crc(c, A),
+ * |B|) ^ crc(0, B), where shift (feeding |B| zero bytes) is a linear map
+ * on 32 bits, tabulated once per block size in four byte-indexed tables.
  */
 #include "crc32c.h"
 
@@ -68,46 +69,79 @@ crc_hw(uint32_t c, const uint8_t *p, size_t len)
 }
 
 #define CRC_BLOCK 4096
+/* Block sizes 4096 >> l for l < CRC_LEVELS, down to 256 bytes: a 4-5 KiB
+ * buffer (a share-volume slot, a 4 KiB data digest) runs mostly three
+ * chains too, not one */
+#define CRC_LEVELS 5
 
-/* shift_table[j][v]: the register v << 8j after CRC_BLOCK zero bytes */
-static uint32_t shift_table[4][256];
+/* shift_table[l][j][v]: the register v << 8j after CRC_BLOCK >> l zero
+ * bytes */
+static uint32_t shift_table[CRC_LEVELS][4][256];
 
+static inline uint32_t shift_block(unsigned l, uint32_t c)
+{
+	return shift_table[l][0][c & 0xff] ^
+	       shift_table[l][1][(c >> 8) & 0xff] ^
+	       shift_table[l][2][(c >> 16) & 0xff] ^ shift_table[l][3][c >> 24];
+}
+
+/* The smallest block's tables by running the instruction over zeros;
+ * each larger one is the one below applied twice (twice the zeros). */
 static void shift_table_init(void)
 {
-	static const uint8_t zero[CRC_BLOCK];
+	static const uint8_t zero[CRC_BLOCK >> (CRC_LEVELS - 1)];
+	unsigned l = CRC_LEVELS - 1;
 
 	for (unsigned j = 0; j < 4; j++)
 		for (unsigned v = 0; v < 256; v++)
-			shift_table[j][v] = crc_hw((uint32_t)v << (8 * j), zero,
-						   sizeof(zero));
+			shift_table[l][j][v] = crc_hw((uint32_t)v << (8 * j),
+						      zero, sizeof(zero));
+	while (l--)
+		for (unsigned j = 0; j < 4; j++)
+			for (unsigned v = 0; v < 256; v++)
+				shift_table[l][j][v] = shift_block(
+					l + 1,
+					shift_block(l + 1,
+						    (uint32_t)v << (8 * j)));
 }
 
-static inline uint32_t shift_block(uint32_t c)
+/* Three blocks of blk = CRC_BLOCK >> l bytes as three chains, joined. */
+__attribute__((target("sse4.2"))) static inline uint32_t
+crc_stride3(uint32_t c, const uint8_t *p, size_t blk, unsigned l)
 {
-	return shift_table[0][c & 0xff] ^ shift_table[1][(c >> 8) & 0xff] ^
-	       shift_table[2][(c >> 16) & 0xff] ^ shift_table[3][c >> 24];
+	uint64_t c0 = c, c1 = 0, c2 = 0;
+
+	for (size_t i = 0; i < blk; i += 8) {
+		uint64_t v0, v1, v2;
+
+		memcpy(&v0, p + i, 8);
+		memcpy(&v1, p + blk + i, 8);
+		memcpy(&v2, p + 2 * blk + i, 8);
+		c0 = __builtin_ia32_crc32di(c0, v0);
+		c1 = __builtin_ia32_crc32di(c1, v1);
+		c2 = __builtin_ia32_crc32di(c2, v2);
+	}
+	return shift_block(l, shift_block(l, (uint32_t)c0) ^ (uint32_t)c1) ^
+	       (uint32_t)c2;
 }
 
 __attribute__((target("sse4.2"))) static uint32_t
 crc_hw3(uint32_t c, const uint8_t *p, size_t len)
 {
 	while (len >= 3 * CRC_BLOCK) {
-		uint64_t c0 = c, c1 = 0, c2 = 0;
-
-		for (size_t i = 0; i < CRC_BLOCK; i += 8) {
-			uint64_t v0, v1, v2;
-
-			memcpy(&v0, p + i, 8);
-			memcpy(&v1, p + CRC_BLOCK + i, 8);
-			memcpy(&v2, p + 2 * CRC_BLOCK + i, 8);
-			c0 = __builtin_ia32_crc32di(c0, v0);
-			c1 = __builtin_ia32_crc32di(c1, v1);
-			c2 = __builtin_ia32_crc32di(c2, v2);
-		}
-		c = shift_block(shift_block((uint32_t)c0) ^ (uint32_t)c1) ^
-		    (uint32_t)c2;
+		c = crc_stride3(c, p, CRC_BLOCK, 0);
 		p += 3 * CRC_BLOCK;
 		len -= 3 * CRC_BLOCK;
+	}
+	/* len < 3 * (CRC_BLOCK >> (l - 1)) here: at most one stride each */
+	for (unsigned l = 1; l < CRC_LEVELS; l++) {
+		size_t blk = CRC_BLOCK >> l;
+
+		if (len >= 3 * blk) {
+			c = crc_stride3(c, p, blk, l);
+			p += 3 * blk;
+			len -= 3 * blk;
+		}
 	}
 	return crc_hw(c, p, len);
 }
