@@ -34,6 +34,26 @@ RD_STATE=$TGTX_TEST_DIR/pri/state
 RD_POLL_MS=${RD_POLL_MS:-500}
 RD_CKPT_MS=${RD_CKPT_MS:-1000}
 
+# RD_METRICS=HOST:PORT, the tgtx-replicd --metrics address the metric
+# helpers read (a test that starts the replicator with --metrics sets it).
+RD_METRICS=
+rd_metrics() {
+	curl -sf --max-time 5 "http://$RD_METRICS/metrics"
+}
+# metric NAME{LABELS}: its value ("" when absent)
+metric() {
+	rd_metrics | awk -v n="$1" '$1 == n { print $2; exit }'
+}
+metric_is() {
+	[ "$(metric "$1")" = "$2" ]
+}
+metric_ge() {
+	local v
+
+	v=$(metric "$1")
+	[ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v >= m) }'
+}
+
 rd_need_tools() {
 	local t
 

@@ -47,20 +47,7 @@ GP0=$(free_port)
 PX=$(free_port)
 PM=$(free_port)
 MP0=$(free_port)
-# p0's metric NAME{LABELS}: its value ("" when absent)
-metric() {
-	curl -sf --max-time 5 "http://$L:$MP0/metrics" |
-		awk -v n="$1" '$1 == n { print $2; exit }'
-}
-metric_is() {
-	[ "$(metric "$1")" = "$2" ]
-}
-metric_ge() {
-	local v
-
-	v=$(metric "$1")
-	[ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v >= m) }'
-}
+RD_METRICS=$L:$MP0
 verdict() {
 	echo "tgtx_replicd_held_tables_total{verdict=\"$1\"}"
 }
