@@ -12,22 +12,14 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/loop.h"
 #include "core/strbuf.h"
 #include "mgmt_proto.h"
 
 /* Long enough for a target deletion that waits on nothing but the loop. */
 #define CLIENT_TIMEOUT_MS 60000
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* One deadline for the whole exchange: a daemon that trickles its answer
  * (or is stopped half way) cannot stretch the wait past it. */
@@ -39,7 +31,7 @@ static int wait_fd(int fd, short events, int64_t deadline, int timeout_ms,
 	int n;
 
 	do {
-		left = deadline - now_ms();
+		left = deadline - (int64_t)loop_now_ms();
 		n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
@@ -93,7 +85,7 @@ int mgmt_call_timeout(const char *sock_path, const struct strbuf *req,
 		      int timeout_ms, int *status, struct strbuf *out,
 		      char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = (int64_t)loop_now_ms() + timeout_ms;
 	struct timeval tv;
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct strbuf resp = STRBUF_INIT;
