@@ -130,11 +130,16 @@ bool rd_engine_exclude_laggard(struct rd_engine *e, struct rd_peer *self)
 	 */
 	if (counted <= e->k)
 		worst = NULL;
-	if (worst)
-		atomic_store(&worst->excluded, true);
-	pthread_mutex_unlock(&mu);
-	if (worst)
+	/*
+	 * The new epoch first, then the floor may pass the peer: a checkpoint
+	 * that reads an unchanged epoch after the floor (rd_peer.c) then
+	 * knows the floor did not yet leave this peer out.
+	 */
+	if (worst) {
 		rd_engine_set_member(e, worst->index, false);
+		atomic_store(&worst->excluded, true);
+	}
+	pthread_mutex_unlock(&mu);
 	if (worst)
 		log_warn("%s: peer %u holds seq %" PRIu64
 			 " only and peer %u's journal is filling: peer %u no "

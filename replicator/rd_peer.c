@@ -164,9 +164,12 @@ int rd_pump(struct rd_pctx *c, int timeout_ms)
 	return ret;
 }
 
+static int members(struct rd_pctx *c);
+
 static int checkpoint(struct rd_pctx *c, bool force)
 {
-	uint64_t now = rd_now_ns(), floor;
+	uint64_t now = rd_now_ns(), floor, epoch;
+	uint32_t mask;
 	int ret;
 
 	if (!force && now - c->last_ckpt_ns <
@@ -183,7 +186,21 @@ static int checkpoint(struct rd_pctx *c, bool force)
 		    rd_engine_floor(c->e) < sv_writer_acked(c->w, NULL))
 			rd_engine_exclude_laggard(c->e, c->p);
 	}
+	/*
+	 * A checkpoint past a peer the engine let go drops records that peer
+	 * still needs to restore together with this one: this share volume
+	 * must say so (the epoch without it) before. So the epoch is recorded
+	 * first, and if it moved while the floor was read, no checkpoint this
+	 * time (a crash between the two left pairs that could not restore and
+	 * did not know why).
+	 */
+	ret = members(c);
+	if (ret)
+		return ret;
 	floor = rd_engine_floor(c->e);
+	rd_engine_members(c->e, &epoch, &mask);
+	if (epoch > sv_writer_info(c->w)->epoch)
+		return 0;
 	if (floor == UINT64_MAX || floor <= sv_writer_info(c->w)->ckpt_seq)
 		return 0;
 	ret = sv_writer_checkpoint(c->w, floor, now, &c->st);

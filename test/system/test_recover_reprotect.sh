@@ -99,7 +99,7 @@ start_rd main --gossip-listen "127.0.0.1:$GP_MAIN" \
 	--gossip-seed "$P0_PIN@127.0.0.1:$GP_P0"
 RD_MAIN=$RD_PID
 "$RD" -f --control-socket "$CTL_p0" --state-dir "$W/p0/state" --poll-ms 1000 \
-	--gossip-listen "127.0.0.1:$GP_P0" \
+	--hold-scan-ms 500 --gossip-listen "127.0.0.1:$GP_P0" \
 	--gossip-seed "$MAIN_PIN@127.0.0.1:$GP_MAIN" >"$W/rd-p0.log" 2>&1 &
 track_proc $! 10
 URL=$(lun_url "$IQN:main" 1)
@@ -118,6 +118,11 @@ sleep 1
 "$RWCHECK" --url "$URL" --lba 4096 --blocks 4096 --seed 3 >/dev/null
 wait_until 120 in_sync 3 || fail "the peers never got in sync (2)"
 pass "written with overwrites, 3 peers in sync"
+# p0 has bound the volume it holds to its owner (as after days of
+# replication): the reprotected volume's table, signed by the new primary's
+# key, must not be p0's first sight of it
+p0_bound() { grep -q "bound to owner $MAIN_PIN on first sight" "$W/rd-p0.log"; }
+wait_until 60 p0_bound || fail "p0 never bound the share volume it holds"
 echo "rp passphrase" >"$W/pass"
 P0_PUB=$("$B/test/tools/tgtx-gossip" keygen --key "$W/p0/state/node.key" |
 	awk '/^pub/{print $2}')
