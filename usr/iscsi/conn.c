@@ -323,13 +323,31 @@ void conn_reap_all(void)
 }
 
 /*
+ * The connection's part in its session ends: its commands stop and, as the
+ * only connection, the session and its I_T nexus end with it (reservations
+ * and unit attentions of the nexus go). Parked commands of a lost
+ * connection will never run.
+ */
+static void conn_leave_session(struct iscsi_conn *c)
+{
+	struct iscsi_session *s = c->sess;
+
+	task_abort_all(c);
+	if (!s || s->conn != c)
+		return;
+	free_pending(c, s);
+	s->conn = NULL;
+	if (!s->reinstating)
+		session_close(s);
+}
+
+/*
  * Every close is a drop except the one conn_finish() makes once the peer
  * has acknowledged everything: tcp_drop() resets a connection whose peer
  * has not taken our bytes, so it learns now and the kernel frees them.
  */
 void conn_close(struct iscsi_conn *c, const char *why)
 {
-	struct iscsi_session *s = c->sess;
 	int left;
 
 	if (c->state == CONN_CLOSED)
@@ -358,7 +376,6 @@ void conn_close(struct iscsi_conn *c, const char *why)
 		tx_free(c, t);
 	}
 	c->tx_bytes = 0;
-	task_abort_all(c);
 	list_del(&c->node);
 	list_add_tail(&c->node, &zombies);
 	nr_conns--;
@@ -366,13 +383,7 @@ void conn_close(struct iscsi_conn *c, const char *why)
 		c->counted_ffp = false;
 		nr_ffp--;
 	}
-	if (s && s->conn == c) {
-		/* Parked commands of a lost connection will never run. */
-		free_pending(c, s);
-		s->conn = NULL;
-		if (!s->reinstating)
-			session_close(s);
-	}
+	conn_leave_session(c);
 	conn_maybe_free(c);
 }
 
@@ -408,6 +419,10 @@ static void conn_finish(struct iscsi_conn *c)
 		return;
 	}
 	if (!c->finishing) {
+		/* The initiator may log in again the moment it reads our last
+		 * response: what the session held is released now, not when
+		 * its ACK comes (Reserve6.Logout in iscsi-test-cu). */
+		conn_leave_session(c);
 		c->finishing = true;
 		log_dbg("%s: closing: %d bytes not acknowledged by the peer "
 			"yet",
