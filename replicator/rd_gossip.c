@@ -692,6 +692,27 @@ enum rd_hold_verdict rd_gossip_hold_table(struct rd_gossip *rg, const char *lun,
 	return v;
 }
 
+static const char *hold_verdict(unsigned v)
+{
+	return rd_hold_verdict_name((enum rd_hold_verdict)v);
+}
+
+static const char *gossip_verdict(unsigned v)
+{
+	return gossip_verdict_name((enum gossip_verdict)v);
+}
+
+/* A counter family with one line per verdict. */
+static void verdict_metric(struct strbuf *out, const char *name,
+			   const char *help, const uint64_t *counts, unsigned n,
+			   const char *(*label)(unsigned))
+{
+	rd_metric_family(out, name, "counter", help);
+	for (unsigned v = 0; v < n; v++)
+		strbuf_addf(out, "%s{verdict=\"%s\"} %" PRIu64 "\n", name,
+			    label(v), counts[v]);
+}
+
 void rd_gossip_metrics(struct rd_gossip *rg, struct strbuf *out)
 {
 	struct rd_hold_stats hs;
@@ -710,15 +731,10 @@ void rd_gossip_metrics(struct rd_gossip *rg, struct strbuf *out)
 			 "most bindings held; at the cap a new volume is not "
 			 "bound unless one is stale");
 	strbuf_addf(out, "tgtx_replicd_held_volumes_cap %u\n", hs.cap);
-	rd_metric_family(out, "tgtx_replicd_held_tables_total", "counter",
-			 "share-location tables read from headers, by verdict "
-			 "(older, other-key, bad: refused)");
-	for (unsigned v = 0; v < RD_HOLD_VERDICTS; v++)
-		strbuf_addf(out,
-			    "tgtx_replicd_held_tables_total{verdict=\"%s\"} "
-			    "%" PRIu64 "\n",
-			    rd_hold_verdict_name((enum rd_hold_verdict)v),
-			    hs.verdicts[v]);
+	verdict_metric(out, "tgtx_replicd_held_tables_total",
+		       "share-location tables read from headers, by verdict "
+		       "(older, other-key, bad: refused)",
+		       hs.verdicts, RD_HOLD_VERDICTS, hold_verdict);
 	rd_metric_family(out, "tgtx_replicd_held_save_error", "gauge",
 			 "0, or the errno of the last failed save of the "
 			 "bindings file");
@@ -726,13 +742,8 @@ void rd_gossip_metrics(struct rd_gossip *rg, struct strbuf *out)
 	if (!rg->gn)
 		return;
 	gossip_node_stats(rg->gn, NULL, &gs);
-	rd_metric_family(out, "tgtx_replicd_gossip_tables_total", "counter",
-			 "tables received by gossip, by verdict (forged, "
-			 "bad-signature: refused)");
-	for (unsigned v = 0; v < GOSSIP_VERDICTS; v++)
-		strbuf_addf(out,
-			    "tgtx_replicd_gossip_tables_total{verdict=\"%s\"} "
-			    "%" PRIu64 "\n",
-			    gossip_verdict_name((enum gossip_verdict)v),
-			    gs.verdicts[v]);
+	verdict_metric(out, "tgtx_replicd_gossip_tables_total",
+		       "tables received by gossip, by verdict (forged, "
+		       "bad-signature: refused)",
+		       gs.verdicts, GOSSIP_VERDICTS, gossip_verdict);
 }
