@@ -33,10 +33,10 @@ struct rd_lun {
 
 struct rd_gossip {
 	pthread_mutex_t mu;
-	char dir[4096]; /* STATE_DIR/gossip */
-	struct nodekey key;
-	struct gossip_node *gn; /* NULL: no listener and no seed */
-	struct rd_hold *hold;	/* volumes whose shares we hold */
+	char dir[4096];		   /* STATE_DIR/gossip */
+	const struct nodekey *key; /* borrowed: cfg->key */
+	struct gossip_node *gn;	   /* NULL: no listener and no seed */
+	struct rd_hold *hold;	   /* volumes whose shares we hold */
 	struct rd_lun *luns;
 	unsigned nluns;
 };
@@ -139,7 +139,6 @@ void rd_gossip_stop(struct rd_gossip *rg)
 	for (unsigned i = 0; i < rg->nluns; i++)
 		free(rg->luns[i].tbl);
 	free(rg->luns);
-	nodekey_free(&rg->key);
 	pthread_mutex_destroy(&rg->mu);
 	free(rg);
 }
@@ -150,33 +149,26 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 	struct rd_gossip *rg = calloc(1, sizeof(*rg));
 	struct gossip_node_cfg ncfg;
 	char path[4200], state[4200], msg[4400];
-	bool created;
 	int ret;
 
 	if (!rg)
 		return -ENOMEM;
 	pthread_mutex_init(&rg->mu, NULL);
 	rg->luns = calloc(RD_MAX_LUNS, sizeof(*rg->luns));
-	if (!rg->luns || !cfg->state_dir) {
+	if (!rg->luns || !cfg->state_dir || !cfg->key) {
 		ret = rg->luns ? -EINVAL : -ENOMEM;
 		seterr(err, errlen, "gossip: %s",
-		       rg->luns ? "no state directory" : strerror(-ret));
+		       !rg->luns ? strerror(-ret)
+				 : (cfg->state_dir ? "no node key"
+						   : "no state directory"));
 		goto fail;
 	}
+	rg->key = cfg->key;
 	snprintf(rg->dir, sizeof(rg->dir), "%s/gossip", cfg->state_dir);
 	if (mkdir(rg->dir, 0700) < 0 && errno != EEXIST) {
 		ret = -errno;
 		seterr(err, errlen, "gossip: mkdir %s: %s", rg->dir,
 		       strerror(-ret));
-		goto fail;
-	}
-	snprintf(path, sizeof(path), "%s/node.key", cfg->state_dir);
-	ret = nodekey_load_or_create(path, &rg->key, &created);
-	if (ret) {
-		seterr(err, errlen, "gossip: node key %s: %s", path,
-		       ret == -EPERM ? "readable by group or others (must be "
-				       "0600)"
-				     : strerror(-ret));
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/held", rg->dir);
@@ -197,7 +189,7 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 		return 0;
 	}
 	gossip_node_cfg_default(&ncfg);
-	ncfg.key = &rg->key;
+	ncfg.key = rg->key;
 	snprintf(state, sizeof(state), "%s/state", rg->dir);
 	ncfg.state_file = state;
 	for (unsigned i = 0; i < cfg->nlisten; i++)
@@ -232,7 +224,7 @@ fail:
 
 void rd_gossip_node_id(const struct rd_gossip *rg, char out[65])
 {
-	hex_encode(rg->key.id, SLT_ID_SIZE, out);
+	hex_encode(rg->key->id, SLT_ID_SIZE, out);
 }
 
 /*
@@ -427,7 +419,7 @@ static int load_saved(struct rd_gossip *rg, const uint8_t *uuid, uint8_t **tbl,
 	if (ret)
 		return ret;
 	if (slt_parse(buf, *len, t, NULL) ||
-	    memcmp(t->owner_pub, rg->key.pub, SLT_PUB_SIZE) ||
+	    memcmp(t->owner_pub, rg->key->pub, SLT_PUB_SIZE) ||
 	    memcmp(t->uuid, uuid, SLT_UUID_SIZE)) {
 		free(buf);
 		return -EBADMSG;
@@ -516,7 +508,7 @@ int rd_gossip_lun_update(struct rd_gossip *rg, const struct rd_gossip_lun *lun,
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = slt_encode_sign(&want, &rg->key, buf, SLT_MAX_SIZE, &len, &why);
+	ret = slt_encode_sign(&want, rg->key, buf, SLT_MAX_SIZE, &len, &why);
 	if (ret) {
 		free(buf);
 		seterr(err, errlen, "volume %s: table: %s", u,

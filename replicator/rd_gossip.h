@@ -8,7 +8,7 @@
  * its own thread.
  *
  * The daemon calls, in this order:
- *   rd_gossip_cfg_init(&cfg, state_dir);
+ *   rd_gossip_cfg_init(&cfg, state_dir); cfg.key = &node_key;
  *   rd_gossip_add_listen(&cfg, "ADDR:PORT")    per --gossip-listen
  *   rd_gossip_add_seed(&cfg, "[PIN@]HOST:PORT") per --gossip-seed
  *   rd_gossip_start(&cfg, &rg)                 once, after option parsing
@@ -34,8 +34,13 @@
 /* what an SV_BLOB_LOCATIONS payload is at most (blob header + table) */
 #define RD_GOSSIP_BLOB_MAX (SLT_BLOB_HDR_SIZE + SLT_MAX_SIZE)
 
+struct nodekey;
+
 struct rd_gossip_cfg {
-	const char *state_dir; /* node.key (contract C), gossip/ */
+	const char *state_dir; /* gossip/ */
+	/* the node key (STATE_DIR/node.key, contract C), loaded once by the
+	 * daemon: borrowed, it must outlive rd_gossip_stop() */
+	const struct nodekey *key;
 	const char *listen[RD_GOSSIP_MAX_LISTEN]; /* "ADDR:PORT", "[::1]:P" */
 	unsigned nlisten;
 	const char *seeds[RD_GOSSIP_MAX_SEEDS]; /* "[PIN@]HOST:PORT" */
@@ -54,7 +59,7 @@ int rd_gossip_add_seed(struct rd_gossip_cfg *cfg, const char *seed);
 struct rd_gossip;
 
 /*
- * Loads (or makes, 0600) STATE_DIR/node.key, reloads what gossip learned
+ * Signs with cfg->key, reloads what gossip learned
  * (STATE_DIR/gossip/state) and, with a listen address or a seed, starts
  * the gossip thread. Without either, tables are still built and signed
  * (for the share-volume headers) but not gossiped. 0 or -errno; *err

@@ -466,6 +466,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	m.gcfg.state_dir = rd_opts.state_dir;
+	m.gcfg.key = rd_opts.key;
 	ret = block_signals(&sigs);
 	if (ret) {
 		log_err("signals: %s", strerror(-ret));

@@ -49,13 +49,21 @@ static void lun_cfg(struct rd_gossip_lun *l, const char *url1)
 		"iscsi://[::1]/iqn.2026-11.org.tgtx:p2/0", 1, NULL};
 }
 
+/* the daemon's key, STATE_DIR/node.key, loaded as tgtx-replicd does */
+static struct nodekey node_key;
+
 static struct rd_gossip *start(bool listen)
 {
 	struct rd_gossip_cfg cfg;
 	struct rd_gossip *rg = NULL;
-	char err[256];
+	char err[256], path[300];
+	bool created;
 
+	nodekey_free(&node_key);
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	assert_int_equal(nodekey_load_or_create(path, &node_key, &created), 0);
 	rd_gossip_cfg_init(&cfg, dir);
+	cfg.key = &node_key;
 	if (listen)
 		assert_int_equal(rd_gossip_add_listen(&cfg, "127.0.0.1:0"), 0);
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
@@ -100,7 +108,7 @@ static void test_build_sign_bump(void **state)
 	lun_cfg(&l, "iscsi://127.0.0.1:3262/iqn.2026-11.org.tgtx:p1/2");
 	assert_int_equal(update(rg, &l, &changed, &t), 1);
 	assert_true(changed);
-	/* signed by STATE_DIR/node.key (0600) */
+	/* signed by the key it was given (STATE_DIR/node.key, 0600) */
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -216,6 +224,8 @@ static void test_bad_fields(void **state)
 static void test_options(void **state)
 {
 	struct rd_gossip_cfg cfg;
+	struct rd_gossip *rg = NULL;
+	char err[256] = "";
 
 	rd_gossip_cfg_init(&cfg, dir);
 	assert_int_equal(rd_gossip_add_listen(&cfg, "[::1]:3270"), 0);
@@ -229,12 +239,17 @@ static void test_options(void **state)
 			 -EINVAL);
 	assert_int_equal(cfg.nlisten, 1);
 	assert_int_equal(cfg.nseeds, 2);
+	/* the daemon's key is borrowed, never loaded a second time */
+	assert_int_equal(rd_gossip_start(&cfg, &rg, err, sizeof(err)), -EINVAL);
+	assert_null(rg);
+	assert_non_null(strstr(err, "no node key"));
 }
 
 static int cleanup(void **state)
 {
 	char cmd[300];
 
+	nodekey_free(&node_key);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }

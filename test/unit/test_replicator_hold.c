@@ -40,7 +40,7 @@
 #include "replicator/rd_hold_scan.h"
 #include "replicator/sv.h"
 
-static struct nodekey ka, kb;
+static struct nodekey ka, kb, node_key; /* node_key: the daemon's */
 static char dir[256];
 
 static int setup(void **state)
@@ -49,6 +49,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(nodekey_generate(&ka), 0);
 	assert_int_equal(nodekey_generate(&kb), 0);
+	assert_int_equal(nodekey_generate(&node_key), 0);
 	return 0;
 }
 
@@ -58,6 +59,7 @@ static int teardown(void **state)
 
 	nodekey_free(&ka);
 	nodekey_free(&kb);
+	nodekey_free(&node_key);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -454,6 +456,7 @@ static void test_gossip_glue(void **state)
 	hex_encode(ka.id, SLT_ID_SIZE, a);
 	hex_encode(kb.id, SLT_ID_SIZE, b);
 	rd_gossip_cfg_init(&cfg, dir);
+	cfg.key = &node_key;
 	assert_int_equal(rd_gossip_add_listen(&cfg, "127.0.0.1:0"), 0);
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
 		fail_msg("rd_gossip_start: %s", err);
@@ -605,6 +608,7 @@ static void test_scan_cap_metrics(void **state)
 	snprintf(sdir, sizeof(sdir), "%s/scan", dir);
 	assert_int_equal(mkdir(sdir, 0700), 0);
 	rd_gossip_cfg_init(&cfg, sdir);
+	cfg.key = &node_key;
 	cfg.hold_max = 2;
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
 		fail_msg("rd_gossip_start: %s", err);
@@ -683,6 +687,7 @@ static void test_scan_metrics_no_tgtxd(void **state)
 	assert_int_equal(mkdir(sdir, 0700), 0);
 	snprintf(sock, sizeof(sock), "%s/no-such-socket", dir);
 	rd_gossip_cfg_init(&cfg, sdir);
+	cfg.key = &node_key;
 	if (rd_gossip_start(&cfg, &rg, err, sizeof(err)))
 		fail_msg("rd_gossip_start: %s", err);
 	hc.sock = sock;
