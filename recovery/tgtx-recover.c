@@ -695,6 +695,14 @@ static int share_key(struct nodekey *key)
 	return 0;
 }
 
+/* key, restore or check, once the sources are set */
+static int run_rc(bool restore, const char *name)
+{
+	if (o.key_out)
+		return rc_cmd_key(&o.r, o.key_out);
+	return restore ? rc_cmd_restore(&o.r, name) : rc_cmd_check(&o.r, name);
+}
+
 /* check/restore: the share URLs from --share, or from the table of
  * --volume that the node at --from knows (owner checked against the
  * kit: a table someone else signed never leads a restore). */
@@ -720,9 +728,7 @@ static int cmd_rc(bool restore)
 		if (rc)
 			return rc;
 		o.r.key = key.pkey ? &key : NULL;
-		rc = o.key_out ? rc_cmd_key(&o.r, o.key_out)
-		     : restore ? rc_cmd_restore(&o.r, NULL)
-			       : rc_cmd_check(&o.r, NULL);
+		rc = run_rc(restore, NULL);
 		o.r.key = NULL;
 		nodekey_free(&key);
 		return rc;
@@ -775,13 +781,41 @@ static int cmd_rc(bool restore)
 	/* the raw key goes now; the TLS shares hold the key object */
 	kit_wipe(&k);
 	if (!rc)
-		rc = o.key_out ? rc_cmd_key(&o.r, o.key_out)
-		     : restore ? rc_cmd_restore(&o.r, name)
-			       : rc_cmd_check(&o.r, name);
+		rc = run_rc(restore, name);
 	o.r.key = NULL;
 	nodekey_free(&key);
 	return rc;
 }
+
+static int cmd_check(void)
+{
+	return cmd_rc(false);
+}
+
+static int cmd_restore(void)
+{
+	return cmd_rc(true);
+}
+
+/* key SOURCE --to KEYFILE: check's sources, the key out instead */
+static int cmd_key(void)
+{
+	if (!o.r.to)
+		die_usage();
+	o.key_out = o.r.to;
+	o.r.to = NULL;
+	return cmd_rc(false);
+}
+
+/* The subcommands: "kit" takes a second word (sub), the others none. */
+static const struct subcmd {
+	const char *cmd, *sub;
+	int (*run)(void);
+} subcmds[] = {
+	{"kit", "export", cmd_kit_export}, {"kit", "show", cmd_kit_show},
+	{"list", NULL, cmd_list},	   {"check", NULL, cmd_check},
+	{"restore", NULL, cmd_restore},	   {"key", NULL, cmd_key},
+};
 
 int main(int argc, char **argv)
 {
@@ -950,19 +984,11 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		die_usage();
-	if (sub && !strcmp(sub, "export"))
-		return cmd_kit_export();
-	if (sub && !strcmp(sub, "show"))
-		return cmd_kit_show();
-	if (!sub && !strcmp(cmd, "list"))
-		return cmd_list();
-	if (!sub && (!strcmp(cmd, "check") || !strcmp(cmd, "restore")))
-		return cmd_rc(!strcmp(cmd, "restore"));
-	if (!sub && !strcmp(cmd, "key") && o.r.to) {
-		o.key_out = o.r.to;
-		o.r.to = NULL;
-		return cmd_rc(false);
-	}
+	for (size_t i = 0; i < sizeof(subcmds) / sizeof(subcmds[0]); i++)
+		if (!strcmp(cmd, subcmds[i].cmd) &&
+		    !strcmp(sub ? sub : "",
+			    subcmds[i].sub ? subcmds[i].sub : ""))
+			return subcmds[i].run();
 	die_usage();
 	return 1;
 }
