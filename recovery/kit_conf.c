@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/loop.h"
 #include "kit_conf.h"
 #include "replicator/gossip/gossip_tls.h"
 
@@ -52,7 +53,7 @@ static int learn_key(struct gtls *t, const uint8_t id[SLT_ID_SIZE],
 	int ret;
 
 	ret = gtls_connect(t, host, (uint16_t)port, NULL,
-			   gtls_clock_ms() + timeout_ms, &c, err, errlen);
+			   loop_now_ms() + timeout_ms, &c, err, errlen);
 	if (ret)
 		return ret;
 	/* t pins ids only: the key is the pinned node's, checked again */

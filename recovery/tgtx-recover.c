@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/loop.h"
 #include "kit.h"
 #include "kit_conf.h"
 #include "mgmt/mgmt_path.h"
@@ -607,8 +608,7 @@ static int pull_tables(struct kit *k, struct nodekey *key, struct gossip **gp,
 		size_t before = gossip_count(g);
 
 		ret = gtls_connect(tls, host, *port, NULL,
-				   gtls_clock_ms() + 10000, &c, err,
-				   sizeof(err));
+				   loop_now_ms() + 10000, &c, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "tgtx-recover: %s\n", err);
 			rc = ret == -EACCES ? 3 : 2;
@@ -620,8 +620,8 @@ static int pull_tables(struct kit *k, struct nodekey *key, struct gossip **gp,
 				host, *port, hex);
 		}
 		ret = gtls_dialog(g, c, true, NULL, 0, cfg.max_msg,
-				  gtls_clock_ms() + 30000, NULL, NULL, NULL,
-				  err, sizeof(err));
+				  loop_now_ms() + 30000, NULL, NULL, NULL, err,
+				  sizeof(err));
 		gconn_close(c);
 		if (ret) {
 			fprintf(stderr, "tgtx-recover: %s\n", err);

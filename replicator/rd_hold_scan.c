@@ -21,6 +21,7 @@
 #include "admin/conf.h"
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/strbuf.h"
 #include "rd.h"
 #include "rd_gossip.h"
@@ -224,14 +225,6 @@ static void count_err(struct rd_hold_scan *s, enum scan_err e)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t fnv(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -288,7 +281,7 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 		return;
 	}
 	snprintf(s->cur_lun, sizeof(s->cur_lun), "%s (%s)", lun, path);
-	s->cur_start_ms = t0 = mono_ms();
+	s->cur_start_ms = t0 = loop_now_ms();
 	s->cur_warned = false;
 	pthread_mutex_unlock(&s->mu);
 
@@ -297,7 +290,7 @@ static void scan_lun(struct rd_hold_scan *s, const char *lun, const char *path)
 
 	pthread_mutex_lock(&s->mu);
 	s->cur_start_ms = 0;
-	took = mono_ms() - t0;
+	took = loop_now_ms() - t0;
 	if (took > s->cfg.read_deadline_ms) {
 		skip = skip_of(s, path, true);
 		if (skip)
@@ -526,7 +519,7 @@ void rd_hold_scan_watch(struct rd_hold_scan *s)
 		return;
 	pthread_mutex_lock(&s->mu);
 	start = s->cur_start_ms;
-	now = mono_ms();
+	now = loop_now_ms();
 	if (!start || s->cur_warned || now - start <= s->cfg.read_deadline_ms) {
 		pthread_mutex_unlock(&s->mu);
 		return;
@@ -568,7 +561,7 @@ void rd_hold_scan_metrics(struct rd_hold_scan *s, struct strbuf *out)
 	memcpy(errs, s->errs, sizeof(errs));
 	unbound = s->unbound;
 	start = s->cur_start_ms;
-	overdue = start && mono_ms() - start > s->cfg.read_deadline_ms;
+	overdue = start && loop_now_ms() - start > s->cfg.read_deadline_ms;
 	pthread_mutex_unlock(&s->mu);
 	rd_metric_family(out, "tgtx_replicd_hold_scans_total", "counter",
 			 "complete scans of the share-volume headers of "

@@ -8,8 +8,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/loop.h"
 #include "sv_writer_priv.h"
 #include "sv_priv.h"
 
@@ -594,18 +594,14 @@ int sv_writer_pump(struct sv_writer *w, int timeout_ms, struct sv_status *st)
 
 int sv_writer_drain(struct sv_writer *w, int timeout_ms, struct sv_status *st)
 {
-	struct timespec t0, t;
+	uint64_t t0 = loop_now_ms();
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (w->acked_seq < w->last_seq) {
 		ret = sv_writer_pump(w, 50, st);
 		if (ret)
 			return ret;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 +
-			    (t.tv_nsec - t0.tv_nsec) / 1000000 >
-		    timeout_ms)
+		if ((int64_t)(loop_now_ms() - t0) > timeout_ms)
 			return sv_fail(st, SV_E_TIMEOUT, -ETIMEDOUT,
 				       "drain: acked %" PRIu64 " of %" PRIu64,
 				       w->acked_seq, w->last_seq);

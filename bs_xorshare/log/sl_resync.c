@@ -4,11 +4,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "sharelog_priv.h"
 #include "sl_resync.h"
 
@@ -91,12 +91,8 @@ int sl_resync_shares(struct xs_ctx *ctx, unsigned n, struct sl_genmap *gm,
  */
 static int wait_applied(const char *dir, uint64_t seq)
 {
-	struct timespec ts;
-	uint64_t deadline;
+	uint64_t deadline = loop_now_ms() + SL_RC_WAIT_MS;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-		   SL_RC_WAIT_MS;
 	for (;;) {
 		struct sl_progress_info p;
 		int ret = sharelog_read_progress(dir, &p);
@@ -112,10 +108,7 @@ static int wait_applied(const char *dir, uint64_t seq)
 		if (!(p.flags & SL_PROG_CLEAN) && p.pid &&
 		    kill((pid_t)p.pid, 0) < 0 && errno == ESRCH)
 			return -EAGAIN; /* crashed: its restart re-logs */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((uint64_t)ts.tv_sec * 1000 +
-			    (uint64_t)ts.tv_nsec / 1000000 >=
-		    deadline)
+		if (loop_now_ms() >= deadline)
 			return -EAGAIN;
 		usleep(1000);
 	}

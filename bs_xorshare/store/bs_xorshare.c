@@ -727,7 +727,7 @@ static int xs_open(struct bs_dev *dev, const char *path, const char *opts,
 			 xd->logdir, strerror(-ret));
 		goto fail;
 	}
-	xd->last_reload_ms = xs_now_ms();
+	xd->last_reload_ms = loop_now_ms();
 	/*
 	 * Every record is in the volume (nothing is replayed), but after an
 	 * unclean stop the volume and the map of the hot extents may not

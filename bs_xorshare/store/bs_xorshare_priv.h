@@ -134,7 +134,6 @@ int xs_clean_stop(struct xs_dev *xd);
 void xs_snapshot(struct xs_dev *xd);
 /* Reads the replicator's status.<i> files (writer thread, or at open). */
 void xs_read_statuses(struct xs_dev *xd);
-uint64_t xs_now_ms(void);
 
 /* ---- xs_volume.c ---- */
 void *xs_volume_main(void *arg);

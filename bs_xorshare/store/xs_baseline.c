@@ -84,7 +84,7 @@ static void save_progress(struct xs_dev *xd)
 	if (ret)
 		log_err("xorshare %s: saving baseline progress: %s", xd->logdir,
 			strerror(-ret));
-	xd->base_saved_ms = xs_now_ms();
+	xd->base_saved_ms = loop_now_ms();
 }
 
 bool xs_baseline_step(struct xs_dev *xd)
@@ -114,7 +114,7 @@ bool xs_baseline_step(struct xs_dev *xd)
 			 xd->logdir, xd->base_size);
 		return false;
 	}
-	if (xs_now_ms() - xd->base_saved_ms >= XS_BASELINE_SAVE_MS)
+	if (loop_now_ms() - xd->base_saved_ms >= XS_BASELINE_SAVE_MS)
 		save_progress(xd);
 	return true;
 }

@@ -34,14 +34,6 @@
 #define XS_ALERT_INTERVAL_MS 10000
 #define XS_PROGRESS_WAIT_NS  2000000L
 
-uint64_t xs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static bool stopping(struct xs_dev *xd)
 {
 	bool s;
@@ -123,13 +115,14 @@ static void throttle(struct xs_dev *xd)
 	if (!us)
 		return;
 	if (!xd->last_throttle_alert_ms ||
-	    xs_now_ms() - xd->last_throttle_alert_ms >= XS_ALERT_INTERVAL_MS) {
+	    loop_now_ms() - xd->last_throttle_alert_ms >=
+		    XS_ALERT_INTERVAL_MS) {
 		log_err("ALERT %s: share log %s %.0f%% full (throttle=%u%%): "
 			"writes delayed %.1f ms per batch until peers catch up",
 			xd->dev->label, xd->logdir,
 			100.0 * (double)st.used_bytes / (double)st.log_size,
 			xd->throttle_pct, us / 1000.0);
-		xd->last_throttle_alert_ms = xs_now_ms();
+		xd->last_throttle_alert_ms = loop_now_ms();
 	}
 	usleep(us);
 }
@@ -248,7 +241,7 @@ static int append_record(struct xs_dev *xd, enum sl_rec_type type, uint64_t lba,
 		}
 		/* block policy: wait for the replicator to free space */
 		if (!warned) {
-			uint64_t now = xs_now_ms();
+			uint64_t now = loop_now_ms();
 
 			if (!last_alert_ms ||
 			    now - last_alert_ms >= XS_ALERT_INTERVAL_MS) {
@@ -502,7 +495,7 @@ int xs_clean_stop(struct xs_dev *xd)
 
 static void housekeeping(struct xs_dev *xd, bool idle)
 {
-	uint64_t now = xs_now_ms();
+	uint64_t now = loop_now_ms();
 
 	if (now - xd->last_reload_ms >= XS_RELOAD_INTERVAL_MS) {
 		sharelog_reload_cursors(xd->sl);
@@ -610,7 +603,7 @@ void *xs_writer_main(void *arg)
 
 		if (j->nr) {
 			throttle(xd);
-			xd->last_req_ms = xs_now_ms();
+			xd->last_req_ms = loop_now_ms();
 			pthread_mutex_lock(&xd->rmu);
 			process_batch(xd, j);
 			xs_vjob_publish(xd, j, bytes);

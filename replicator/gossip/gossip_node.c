@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/loop.h"
 #include "core/tcp_listen.h"
 #include "gossip_node.h"
 #include "gossip_tls.h"
@@ -284,7 +285,7 @@ static void conn_free(struct gossip_node *n, unsigned i, bool ok)
 
 static int conn_add(struct gossip_node *n, struct gn_conn *c)
 {
-	uint64_t now = gtls_clock_ms();
+	uint64_t now = loop_now_ms();
 
 	c->hs_deadline = now + n->cfg.handshake_ms;
 	c->deadline = now + n->cfg.conv_ms;
@@ -681,9 +682,9 @@ static void *gn_thread(void *arg)
 		return NULL;
 	}
 	pthread_mutex_lock(&n->mu);
-	n->next_round_ms = gtls_clock_ms();
+	n->next_round_ms = loop_now_ms();
 	while (!n->stop) {
-		uint64_t now = gtls_clock_ms(), wake = n->next_round_ms;
+		uint64_t now = loop_now_ms(), wake = n->next_round_ms;
 		unsigned np = 0, nc;
 		int timeout;
 
@@ -733,7 +734,7 @@ static void *gn_thread(void *arg)
 		for (unsigned i = 0; i < n->nl; i++)
 			if (p[1 + i].revents)
 				do_accept(n, n->lfd[i]);
-		expire(n, gtls_clock_ms());
+		expire(n, loop_now_ms());
 	}
 	while (n->nconns)
 		conn_free(n, 0, false);

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "core/tcp_drop.h"
+#include "core/loop.h"
 #include "gossip_tls.h"
 #include "tls/tls_ctx.h"
 
@@ -68,14 +69,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-uint64_t gtls_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 uint64_t gtls_now_ms(void *ctx)
@@ -217,7 +210,7 @@ static int conn_wait(struct gconn *c, int ret, uint64_t deadline)
 {
 	int e = SSL_get_error(c->ssl, ret);
 	struct pollfd p = {.fd = c->fd};
-	uint64_t now = gtls_clock_ms();
+	uint64_t now = loop_now_ms();
 
 	if (e == SSL_ERROR_WANT_READ)
 		p.events = POLLIN;

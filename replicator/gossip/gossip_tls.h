@@ -121,7 +121,4 @@ ssize_t gconn_io(struct gconn *c, bool wr, void *buf, size_t len,
 int gconn_fd(const struct gconn *c);
 const char *gconn_name(const struct gconn *c);
 
-/* Monotonic milliseconds (deadlines). */
-uint64_t gtls_clock_ms(void);
-
 #endif

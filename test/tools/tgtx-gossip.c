@@ -24,6 +24,7 @@
 #include "replicator/sv.h"
 #include "core/crc32c.h"
 #include "core/fileio.h"
+#include "core/loop.h"
 #include <endian.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -380,17 +381,16 @@ static int cmd_pull(void)
 	/* each conversation pulls up to max_pull tables: repeat while useful */
 	for (int i = 0; i < 64; i++) {
 		before = gossip_count(n.g);
-		ret = gtls_connect(n.tls, host, port, pub,
-				   gtls_clock_ms() + 5000, &c, err,
-				   sizeof(err));
+		ret = gtls_connect(n.tls, host, port, pub, loop_now_ms() + 5000,
+				   &c, err, sizeof(err));
 		if (ret) {
 			fprintf(stderr, "tgtx-gossip: %s\n", err);
 			rc = ret == -EACCES ? 3 : 2;
 			break;
 		}
 		ret = gtls_dialog(n.g, c, true, NULL, 0, n.cfg.max_msg,
-				  gtls_clock_ms() + 10000, NULL, NULL, NULL,
-				  err, sizeof(err));
+				  loop_now_ms() + 10000, NULL, NULL, NULL, err,
+				  sizeof(err));
 		gconn_close(c);
 		if (ret) {
 			fprintf(stderr, "tgtx-gossip: %s\n", err);

@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "core/loop.h"
 #include "gossip_test_util.h"
 #include "replicator/gossip/gossip_node.h"
 #include "replicator/gossip/gossip_tls.h"
@@ -154,8 +155,8 @@ static void test_silent_after_handshake_dropped(void **state)
 	assert_non_null(t);
 	gtls_pin(t, skey.pub);
 	assert_int_equal(gtls_connect(t, "127.0.0.1", gossip_node_port(n, 0),
-				      skey.pub, gtls_clock_ms() + 20000, &c,
-				      err, sizeof(err)),
+				      skey.pub, loop_now_ms() + 20000, &c, err,
+				      sizeof(err)),
 			 0);
 	for (int i = 0; i < 2000 && !stats(n).timeouts; i++)
 		sleep_ms(10);
