@@ -217,7 +217,7 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	struct portal *p;
 	socklen_t len;
 	bool dual;
-	int fd, ret;
+	int ret;
 
 	if (parse_spec(spec, &ss, &len, &dual)) {
 		snprintf(err, errlen, "bad portal '%s' (ADDR[:PORT])", spec);
@@ -230,12 +230,6 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 			return -EEXIST;
 		}
 	}
-	/* Explicit [::] leaves 0.0.0.0 to its own portal. */
-	fd = tcp_listen(&ss, len, !dual, 128);
-	if (fd < 0) {
-		ret = fd;
-		goto fail;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		ret = -ENOMEM;
@@ -244,7 +238,8 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	p->want = ss;
 	p->want_len = len;
 	loop_timer_init(&p->backoff, backoff_done);
-	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
+	/* Explicit [::] leaves 0.0.0.0 to its own portal. */
+	ret = portal_listen(&ss, len, !dual, &p->lfd, on_accept);
 	if (ret) {
 		free(p);
 		goto fail;
@@ -254,7 +249,18 @@ int iscsi_portal_add(const char *spec, char *err, size_t errlen)
 	return 0;
 fail:
 	snprintf(err, errlen, "portal %s: %s", spec, strerror(-ret));
-	if (fd >= 0)
+	return ret;
+}
+
+int portal_listen(const struct sockaddr_storage *ss, socklen_t len, bool v6only,
+		  struct loop_fd *lfd, loop_fd_cb cb)
+{
+	int fd = tcp_listen(ss, len, v6only, 128), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = loop_add_fd(lfd, fd, EPOLLIN, cb);
+	if (ret)
 		close(fd);
 	return ret;
 }

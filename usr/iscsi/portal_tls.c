@@ -520,7 +520,7 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	struct tls_portal *p;
 	socklen_t len;
-	int fd, ret;
+	int ret;
 
 	if (!tls.ctx) {
 		snprintf(err, errlen,
@@ -532,12 +532,6 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "bad TLS portal '%s' (ADDR:PORT)", spec);
 		return -EINVAL;
 	}
-	/* ":PORT" (the any address) takes IPv4 too */
-	fd = tcp_listen(&ss, len, spec[0] != ':', 128);
-	if (fd < 0) {
-		ret = fd;
-		goto fail;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		ret = -ENOMEM;
@@ -545,7 +539,8 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	}
 	p->want = ss;
 	loop_timer_init(&p->backoff, backoff_done);
-	ret = loop_add_fd(&p->lfd, fd, EPOLLIN, on_accept);
+	/* ":PORT" (the any address) takes IPv4 too */
+	ret = portal_listen(&ss, len, spec[0] != ':', &p->lfd, on_accept);
 	if (ret) {
 		free(p);
 		goto fail;
@@ -555,8 +550,6 @@ int iscsi_tls_portal_add(const char *spec, char *err, size_t errlen)
 	return 0;
 fail:
 	snprintf(err, errlen, "TLS portal %s: %s", spec, strerror(-ret));
-	if (fd >= 0)
-		close(fd);
 	return ret;
 }
 
