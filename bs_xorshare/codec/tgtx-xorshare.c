@@ -123,6 +123,13 @@ static int parse_uint(const char *s, const char *what, unsigned long max,
 	return 0;
 }
 
+/* -k K or -n N of split and bench: 0 or -EINVAL (said) */
+static int parse_kn(int c, const char *arg, unsigned long *k, unsigned long *n)
+{
+	return c == 'k' ? parse_uint(arg, "k", XS_MAX_N, k)
+			: parse_uint(arg, "n", XS_MAX_N, n);
+}
+
 static const struct option split_opts[] = {
 	{"sha256", no_argument, NULL, 'S'},
 	{"help", no_argument, NULL, 'h'},
@@ -142,11 +149,8 @@ static int cmd_split(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "k:n:h", split_opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (parse_uint(optarg, "k", XS_MAX_N, &k))
-				return 2;
-			break;
 		case 'n':
-			if (parse_uint(optarg, "n", XS_MAX_N, &n))
+			if (parse_kn(c, optarg, &k, &n))
 				return 2;
 			break;
 		case 'S':
@@ -536,11 +540,8 @@ static int cmd_bench(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "k:n:h", bench_opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (parse_uint(optarg, "k", XS_MAX_N, &k))
-				return 2;
-			break;
 		case 'n':
-			if (parse_uint(optarg, "n", XS_MAX_N, &n))
+			if (parse_kn(c, optarg, &k, &n))
 				return 2;
 			break;
 		case 's':
