@@ -452,15 +452,9 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return TOOL_EXIT_OK;
 		default:
-			switch (tool_conn_opt(PROG, c, optarg, &co)) {
-			case 1:
-				break;
-			case 0:
-				usage(stderr);
-				/* fall through */
-			default:
+			if (!tool_conn_opt_or_usage(PROG, c, optarg, &co,
+						    usage))
 				return TOOL_EXIT_USAGE;
-			}
 		}
 	}
 	if (!co.url || optind != argc ||

@@ -86,6 +86,23 @@ static inline int tool_conn_opt(const char *prog, int c, const char *arg,
 	return 0;
 }
 
+/*
+ * The default: branch of a tool's option switch: a connection option, or
+ * else the tool's usage on stderr. 1 when c was taken, 0 when the tool
+ * must exit TOOL_EXIT_USAGE (a bad value is named by tool_conn_opt()).
+ */
+static inline int tool_conn_opt_or_usage(const char *prog, int c,
+					 const char *arg,
+					 struct tool_conn_opts *co,
+					 void (*usage)(FILE *f))
+{
+	int ret = tool_conn_opt(prog, c, arg, co);
+
+	if (!ret)
+		usage(stderr);
+	return ret == 1;
+}
+
 /* Parses "4096", "4K", "1M", "1G" (binary multiples). Returns 0 or -EINVAL. */
 static inline int tool_parse_size(const char *s, uint64_t *out)
 {
