@@ -607,25 +607,34 @@ static int check_subset(struct vpeer *v, unsigned mask, const uint8_t *vol,
 	return g.keyfile ? check_key(rd, c, mask) : EX_OK;
 }
 
-static int do_verify(void)
+/* Every share volume, reader i as index i; stops at the first error. */
+static int open_readers(struct vpeer *v)
 {
-	struct vpeer v[SV_MAX_N] = {{0}};
+	int rc = EX_OK;
+
+	for (unsigned i = 0; i < g.n && !rc; i++)
+		rc = open_reader(i, &v[i], (int)i);
+	return rc;
+}
+
+static void close_readers(struct vpeer *v)
+{
+	for (unsigned i = 0; i < g.n; i++) {
+		sv_reader_free(v[i].r);
+		peer_free(v[i].p);
+	}
+}
+
+/* Every k of the n share volumes against vol: the worst verdict. */
+static int check_subsets(struct vpeer *v, const uint8_t *vol)
+{
 	struct xs_ctx *ctx;
-	uint8_t *vol = malloc(g.nblocks * g.bs);
-	unsigned i, mask;
 	int rc = EX_OK, r;
 
-	for (i = 0; i < g.n && !rc; i++)
-		rc = open_reader(i, &v[i], (int)i);
-	if (rc)
-		goto out;
-	expected(g.records, vol);
-	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
-		rc = EX_IO;
-		goto out;
-	}
+	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0))
+		return EX_IO;
 	g.share_size = xs_share_size(g.n, g.bs);
-	for (mask = 0; mask < (1u << g.n); mask++) {
+	for (unsigned mask = 0; mask < (1u << g.n); mask++) {
 		if ((unsigned)__builtin_popcount(mask) != g.k)
 			continue;
 		r = check_subset(v, mask, vol, ctx);
@@ -633,11 +642,21 @@ static int do_verify(void)
 			rc = r;
 	}
 	xs_ctx_free(ctx);
+	return rc;
+}
+
+static int do_verify(void)
+{
+	struct vpeer v[SV_MAX_N] = {{0}};
+	uint8_t *vol = malloc(g.nblocks * g.bs);
+	int rc = open_readers(v);
+
+	if (rc)
+		goto out;
+	expected(g.records, vol);
+	rc = check_subsets(v, vol);
 out:
-	for (i = 0; i < g.n; i++) {
-		sv_reader_free(v[i].r);
-		peer_free(v[i].p);
-	}
+	close_readers(v);
 	free(vol);
 	return rc;
 }
@@ -1051,14 +1070,11 @@ static int do_expect(void)
 static int do_image(void)
 {
 	struct vpeer v[SV_MAX_N] = {{0}};
-	struct xs_ctx *ctx = NULL;
 	uint8_t *vol = NULL;
-	unsigned i, mask;
-	int rc = EX_OK, r;
+	unsigned i;
 	FILE *f;
+	int rc = open_readers(v);
 
-	for (i = 0; i < g.n && !rc; i++)
-		rc = open_reader(i, &v[i], (int)i);
 	if (rc)
 		goto out;
 	for (i = 1; i < g.n; i++)
@@ -1099,24 +1115,9 @@ static int do_image(void)
 		goto out;
 	}
 	fclose(f);
-	if (xs_ctx_new(&ctx, g.k, g.n, g.bs, 0)) {
-		rc = EX_IO;
-		goto out;
-	}
-	g.share_size = xs_share_size(g.n, g.bs);
-	for (mask = 0; mask < (1u << g.n); mask++) {
-		if ((unsigned)__builtin_popcount(mask) != g.k)
-			continue;
-		r = check_subset(v, mask, vol, ctx);
-		if (r > rc)
-			rc = r;
-	}
-	xs_ctx_free(ctx);
+	rc = check_subsets(v, vol);
 out:
-	for (i = 0; i < g.n; i++) {
-		sv_reader_free(v[i].r);
-		peer_free(v[i].p);
-	}
+	close_readers(v);
 	free(vol);
 	return rc;
 }
