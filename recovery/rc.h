@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/loop.h"
 #include "replicator/peer.h"
 #include "replicator/sv.h"
 
@@ -185,6 +186,5 @@ void rc_format_time(uint64_t ns, char *out, size_t len);
 /* "12.3 MB", "1.2 GB/s" style, 1000-based */
 void rc_format_bytes(double b, char *out, size_t len);
 uint64_t rc_now_ns(void);
-uint64_t rc_mono_ns(void);
 
 #endif

@@ -115,7 +115,7 @@ static double estimate(struct rc_set *s, uint32_t use, double *slowest)
 int rc_cmd_check(const struct rc_opts *o, const char *vol_name)
 {
 	static struct rc_set s;
-	uint64_t t0 = rc_mono_ns(), per;
+	uint64_t t0 = loop_now_ns(), per;
 	uint32_t use;
 	char list[80], r[24], b[24];
 	double secs, slow;
@@ -152,7 +152,7 @@ int rc_cmd_check(const struct rc_opts *o, const char *vol_name)
 	       "%s/s (slowest of them, measured)\n",
 	       list, b, secs + 0.5, r);
 	printf("nothing was written (check took %.2f s)\n",
-	       (double)(rc_mono_ns() - t0) / 1e9);
+	       (double)(loop_now_ns() - t0) / 1e9);
 	rc_close_sources(&s);
 	return RC_EX_OK;
 }
@@ -345,7 +345,7 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 			goto out;
 		}
 	}
-	t0 = rc_mono_ns();
+	t0 = loop_now_ns();
 	if (!rs.st.complete) {
 		rc = rc_rebuild(&s, o, &t, RC_PASS_RESTORE, from, use,
 				save_progress, &rs);
@@ -359,7 +359,7 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 			rc = RC_EX_ERROR;
 			goto out;
 		}
-		double secs = (double)(rc_mono_ns() - t0) / 1e9;
+		double secs = (double)(loop_now_ns() - t0) / 1e9;
 		char r[24];
 
 		rc_format_bytes((double)((s.nblocks - from) * s.block_size) /

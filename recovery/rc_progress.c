@@ -16,12 +16,12 @@ void rc_progress_init(struct rc_progress *pg, int mode, const char *what,
 	pg->what = what;
 	pg->total = total;
 	pg->done = pg->base = done;
-	pg->start_ns = pg->last_ns = rc_mono_ns();
+	pg->start_ns = pg->last_ns = loop_now_ns();
 }
 
 void rc_progress_update(struct rc_progress *pg, uint64_t done, bool final)
 {
-	uint64_t now = rc_mono_ns();
+	uint64_t now = loop_now_ns();
 	double secs = (double)(now - pg->start_ns) / 1e9;
 	double rate = secs > 0 ? (double)(done - pg->base) / secs : 0;
 	double pct = pg->total ? 100.0 * (double)done / (double)pg->total : 100;

@@ -682,7 +682,7 @@ struct writer {
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
-	uint64_t last = rc_mono_ns();
+	uint64_t last = loop_now_ns();
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -710,12 +710,12 @@ static void *writer_main(void *arg)
 		w->head++;
 		pthread_cond_broadcast(&w->cv);
 		if (!w->err && w->checkpoint &&
-		    rc_mono_ns() - last > 1000000000ULL) {
+		    loop_now_ns() - last > 1000000000ULL) {
 			uint64_t done = w->written;
 
 			pthread_mutex_unlock(&w->mu);
 			w->checkpoint(w->arg, done);
-			last = rc_mono_ns();
+			last = loop_now_ns();
 			pthread_mutex_lock(&w->mu);
 		}
 	}

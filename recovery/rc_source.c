@@ -311,7 +311,7 @@ static void *measure_one(void *arg)
 
 	if (!buf)
 		return NULL;
-	t0 = rc_mono_ns();
+	t0 = loop_now_ns();
 	while (done < m->bytes && done < avail) {
 		size_t len = avail - done < io ? (size_t)(avail - done) : io;
 
@@ -321,7 +321,7 @@ static void *measure_one(void *arg)
 	}
 	if (done)
 		src->rate_bps =
-			(double)done * 1e9 / (double)(rc_mono_ns() - t0 + 1);
+			(double)done * 1e9 / (double)(loop_now_ns() - t0 + 1);
 	free(buf);
 	return NULL;
 }

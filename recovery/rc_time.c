@@ -17,14 +17,6 @@ uint64_t rc_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t rc_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* "SECONDS[.FRAC]" into ns without going through a double (a restore
  * point is named to the nanosecond). */
 static int parse_secs(const char *s, uint64_t *ns)

@@ -83,7 +83,7 @@ int peer_new(struct peer **pp, const struct peer_cfg *cfg, struct sv_status *st)
 	peer_redact_url(cfg->url, name, sizeof(name));
 	p->name = strdup(name);
 	p->password = url_password(cfg->url);
-	p->rng = (uint32_t)getpid() ^ (uint32_t)peer_now_ns();
+	p->rng = (uint32_t)getpid() ^ (uint32_t)loop_now_ns();
 	if (!p->name)
 		goto nomem;
 	ctx = iscsi_create_context(p->cfg.initiator);
@@ -129,7 +129,7 @@ int peer_new(struct peer **pp, const struct peer_cfg *cfg, struct sv_status *st)
 		}
 	}
 	p->dev = (struct sv_dev){&peer_dev_ops, p, 0, 512};
-	peer_bucket_init(&p->bucket, p->cfg.rate, peer_now_ns());
+	peer_bucket_init(&p->bucket, p->cfg.rate, loop_now_ns());
 	*pp = p;
 	return 0;
 nomem:
@@ -163,7 +163,7 @@ bool peer_connected(const struct peer *p)
 
 int peer_backoff_ms(const struct peer *p)
 {
-	uint64_t now = peer_now_ns();
+	uint64_t now = loop_now_ns();
 
 	return p->next_attempt_ns > now
 		       ? (int)((p->next_attempt_ns - now) / 1000000) + 1
@@ -194,7 +194,7 @@ static int run_until(struct peer *p, struct iscsi_context *iscsi,
 	while (!w->done) {
 		struct pollfd pfd = {iscsi_get_fd(iscsi),
 				     (short)iscsi_which_events(iscsi), 0};
-		uint64_t now = peer_now_ns();
+		uint64_t now = loop_now_ns();
 		int r;
 
 		if (now >= deadline)
@@ -372,7 +372,7 @@ static int connect_fail(struct peer *p, int ret)
 	p->connected = false;
 	p->stats.connect_failures++;
 	p->next_attempt_ns =
-		peer_now_ns() +
+		loop_now_ns() +
 		(uint64_t)peer_backoff_delay(p->cfg.backoff_min_ms,
 					     p->cfg.backoff_max_ms, p->fails++,
 					     rand_r(&p->rng)) *
@@ -382,7 +382,7 @@ static int connect_fail(struct peer *p, int ret)
 
 int peer_connect(struct peer *p, struct sv_status *st)
 {
-	uint64_t deadline = peer_now_ns() +
+	uint64_t deadline = loop_now_ns() +
 			    (uint64_t)p->cfg.connect_timeout_ms * 1000000ULL;
 	struct wait w = {0};
 	char why[256];
@@ -475,7 +475,7 @@ int peer_connect(struct peer *p, struct sv_status *st)
 int peer_refresh_capacity(struct peer *p, struct sv_status *st)
 {
 	uint64_t deadline =
-		peer_now_ns() + (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
+		loop_now_ns() + (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
 	int ret;
 
 	if (!p->connected)

@@ -8,17 +8,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "peer_priv.h"
-
-uint64_t peer_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void flight_unlink(struct peer *p, struct pop *o)
 {
@@ -118,7 +109,7 @@ static int submit_one(struct peer *p, struct pop *o)
 		return -EIO;
 	o->task = t;
 	o->deadline_ns =
-		peer_now_ns() + (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
+		loop_now_ns() + (uint64_t)p->cfg.op_timeout_ms * 1000000ULL;
 	o->prev = NULL;
 	o->next = p->flight;
 	if (p->flight)
@@ -139,7 +130,7 @@ static int pump_queue(struct peer *p)
 
 		if (o->type != POP_SYNC)
 			wait = peer_bucket_take(&p->bucket, o->len,
-						peer_now_ns());
+						loop_now_ns());
 		if (wait) {
 			p->rate_wait_ms = wait;
 			break;
@@ -200,7 +191,7 @@ int peer_service(struct peer *p, int timeout_ms)
 		return -ENOTCONN;
 	if (pump_queue(p))
 		return -EIO;
-	now = peer_now_ns();
+	now = loop_now_ns();
 	for (o = p->flight; o; o = o->next) {
 		int left = o->deadline_ns > now
 				   ? (int)((o->deadline_ns - now) / 1000000) + 1
@@ -225,7 +216,7 @@ int peer_service(struct peer *p, int timeout_ms)
 	}
 	/* A command past its deadline: the peer is stalled or gone. The
 	 * session is dropped so nothing waits on it any longer. */
-	now = peer_now_ns();
+	now = loop_now_ns();
 	for (o = p->flight; o; o = o->next)
 		if (now > o->deadline_ns) {
 			p->stats.timeouts++;

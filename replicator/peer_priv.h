@@ -9,6 +9,7 @@
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
+#include "core/loop.h"
 #include "peer.h"
 #include "tls/nodekey.h"
 #include "tls/tls_pins.h"
@@ -61,7 +62,6 @@ struct peer {
 	char tunnel_portal[64]; /* the loopback listener libiscsi dials */
 };
 
-uint64_t peer_now_ns(void);
 /* Runs libiscsi for up to timeout_ms; < 0 when the session broke. */
 int peer_service(struct peer *p, int timeout_ms);
 /* Scrubs the password out of a libiscsi message. */

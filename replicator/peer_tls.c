@@ -133,7 +133,7 @@ static int split_portal(const char *portal, char *host, size_t hl, char *port,
 
 static int ms_left(uint64_t deadline_ns)
 {
-	uint64_t now = peer_now_ns();
+	uint64_t now = loop_now_ns();
 
 	return now >= deadline_ns ? 0
 				  : (int)((deadline_ns - now) / 1000000) + 1;
@@ -345,7 +345,7 @@ static void *pump_main(void *arg)
 		}
 		if (tls_pump_ending(&t->pump)) {
 			if (!end)
-				end = peer_now_ns() +
+				end = loop_now_ns() +
 				      (uint64_t)TUNNEL_CLOSE_MS * 1000000ULL;
 			timeout = ms_left(end);
 			if (!timeout)

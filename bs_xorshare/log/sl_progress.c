@@ -10,20 +10,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/fileio.h"
 #include "core/log.h"
+#include "core/loop.h"
 #include "sharelog_priv.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int sl_progress_open(struct sharelog *sl)
 {
@@ -98,7 +90,7 @@ int sharelog_publish_progress(struct sharelog *sl, bool force)
 		pthread_mutex_unlock(&sl->prog_mu);
 		return 0;
 	}
-	now = mono_ns();
+	now = loop_now_ns();
 	if (!force && now - sl->prog_written_mono < sl->prog_min_ns) {
 		atomic_store(&sl->prog_pending, true);
 		pthread_mutex_unlock(&sl->prog_mu);

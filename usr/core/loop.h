@@ -64,6 +64,8 @@ int loop_mod_fd(struct loop_fd *lfd, uint32_t events);
 void loop_del_fd(struct loop_fd *lfd);
 
 uint64_t loop_now_ms(void);
+/* CLOCK_MONOTONIC nanoseconds (latencies, rates, short deadlines). */
+uint64_t loop_now_ns(void);
 void loop_timer_init(struct loop_timer *t, loop_timer_cb cb);
 void loop_timer_arm(struct loop_timer *t, uint64_t after_ms);
 void loop_timer_cancel(struct loop_timer *t);

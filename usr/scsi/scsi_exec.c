@@ -4,7 +4,6 @@
  * medium state, in the order SAM-5/SPC-4 report them, then the handler.
  */
 #include <string.h>
-#include <time.h>
 
 #include "core/log.h"
 #include "scsi_priv.h"
@@ -48,14 +47,6 @@ void scsi_nexus_del(struct scsi_it_nexus *nx)
 	}
 	list_del(&nx->node);
 	nx->target = NULL;
-}
-
-uint64_t scsi_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* A command addressed to a LUN with no logical unit behind it. */
@@ -115,7 +106,7 @@ void scsi_exec(struct scsi_cmd *cmd)
 	}
 	cmd->lu = lu;
 	lu->pending++;
-	cmd->start_ns = scsi_now_ns();
+	cmd->start_ns = loop_now_ns();
 
 	if ((!op || !(op->flags & OPF_NO_UA)) && cmd->nexus &&
 	    ua_take(lu, cmd->nexus->id, &asc)) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/byteorder.h"
+#include "core/loop.h"
 #include "lu_stats.h"
 #include "scsi.h"
 
@@ -162,8 +163,6 @@ bool scsi_op_has_sa(uint8_t opcode);
 const struct scsi_op *scsi_op_table(size_t *nr);
 
 /* ---- completion and sense (sense.c) ---- */
-/* CLOCK_MONOTONIC in nanoseconds (scsi_exec.c). */
-uint64_t scsi_now_ns(void);
 void scsi_finish(struct scsi_cmd *cmd);
 void scsi_set_sense(struct scsi_cmd *cmd, uint8_t key, uint16_t asc);
 void scsi_set_sense_info(struct scsi_cmd *cmd, uint8_t key, uint16_t asc,

@@ -129,7 +129,7 @@ static void account(const struct scsi_cmd *cmd, struct scsi_lu *lu)
 	bool ok = cmd->status == SAM_STAT_GOOD ||
 		  cmd->status == SAM_STAT_CONDITION_MET;
 	uint64_t bytes = 0;
-	uint64_t now = scsi_now_ns();
+	uint64_t now = loop_now_ns();
 
 	if (op == LU_OP_READ)
 		bytes = cmd->data_in_len;
