@@ -86,6 +86,19 @@ static inline int tool_conn_opt(const char *prog, int c, const char *arg,
 	return 0;
 }
 
+/* The long names of tool_conn_opt()'s options: rows of a tool's struct
+ * option table (getopt.h). */
+/* clang-format off */
+#define TOOL_CONN_LONGOPTS \
+	{"initiator-name", required_argument, NULL, 'i'}, \
+	{"chap-user", required_argument, NULL, 'U'}, \
+	{"chap-password", required_argument, NULL, 'P'}, \
+	{"target-user", required_argument, NULL, 'T'}, \
+	{"target-password", required_argument, NULL, 'W'}, \
+	{"digest", required_argument, NULL, 'd'}, \
+	{"timeout", required_argument, NULL, 't'}
+/* clang-format on */
+
 /*
  * The default: branch of a tool's option switch: a connection option, or
  * else the tool's usage on stderr. 1 when c was taken, 0 when the tool
