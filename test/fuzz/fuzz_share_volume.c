@@ -287,9 +287,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		i += 4;
 		if (len > n - i)
 			len = (unsigned)(n - i);
-		if (off + len > cap)
+		/* a region plus its span can reach past the image's end */
+		if (off >= cap)
+			len = 0;
+		else if (off + len > cap)
 			len = (unsigned)(cap - off);
-		memcpy(img + off, d + i, len);
+		if (len)
+			memcpy(img + off, d + i, len);
 		i += len;
 	}
 	if (mode & 2)
