@@ -62,6 +62,8 @@ struct rc_src {
 	unsigned bad_chunks;
 	bool tls_failed; /* refused by TLS authentication (SV_E_TLS) */
 	char why[240];
+	/* the most reads in flight the restore reached */
+	unsigned depth_max;
 };
 
 /* Every share source given, and the point chosen. */

@@ -367,6 +367,13 @@ int rc_cmd_restore(const struct rc_opts *o, const char *vol_name)
 				r, sizeof(r));
 		printf("restored %" PRIu64 " blocks in %.2f s (%s/s)\n",
 		       s.nblocks - from, secs, r);
+		/* what the pace reached (a long round trip grows it) */
+		printf("reads in flight per peer, at most:");
+		for (unsigned j = 0; j < s.count; j++)
+			if (s.src[j].depth_max)
+				printf(" share %u: %u", s.src[j].info->index,
+				       s.src[j].depth_max);
+		printf("\n");
 	}
 	if (o->verify) {
 		uint32_t vuse = rc_choose(&s, use, o->given_order);

@@ -10,8 +10,11 @@
  * combine makes the main thread ask one more source for that chunk and
  * name the one that was wrong; a source that goes down is replaced for
  * the chunks that follow. A writer thread writes the rebuilt chunks and
- * takes the checkpoints. Memory: window x sources x chunk, and the
- * writer's queue (WRITER_BYTES of rebuilt chunks, at least a window).
+ * takes the checkpoints. Reads in flight per peer: --depth, or grown
+ * by rc_pace.c while a peer's read latency shows no queue (a link with a
+ * long round trip), up to PACE_BYTES. Memory: window (twice the largest
+ * depth) x sources x chunk, and the writer's queue (WRITER_BYTES of
+ * rebuilt chunks, at least a window).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,11 +25,16 @@
 
 #include "bs_xorshare/codec/xorshare.h"
 #include "rc.h"
+#include "rc_pace.h"
 
 volatile int rc_stop;
 
 #define KIND_ERR  0xff
-#define MAX_DEPTH 16
+#define MAX_DEPTH 64
+/* without --depth: reads in flight per peer start at PACE_START and grow
+ * up to PACE_BYTES (fills 1 Gbit/s up to ~65 ms of round trip) */
+#define PACE_START 4
+#define PACE_BYTES (8u << 20)
 
 /* rebuilt data the writer can hold while a checkpoint syncs */
 #define WRITER_BYTES (32u << 20)
@@ -53,7 +61,14 @@ struct pipe {
 	 * per chunk and peer) */
 	pthread_cond_t cv, cv_done;
 	struct chunk *ring;
-	unsigned W, cb, depth;
+	/* chunk c is map[c % W], a ring slot from the free stack: the slot
+	 * freed last is reused first (its buffers still cached), so a small
+	 * window touches few of the W slots */
+	struct chunk **map, **freel;
+	unsigned nfree;
+	unsigned W, cb, depth; /* depth: the largest a worker may reach */
+	unsigned maxdepth;     /* the largest a worker has reached */
+	bool fixed;
 	uint64_t from, head, tail, nchunks;
 	bool finish;
 	size_t share_size;
@@ -61,7 +76,7 @@ struct pipe {
 
 static struct chunk *ring_at(struct pipe *pp, uint64_t c)
 {
-	return &pp->ring[c % pp->W];
+	return pp->map[c % pp->W];
 }
 
 /* Source j's share of block b of a chunk: inside the slot as read (a
@@ -96,8 +111,10 @@ struct flight {
 	uint64_t c;
 	struct chunk *ch;
 	bool submitted, done;
+	bool full; /* sent with the whole depth in flight */
 	int err;
 	uint32_t fail;
+	uint64_t t0, t1; /* sent, done: the latency for the pace */
 };
 
 static void flight_cb(void *arg, int err)
@@ -106,6 +123,7 @@ static void flight_cb(void *arg, int err)
 
 	f->done = true;
 	f->err = err;
+	f->t1 = loop_now_ns();
 }
 
 struct worker {
@@ -190,19 +208,25 @@ static void *worker_main(void *arg)
 	struct sv_dev *dev = peer_dev(src->p);
 	struct flight fl[MAX_DEPTH];
 	char why[300];
+	struct rc_pace pace;
+	unsigned depth;
 
+	rc_pace_init(&pace, pp->fixed ? pp->depth : PACE_START, pp->depth,
+		     pp->fixed);
+	depth = pace.depth;
+	src->depth_max = depth;
 	memset(fl, 0, sizeof(fl));
 	for (;;) {
 		bool broken = false;
 		int ret;
 
 		/* all reads in flight: nothing to take, no lock to contend */
-		if (nfl == pp->depth)
+		if (nfl >= depth)
 			goto submitted;
 		pthread_mutex_lock(&pp->mu);
 		for (;;) {
-			for (uint64_t c = pp->head;
-			     c < pp->tail && nfl < pp->depth; c++) {
+			for (uint64_t c = pp->head; c < pp->tail && nfl < depth;
+			     c++) {
 				struct chunk *ch = ring_at(pp, c);
 
 				if (!(ch->want & bit) || (ch->taken & bit))
@@ -231,6 +255,8 @@ static void *worker_main(void *arg)
 			if (!f->ch || f->submitted)
 				continue;
 			f->submitted = true;
+			f->full = nfl >= depth;
+			f->t0 = loop_now_ns();
 			if (chunk_bufs(pp, f->ch, i)) {
 				f->done = true;
 				f->err = -ENOMEM;
@@ -259,15 +285,18 @@ static void *worker_main(void *arg)
 		/* flights decoded this round: a journal share's read inside
 		 * decode_chunk polls the link, so more may be done than these
 		 */
-		uint32_t decoded = 0;
+		uint64_t decoded = 0;
 
 		for (unsigned d = 0; d < pp->depth; d++) {
 			struct flight *f = &fl[d];
 
 			if (!f->ch || !f->done)
 				continue;
-			decoded |= 1u << d;
+			decoded |= 1ull << d;
 			f->fail = 0;
+			if (!f->err && f->ch->nb == pp->cb)
+				depth = rc_pace_sample(&pace, f->t1 - f->t0,
+						       f->full);
 			if (f->err) {
 				f->fail = bit;
 				snprintf(f->ch->err[i], sizeof(f->ch->err[i]),
@@ -291,7 +320,7 @@ static void *worker_main(void *arg)
 			for (unsigned d = 0; d < pp->depth; d++) {
 				struct flight *f = &fl[d];
 
-				if (!(decoded & (1u << d)))
+				if (!(decoded & (1ull << d)))
 					continue;
 				f->ch->done |= bit;
 				f->ch->failed |= f->fail;
@@ -300,6 +329,10 @@ static void *worker_main(void *arg)
 				f->ch = NULL;
 				nfl--;
 			}
+			if (depth > pp->maxdepth)
+				pp->maxdepth = depth; /* a wider window */
+			if (depth > src->depth_max)
+				src->depth_max = depth;
 			pthread_mutex_unlock(&pp->mu);
 			/* after the unlock: the woken thread needs the mutex */
 			if (complete)
@@ -770,16 +803,23 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		pp.cb = 8;
 	if (pp.cb > SV_MAX_ENTRIES)
 		pp.cb = SV_MAX_ENTRIES;
-	/* about 1 MiB in flight per peer (4 x 256 KiB by default): tgtxd
-	 * peers on loopback served 5-10x slower with several MiB of READ
-	 * data outstanding on a session (w14-restorebench's note) */
-	pp.depth = o->depth ? o->depth : 4;
+	/* --depth: that many; else PACE_START (1 MiB by default: enough on
+	 * loopback and short links) grown while the reads show no queue */
+	pp.fixed = o->depth != 0;
+	if (pp.fixed)
+		pp.depth = o->depth;
+	else
+		pp.depth = PACE_BYTES / ((size_t)pp.cb * maxslot);
+	if (pp.depth < PACE_START && !pp.fixed)
+		pp.depth = PACE_START;
 	if (pp.depth > MAX_DEPTH)
 		pp.depth = MAX_DEPTH;
+	pp.maxdepth = pp.fixed ? pp.depth : PACE_START;
+	if (pp.maxdepth > pp.depth)
+		pp.maxdepth = pp.depth;
 	pp.W = o->window ? o->window : 2 * pp.depth;
 	if (pp.W < pp.depth)
 		pp.W = pp.depth;
-	refill = (pp.W - pp.depth) / 2 ? (pp.W - pp.depth) / 2 : 1;
 	pp.from = from;
 	pp.nchunks = (s->nblocks - from + pp.cb - 1) / pp.cb;
 	pthread_mutex_init(&pp.mu, NULL);
@@ -788,6 +828,10 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	pp.ring = calloc(pp.W, sizeof(*pp.ring));
+	pp.map = calloc(pp.W, sizeof(*pp.map));
+	pp.freel = calloc(pp.W, sizeof(*pp.freel));
+	for (unsigned x = 0; pp.ring && pp.freel && x < pp.W; x++)
+		pp.freel[pp.nfree++] = &pp.ring[pp.W - 1 - x];
 	if (pass == RC_PASS_VERIFY) {
 		cb.out = malloc((size_t)pp.cb * s->block_size);
 		cmp = malloc((size_t)pp.cb * s->block_size);
@@ -807,7 +851,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 			    !(w.q[x].zero = malloc(pp.cb)))
 				wfail = true;
 	}
-	if (!pp.ring ||
+	if (!pp.ring || !pp.map || !pp.freel ||
 	    (pass == RC_PASS_VERIFY ? !cb.out || !cmp : !w.q || wfail) ||
 	    xs_ctx_new(&cb.ctx, s->k, s->n, s->block_size, 0)) {
 		fprintf(stderr, "tgtx-recover: no memory for the rebuild\n");
@@ -854,13 +898,22 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		pthread_mutex_lock(&pp.mu);
 		use = refresh_use(&pp, use);
 		uint64_t tail0 = pp.tail;
+		/* the window in use: twice the largest depth reached (the
+		 * workers run no further ahead of this thread than before) */
+		unsigned win = o->window || 2 * pp.maxdepth > pp.W
+				       ? pp.W
+				       : 2 * pp.maxdepth;
+
+		refill = (win - pp.maxdepth) / 2 ? (win - pp.maxdepth) / 2 : 1;
 
 		/* refilled once refill slots are free (each refill wakes a
 		 * worker that is ahead): never leaves the ring empty */
-		while (pp.tail < pp.nchunks && pp.tail - pp.head < pp.W &&
+		while (pp.tail < pp.nchunks && pp.tail - pp.head < win &&
 		       (pp.tail != tail0 ||
-			pp.W - (pp.tail - pp.head) >= refill)) {
-			struct chunk *n = ring_at(&pp, pp.tail);
+			win - (pp.tail - pp.head) >= refill)) {
+			struct chunk *n = pp.freel[--pp.nfree];
+
+			pp.map[pp.tail % pp.W] = n;
 			uint64_t first = from + pp.tail * pp.cb;
 
 			n->first = first;
@@ -966,6 +1019,7 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 		}
 		/* no one waits for a slot: the ring is refilled above */
 		pthread_mutex_lock(&pp.mu);
+		pp.freel[pp.nfree++] = ch;
 		pp.head++;
 		pthread_mutex_unlock(&pp.mu);
 		done = ch->first + ch->nb;
@@ -1032,6 +1086,8 @@ out:
 			free(pp.ring[w].gen[j]);
 		}
 	free(pp.ring);
+	free(pp.map);
+	free(pp.freel);
 	for (unsigned x = 0; w.q && x < w.Q; x++) {
 		free(w.q[x].data);
 		free(w.q[x].zero);

@@ -53,6 +53,21 @@
 #   RESTORE_LINK_REPS=3   rounds per link rate
 #   RAW_LINK_PATTERNS="2048:1 512:4"  iscsi-perf -b:-m pairs in link mode
 # The peers' LUN files are on /dev/shm in link mode (not in /tmp).
+# Round trip (link mode, the rates in RESTORE_RTT_RATES): then each peer
+# is reached through its own tgtx-delay-relay (test/tools), which holds
+# every byte RTT/2 in each direction (no netem in this kernel), behind the
+# peer's link; the raw reads go through the same relay and link. For each
+# RTT (ms) the rounds above run again (raw, restores, the used LUNs at
+# once), RESTORE_RTT_REPS of them.
+#   RESTORE_RTT="0 10 30"   round trips in ms (off: none)
+#   RESTORE_RTT_RATES=1gbit the link rates with the round-trip rounds
+#   RESTORE_RTT_REPS=2      rounds per round trip
+#   RAW_RTT_PATTERNS=2048:16  iscsi-perf -b:-m through a delay: 16 x 1 MiB
+#                   in flight fill 1 Gbit/s up to ~130 ms (the raw read must
+#                   fill the pipe to be the reference); also the pattern of
+#                   the used LUNs read at once
+# RESTORE_COMPARE=BINARY: every round also restores with that tgtx-recover
+# (e.g. an older build; "fs-cmp"/"shm-cmp" lines), alternating the order.
 # Both modes print the tool's CPU time (utime + stime of tgtx-recover) per
 # GiB restored: its headroom.
 set -euo pipefail
@@ -85,6 +100,11 @@ RAW_SECS=${RAW_SECS:-4}
 RAW_PATTERNS=${RAW_PATTERNS:-2048:8 2048:1 512:4}
 RAW_CONC=${RAW_CONC:-512:4}
 LP="" # prefix of the summary lines: "link RATE: " in link mode
+RTTS=${RESTORE_RTT-0 10 30}
+[ "$RTTS" = off ] && RTTS=""
+RELAY=$B/test/tools/tgtx-delay-relay
+CMPRC=${RESTORE_COMPARE:-}
+[ -z "$CMPRC" ] || [ -x "$CMPRC" ] || fail "RESTORE_COMPARE=$CMPRC: not executable"
 if [ -n "$LINK_RATE" ]; then
 	MB=${RESTORE_LINK_MB:-1024}
 	REPS=${RESTORE_LINK_REPS:-3}
@@ -204,9 +224,11 @@ setup_peers() {
 
 	urls=()
 	ppids=()
+	pports=()
 	for i in 0 1 2; do
 		start_tgtxd "p$i"
 		ppids+=("$TGTXD_PID")
+		pports+=("$PORT")
 		[ -z "$LINK_RATE" ] || shape_peer "$i" "$PORT"
 		truncate -s "$LUNSZ" "$LUNDIR/s$i.img"
 		tgtxadm_ctl --op new --mode target --tid 1 -T "$IQN:p$i"
@@ -274,7 +296,7 @@ peers_ticks() {
 # shares used, the tool's CPU seconds (utime + stime: bash's `times` of a
 # subshell whose only child is the tool) and the three peers' CPU seconds.
 restore_into() {
-	local out=$1/tgtx-restore-bench.img t0 t1 secs used cpu p0 p1
+	local out=$1/tgtx-restore-bench.img t0 t1 secs used cpu p0 p1 rc=${2:-$RC}
 
 	rm -f "$out" "$out.tgtx-recover"
 	p0=$(peers_ticks)
@@ -282,17 +304,19 @@ restore_into() {
 	# shellcheck disable=SC2086
 	(
 		e=0
-		"$RC" restore --share "${urls[0]}" --share "${urls[1]}" \
+		"$rc" restore --share "${urls[0]}" --share "${urls[1]}" \
 			--share "${urls[2]}" --progress plain ${RESTORE_ARGS:-} \
 			--to "$out" >"$D/restore.txt" 2>&1 || e=$?
 		times >"$D/times"
 		exit "$e"
-	) || { cat "$D/restore.txt"; fail "${LP}restore into $1"; }
+	) || { cat "$D/restore.txt"; fail "${LP}restore into $1 ($rc)"; }
 	t1=$(date +%s.%N)
 	p1=$(peers_ticks)
 	cmp "$out" "$D/vol.img" || fail "${LP}restored volume differs ($1)"
 	rm -f "$out" "$out.tgtx-recover"
 	secs=$(sed -n 's/^restored [0-9]* blocks in \([0-9.]*\) s.*/\1/p' "$D/restore.txt")
+	# the reads in flight the tool reached per peer (tools that say so)
+	depth=$(sed -n 's/^reads in flight per peer, at most: //p' "$D/restore.txt")
 	used=$(sed -n 's/^using shares \([0-9,]*\) .*/\1/p' "$D/restore.txt")
 	# second line of `times`: the children's user and system time (XmY.YYYs)
 	cpu=$(awk 'NR == 2 { t = 0; for (i = 1; i <= NF; i++) {
@@ -339,12 +363,14 @@ summary() {
 # summary lines.
 run_rounds() {
 	local r i tg dir slow rw rr whole reb used cpu pcpu lastused pids conc c p
+	local tool depth
 
 	: >"$D/rounds"
 	: >"$D/rawlog"
 	: >"$D/conc"
 	targets="fs"
 	[ -n "$SHMDIR" ] && targets="fs shm"
+	[ -z "$CMPRC" ] || targets="fs fs-cmp${SHMDIR:+ shm shm-cmp}"
 	log "${LP}restore target: $FSDIR ($(fstype "$FSDIR"))${SHMDIR:+ and $SHMDIR ($(fstype "$SHMDIR"))}"
 	for r in $(seq 1 "$REPS"); do
 		raws=()
@@ -352,10 +378,18 @@ run_rounds() {
 			raws[i]=$(raw_read "${urls[$i]}")
 			[ -n "${raws[i]}" ] || fail "iscsi-perf gave no rate (LUN $i)"
 		done
-		for tg in $targets; do
+		order=$targets
+		# with a comparison: each pair alternates who goes first
+		if [ -n "$CMPRC" ] && [ $((r % 2)) -eq 0 ]; then
+			order=$(echo "$targets" | sed 's/\(fs\) \(fs-cmp\)/\2 \1/; s/\(shm\) \(shm-cmp\)/\2 \1/')
+		fi
+		for tg in $order; do
 			dir=$FSDIR
-			[ "$tg" = shm ] && dir=$SHMDIR
-			restore_into "$dir"
+			[ "${tg%-cmp}" = shm ] && dir=$SHMDIR
+			tool=$RC
+			[ "$tg" = "${tg%-cmp}" ] || tool=$CMPRC
+			depth=""
+			restore_into "$dir" "$tool"
 			read -r whole reb used cpu pcpu <"$D/res"
 			slow=""
 			for i in ${used//,/ }; do
@@ -367,10 +401,10 @@ run_rounds() {
 			rr=$(rate "$reb")
 			echo "$tg $slow $rw $rr $(ratio "$rw" "$slow") $(ratio "$rr" "$slow") $(per_gib "$cpu") $(per_gib "$pcpu")" >>"$D/rounds"
 			lastused=$used
-			printf '# %sround %d %-3s raw LUNs %s/%s/%s MB/s, slowest used (%s): %s; restore %.2f s whole = %s MB/s per peer (%.2fx), rebuild %.2f s = %s MB/s (%.2fx); tool CPU %.2f s = %s s/GiB\n' \
+			printf '# %sround %d %-3s raw LUNs %s/%s/%s MB/s, slowest used (%s): %s; restore %.2f s whole = %s MB/s per peer (%.2fx), rebuild %.2f s = %s MB/s (%.2fx); tool CPU %.2f s = %s s/GiB%s\n' \
 				"$LP" "$r" "$tg" "${raws[0]}" "${raws[1]}" "${raws[2]}" "$used" "$slow" \
 				"$whole" "$rw" "$(ratio "$rw" "$slow")" "$reb" "$rr" "$(ratio "$rr" "$slow")" \
-				"$cpu" "$(per_gib "$cpu")"
+				"$cpu" "$(per_gib "$cpu")" "${depth:+; reads in flight at most:$depth}"
 		done
 		# like for like: the used LUNs read at once
 		pids=()
@@ -402,6 +436,10 @@ run_rounds() {
 			lp, (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2), a[1], a[NR] }'
 	summary fs "${LP}restore to $(fstype "$FSDIR") ($FSDIR)"
 	[ -n "$SHMDIR" ] && summary shm "${LP}restore to $(fstype "$SHMDIR") ($SHMDIR)"
+	if [ -n "$CMPRC" ]; then
+		summary fs-cmp "${LP}RESTORE_COMPARE $CMPRC: restore to $(fstype "$FSDIR")"
+		[ -n "$SHMDIR" ] && summary shm-cmp "${LP}RESTORE_COMPARE $CMPRC: restore to $(fstype "$SHMDIR")"
+	fi
 	return 0
 }
 
@@ -452,6 +490,45 @@ link_stats() {
 	done
 }
 
+# The rounds again for each round trip in RTTS: every peer behind its own
+# tgtx-delay-relay (RTT/2 each way) in front of its shaped link; the raw
+# reads and the restores go through the relays.
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+rtt_rounds() {
+	local rtt i rp rpids durls=("${urls[@]}") reps=$REPS lp=$LP pats=$RAW_PATTERNS
+	local conc=$RAW_CONC
+
+	[ -x "$RELAY" ] || fail "no $RELAY (make tools)"
+	REPS=${RESTORE_RTT_REPS:-2}
+	RAW_PATTERNS=${RAW_RTT_PATTERNS:-2048:16}
+	RAW_CONC=${RAW_PATTERNS%% *}
+	for rtt in $RTTS; do
+		rpids=()
+		for i in 0 1 2; do
+			rp=$(free_port)
+			"$RELAY" --listen "$rp" --upstream "${pports[i]}" \
+				--delay-ms "$(awk -v r="$rtt" 'BEGIN { print r / 2 }')" \
+				2>"$D/relay$i.txt" &
+			rpids+=($!)
+			track_proc "$!" 2
+			urls[i]="iscsi://127.0.0.1:$rp/$IQN:p$i/1"
+			wait_until 10 listening "$rp" ||
+				fail "tgtx-delay-relay on port $rp did not listen"
+		done
+		LP="${lp}RTT $rtt ms (tgtx-delay-relay): "
+		log "${LP}raw pattern $RAW_PATTERNS, the used LUNs at once $RAW_CONC"
+		run_rounds
+		for i in "${rpids[@]}"; do
+			stop_proc "$i" || true
+		done
+	done
+	urls=("${durls[@]}")
+	REPS=$reps
+	LP=$lp
+	RAW_PATTERNS=$pats
+	RAW_CONC=$conc
+}
+
 log "load: $(uptime)"
 if [ -n "$LINK_RATE" ]; then
 	setup_peers
@@ -462,6 +539,9 @@ if [ -n "$LINK_RATE" ]; then
 	echo "${LP}reference: dd of $MB MiB to $(fstype "$FSDIR") with fdatasync: $(awk '/copied/ { print $(NF - 1), $NF }' "$D/dd.txt") (the restore writes 8/9 of its per-peer rate)"
 	run_rounds
 	link_stats
+	case " ${RESTORE_RTT_RATES-1gbit} " in
+	*" $LINK_RATE "*) [ -z "$RTTS" ] || rtt_rounds ;;
+	esac
 	log "load: $(uptime)"
 	exit 0
 fi
