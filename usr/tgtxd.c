@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_portals; i++) {
 		ret = iscsi_portal_add(portals[i], err, sizeof(err));
 		if (ret) {
-			log_err("portal %s: %s", portals[i], err);
+			log_err("%s", err); /* err names the portal */
 			return 1;
 		}
 	}
