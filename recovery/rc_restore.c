@@ -815,8 +815,6 @@ int rc_rebuild(struct rc_set *s, const struct rc_opts *o, struct rc_target *t,
 	if (pp.depth > MAX_DEPTH)
 		pp.depth = MAX_DEPTH;
 	pp.maxdepth = pp.fixed ? pp.depth : PACE_START;
-	if (pp.maxdepth > pp.depth)
-		pp.maxdepth = pp.depth;
 	pp.W = o->window ? o->window : 2 * pp.depth;
 	if (pp.W < pp.depth)
 		pp.W = pp.depth;

@@ -155,12 +155,15 @@ int rd_gossip_start(const struct rd_gossip_cfg *cfg, struct rd_gossip **out,
 		return -ENOMEM;
 	pthread_mutex_init(&rg->mu, NULL);
 	rg->luns = calloc(RD_MAX_LUNS, sizeof(*rg->luns));
-	if (!rg->luns || !cfg->state_dir || !cfg->key) {
-		ret = rg->luns ? -EINVAL : -ENOMEM;
+	if (!rg->luns) {
+		ret = -ENOMEM;
+		seterr(err, errlen, "gossip: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	if (!cfg->state_dir || !cfg->key) {
+		ret = -EINVAL;
 		seterr(err, errlen, "gossip: %s",
-		       !rg->luns ? strerror(-ret)
-				 : (cfg->state_dir ? "no node key"
-						   : "no state directory"));
+		       cfg->state_dir ? "no node key" : "no state directory");
 		goto fail;
 	}
 	rg->key = cfg->key;
